@@ -1,0 +1,47 @@
+"""Streamlit entry point: `streamlit run dashboard.py` (or `make run`).
+
+Pages live in pages/*.py (thin; shared pieces in pages/common.py). A page is listed only
+when its file exists, so the app runs at every stage of development.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent
+if str(ROOT) not in sys.path:  # `pages.common` and `hjo_data` import from the repo root
+    sys.path.insert(0, str(ROOT))
+
+#: (file, title, material icon, url path); the first existing page is the default.
+PAGES = (
+    ("pages/lagesbild.py", "Lägesbild", ":material/dashboard:", "lagesbild"),
+    ("pages/trygghet.py", "Trygghet", ":material/shield:", "trygghet"),
+    ("pages/handelser.py", "Händelser (EST)", ":material/report:", "handelser"),
+    ("pages/trafik.py", "Trafik", ":material/directions_car:", "trafik"),
+    ("pages/unga.py", "Unga", ":material/school:", "unga"),
+    ("pages/aktiviteter.py", "Aktiviteter", ":material/event:", "aktiviteter"),
+    ("pages/om_data.py", "Om data", ":material/info:", "om-data"),
+)
+
+
+def available_pages() -> list[st.Page]:
+    """st.Page objects for the page files that exist (the first is the default)."""
+    pages = []
+    for file, title, icon, url in PAGES:
+        if (ROOT / file).is_file():
+            pages.append(st.Page(ROOT / file, title=title, icon=icon, url_path=url,
+                                 default=not pages))
+    return pages
+
+
+st.set_page_config(page_title="Trygghetsdashboard – Hjo", layout="wide",
+                   page_icon=":material/shield:")
+pages = available_pages()
+if pages:
+    st.navigation(pages).run()
+else:
+    st.title("Trygghetsdashboard – Hjo")
+    st.info("Inga sidor finns ännu.")

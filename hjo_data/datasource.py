@@ -1,0 +1,149 @@
+"""Where the pages get their data: the store when it has data, else deterministic demo data.
+
+Never imports streamlit (pages/common.py does the caching). Frames in a bundle are shared
+between reruns and sessions: treat them as read-only (pandas copy-on-write makes derived
+frames safe to modify).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from hjo_data.schema import DATASETS, Dataset
+
+#: Number of demo incidents used when the store is empty (override: $HJO_DEMO_ROWS).
+DEFAULT_DEMO_ROWS = 20_000
+
+
+@dataclass
+class DataBundle:
+    """Everything the pages read: one canonical frame per dataset plus provenance."""
+
+    frames: dict[str, pd.DataFrame]
+    is_demo: bool
+    #: Latest date of each dataset's time column (None when the dataset is empty).
+    data_date: dict[str, date | None]
+    store_version: str
+    #: Ingest log of the store (empty for demo data).
+    ingest_log: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The frame of one dataset (an empty canonical frame when unknown/missing)."""
+        if name in self.frames:
+            return self.frames[name]
+        return empty_frame(DATASETS[name])
+
+    @property
+    def latest_date(self) -> date | None:
+        """Latest date over all datasets (the 'today' of the data)."""
+        dates = [d for d in self.data_date.values() if d is not None]
+        return max(dates) if dates else None
+
+
+_DTYPES = {
+    "text": "str",
+    "category": "str",
+    "date": "datetime64[us]",
+    "datetime": "datetime64[us]",
+    "int": "int64",
+    "float": "float64",
+    "share": "float64",
+}
+
+
+def empty_frame(dataset: Dataset) -> pd.DataFrame:
+    """An empty frame with the dataset's stored columns and dtypes."""
+    dtypes: dict[str, str] = {}
+    for col in dataset.columns:
+        dtypes[col.name] = _DTYPES[col.kind]
+        if col.kind == "category" and col.fallback is not None:
+            dtypes[f"{col.name}_raw"] = "str"
+        if col.kind == "datetime":
+            dtypes[f"{col.name}_has_time"] = "bool"
+    for name in ("record_id", "batch_id"):
+        dtypes[name] = "str"
+    return pd.DataFrame({name: pd.Series([], dtype=dt) for name, dt in dtypes.items()})
+
+
+def latest_date(frame: pd.DataFrame, dataset: Dataset) -> date | None:
+    """Latest value of the dataset's time column as a date (year columns -> 31 Dec)."""
+    col = dataset.time_column
+    if frame is None or col not in frame.columns or frame.empty:
+        return None
+    values = frame[col].dropna()
+    if values.empty:
+        return None
+    top = values.max()
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values):
+        return date(int(top), 12, 31)
+    return pd.Timestamp(top).date()
+
+
+def store_version(store_root: str | Path | None = None) -> str:
+    """Cheap cache key: the store's version, or "none" when there is no store (yet)."""
+    try:
+        from hjo_data.store import Store
+    except ImportError:
+        return "none"
+    try:
+        return str(Store(store_root).version())
+    except FileNotFoundError:
+        return "none"
+
+
+def demo_rows_from_env(default: int = DEFAULT_DEMO_ROWS) -> int:
+    """$HJO_DEMO_ROWS when set to a positive integer, else ``default``."""
+    raw = os.environ.get("HJO_DEMO_ROWS", "").replace("_", "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def _read_store(store_root: str | Path | None) -> tuple[dict[str, pd.DataFrame], str,
+                                                         pd.DataFrame] | None:
+    """Frames, version and ingest log from the store, or None when it holds no data."""
+    try:
+        from hjo_data.store import Store
+    except ImportError:
+        return None
+    store = Store(store_root)
+    if not store.has_data():
+        return None
+    frames = {name: store.read(name) for name in DATASETS}
+    try:
+        log = store.ingest_log()
+    except (AttributeError, FileNotFoundError):
+        log = pd.DataFrame()
+    return frames, str(store.version()), log
+
+
+def demo_frames(rows: int, today: date | None = None) -> dict[str, pd.DataFrame]:
+    """Demo frames for every dataset (empty canonical frames if demo.py is not available)."""
+    try:
+        from hjo_data import demo
+    except ImportError:
+        return {name: empty_frame(ds) for name, ds in DATASETS.items()}
+    frames = demo.generate(rows=rows, today=today)
+    return {name: frames.get(name, empty_frame(ds)) for name, ds in DATASETS.items()}
+
+
+def load_bundle(store_root: str | Path | None = None, *, demo_rows: int = DEFAULT_DEMO_ROWS,
+                today: date | None = None) -> DataBundle:
+    """Load every dataset from the store; fall back to demo data when the store is empty."""
+    stored = _read_store(store_root)
+    if stored is not None:
+        frames, version, log = stored
+        is_demo = False
+    else:
+        frames = demo_frames(demo_rows, today)
+        version, log, is_demo = "demo", pd.DataFrame(), True
+    data_date = {name: latest_date(frames[name], ds) for name, ds in DATASETS.items()}
+    return DataBundle(frames=frames, is_demo=is_demo, data_date=data_date,
+                      store_version=version, ingest_log=log)

@@ -1,0 +1,326 @@
+"""Shared UI pieces of every page (the only place besides pages/* that imports streamlit).
+
+Usage in a page::
+
+    from pages.common import page_setup, show_empty, show_figure
+
+    ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
+    incidents = ctx.frames["incidents"]          # already filtered
+    if incidents.empty:
+        show_empty("Inga händelser matchar filtren.")
+    else:
+        show_figure(fig, table, source="EST-rapporter", data_date=ctx.bundle.data_date[
+            "incidents"], key="handelser_per_vecka")
+
+Data is loaded once per store version (``Store.version()`` is the cache key, so a new
+ingest shows on the next rerun without restarting) and shared between sessions: treat
+``ctx.bundle.frames`` and ``ctx.frames`` as read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from hjo_data.datasource import DataBundle, demo_rows_from_env, load_bundle, store_version
+from hjo_data.filters import (
+    GRANULARITIES,
+    GRANULARITY_LABELS,
+    QUERY_KEYS,
+    Filters,
+    apply_filters,
+)
+from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
+
+FILTER_NAMES = frozenset({"period", "area", "category", "source"})
+DEMO_BANNER = "Demodata – inte verklig statistik"
+MODE_LABELS = {"public": "Publikt läge", "official": "Tjänstepersonsläge"}
+
+_STATE_KEY = "_hjo_filters"  # last applied Filters (survives page switches)
+_W_PERIOD = "hjo_flt_period"
+_W_GRAN = "hjo_flt_gran"
+_W_AREA = "hjo_flt_area"
+_W_CAT = "hjo_flt_cat"
+_W_SRC = "hjo_flt_src"
+
+
+@dataclass
+class PageContext:
+    """What a page works with after ``page_setup``."""
+
+    bundle: DataBundle
+    filters: Filters
+    audience: str  # "public" | "official" (hjo_data.disclosure.Audience)
+    frames: dict[str, pd.DataFrame]  # bundle frames with the page's filters applied
+
+    @property
+    def is_official(self) -> bool:
+        return self.audience == "official"
+
+
+# --------------------------------------------------------------------------- data
+
+
+def audience_from_env() -> str:
+    """$HJO_MODE=official gives the officials' view; anything else the public view."""
+    return "official" if os.environ.get("HJO_MODE", "").strip().lower() == "official" else (
+        "public")
+
+
+@st.cache_resource(max_entries=4, show_spinner="Läser data …")
+def _cached_bundle(version: str, store_root: str | None, demo_rows: int,
+                   today: date) -> DataBundle:
+    # cache_resource (not cache_data): the bundle can hold a million rows, and cache_data
+    # would unpickle a copy on every rerun. ``version`` is only the cache key.
+    del version
+    return load_bundle(store_root, demo_rows=demo_rows, today=today)
+
+
+def get_bundle() -> DataBundle:
+    """The current bundle (store data, or demo data while the store is empty)."""
+    store_root = os.environ.get("HJO_DATA_DIR") or None
+    version = store_version(store_root)
+    # Demo data depends on today's date: include it in the key so it rolls over at midnight.
+    return _cached_bundle(version, store_root, demo_rows_from_env(), date.today())
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _cached_filtered(version: str, name: str, filters: Filters,
+                     _frame: pd.DataFrame) -> pd.DataFrame:
+    del version
+    return apply_filters(_frame, name, filters)
+
+
+def filtered_frames(bundle: DataBundle, filters: Filters) -> dict[str, pd.DataFrame]:
+    """Every bundle frame with the filters applied (cached per store version and filters)."""
+    key = f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}"
+    return {name: _cached_filtered(key, name, filters, frame)
+            for name, frame in bundle.frames.items()}
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def _query_filters() -> Filters | None:
+    """Filters from the URL, or None when the URL holds no filter parameters."""
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
+    if not any(k in params for k in QUERY_KEYS.values()):
+        return None
+    return Filters.from_query(params)
+
+
+def _data_range(bundle: DataBundle) -> tuple[date, date]:
+    """Date range offered by the period widget (all dated datasets)."""
+    lows: list[date] = []
+    highs: list[date] = []
+    for name, frame in bundle.frames.items():
+        ds = DATASETS.get(name)
+        if ds is None or frame.empty or ds.time_column not in frame.columns:
+            continue
+        col = frame[ds.time_column].dropna()
+        if col.empty:
+            continue
+        if pd.api.types.is_numeric_dtype(col):
+            lows.append(date(int(col.min()), 1, 1))
+            highs.append(date(int(col.max()), 12, 31))
+        else:
+            lows.append(pd.Timestamp(col.min()).date())
+            highs.append(pd.Timestamp(col.max()).date())
+    if not lows:
+        today = date.today()
+        return today - timedelta(days=365), today
+    # Year-based data must not push the end far past the dated data: cap at latest dated day.
+    return min(lows), max(highs)
+
+
+def _areas(bundle: DataBundle) -> list[str]:
+    areas: set[str] = set()
+    for name in ("incidents", "traffic", "activities", "survey", "survey_responses"):
+        frame = bundle.frames.get(name)
+        if frame is not None and "area" in frame.columns and not frame.empty:
+            areas.update(str(a) for a in frame["area"].dropna().unique())
+    return sorted(areas, key=lambda a: (a == "Hela kommunen", a))
+
+
+def _valid(values: Iterable[str], options: list[str]) -> list[str]:
+    allowed = set(options)
+    return [v for v in values if v in allowed]
+
+
+def _sidebar_filters(bundle: DataBundle, shown: set[str]) -> Filters:
+    """Render the sidebar widgets for ``shown`` and return the resulting Filters."""
+    from_url = _query_filters()
+    stored: Filters = st.session_state.get(_STATE_KEY, Filters())
+    initial = from_url if from_url is not None else stored
+    lo, hi = _data_range(bundle)
+    areas = _areas(bundle)
+    # Initialise widget state once per page visit (widgets of other pages are cleaned up).
+    if _W_PERIOD not in st.session_state:
+        start = min(max(initial.start or lo, lo), hi)
+        end = max(min(initial.end or hi, hi), start)
+        st.session_state[_W_PERIOD] = (start, end)
+    if _W_GRAN not in st.session_state:
+        st.session_state[_W_GRAN] = initial.granularity
+    if _W_AREA not in st.session_state:
+        st.session_state[_W_AREA] = _valid(initial.areas, areas)
+    if _W_CAT not in st.session_state:
+        st.session_state[_W_CAT] = _valid(initial.categories, list(INCIDENT_CATEGORIES))
+    if _W_SRC not in st.session_state:
+        st.session_state[_W_SRC] = _valid(initial.sources, list(SOURCES))
+
+    result = initial
+    with st.sidebar:
+        st.header("Filter")
+        if "period" in shown:
+            picked = st.date_input("Period", min_value=lo, max_value=hi, key=_W_PERIOD,
+                                   format="YYYY-MM-DD")
+            start, end = _range_value(picked, lo, hi)
+            gran = st.selectbox("Tidsindelning", GRANULARITIES, key=_W_GRAN,
+                                format_func=lambda g: GRANULARITY_LABELS[g])
+            result = result.with_(start=None if start <= lo else start,
+                                  end=None if end >= hi else end, granularity=gran)
+        if "area" in shown:
+            picked_areas = st.multiselect("Område", areas, key=_W_AREA,
+                                          placeholder="Alla områden")
+            result = result.with_(areas=tuple(picked_areas))
+        if "category" in shown:
+            cats = st.multiselect("Kategori", list(INCIDENT_CATEGORIES), key=_W_CAT,
+                                  placeholder="Alla kategorier")
+            result = result.with_(categories=tuple(cats))
+        if "source" in shown:
+            srcs = st.multiselect("Rapportör", list(SOURCES), key=_W_SRC,
+                                  placeholder="Alla rapportörer")
+            result = result.with_(sources=tuple(srcs))
+    # Filters a page does not show are not applied on that page (but remembered).
+    applied = Filters(
+        start=result.start if "period" in shown else None,
+        end=result.end if "period" in shown else None,
+        areas=result.areas if "area" in shown else (),
+        categories=result.categories if "category" in shown else (),
+        sources=result.sources if "source" in shown else (),
+        granularity=result.granularity,
+    )
+    st.session_state[_STATE_KEY] = result
+    _write_query(result)
+    return applied
+
+
+def _range_value(picked: object, lo: date, hi: date) -> tuple[date, date]:
+    """(start, end) from a date_input range value (one end may still be missing)."""
+    if isinstance(picked, date):
+        return picked, hi
+    values = [v for v in (picked or ()) if isinstance(v, date)]  # type: ignore[union-attr]
+    if not values:
+        return lo, hi
+    if len(values) == 1:
+        return values[0], hi
+    return min(values), max(values)
+
+
+def _write_query(filters: Filters) -> None:
+    """Mirror the filters into the URL (only our keys; other parameters are kept)."""
+    wanted = filters.to_query()
+    for key in QUERY_KEYS.values():
+        if key in wanted:
+            if st.query_params.get(key) != wanted[key]:
+                st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+
+
+# --------------------------------------------------------------------------- page frame
+
+
+def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset()) -> PageContext:
+    """Title, demo banner, audience badge and sidebar filters; returns the filtered data.
+
+    ``filters`` ⊆ {"period", "area", "category", "source"} chooses the sidebar widgets.
+    """
+    unknown = set(filters) - FILTER_NAMES
+    if unknown:
+        raise ValueError(f"unknown filters: {sorted(unknown)}")
+    bundle = get_bundle()
+    audience = audience_from_env()
+    st.title(title)
+    badge_icon = ":material/badge:" if audience == "official" else ":material/public:"
+    st.badge(MODE_LABELS[audience], icon=badge_icon,
+             color="orange" if audience == "official" else "blue")
+    if bundle.is_demo:
+        st.warning(f"**{DEMO_BANNER}.** Lagringen är tom, så sidan visar syntetiska data. "
+                   "Läs in riktiga filer för att ersätta dem.", icon=":material/science:")
+    chosen = _sidebar_filters(bundle, set(filters))
+    return PageContext(bundle=bundle, filters=chosen, audience=audience,
+                       frames=filtered_frames(bundle, chosen))
+
+
+# --------------------------------------------------------------------------- output
+
+
+def format_data_date(value: date | int | str | None) -> str:
+    """"2024-05-01" for dates, "2024" for years, "okänt datum" when missing."""
+    if value is None:
+        return "okänt datum"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutralise(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """CSV for Excel: UTF-8 with BOM, ';' separator, decimal comma, formula-safe cells.
+
+    Uses ``hjo_data.export`` when it exists; this local version is the fallback.
+    """
+    try:
+        from hjo_data import export  # type: ignore[attr-defined]
+    except ImportError:
+        export = None
+    if export is not None:
+        for name in ("csv_bytes", "to_csv_bytes", "export_csv"):
+            func = getattr(export, name, None)
+            if callable(func):
+                result = func(table)
+                if isinstance(result, bytes):
+                    return result
+                if isinstance(result, str):
+                    return result.encode("utf-8-sig")
+    safe = table.copy()
+    safe.columns = [str(_neutralise(str(c))) for c in safe.columns]
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(_neutralise)
+    text = safe.to_csv(sep=";", index=False, decimal=",", lineterminator="\r\n")
+    return text.encode("utf-8-sig")
+
+
+def show_figure(fig: object, table: pd.DataFrame, *, source: str,
+                data_date: date | int | str | None, key: str, title: str | None = None) -> None:
+    """Chart + "Källa: … · Data t.o.m. …" + a "Visa data" expander with table and CSV."""
+    if title:
+        st.subheader(title)
+    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+    st.caption(f"Källa: {source} · Data t.o.m. {format_data_date(data_date)}")
+    with st.expander("Visa data"):
+        st.dataframe(table, hide_index=True, key=f"{key}_table")
+        st.download_button("Ladda ner CSV", data=csv_bytes(table), file_name=f"{key}.csv",
+                           mime="text/csv", key=f"{key}_csv", icon=":material/download:")
+
+
+def show_empty(message_sv: str) -> None:
+    """Friendly notice instead of an empty chart."""
+    st.info(message_sv, icon=":material/info:")
