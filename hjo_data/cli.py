@@ -1,0 +1,215 @@
+"""Command line: ``python -m hjo_data <command> ...``.
+
+Subcommands live in a registry; adding one is a small function plus an optional argument
+configurator::
+
+    def _report_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--period")
+
+    @subcommand("report", help="Skriv en lägesbild", configure=_report_args)
+    def cmd_report(args: argparse.Namespace) -> int:
+        ...
+        return 0
+
+Exit codes of ``ingest``: 0 every row accepted (duplicates are fine), 1 some rows
+rejected (the rest stored, or nothing with --strict), 2 the file could not be read at all,
+is missing, or matches no dataset (nothing stored), 3 unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hjo_data.errors import HjoDataError
+from hjo_data.schema import DATASETS
+
+__all__ = ["SUBCOMMANDS", "Subcommand", "build_parser", "main", "subcommand"]
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
+#: Rows with errors shown in the human summary.
+SHOWN_ERRORS = 20
+_REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    configure: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(
+    name: str, *, help: str, configure: Callable[[argparse.ArgumentParser], None] | None = None
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register ``func(args) -> exit code`` as ``python -m hjo_data <name>``."""
+
+    def deco(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        SUBCOMMANDS[name] = Subcommand(name=name, help=help, run=func, configure=configure)
+        return func
+
+    return deco
+
+
+def _print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(message.rstrip() + "\n")
+    sys.stderr.flush()
+
+
+def _store(path: str | None):  # -> Store (imported lazily: keeps `--help` fast)
+    from hjo_data.store import Store
+
+    return Store(path)
+
+
+# ----------------------------------------------------------------------------- ingest
+
+def _ingest_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FIL", help="CSV-fil att läsa in")
+    p.add_argument("--dataset", metavar="NAMN",
+                   help=f"datamängd (annars känns den igen): {', '.join(DATASETS)}")
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store)")
+    p.add_argument("--json", action="store_true", help="skriv en JSON-rapport på stdout")
+    p.add_argument("--strict", action="store_true",
+                   help="spara ingenting om någon rad avvisas")
+
+
+def _human_report(report) -> str:  # IngestReport
+    from hjo_data.ingest import swedish_int
+
+    ds = DATASETS[report.dataset]
+    delim = {"\t": "tab"}.get(report.delimiter, report.delimiter)
+    lines = [
+        report.message,
+        f"Datamängd: {ds.label} ({ds.name}); teckenkodning {report.encoding}, "
+        f"avgränsare '{delim}'; batch {report.batch_id}.",
+    ]
+    if report.warnings:
+        lines.append("Varningar:")
+        lines.extend(f"  - {w}" for w in report.warnings)
+    if report.rejected:
+        shown = report.errors[:SHOWN_ERRORS]
+        head = (f"Avvisade rader (de första {len(shown)} av {swedish_int(report.rejected)}):"
+                if report.rejected > len(shown) else "Avvisade rader:")
+        lines.append(head)
+        for e in shown:
+            value = f" (värde '{e.value}')" if e.value else ""
+            lines.append(f"  rad {e.line}, kolumn '{e.column}': {e.reason}{value}")
+        if report.rejected_file:
+            lines.append(f"Alla avvisade rader finns i {report.rejected_file}")
+    return "\n".join(lines)
+
+
+@subcommand("ingest", help="läs in en CSV-fil i datalagret", configure=_ingest_args)
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from hjo_data.ingest import ingest_file
+
+    name = Path(args.file).name
+    try:
+        report = ingest_file(args.file, dataset=args.dataset, store=_store(args.store),
+                             strict=args.strict)
+    except HjoDataError as exc:
+        message = f"Kunde inte läsa in '{name}': {exc}"
+        _err(message)
+        if args.json:
+            _print_json({"file": name, "error": str(exc), "message": message, "stored": False})
+        return EXIT_UNREADABLE
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print(_human_report(report))
+    return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+# ----------------------------------------------------------------------------- demo
+
+def _demo_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", type=int, default=20_000, metavar="N",
+                   help="ungefärligt antal händelser (standard 20 000)")
+    p.add_argument("--seed", type=int, default=1497, metavar="S", help="slumpfrö")
+    p.add_argument("--out", metavar="MAPP", default=None,
+                   help="mapp för CSV-filerna (standard data/demo)")
+    p.add_argument("--ingest", action="store_true", help="läs också in filerna i datalagret")
+    p.add_argument("--store", metavar="MAPP", help="datalager för --ingest")
+
+
+@subcommand("demo", help="skapa syntetiska demofiler (och läs in dem)", configure=_demo_args)
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hjo_data import demo
+    from hjo_data.ingest import ingest_file
+
+    out = Path(args.out) if args.out else _REPO / "data" / "demo"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = demo.write_csvs(out, rows=args.rows, seed=args.seed)
+    print(f"Skrev {len(paths)} demofiler till {out}:")
+    for p in paths:
+        print(f"  {Path(p).name}")
+    if not args.ingest:
+        return EXIT_OK
+    store = _store(args.store)
+    code = EXIT_OK
+    for p in paths:
+        stem = Path(p).stem
+        try:
+            report = ingest_file(p, dataset=stem if stem in DATASETS else None, store=store)
+        except HjoDataError as exc:
+            _err(f"Kunde inte läsa in '{Path(p).name}': {exc}")
+            code = EXIT_UNREADABLE
+            continue
+        print(report.message)
+        if not report.ok:
+            code = max(code, EXIT_REJECTED)
+    print(f"Datalager: {store.root}")
+    return code
+
+
+# ----------------------------------------------------------------------------- main
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hjo_data",
+        description="Hjo trygghetsdashboard – datahantering från kommandoraden.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="KOMMANDO", required=True)
+    for cmd in SUBCOMMANDS.values():
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        if cmd.configure is not None:
+            cmd.configure(p)
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the subcommand; returns the exit code (never raises for input)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help or a usage error (argparse already printed it)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_UNREADABLE
+    try:
+        return int(args._run(args))
+    except KeyboardInterrupt:
+        _err("Avbrutet.")
+        return 130
+    except Exception as exc:
+        if os.environ.get("HJO_DEBUG"):
+            raise
+        _err(f"Internt fel ({type(exc).__name__}): {exc}. Kör med HJO_DEBUG=1 för detaljer.")
+        if getattr(args, "json", False):
+            _print_json({"error": f"Internt fel: {exc}", "stored": False})
+        return EXIT_INTERNAL

@@ -1,0 +1,459 @@
+"""Parquet store: one file per dataset, atomic writes, dedup, ingest log, quarantine, lock.
+
+Layout under the store root::
+
+    <root>/<dataset>.parquet          all stored rows of one dataset (schema.stored_columns)
+    <root>/ingest_log.jsonl           append-only, one JSON object per ingest
+    <root>/quarantine/<ts>_<dataset>_<file>.rejected.csv   rejected rows of one ingest
+    <root>/.lock                      fcntl.flock target around every read-modify-write
+
+Every write replaces the whole file atomically (temp file in the same directory, fsync,
+``os.replace``), so a crash at any point leaves either the old or the new file, never a
+mix. Each stored row carries the ``batch_id`` of the ingest that added it so that a batch
+can be withdrawn later by rewriting the file without those rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from hjo_data.schema import DATASETS, Dataset
+
+__all__ = [
+    "LOG_FIELDS",
+    "QUARANTINE_COLUMNS",
+    "Store",
+    "arrow_schema",
+    "default_root",
+    "empty_frame",
+    "safe_cell",
+]
+
+#: Columns of a quarantine CSV (Swedish: they are opened by the people who fix the data).
+QUARANTINE_COLUMNS = ("rad", "kolumn", "värde", "orsak", "originalrad")
+
+#: Keys of every ingest log entry, in order.
+LOG_FIELDS = (
+    "batch_id", "file", "sha256", "dataset", "time", "rows_read", "accepted", "rejected",
+    "duplicates", "added", "warnings", "rejected_file", "stored",
+)
+
+_LOG_NAME = "ingest_log.jsonl"
+_LOCK_NAME = ".lock"
+_QUARANTINE_DIR = "quarantine"
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_root() -> Path:
+    """$HJO_DATA_DIR when set, else <repo>/data/store."""
+    env = os.environ.get("HJO_DATA_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    return _PACKAGE_DIR.parent / "data" / "store"
+
+
+def _column_type(dataset: Dataset, name: str) -> pa.DataType:
+    if name in ("record_id", "batch_id") or name.endswith("_raw"):
+        return pa.string()
+    if name.endswith("_has_time"):
+        return pa.bool_()
+    kind = dataset.column(name).kind
+    if kind in ("date", "datetime"):
+        return pa.timestamp("us")
+    if kind == "int":
+        return pa.int64()
+    if kind in ("float", "share"):
+        return pa.float64()
+    return pa.string()
+
+
+def arrow_schema(dataset: Dataset) -> pa.Schema:
+    """The Parquet schema of a dataset's stored table."""
+    return pa.schema([(n, _column_type(dataset, n)) for n in dataset.stored_columns])
+
+
+def _pandas_dtype(typ: pa.DataType) -> Any:
+    if pa.types.is_string(typ):
+        return "str"
+    if pa.types.is_boolean(typ):
+        return "bool"
+    if pa.types.is_timestamp(typ):
+        return "datetime64[us]"
+    if pa.types.is_int64(typ):
+        return "int64"
+    return "float64"
+
+
+def empty_frame(dataset: Dataset) -> pd.DataFrame:
+    """A zero-row frame with the stored columns and dtypes of ``dataset``."""
+    schema = arrow_schema(dataset)
+    return pd.DataFrame(
+        {f.name: pd.Series([], dtype=_pandas_dtype(f.type)) for f in schema}
+    )
+
+
+def _resolve(dataset: str | Dataset) -> Dataset:
+    if isinstance(dataset, Dataset):
+        return dataset
+    try:
+        return DATASETS[dataset]
+    except KeyError:
+        raise KeyError(f"Okänd datamängd: {dataset!r}") from None
+
+
+def _to_arrow(dataset: Dataset, frame: pd.DataFrame) -> pa.Table:
+    """Canonical frame -> Arrow table with exactly the stored schema (extra columns dropped)."""
+    schema = arrow_schema(dataset)
+    arrays = []
+    n = len(frame)
+    for field in schema:
+        if field.name in frame.columns:
+            col = frame[field.name]
+            if pa.types.is_timestamp(field.type):
+                col = pd.to_datetime(col).astype("datetime64[us]")
+            elif pa.types.is_boolean(field.type):
+                col = col.fillna(False).astype(bool)
+            elif pa.types.is_int64(field.type):
+                col = col.astype("int64")
+            arr = pa.array(col, type=field.type, from_pandas=True)
+        else:
+            arr = pa.nulls(n, type=field.type)
+            if pa.types.is_boolean(field.type):
+                arr = pa.array(np.zeros(n, dtype=bool))
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _conform(dataset: Dataset, table: pa.Table) -> pa.Table:
+    """Stored table -> current schema (tolerates files written by an older schema)."""
+    schema = arrow_schema(dataset)
+    if table.schema.equals(schema, check_metadata=False):
+        return table.replace_schema_metadata(None)
+    arrays = []
+    for field in schema:
+        if field.name in table.column_names:
+            arrays.append(table[field.name].cast(field.type))
+        elif pa.types.is_boolean(field.type):
+            arrays.append(pa.array(np.zeros(table.num_rows, dtype=bool)))
+        else:
+            arrays.append(pa.nulls(table.num_rows, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _atomic_write_bytes(path: Path, write: Any) -> None:
+    """Call ``write(tmp_path)``, fsync it, then atomically move it over ``path``.
+
+    Any exception before ``os.replace`` removes the temp file and leaves ``path`` as it was.
+    """
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def safe_cell(value: object) -> str:
+    """Text for a CSV cell that spreadsheet programs will not evaluate as a formula."""
+    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    if text.startswith(_FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _safe_file_part(name: str) -> str:
+    stem = Path(str(name)).name
+    stem = re.sub(r"[^0-9A-Za-zÅÄÖåäö._-]+", "_", stem).strip("._") or "fil"
+    return stem[:80]
+
+
+def _mask(text: str) -> str:
+    """Defence in depth: validation masks personnummer already; mask again if available."""
+    try:
+        from hjo_data import privacy
+    except ImportError:  # pragma: no cover - privacy lands with validation
+        return text
+    masker = getattr(privacy, "mask_text", None) or getattr(privacy, "mask", None)
+    if masker is None:
+        return text
+    try:
+        return str(masker(text))
+    except Exception:  # pragma: no cover - never let masking stop a quarantine write
+        return text
+
+
+class Store:
+    """Parquet store rooted at ``root`` (None -> $HJO_DATA_DIR or <repo>/data/store)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+        self._local = threading.local()
+
+    # ------------------------------------------------------------------ paths
+    def path(self, dataset: str | Dataset) -> Path:
+        return self.root / f"{_resolve(dataset).name}.parquet"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / _LOG_NAME
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / _QUARANTINE_DIR
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # ------------------------------------------------------------------ lock
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive inter-process lock on <root>/.lock; re-entrant within one thread."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._local.depth = 1
+            try:
+                yield
+            finally:
+                self._local.depth = 0
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    # ------------------------------------------------------------------ reading
+    def read_table(self, dataset: str | Dataset) -> pa.Table:
+        """Stored rows as an Arrow table with the current schema (empty when none)."""
+        ds = _resolve(dataset)
+        path = self.path(ds)
+        if not path.exists():
+            return arrow_schema(ds).empty_table()
+        return _conform(ds, pq.read_table(path))
+
+    def read(self, dataset: str | Dataset) -> pd.DataFrame:
+        """Stored rows with ``stored_columns`` and their canonical dtypes."""
+        ds = _resolve(dataset)
+        table = self.read_table(ds)
+        if table.num_rows == 0:
+            return empty_frame(ds)
+        frame = table.to_pandas()
+        for field in table.schema:
+            want = _pandas_dtype(field.type)
+            if str(frame[field.name].dtype) != want:
+                if want == "bool":
+                    frame[field.name] = frame[field.name].fillna(False).astype(bool)
+                else:
+                    frame[field.name] = frame[field.name].astype(want)
+        return frame
+
+    def row_count(self, dataset: str | Dataset) -> int:
+        path = self.path(dataset)
+        if not path.exists():
+            return 0
+        return pq.ParquetFile(path).metadata.num_rows
+
+    def has_data(self) -> bool:
+        """True when any dataset has at least one stored row."""
+        return any(self.row_count(name) > 0 for name in DATASETS)
+
+    def datasets(self) -> list[str]:
+        """Names of datasets with stored rows."""
+        return [name for name in DATASETS if self.row_count(name) > 0]
+
+    def version(self) -> str:
+        """Cache key that changes whenever stored data or the log changes."""
+        parts: list[str] = [str(self.root.resolve())]
+        for name in (_LOG_NAME, *(f"{n}.parquet" for n in DATASETS)):
+            try:
+                st = (self.root / name).stat()
+            except OSError:
+                parts.append(f"{name}:-")
+                continue
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+    def ingest_log(self) -> pd.DataFrame:
+        """All ingest log entries, oldest first (columns ``LOG_FIELDS``)."""
+        records = self.log_entries()
+        frame = pd.DataFrame(records, columns=list(LOG_FIELDS)) if records else pd.DataFrame(
+            {k: pd.Series([], dtype="object") for k in LOG_FIELDS}
+        )
+        if records:
+            extra = [c for r in records for c in r if c not in LOG_FIELDS]
+            for col in dict.fromkeys(extra):
+                frame[col] = [r.get(col) for r in records]
+        return frame
+
+    def log_entries(self) -> list[dict[str, Any]]:
+        if not self.log_path.exists():
+            return []
+        entries = []
+        with self.log_path.open(encoding="utf-8") as fh:
+            for line in fh:
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    entries.append(json.loads(line))
+                except json.JSONDecodeError:  # a torn last line from a crash: skip it
+                    continue
+        return entries
+
+    # ------------------------------------------------------------------ writing
+    def split_new(
+        self, dataset: str | Dataset, frame: pd.DataFrame
+    ) -> tuple[np.ndarray, int]:
+        """Mask of rows in ``frame`` that are new (first in the frame and not yet stored).
+
+        Returns (mask, duplicates). Does not write anything.
+        """
+        ds = _resolve(dataset)
+        if len(frame) == 0:
+            return np.zeros(0, dtype=bool), 0
+        ids = frame["record_id"]
+        first = ~ids.duplicated(keep="first").to_numpy()
+        path = self.path(ds)
+        if path.exists():
+            stored_ids = pq.read_table(path, columns=["record_id"])["record_id"]
+            if len(stored_ids):
+                in_store = pc.is_in(
+                    pa.array(ids, type=pa.string(), from_pandas=True),
+                    value_set=stored_ids.combine_chunks(),
+                    skip_nulls=True,
+                )
+                first &= ~in_store.to_numpy(zero_copy_only=False)
+        return first, int(len(frame) - first.sum())
+
+    def append(
+        self, dataset: str | Dataset, accepted: pd.DataFrame, batch_id: str
+    ) -> tuple[int, int]:
+        """Store the rows of ``accepted`` whose ``record_id`` is new; returns (added, dups).
+
+        Rows repeated inside ``accepted`` or already stored are counted as duplicates and
+        stored once. The dataset file is rewritten atomically under the store lock.
+        """
+        ds = _resolve(dataset)
+        if "record_id" not in accepted.columns:
+            raise ValueError("accepted frame needs a record_id column")
+        with self.lock():
+            mask, duplicates = self.split_new(ds, accepted)
+            added = int(mask.sum())
+            if added == 0:
+                return 0, duplicates
+            new = accepted if added == len(accepted) else accepted.loc[mask]
+            new = new.assign(batch_id=batch_id)
+            new_table = _to_arrow(ds, new)
+            path = self.path(ds)
+            if path.exists():
+                table = pa.concat_tables([self.read_table(ds), new_table])
+            else:
+                table = new_table
+            self.write_table(ds, table)
+        return added, duplicates
+
+    def write_table(self, dataset: str | Dataset, table: pa.Table) -> None:
+        """Atomically replace a dataset's file with ``table`` (caller holds the lock)."""
+        ds = _resolve(dataset)
+        table = _conform(ds, table)
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(
+            self.path(ds), lambda tmp: pq.write_table(table, tmp, compression="zstd")
+        )
+
+    def write_quarantine(
+        self, dataset: str | Dataset, file_name: str, rejected: pd.DataFrame,
+        *, stamp: str | None = None,
+    ) -> Path | None:
+        """Write rejected rows as a ';'-separated UTF-8 (BOM) CSV; None when there are none.
+
+        ``rejected`` has the validation columns line, column, value, reason, raw. Cells are
+        masked again (defence in depth) and made formula-injection safe.
+        """
+        ds = _resolve(dataset)
+        if rejected is None or len(rejected) == 0:
+            return None
+        stamp = stamp or datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        path = self.quarantine_dir / f"{stamp}_{ds.name}_{_safe_file_part(file_name)}.rejected.csv"
+        cols = ("line", "column", "value", "reason", "raw")
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        writer.writerow(QUARANTINE_COLUMNS)
+        values = [rejected[c].tolist() if c in rejected.columns else [""] * len(rejected)
+                  for c in cols]
+        for line, column, value, reason, raw in zip(*values, strict=True):
+            writer.writerow([
+                safe_cell(line),
+                safe_cell(column),
+                safe_cell(_mask(safe_text(value))),
+                safe_cell(reason),
+                safe_cell(_mask(safe_text(raw))),
+            ])
+        data = ("\ufeff" + buf.getvalue()).encode("utf-8")
+        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(path, lambda tmp: Path(tmp).write_bytes(data))
+        return path
+
+    def log(self, entry: Mapping[str, Any]) -> None:
+        """Append one JSON line to the ingest log (under the lock, fsynced)."""
+        record = {k: entry.get(k) for k in LOG_FIELDS}
+        record.update({k: v for k, v in entry.items() if k not in record})
+        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        with self.lock():
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("a", encoding="utf-8") as fh:
+                fh.write(line)
+                fh.flush()
+                os.fsync(fh.fileno())
+
+
+def safe_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
