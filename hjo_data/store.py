@@ -137,11 +137,23 @@ def _to_arrow(dataset: Dataset, frame: pd.DataFrame) -> pa.Table:
                 col = col.astype("int64")
             arr = pa.array(col, type=field.type, from_pandas=True)
         else:
-            arr = pa.nulls(n, type=field.type)
-            if pa.types.is_boolean(field.type):
-                arr = pa.array(np.zeros(n, dtype=bool))
+            arr = _filler(dataset, field, n)
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _filler(dataset: Dataset, field: pa.Field, n: int) -> pa.Array:
+    """Values for a column absent from a frame/file: the schema default, False, or null."""
+    if pa.types.is_boolean(field.type):
+        return pa.array(np.zeros(n, dtype=bool))
+    default = None
+    if field.name in dataset.column_names:
+        default = dataset.column(field.name).default
+    if default is None and pa.types.is_int64(field.type):
+        raise ValueError(f"column {field.name!r} is missing and has no default")
+    if default is None:
+        return pa.nulls(n, type=field.type)
+    return pa.array([default] * n, type=field.type)
 
 
 def _conform(dataset: Dataset, table: pa.Table) -> pa.Table:
@@ -153,10 +165,8 @@ def _conform(dataset: Dataset, table: pa.Table) -> pa.Table:
     for field in schema:
         if field.name in table.column_names:
             arrays.append(table[field.name].cast(field.type))
-        elif pa.types.is_boolean(field.type):
-            arrays.append(pa.array(np.zeros(table.num_rows, dtype=bool)))
         else:
-            arrays.append(pa.nulls(table.num_rows, type=field.type))
+            arrays.append(_filler(dataset, field, table.num_rows))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
