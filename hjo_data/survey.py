@@ -1,0 +1,224 @@
+"""Survey shares with honest uncertainty (trygghetsmätning).
+
+Definitions (domain: "Hur trygg eller otrygg känner du dig om du går ut ensam sent en kväll
+i ditt eget bostadsområde?" and "Hur stort problem är ... i ditt bostadsområde?"):
+
+* ``otrygg_kvall``: share answering "ganska otrygg" or "mycket otrygg".
+  - ``include_never_out=False`` (default): "går aldrig ut" is left out of both numerator
+    and denominator, i.e. the share among those who go out.
+  - ``include_never_out=True``: "går aldrig ut" counts as otrygg (numerator) and every
+    answer is in the denominator -- the stricter measure, closer to NTU's "otrygg eller
+    avstår från att gå ut".
+* Problem indicators (``schema.SURVEY_PROBLEM_COLUMNS``): share "mycket stort problem" or
+  "ganska stort problem" among those who answered; "vet ej" and empty answers are excluded.
+
+Shares are weighted with ``weight`` (missing -> 1). ``n`` is the number of answers in the
+denominator (weight > 0); ``n_effective`` is Kish's effective n, which the 95 % Wilson
+interval uses, so unequal weights widen the interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from hjo_data.indicators import wilson_interval
+from hjo_data.schema import SURVEY_PROBLEM_COLUMNS
+
+OTRYGG = "otrygg_kvall"
+PROBLEM_INDICATORS: tuple[str, ...] = tuple(SURVEY_PROBLEM_COLUMNS)
+#: Swedish display labels of the survey indicators.
+INDICATOR_LABELS: dict[str, str] = {
+    OTRYGG: "otrygga sent en kväll",
+    **SURVEY_PROBLEM_COLUMNS,
+}
+TOTAL_AREA = "Hela kommunen"
+TOTAL_GROUP = "Totalt"
+
+_UNSAFE = frozenset({"ganska otrygg", "mycket otrygg"})
+_SAFE = frozenset({"mycket trygg", "ganska trygg"})
+_NEVER_OUT = "går aldrig ut"
+_BIG_PROBLEM = frozenset({"mycket stort problem", "ganska stort problem"})
+_SMALL_PROBLEM = frozenset({"ganska litet problem", "inget problem"})
+
+SHARE_COLUMNS = ("share", "n", "ci_low", "ci_high", "n_effective")
+
+
+def _answers(responses: pd.DataFrame, column: str) -> pd.Series:
+    if column not in responses.columns:
+        return pd.Series("", index=responses.index, dtype="str")
+    return responses[column].astype("str").fillna("").str.strip().str.lower()
+
+
+def _indicator_values(responses: pd.DataFrame, indicator: str, include_never_out: bool
+                      ) -> pd.Series:
+    """1.0 / 0.0 per row, NaN when the row is not in the denominator."""
+    if indicator == OTRYGG:
+        answers = _answers(responses, "safety_evening")
+        yes = set(_UNSAFE) | ({_NEVER_OUT} if include_never_out else set())
+        no = set(_SAFE)
+    elif indicator in SURVEY_PROBLEM_COLUMNS:
+        answers = _answers(responses, indicator)
+        yes, no = set(_BIG_PROBLEM), set(_SMALL_PROBLEM)
+    else:
+        raise ValueError(f"okänd indikator {indicator!r}")
+    values = np.where(answers.isin(yes), 1.0, np.where(answers.isin(no), 0.0, np.nan))
+    return pd.Series(values, index=responses.index)
+
+
+def _weights(responses: pd.DataFrame) -> pd.Series:
+    if "weight" not in responses.columns:
+        return pd.Series(1.0, index=responses.index)
+    w = pd.to_numeric(responses["weight"], errors="coerce").astype("float64")
+    return w.fillna(1.0).clip(lower=0.0)
+
+
+def _empty(by: Sequence[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({"year": pd.Series(dtype="int64"),
+                          "indicator": pd.Series(dtype="str")})
+    for col in by:
+        frame[col] = pd.Series(dtype="str")
+    for col in SHARE_COLUMNS:
+        frame[col] = pd.Series(dtype="int64" if col == "n" else "float64")
+    return frame
+
+
+def survey_shares(responses: pd.DataFrame, *, by: Sequence[str] = (),
+                  indicator: str | Sequence[str] = OTRYGG,
+                  include_never_out: bool = False) -> pd.DataFrame:
+    """Weighted shares per year (and ``by`` groups) with n, Kish effective n and Wilson CI.
+
+    ``indicator`` is one indicator name or several (rows are stacked). Returns columns
+    year, indicator, *by, share, n, ci_low, ci_high, n_effective. Groups without any
+    answer in the denominator are left out.
+    """
+    by = list(by)
+    names = [indicator] if isinstance(indicator, str) else list(indicator)
+    weights = _weights(responses)
+    parts: list[pd.DataFrame] = []
+    for name in names:
+        y = _indicator_values(responses, name, include_never_out)
+        keep = y.notna() & (weights > 0)
+        if not keep.any():
+            continue
+        w, yy = weights[keep], y[keep]
+        work = responses.loc[keep, ["year", *by]].copy()
+        work["_w"], work["_wy"], work["_w2"] = w, w * yy, w * w
+        agg = work.groupby(["year", *by], dropna=False, sort=True).agg(
+            sum_w=("_w", "sum"), sum_wy=("_wy", "sum"), sum_w2=("_w2", "sum"),
+            n=("_w", "size"))
+        agg = agg.reset_index()
+        agg.insert(1, "indicator", name)
+        agg["share"] = agg["sum_wy"] / agg["sum_w"]
+        agg["n_effective"] = agg["sum_w"] ** 2 / agg["sum_w2"]
+        low, high = wilson_interval(agg["share"] * agg["n_effective"], agg["n_effective"])
+        agg["ci_low"], agg["ci_high"] = low, high
+        parts.append(agg[["year", "indicator", *by, *SHARE_COLUMNS]])
+    if not parts:
+        return _empty(by)
+    out = pd.concat(parts, ignore_index=True)
+    out["year"] = out["year"].astype("int64")
+    out["n"] = out["n"].astype("int64")
+    out["indicator"] = out["indicator"].astype("str")
+    return out
+
+
+def _with_area_group(shares: pd.DataFrame, area: str | None, group_col: str | None
+                     ) -> pd.DataFrame:
+    out = shares.copy()
+    if area is not None:
+        out["area"] = area
+    out["group"] = out[group_col].astype("str") if group_col else TOTAL_GROUP
+    if group_col and group_col not in ("area", "group"):
+        out = out.drop(columns=[group_col])
+    return out
+
+
+def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | None, *,
+                   include_never_out: bool = False) -> pd.DataFrame:
+    """One long table of survey shares from micro data and aggregated results.
+
+    Columns: year, indicator, area, group, share, n, ci_low, ci_high, n_effective, source
+    ("svar" = computed from responses, "aggregerad" = the aggregated table). From responses
+    every indicator is computed for the whole municipality (area "Hela kommunen", group
+    "Totalt"), per area (group "Totalt") and per gender and age group (area "Hela
+    kommunen", group = the answer value). Aggregated rows get n_effective = n and a Wilson
+    interval from share and n. Where both sources give the same year, indicator, area and
+    group, the row computed from responses is kept (it accounts for weights).
+    """
+    columns = ["year", "indicator", "area", "group", *SHARE_COLUMNS, "source"]
+    parts: list[pd.DataFrame] = []
+    if responses is not None and len(responses):
+        names = [OTRYGG, *PROBLEM_INDICATORS]
+        kw = {"indicator": names, "include_never_out": include_never_out}
+        parts.append(_with_area_group(survey_shares(responses, **kw), TOTAL_AREA, None))
+        parts.append(_with_area_group(survey_shares(responses, by=["area"], **kw), None,
+                                      None))
+        for col in ("gender", "age_group"):
+            if col in responses.columns:
+                parts.append(_with_area_group(survey_shares(responses, by=[col], **kw),
+                                              TOTAL_AREA, col))
+        for part in parts:
+            part["source"] = "svar"
+    if aggregated is not None and len(aggregated):
+        agg = aggregated.copy()
+        agg["area"] = (agg["area"] if "area" in agg.columns
+                       else pd.Series(TOTAL_AREA, index=agg.index))
+        agg["group"] = (agg["group"] if "group" in agg.columns
+                        else pd.Series(TOTAL_GROUP, index=agg.index))
+        agg["area"] = agg["area"].astype("str").replace({"": TOTAL_AREA, "nan": TOTAL_AREA})
+        agg["group"] = agg["group"].astype("str").replace({"": TOTAL_GROUP,
+                                                           "nan": TOTAL_GROUP})
+        agg["share"] = pd.to_numeric(agg["share"], errors="coerce").astype("float64")
+        agg["n"] = pd.to_numeric(agg["n"], errors="coerce").fillna(0).astype("int64")
+        agg["n_effective"] = agg["n"].astype("float64")
+        low, high = wilson_interval(agg["share"] * agg["n"], agg["n"])
+        agg["ci_low"], agg["ci_high"] = low, high
+        agg["source"] = "aggregerad"
+        parts.append(agg[columns])
+    if not parts:
+        empty = _empty(["area", "group"])
+        empty["source"] = pd.Series(dtype="str")
+        return empty[columns]
+    out = pd.concat([p[columns] for p in parts], ignore_index=True)
+    out["_order"] = (out["source"] != "svar").astype("int64")
+    out = (out.sort_values("_order", kind="stable")
+              .drop_duplicates(["year", "indicator", "area", "group"], keep="first")
+              .drop(columns="_order"))
+    for col in ("indicator", "area", "group", "source"):
+        out[col] = out[col].astype("str")
+    out["year"] = out["year"].astype("int64")
+    return out.sort_values(["indicator", "area", "group", "year"], kind="stable"
+                           ).reset_index(drop=True)
+
+
+def problem_index(data: pd.DataFrame, year: int, *, area: str = TOTAL_AREA,
+                  group: str = TOTAL_GROUP) -> pd.DataFrame:
+    """Problem indicators of one year ranked by share (rank 1 = the largest problem).
+
+    ``data`` is either survey responses (micro data; filtered to ``area`` unless it is
+    "Hela kommunen") or a ``combine_survey`` table (filtered to ``area`` and ``group``).
+    Returns indicator, label, share, n, ci_low, ci_high, n_effective, rank and
+    ``overlaps_next`` (the CI overlaps the next-ranked one's: the order between the two
+    is not established).
+    """
+    if "indicator" not in data.columns:
+        rows = data[data["year"] == year]
+        if area != TOTAL_AREA:
+            rows = rows[rows["area"].astype("str") == area]
+        table = survey_shares(rows, indicator=PROBLEM_INDICATORS)
+    else:
+        mask = ((data["year"] == year) & data["indicator"].isin(PROBLEM_INDICATORS)
+                & (data.get("area", TOTAL_AREA) == area)
+                & (data.get("group", TOTAL_GROUP) == group))
+        table = data[mask]
+    table = table[["indicator", *SHARE_COLUMNS]].dropna(subset=["share"])
+    table = table.sort_values(["share", "indicator"], ascending=[False, True],
+                              kind="stable").reset_index(drop=True)
+    table.insert(1, "label", table["indicator"].map(INDICATOR_LABELS).astype("str"))
+    table["rank"] = table["share"].rank(method="min", ascending=False).astype("int64")
+    next_high = table["ci_high"].shift(-1)
+    table["overlaps_next"] = (table["ci_low"] <= next_high).fillna(False).astype(bool)
+    return table
