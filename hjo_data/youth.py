@@ -1,0 +1,121 @@
+"""Youth indicators (ANDTS and mental health) from school surveys: shares with n and a
+Wilson 95 % interval, by grade, gender and year, and the comparison with region/country.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from hjo_data.indicators import wilson_interval
+
+#: Swedish label of every youth indicator.
+YOUTH_LABELS: dict[str, str] = {
+    "alkohol_12m": "Druckit alkohol senaste 12 månaderna",
+    "berusad_4v": "Berusad senaste 4 veckorna",
+    "rokning": "Röker",
+    "snus": "Snusar",
+    "e_cigarett": "Använder e-cigarett",
+    "narkotika_nagonsin": "Använt narkotika någon gång",
+    "dopning": "Använt dopningsmedel",
+    "spel_om_pengar": "Spelat om pengar",
+    "psykosomatiska_besvar": "Psykosomatiska besvär",
+}
+
+#: The promise's prevention areas -> indicators (order = display order).
+YOUTH_GROUPS: dict[str, tuple[str, ...]] = {
+    "Alkohol": ("alkohol_12m",),
+    "Berusning": ("berusad_4v",),
+    "Tobak och nikotin": ("rokning", "snus", "e_cigarett"),
+    "Narkotika": ("narkotika_nagonsin",),
+    "Dopning": ("dopning",),
+    "Spel om pengar": ("spel_om_pengar",),
+    "Psykisk hälsa": ("psykosomatiska_besvar",),
+}
+
+HOME_GEOGRAPHY = "Hjo"
+
+
+def with_ci(youth: pd.DataFrame) -> pd.DataFrame:
+    """Add ci_low/ci_high (Wilson, from share × n) and indicator_label to youth rows."""
+    out = youth.copy()
+    share = out["share"].astype("float64").to_numpy()
+    n = out["n"].astype("float64").to_numpy()
+    low, high = wilson_interval(share * n, n)
+    out["ci_low"] = np.asarray(low, dtype="float64")
+    out["ci_high"] = np.asarray(high, dtype="float64")
+    out["indicator_label"] = out["indicator"].map(YOUTH_LABELS).fillna(out["indicator"])
+    return out
+
+
+def _home(youth: pd.DataFrame, geography: str) -> pd.DataFrame:
+    if "geography" not in youth.columns:
+        return youth
+    return youth.loc[(youth["geography"].fillna(HOME_GEOGRAPHY) == geography).to_numpy()]
+
+
+def youth_series(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *,
+                 geography: str = HOME_GEOGRAPHY, grades: tuple[str, ...] = (),
+                 genders: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows of the given indicators for one geography, with CI, sorted by year.
+
+    Columns: indicator, indicator_label, year, grade, gender, share, n, ci_low, ci_high.
+    Duplicate (indicator, year, grade, gender) rows are combined n-weighted.
+    """
+    cols = ["indicator", "indicator_label", "year", "grade", "gender", "share", "n",
+            "ci_low", "ci_high"]
+    sub = _home(youth, geography)
+    mask = sub["indicator"].isin(list(indicators))
+    if grades:
+        mask &= sub["grade"].isin(list(grades))
+    if genders:
+        mask &= sub["gender"].isin(list(genders))
+    sub = sub.loc[mask.to_numpy(), ["indicator", "year", "grade", "gender", "share", "n"]]
+    if sub.empty:
+        return with_ci(sub.assign(share=sub["share"].astype("float64")))[cols]
+    sub = sub.assign(_x=sub["share"] * sub["n"])
+    agg = sub.groupby(["indicator", "year", "grade", "gender"], as_index=False)[
+        ["_x", "n"]].sum()
+    agg["share"] = agg["_x"] / agg["n"]
+    agg = with_ci(agg.drop(columns="_x"))
+    order = {k: i for i, k in enumerate(YOUTH_LABELS)}
+    agg = agg.sort_values(["indicator", "grade", "gender", "year"],
+                          key=lambda s: s.map(order) if s.name == "indicator" else s)
+    return agg[cols].reset_index(drop=True)
+
+
+def geographies(youth: pd.DataFrame) -> list[str]:
+    """Geographies present, the home municipality first."""
+    if youth.empty or "geography" not in youth.columns:
+        return [HOME_GEOGRAPHY] if not youth.empty else []
+    values = sorted(set(youth["geography"].fillna(HOME_GEOGRAPHY).astype(str)))
+    return sorted(values, key=lambda g: (g != HOME_GEOGRAPHY, g))
+
+
+def comparison(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *, year: int,
+               grade: str, gender: str = "alla") -> pd.DataFrame:
+    """The home municipality next to region/country for one year, grade and gender.
+
+    Columns: indicator, indicator_label, geography, share, n, ci_low, ci_high. Empty when
+    the data hold no other geography for that selection.
+    """
+    cols = ["indicator", "indicator_label", "geography", "share", "n", "ci_low", "ci_high"]
+    if youth.empty or "geography" not in youth.columns:
+        return pd.DataFrame(columns=cols)
+    mask = (youth["indicator"].isin(list(indicators)) & (youth["year"] == year)
+            & (youth["grade"] == grade) & (youth["gender"] == gender))
+    sub = youth.loc[mask.to_numpy()]
+    if sub["geography"].fillna(HOME_GEOGRAPHY).nunique() < 2:
+        return pd.DataFrame(columns=cols)
+    sub = with_ci(sub.assign(geography=sub["geography"].fillna(HOME_GEOGRAPHY)))
+    order = {g: i for i, g in enumerate(geographies(youth))}
+    sub = sub.sort_values(["indicator", "geography"],
+                          key=lambda s: s.map(order) if s.name == "geography" else s)
+    return sub[cols].reset_index(drop=True)
+
+
+def latest_year(youth: pd.DataFrame) -> int | None:
+    """Latest survey year (None when empty)."""
+    if youth.empty:
+        return None
+    return int(youth["year"].max())
