@@ -105,9 +105,9 @@ def _type_order(name: str) -> int:
 
 
 def safety_walks(activities: pd.DataFrame) -> pd.DataFrame:
-    """Per year: walks, participants, findings, actions_decided, actions_done,
-    share_done = actions_done / findings (share of findings acted on, n = findings) with a
-    Wilson 95 % interval (ci_low, ci_high)."""
+    """Per year: walks, participants, findings, actions_decided, actions_done and
+    share_done = actions_done / actions_decided (as in the promise file; n =
+    actions_decided) with a Wilson 95 % interval (ci_low, ci_high)."""
     walks = activities.loc[(activities["activity_type"] == SAFETY_WALK).to_numpy()]
     cols = ["participants", "findings", "actions_decided", "actions_done"]
     grouped = walks.assign(year=_years(walks), walks=1).groupby("year")[
@@ -116,7 +116,7 @@ def safety_walks(activities: pd.DataFrame) -> pd.DataFrame:
     out = grouped.reset_index() if len(grouped) else grouped.reset_index(names="year")
     out = out.astype({c: "int64" for c in ["year", "walks", *cols]})
     x = out["actions_done"].to_numpy("float64")
-    n = out["findings"].to_numpy("float64")
+    n = out["actions_decided"].to_numpy("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         out["share_done"] = np.where(n > 0, x / n, np.nan)
     low, high = wilson_interval(np.minimum(x, n), n)

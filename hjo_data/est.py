@@ -196,8 +196,10 @@ def counts_by(incidents: pd.DataFrame, column: str) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- hotspots
 
-def population_map(population: pd.DataFrame | Mapping[str, float] | None) -> dict[str, float]:
-    """Area -> inhabitants from a mapping or a frame with ``area`` + a population column."""
+def population_map(population: pd.DataFrame | Mapping[str, float] | None,
+                   year: int | None = None) -> dict[str, float]:
+    """Area -> inhabitants from a mapping or a frame with ``area`` + a population column
+    (with a ``year`` column: the latest year not after ``year``, else the latest)."""
     if population is None:
         return {}
     if isinstance(population, Mapping):
@@ -215,6 +217,8 @@ def population_map(population: pd.DataFrame | Mapping[str, float] | None) -> dic
         value_col = numeric[0]
     frame = population
     if "year" in frame.columns:  # latest year per area
+        if year is not None and (frame["year"] <= year).any():
+            frame = frame[frame["year"] <= year]
         frame = frame.sort_values("year").drop_duplicates("area", keep="last")
     return {str(a): float(v) for a, v in zip(frame["area"], frame[value_col], strict=True)
             if pd.notna(v)}
@@ -240,7 +244,7 @@ def hotspots(incidents: pd.DataFrame, population: pd.DataFrame | Mapping[str, fl
     cur = areas[cur_mask].value_counts()
     base = areas[base_mask].value_counts()
     names = sorted(set(cur.index) | set(base.index))
-    pops = population_map(population)
+    pops = population_map(population, year=(end - pd.Timedelta(days=1)).year)
     out = pd.DataFrame({"area": pd.Series(names, dtype="str")})
     out["count"] = cur.reindex(names, fill_value=0).to_numpy(dtype="int64")
     base_total = base.reindex(names, fill_value=0).to_numpy(dtype="int64")
