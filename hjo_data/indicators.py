@@ -345,7 +345,7 @@ def _starts(ts: pd.Series, freq: str) -> pd.Series:
     """Vectorised period start for a datetime Series."""
     ts = ts.dt.normalize()
     if freq == "W":
-        monday = ts - pd.to_timedelta(ts.dt.weekday, unit="D")
+        monday = ts - pd.to_timedelta(ts.dt.day_of_week, unit="D")
         return monday.astype("datetime64[us]")
     values = ts.to_numpy(dtype="datetime64[ns]")
     if freq == "Y":
