@@ -1,0 +1,829 @@
+"""Goal cards of the medborgarlöfte and the "Läget just nu" text (landing page).
+
+Each goal of the promise lists indicators declaratively (``data/medborgarlofte.toml``,
+loaded by ``hjo_data.reference.load_promise``). An indicator spec names a dataset and a
+measure:
+
+* ``count``  rows of ``incidents``/``activities`` matching ``filter`` per period
+  (Poisson test of the two counts, exposure = days in each period);
+* ``rate``   the same count per 1 000 inhabitants (same test; population from the spec
+  or ``reference.load_population``);
+* ``sum``    sum of ``column`` per period (e.g. traffic ``vehicles_checked``; Poisson test);
+* ``share``  ``survey``/``youth`` share with n (latest year vs the previous survey year;
+  two-proportion z-test);
+* ``ratio``  ``sum(numerator) / sum(denominator)`` per year (e.g. findings acted on;
+  two-proportion z-test with n = the denominator).
+
+Specs are read leniently (dicts or objects, several key spellings) so the page keeps
+working while the promise file evolves; ``DEFAULT_PROMISE`` is used when no promise is
+available.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hjo_data.filters import Filters
+from hjo_data.schema import DATASETS
+
+STATUS_BETTER = "bättre"
+STATUS_WORSE = "sämre"
+STATUS_NOISE = "oförändrad/inom slumpen"
+STATUS_NO_DATA = "ingen data"
+STATUSES = (STATUS_BETTER, STATUS_WORSE, STATUS_NOISE, STATUS_NO_DATA)
+
+ALPHA = 0.05
+NBSP = "\u00a0"
+MINUS = "\u2212"
+
+PERIOD_UNIT = {"W": "vecka", "M": "månad", "Q": "kvartal", "Y": "år"}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Change:
+    """Change between two values with a test of whether it is beyond noise.
+
+    Mirrors ``hjo_data.indicators.Change`` (significant, label_sv); kept local so the cards
+    need no more than counts/shares to be computed.
+    """
+
+    previous: float | None
+    latest: float | None
+    diff: float | None
+    p_value: float | None
+    significant: bool
+    label_sv: str
+    test: str = ""
+
+
+@dataclass
+class IndicatorStatus:
+    label: str
+    latest_value: float | None
+    latest_period: str
+    previous_value: float | None
+    change: Change
+    desired_direction: str  # "down" | "up"
+    status: str  # one of STATUSES
+    denominator: str  # "n = 412", "per 1 000 invånare (9 123 inv.)", "händelser per månad"
+    previous_period: str = ""
+    kind: str = "count"  # count | rate | sum | share | ratio
+    unit: str = ""  # "händelser per månad", "%", "per 1 000 invånare"
+    indicator_id: str = ""
+    dataset: str = ""
+
+    @property
+    def latest_text(self) -> str:
+        return format_value(self.latest_value, self.kind)
+
+    @property
+    def previous_text(self) -> str:
+        return format_value(self.previous_value, self.kind)
+
+
+@dataclass
+class GoalCard:
+    goal_id: str
+    title: str
+    indicators: list[IndicatorStatus] = field(default_factory=list)
+    activities: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of indicators per status (for a one-line summary)."""
+        out = dict.fromkeys(STATUSES, 0)
+        for ind in self.indicators:
+            out[ind.status] += 1
+        return out
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _group(x: float, decimals: int) -> str:
+    text = f"{abs(x):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
+    return (MINUS + text) if x < 0 and round(abs(x), decimals) != 0 else text
+
+
+def format_value(value: float | None, kind: str) -> str:
+    """Swedish text of an indicator value ("12", "1,4", "12,3 %")."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if kind in ("share", "ratio"):
+        return _group(value * 100, 1) + NBSP + "%"
+    if kind == "rate":
+        return _group(value, 1)
+    if float(value).is_integer():
+        return _group(value, 0)
+    return _group(value, 1)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def poisson_rate_test(c1: float, c2: float, e1: float = 1.0, e2: float = 1.0) -> float:
+    """Two-sided exact conditional test of equal Poisson rates (counts c1, c2; exposures).
+
+    Given n = c1 + c2, c2 ~ Binomial(n, e2 / (e1 + e2)) under H0. p-value = sum of the
+    probabilities of outcomes no more likely than the observed one.
+    """
+    c1, c2 = int(round(c1)), int(round(c2))
+    n = c1 + c2
+    if n == 0 or e1 <= 0 or e2 <= 0:
+        return 1.0
+    p = e2 / (e1 + e2)
+    k = np.arange(n + 1, dtype=float)
+    # log pmf via lgamma, vectorised through cumulative sums of log ratios.
+    steps = np.log((n - k[:-1]) / (k[:-1] + 1)) + math.log(p) - math.log1p(-p)
+    logpmf = np.concatenate(([n * math.log1p(-p)], n * math.log1p(-p) + np.cumsum(steps)))
+    pmf = np.exp(logpmf - logpmf.max())
+    pmf /= pmf.sum()
+    observed = pmf[c2]
+    return float(min(1.0, pmf[pmf <= observed * (1 + 1e-7)].sum()))
+
+
+def two_proportion_test(p1: float, n1: float, p2: float, n2: float) -> float:
+    """Two-sided z-test of equal proportions (pooled variance)."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
+    if var <= 0:
+        return 1.0 if p1 == p2 else 0.0
+    z = (p2 - p1) / math.sqrt(var)
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def _change(prev: float | None, latest: float | None, p_value: float | None, test: str,
+            kind: str) -> Change:
+    if prev is None or latest is None:
+        return Change(prev, latest, None, None, False, "ingen jämförelse", test)
+    diff = latest - prev
+    significant = p_value is not None and p_value < ALPHA and diff != 0
+    if diff == 0:
+        label = "oförändrad"
+    else:
+        verb = "ökat" if diff > 0 else "minskat"
+        label = f"har {verb} " + (
+            "(utanför slumpvariationen)" if significant else "(inom slumpvariationen)")
+    return Change(prev, latest, diff, p_value, significant, label, test)
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def _period_start(day: date, gran: str) -> date:
+    if gran == "W":
+        return day - timedelta(days=day.weekday())
+    if gran == "M":
+        return day.replace(day=1)
+    if gran == "Q":
+        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    return date(day.year, 1, 1)
+
+
+def _next_start(start: date, gran: str) -> date:
+    if gran == "W":
+        return start + timedelta(days=7)
+    if gran == "Y":
+        return date(start.year + 1, 1, 1)
+    months = 1 if gran == "M" else 3
+    m = start.month - 1 + months
+    return date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def latest_complete_period(as_of: date, gran: str) -> tuple[date, date]:
+    """[start, end) of the last period that is complete on ``as_of`` (inclusive day)."""
+    start = _period_start(as_of, gran)
+    end = _next_start(start, gran)
+    if end - timedelta(days=1) == as_of:
+        return start, end
+    prev_start = _period_start(start - timedelta(days=1), gran)
+    return prev_start, start
+
+
+def period_label(start: date, gran: str) -> str:
+    months = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+              "september", "oktober", "november", "december")
+    if gran == "W":
+        year, week, _ = start.isocalendar()
+        return f"v. {week} {year}"
+    if gran == "M":
+        return f"{months[start.month - 1]} {start.year}"
+    if gran == "Q":
+        return f"K{(start.month - 1) // 3 + 1} {start.year}"
+    return str(start.year)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def _get(obj: Any, *names: str, default: Any = None) -> Any:
+    for name in names:
+        if isinstance(obj, Mapping):
+            if name in obj and obj[name] is not None:
+                return obj[name]
+        elif getattr(obj, name, None) is not None:
+            return getattr(obj, name)
+    return default
+
+
+_DOWN = {"down", "minska", "lower", "decrease", "ner", "ned", "lägre", "minskning", "-"}
+_UP = {"up", "öka", "higher", "increase", "upp", "högre", "ökning", "+"}
+
+
+def _direction(value: Any) -> str:
+    text = str(value or "down").strip().lower()
+    if text in _UP:
+        return "up"
+    return "down" if text in _DOWN else "down"
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    id: str
+    label: str
+    dataset: str
+    measure: str
+    desired_direction: str
+    filter: Mapping[str, tuple[str, ...]]
+    indicator: str | None = None
+    column: str | None = None
+    numerator: str | tuple[str, ...] | None = None
+    denominator: str | None = None
+    granularity: str | None = None
+    population: int | None = None
+
+    @property
+    def numerators(self) -> tuple[str, ...]:
+        return _as_tuple(self.numerator)
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+_MEASURES = {"rate_per_1000": "rate", "participants": "sum", "share_done": "ratio",
+             "offence_rate": "ratio"}
+_SPEC_KEYS = {"dataset", "measure", "kind", "type", "metric", "column", "value_column",
+              "indicator", "survey_indicator", "youth_indicator", "numerator", "denominator",
+              "granularity", "period", "population", "filter", "where"}
+
+
+def parse_indicator(raw: Any) -> IndicatorSpec:
+    """One indicator spec from a promise entry (dict or object).
+
+    Accepts the promise file's form ``{id, label, direction, spec = {dataset, measure, ...
+    filters}}`` as well as flat dicts; keys of ``spec`` that are not reserved are filters
+    (column = value or [values]).
+    """
+    inner = _get(raw, "spec", default=None)
+    spec_map: dict[str, Any] = {}
+    if isinstance(inner, Mapping):
+        spec_map = dict(inner)
+    elif inner is not None:
+        spec_map = {k: v for k, v in vars(inner).items() if not k.startswith("_")}
+    merged = {**(dict(raw) if isinstance(raw, Mapping) else {}), **spec_map}
+
+    def get(*names: str, default: Any = None) -> Any:
+        value = _get(merged, *names, default=None)
+        return value if value is not None else _get(raw, *names, default=default)
+
+    dataset = str(get("dataset", default="incidents"))
+    measure = str(get("measure", "kind", "metric",
+                      default="share" if dataset in ("survey", "youth") else "count"))
+    column = get("column", "value_column")
+    numerator, denominator = get("numerator"), get("denominator")
+    if measure == "participants":
+        column = column or "participants"
+    elif measure == "share_done":
+        numerator, denominator = numerator or "actions_done", denominator or "actions_decided"
+    elif measure == "offence_rate":
+        numerator, denominator = (numerator or column), denominator or "vehicles_checked"
+    measure = _MEASURES.get(measure, measure)
+    filt: dict[str, tuple[str, ...]] = {}
+    raw_filter = get("filter", "where", default={}) or {}
+    if isinstance(raw_filter, Mapping):
+        filt.update({str(k): _as_tuple(v) for k, v in raw_filter.items()})
+    known = set(DATASETS[dataset].column_names) if dataset in DATASETS else set()
+    for key, value in spec_map.items():
+        if key not in _SPEC_KEYS and (not known or key in known):
+            filt[str(key)] = _as_tuple(value)
+    if not spec_map:  # flat form: well-known filter keys at the top level
+        for key in ("category", "activity_type", "grade", "gender", "group", "geography",
+                    "control_type", "area"):
+            val = _get(raw, key)
+            if val is not None:
+                filt[key] = _as_tuple(val)
+    population = get("population")
+    gran = get("granularity")
+    return IndicatorSpec(
+        id=str(_get(raw, "id", "key", "name", default=_get(raw, "label", default="?"))),
+        label=str(_get(raw, "label", "title", "name", default="Indikator")),
+        dataset=dataset,
+        measure=measure,
+        desired_direction=_direction(_get(raw, "desired_direction", "direction", "desired",
+                                          default=get("direction"))),
+        filter=filt,
+        indicator=get("indicator", "survey_indicator", "youth_indicator"),
+        column=None if isinstance(column, (list, tuple)) else column,
+        numerator=tuple(numerator) if isinstance(numerator, (list, tuple)) else numerator,
+        denominator=denominator,
+        granularity=str(gran).upper()[:1] if gran else None,
+        population=int(population) if population is not None else None,
+    )
+
+
+def _goals(promise: Any) -> list[Any]:
+    goals = _get(promise, "goals", "mal", "mål", default=None)
+    if goals is None and isinstance(promise, Sequence) and not isinstance(promise, str):
+        goals = promise
+    return list(goals or [])
+
+
+DEFAULT_PROMISE: dict[str, Any] = {
+    "goals": [
+        {"id": "samverkan", "title": "Ökad samverkan mellan näringsidkare, kommun, polis "
+         "och medborgare", "indicators": [
+             {"id": "trygghetsvandringar", "label": "Genomförda trygghetsvandringar",
+              "dataset": "activities", "measure": "count", "granularity": "Y",
+              "filter": {"activity_type": ["trygghetsvandring"]}, "desired_direction": "up"},
+             {"id": "atgardade", "label": "Andel åtgärdade iakttagelser",
+              "dataset": "activities", "measure": "ratio", "numerator": "actions_done",
+              "denominator": "findings", "desired_direction": "up"},
+         ]},
+        {"id": "trygg_plats", "title": "Att Hjo ska uppfattas som en trygg plats",
+         "indicators": [
+             {"id": "otrygga", "label": "Andel otrygga sent en kväll", "dataset": "survey",
+              "measure": "share", "indicator": "otrygg_kvall", "desired_direction": "down"},
+             {"id": "handelser", "label": "Händelser (EST)", "dataset": "incidents",
+              "measure": "rate", "desired_direction": "down"},
+             {"id": "motorburen", "label": "Motorburen problematik", "dataset": "incidents",
+              "measure": "count", "filter": {"category": ["motorburen problematik"]},
+              "desired_direction": "down"},
+         ]},
+        {"id": "andts", "title": "Förebygga barn och ungas bruk av alkohol, narkotika, "
+         "dopning, tobak/nikotin och spel om pengar", "indicators": [
+             {"id": "berusad_ak9", "label": "Berusad senaste 4 veckorna (åk 9)",
+              "dataset": "youth", "indicator": "berusad_4v", "grade": "åk 9",
+              "desired_direction": "down"},
+             {"id": "narkotika_gy2", "label": "Använt narkotika någon gång (gy 2)",
+              "dataset": "youth", "indicator": "narkotika_nagonsin", "grade": "gy 2",
+              "desired_direction": "down"},
+         ]},
+        {"id": "psykiskt_valbefinnande", "title": "Stärka det psykiska välbefinnandet hos "
+         "medborgare", "indicators": [
+             {"id": "psykosomatiska", "label": "Psykosomatiska besvär (åk 9)",
+              "dataset": "youth", "indicator": "psykosomatiska_besvar", "grade": "åk 9",
+              "desired_direction": "down"},
+         ]},
+    ]
+}
+
+
+# --------------------------------------------------------------------------- computing
+
+
+def _frames_of(bundle_or_frames: Any) -> Mapping[str, pd.DataFrame]:
+    frames = getattr(bundle_or_frames, "frames", bundle_or_frames)
+    return frames if isinstance(frames, Mapping) else {}
+
+
+def _apply_spec_filter(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
+    mask = np.ones(len(frame), dtype=bool)
+    for col, values in spec.filter.items():
+        if col in frame.columns and values:
+            mask &= frame[col].isin(values).to_numpy()
+    return frame.loc[mask] if not mask.all() else frame
+
+
+def _defaults_for_share(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
+    """Default breakdown rows of a survey/youth table: total group, whole municipality."""
+    defaults = {"survey": {"group": ("Totalt",), "area": ("Hela kommunen",)},
+                "youth": {"gender": ("alla",), "geography": ("Hjo",)}}.get(spec.dataset, {})
+    for col, values in defaults.items():
+        if col in spec.filter or col not in frame.columns:
+            continue
+        subset = frame.loc[frame[col].isin(values)]
+        if not subset.empty:
+            frame = subset
+    return frame
+
+
+def _population(spec: IndicatorSpec, population: int | None) -> int | None:
+    if spec.population:
+        return spec.population
+    return population
+
+
+def _status(change: Change, direction: str, has_data: bool) -> str:
+    if not has_data:
+        return STATUS_NO_DATA
+    if not change.significant or change.diff is None:
+        return STATUS_NOISE
+    improving = change.diff < 0 if direction == "down" else change.diff > 0
+    return STATUS_BETTER if improving else STATUS_WORSE
+
+
+def _no_data(spec: IndicatorSpec, denominator: str = "", kind: str | None = None
+             ) -> IndicatorStatus:
+    return IndicatorStatus(
+        label=spec.label, latest_value=None, latest_period="–", previous_value=None,
+        change=_change(None, None, None, "", spec.measure),
+        desired_direction=spec.desired_direction, status=STATUS_NO_DATA,
+        denominator=denominator, kind=kind or spec.measure, indicator_id=spec.id,
+        dataset=spec.dataset)
+
+
+def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran: str,
+                     population: int | None) -> IndicatorStatus:
+    ds = DATASETS.get(spec.dataset)
+    time_col = ds.time_column if ds else "date"
+    kind = spec.measure
+    pop = _population(spec, population) if kind == "rate" else None
+    if kind == "rate" and not pop:
+        kind = "count"  # no population known: show the count instead of a rate
+    unit_period = PERIOD_UNIT[gran]
+    noun = {"incidents": "händelser", "activities": "aktiviteter",
+            "traffic": "kontroller"}.get(spec.dataset, "st.")
+    if kind == "sum" and spec.column:
+        noun = DATASETS[spec.dataset].column(spec.column).label.lower() if (
+            ds and spec.column in ds.column_names) else spec.column
+    if kind == "rate":
+        unit = f"per 1{NBSP}000 invånare och {unit_period}"
+        denominator = f"per 1{NBSP}000 invånare ({_group(float(pop), 0)} inv.)"
+    else:
+        unit = f"{noun} per {unit_period}"
+        denominator = unit
+    if frame is None or frame.empty or time_col not in frame.columns:
+        return _no_data(spec, denominator, kind)
+    data = _apply_spec_filter(frame, spec)
+    start, end = latest_complete_period(as_of, gran)
+    prev_start = _period_start(start - timedelta(days=1), gran)
+    times = data[time_col]
+
+    def total(lo: date, hi: date) -> float:
+        sel = (times >= pd.Timestamp(lo)) & (times < pd.Timestamp(hi))
+        if kind == "sum" and spec.column in data.columns:
+            return float(data.loc[sel.to_numpy(), spec.column].sum())
+        return float(sel.sum())
+
+    # A period before the first row of the (unfiltered) dataset is "no data", not zero.
+    first = pd.Timestamp(frame[time_col].min()).date()
+    if first >= end:
+        return _no_data(spec, denominator, kind)
+    latest, prev = total(start, end), total(prev_start, start)
+    has_prev = first < start
+    p_value = poisson_rate_test(prev, latest, (start - prev_start).days, (end - start).days)
+    if kind == "rate":
+        latest_v, prev_v = latest / pop * 1000, prev / pop * 1000  # type: ignore[operator]
+    else:
+        latest_v, prev_v = latest, prev
+    change = _change(prev_v if has_prev else None, latest_v, p_value if has_prev else None,
+                     "Poisson", kind)
+    return IndicatorStatus(
+        label=spec.label, latest_value=latest_v, latest_period=period_label(start, gran),
+        previous_value=prev_v if has_prev else None, change=change,
+        desired_direction=spec.desired_direction,
+        status=_status(change, spec.desired_direction, True), denominator=denominator,
+        previous_period=period_label(prev_start, gran) if has_prev else "", kind=kind,
+        unit=unit, indicator_id=spec.id, dataset=spec.dataset)
+
+
+def _yearly_pair(years: Iterable[int], as_of: date) -> tuple[int | None, int | None]:
+    ys = sorted({int(y) for y in years if int(y) <= as_of.year})
+    if not ys:
+        return None, None
+    return ys[-1], (ys[-2] if len(ys) > 1 else None)
+
+
+_OTRYGG = ("ganska otrygg", "mycket otrygg", "går aldrig ut")
+_BIG_PROBLEM = ("mycket stort problem", "ganska stort problem")
+
+
+def survey_shares_from_responses(responses: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """Aggregated survey rows (year, share, n) of one indicator from micro-data.
+
+    otrygg_kvall = ganska/mycket otrygg or "går aldrig ut"; problem_* = mycket/ganska stort
+    problem among those who answered (excluding "vet ej"). Shares are weighted, n is the
+    number of respondents.
+    """
+    if responses is None or responses.empty:
+        return pd.DataFrame({"year": [], "share": [], "n": []})
+    if indicator == "otrygg_kvall" and "safety_evening" in responses.columns:
+        answers, hits = responses["safety_evening"], _OTRYGG
+    elif indicator in responses.columns:
+        answers, hits = responses[indicator], _BIG_PROBLEM
+    else:
+        return pd.DataFrame({"year": [], "share": [], "n": []})
+    valid = answers.notna() & (answers != "vet ej") & (answers != "")
+    weight = responses["weight"].fillna(1.0) if "weight" in responses.columns else 1.0
+    work = pd.DataFrame({"year": responses["year"], "w": weight,
+                         "hit": answers.isin(hits).astype(float)}).loc[valid.to_numpy()]
+    work["wh"] = work["w"] * work["hit"]
+    grouped = work.groupby("year").agg(w=("w", "sum"), wh=("wh", "sum"), n=("hit", "size"))
+    grouped = grouped.loc[grouped["w"] > 0]
+    return pd.DataFrame({"year": grouped.index.astype("int64"),
+                         "share": (grouped["wh"] / grouped["w"]).to_numpy(),
+                         "n": grouped["n"].to_numpy()})
+
+
+def _survey_table(frame: pd.DataFrame | None, responses: pd.DataFrame | None,
+                  include_never_out: bool) -> pd.DataFrame | None:
+    """Survey shares from the aggregated table and micro-data combined (hjo_data.survey)."""
+    has_resp = responses is not None and not responses.empty
+    if not has_resp:
+        return frame
+    try:
+        from hjo_data.survey import combine_survey
+    except ImportError:
+        combine_survey = None
+    if combine_survey is not None:
+        return combine_survey(responses, frame, include_never_out=include_never_out)
+    parts = [frame] if frame is not None and not frame.empty else []
+    for name in ("otrygg_kvall", "problem_nedskrapning", "problem_skadegorelse",
+                 "problem_klotter", "problem_trafik", "problem_paverkade", "problem_brak"):
+        part = survey_shares_from_responses(responses, name)
+        part["indicator"], part["group"], part["area"] = name, "Totalt", "Hela kommunen"
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else frame
+
+
+def _share_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date,
+                     responses: pd.DataFrame | None = None, include_never_out: bool = True
+                     ) -> IndicatorStatus:
+    if spec.dataset == "survey":
+        frame = _survey_table(frame, responses, include_never_out)
+    if frame is None or frame.empty or "share" not in frame.columns:
+        return _no_data(spec, "n = –", "share")
+    data = frame
+    if spec.indicator and "indicator" in data.columns:
+        data = data.loc[data["indicator"] == spec.indicator]
+    data = _apply_spec_filter(data, spec)
+    data = _defaults_for_share(data, spec)
+    latest_y, prev_y = _yearly_pair(data["year"], as_of) if not data.empty else (None, None)
+    if latest_y is None:
+        return _no_data(spec, "n = –", "share")
+
+    def pooled(year: int) -> tuple[float, float]:
+        rows = data.loc[data["year"] == year]
+        n = float(rows["n"].sum())
+        return (float((rows["share"] * rows["n"]).sum() / n) if n else float("nan")), n
+
+    p2, n2 = pooled(latest_y)
+    if prev_y is not None:
+        p1, n1 = pooled(prev_y)
+        p_value = two_proportion_test(p1, n1, p2, n2)
+        change = _change(p1, p2, p_value, "z-test (två andelar)", "share")
+    else:
+        p1, n1 = None, 0.0
+        change = _change(None, p2, None, "", "share")
+    return IndicatorStatus(
+        label=spec.label, latest_value=p2, latest_period=str(latest_y), previous_value=p1,
+        change=change, desired_direction=spec.desired_direction,
+        status=_status(change, spec.desired_direction, True),
+        denominator=f"n = {_group(n2, 0)}" + (f" (förra: {_group(n1, 0)})" if n1 else ""),
+        previous_period=str(prev_y) if prev_y is not None else "", kind="share", unit="%",
+        indicator_id=spec.id, dataset=spec.dataset)
+
+
+def _ratio_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date
+                     ) -> IndicatorStatus:
+    nums, den = spec.numerators, spec.denominator
+    ds = DATASETS.get(spec.dataset)
+    if (frame is None or frame.empty or ds is None or not nums or den is None
+            or any(c not in frame.columns for c in (*nums, den))):
+        return _no_data(spec, "n = –", "ratio")
+    data = _apply_spec_filter(frame, spec)
+    years = pd.to_datetime(data[ds.time_column]).dt.year.to_numpy()
+    parts = pd.DataFrame({"num": data[list(nums)].sum(axis=1).to_numpy(),
+                          "den": data[den].to_numpy()})
+    sums = parts.groupby(years)[["num", "den"]].sum()
+    sums = sums.loc[sums["den"] > 0]
+    num = "num"
+    latest_y, prev_y = _yearly_pair(sums.index, as_of)
+    if latest_y is None:
+        return _no_data(spec, "n = –", "ratio")
+    n2 = float(sums.loc[latest_y, "den"])
+    p2 = min(1.0, float(sums.loc[latest_y, num]) / n2)
+    if prev_y is not None:
+        n1 = float(sums.loc[prev_y, "den"])
+        p1 = min(1.0, float(sums.loc[prev_y, num]) / n1)
+        change = _change(p1, p2, two_proportion_test(p1, n1, p2, n2),
+                         "z-test (två andelar)", "ratio")
+    else:
+        p1 = None
+        change = _change(None, p2, None, "", "ratio")
+    den_label = ds.column(den).label.lower() if den in ds.column_names else den
+    return IndicatorStatus(
+        label=spec.label, latest_value=p2, latest_period=str(latest_y), previous_value=p1,
+        change=change, desired_direction=spec.desired_direction,
+        status=_status(change, spec.desired_direction, True),
+        denominator=f"n = {_group(n2, 0)} {den_label}",
+        previous_period=str(prev_y) if prev_y is not None else "", kind="ratio", unit="%",
+        indicator_id=spec.id, dataset=spec.dataset)
+
+
+def indicator_status(spec: IndicatorSpec, frames: Mapping[str, pd.DataFrame], *, as_of: date,
+                     granularity: str = "M", population: int | None = None,
+                     include_never_out: bool = True) -> IndicatorStatus:
+    """Latest value, change and status of one indicator spec."""
+    frame = frames.get(spec.dataset)
+    if frame is None:
+        return _no_data(spec)
+    if spec.measure == "share":
+        return _share_indicator(spec, frame, as_of, frames.get("survey_responses"),
+                                include_never_out)
+    if spec.measure == "ratio":
+        return _ratio_indicator(spec, frame, as_of)
+    gran = spec.granularity if spec.granularity in PERIOD_UNIT else DEFAULT_GRANULARITY.get(
+        spec.dataset, granularity)
+    return _count_indicator(spec, frame, as_of, gran, population)
+
+
+def _as_of(frames: Mapping[str, pd.DataFrame], filters: Filters | None, today: date) -> date:
+    """Reference day: the filter's end, never after today or the latest incident date."""
+    as_of = today
+    if filters is not None and filters.end is not None:
+        as_of = min(as_of, filters.end)
+    inc = frames.get("incidents")
+    if inc is not None and not inc.empty and "occurred_at" in inc.columns:
+        last = inc["occurred_at"].max()
+        if pd.notna(last):
+            as_of = min(as_of, pd.Timestamp(last).date())
+    return as_of
+
+
+def _population_frame() -> pd.DataFrame | None:
+    try:
+        from hjo_data import reference
+        pop = reference.load_population()
+        if isinstance(pop, pd.DataFrame):
+            return pop
+    except Exception:  # noqa: BLE001 - fall back to the reference CSV
+        pass
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("HJO_REFERENCE_DIR") or Path(__file__).resolve().parent.parent / (
+        "data/reference")
+    path = Path(root) / "population.csv"
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError):
+        return None
+
+
+def population_for_year(year: int) -> int | None:
+    """Whole-municipality population of ``year`` (nearest earlier year; else the earliest)."""
+    pop = _population_frame()
+    if pop is None or pop.empty or "population" not in pop.columns:
+        return None
+    frame = pop
+    if "area" in frame.columns:
+        whole = frame.loc[frame["area"].isin(("Hela kommunen", "Hjo kommun", "Totalt"))]
+        frame = whole if not whole.empty else frame
+    if "year" in frame.columns:
+        years = pd.to_numeric(frame["year"], errors="coerce")
+        earlier = frame.loc[years <= year]
+        frame = earlier if not earlier.empty else frame
+        years = pd.to_numeric(frame["year"], errors="coerce")
+        frame = frame.loc[years == years.max()]
+    value = pd.to_numeric(frame["population"], errors="coerce").sum()
+    return int(value) if value > 0 else None
+
+
+#: Default comparison period per dataset (sparse data is compared year by year).
+DEFAULT_GRANULARITY = {"activities": "Y", "traffic": "Y"}
+
+
+def goal_cards(bundle_or_frames: Any, promise: Any, filters: Filters | None = None,
+               today: date | None = None, *, population: int | None = None
+               ) -> list[GoalCard]:
+    """One card per promise goal with the status of each of its indicators.
+
+    ``promise`` None uses ``DEFAULT_PROMISE``. The latest period is the last complete
+    period (``filters.granularity`` unless the spec fixes one) on the reference day.
+    """
+    frames = _frames_of(bundle_or_frames)
+    today = today or date.today()
+    filters = filters or Filters()
+    as_of = _as_of(frames, filters, today)
+    if population is None:
+        population = population_for_year(as_of.year)
+    promise = promise if promise is not None else DEFAULT_PROMISE
+    settings = _get(promise, "settings", default={})
+    never_out = bool(_get(settings, "otrygg_includes_never_out", default=True))
+    planned = list(_get(promise, "activities", default=[]) or [])
+    cards: list[GoalCard] = []
+    for raw_goal in _goals(promise):
+        goal_id = str(_get(raw_goal, "id", "key", default=len(cards) + 1))
+        own = [a for a in planned if goal_id in (_get(a, "goals", default=()) or ())]
+        specs = [parse_indicator(r) for r in _get(raw_goal, "indicators", default=[]) or []]
+        cards.append(GoalCard(
+            goal_id=goal_id,
+            title=str(_get(raw_goal, "title", "name", "label", default="Mål")),
+            indicators=[indicator_status(s, frames, as_of=as_of,
+                                         granularity=filters.granularity,
+                                         population=population,
+                                         include_never_out=never_out) for s in specs],
+            activities=[str(_get(a, "title", "name", "label", default=a))
+                        for a in (_get(raw_goal, "activities", default=None) or own)],
+        ))
+    return cards
+
+
+def describe_change(ind: IndicatorStatus) -> str:
+    """'Motorburen problematik har ökat från 12 (april 2024) till 25 (maj 2024) händelser
+    per månad'."""
+    verb = "ökat" if (ind.change.diff or 0) > 0 else "minskat"
+    unit = "" if ind.kind in ("share", "ratio") else f" {ind.unit}".rstrip()
+    prev = f" ({ind.previous_period})" if ind.previous_period else ""
+    latest = f" ({ind.latest_period})" if ind.latest_period else ""
+    return (f"{ind.label} har {verb} från {ind.previous_text}{prev} till "
+            f"{ind.latest_text}{latest}{unit}")
+
+
+def latest_status_text(cards: Sequence[GoalCard]) -> str:
+    """The "Läget just nu" paragraph: names only changes beyond noise."""
+    beyond = [i for c in cards for i in c.indicators
+              if i.status in (STATUS_BETTER, STATUS_WORSE)]
+    within = [i for c in cards for i in c.indicators if i.status == STATUS_NOISE]
+    missing = [i for c in cards for i in c.indicators if i.status == STATUS_NO_DATA]
+    parts: list[str] = []
+    if beyond:
+        for ind in beyond:
+            tail = "i önskad riktning" if ind.status == STATUS_BETTER else "i fel riktning"
+            parts.append(f"{describe_change(ind)} – utanför slumpvariationen, {tail}.")
+    else:
+        parts.append("Ingen indikator har förändrats mer än vad slumpen kan förklara "
+                     "jämfört med föregående period.")
+    if beyond and within:
+        n = len(within)
+        parts.append(f"Övriga {n} indikator{'er' if n != 1 else ''} med data ligger inom "
+                     "slumpvariationen.")
+    if missing:
+        n = len(missing)
+        parts.append(f"{n} indikator{'er' if n != 1 else ''} saknar data.")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- trend
+
+
+def incidents_per_period(incidents: pd.DataFrame, granularity: str = "M") -> pd.DataFrame:
+    """Incident counts per period: columns period_start (date), period (Swedish label), antal.
+
+    Periods without incidents between the first and last one are included with 0.
+    """
+    gran = granularity if granularity in PERIOD_UNIT else "M"
+    if incidents is None or incidents.empty:
+        return pd.DataFrame({"period_start": pd.Series([], dtype="datetime64[us]"),
+                             "period": pd.Series([], dtype="str"),
+                             "antal": pd.Series([], dtype="int64")})
+    freq = {"W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[gran]
+    times = incidents["occurred_at"]
+    if gran == "W":
+        starts = times.dt.normalize() - pd.to_timedelta(times.dt.weekday, unit="D")
+    else:
+        starts = times.dt.to_period({"M": "M", "Q": "Q", "Y": "Y"}[gran]).dt.start_time
+    counts = starts.value_counts().sort_index()
+    full = pd.date_range(counts.index.min(), counts.index.max(), freq=freq)
+    counts = counts.reindex(full, fill_value=0)
+    return pd.DataFrame({
+        "period_start": counts.index.astype("datetime64[us]"),
+        "period": [period_label(d.date(), gran) for d in counts.index],
+        "antal": counts.to_numpy().astype("int64"),
+    })
+
+
+def trend_figure(table: pd.DataFrame, granularity: str = "M") -> Any:
+    """Bar chart of ``incidents_per_period`` (Swedish axes, decimal comma)."""
+    import plotly.graph_objects as go
+
+    unit = PERIOD_UNIT.get(granularity, "månad")
+    fig = go.Figure(go.Bar(
+        x=table["period_start"], y=table["antal"], marker_color="#0072B2",
+        customdata=table["period"], name="Händelser",
+        hovertemplate="%{customdata}: %{y} händelser<extra></extra>"))
+    fig.update_layout(
+        title=f"Händelser (EST) per {unit}", xaxis_title=unit.capitalize(),
+        yaxis_title="Antal händelser", separators=", ", height=320,
+        margin={"l": 40, "r": 10, "t": 50, "b": 40}, showlegend=False)
+    return fig
