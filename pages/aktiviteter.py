@@ -1,0 +1,111 @@
+"""Aktiviteter: what the promise planned vs what was done, safety walks, samverkan."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hjo_data import activities as act
+from hjo_data import figures
+from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
+from pages.common import page_setup, show_empty, show_figure
+
+SOURCE = "Aktivitetslogg; medborgarlöftet"
+ctx = page_setup("Aktiviteter", filters={"period", "area"})
+data = ctx.frames["activities"]
+data_date = ctx.bundle.data_date.get("activities")
+
+
+def _planned() -> pd.DataFrame:
+    try:
+        from hjo_data import reference
+        return act.planned_frame(reference.load_promise())
+    except Exception:  # noqa: BLE001 - promise file missing/broken: no plan to compare
+        return act.planned_frame(None)
+
+
+planned = _planned()
+if data.empty and planned.empty:
+    show_empty("Det finns inga aktiviteter för det valda urvalet.")
+    st.stop()
+
+dvp = act.done_vs_planned(data, planned)
+years = act.years_of(dvp)
+if data.empty:
+    show_empty("Inga genomförda aktiviteter i urvalet – nedan visas bara det planerade.")
+if years:
+    year = st.selectbox("År", years[::-1], key="akt_ar")
+    sub = dvp[dvp["year"] == year]
+    fig = figures.grouped_bars(sub, x="activity_type",
+                               series=(("done", "Genomförda"), ("planned", "Planerade")),
+                               title=f"Genomförda och planerade aktiviteter {year}",
+                               x_title="Aktivitet", y_title="Antal tillfällen")
+    show_figure(fig, pd.DataFrame({
+        "År": sub["year"].astype(str), "Aktivitet": sub["activity_type"],
+        "Genomförda": sub["done"].map(fmt_int), "Planerade": sub["planned"].map(fmt_int),
+        "Andel av plan": sub["share_done"].map(fmt_pct)}),
+        source=SOURCE, data_date=data_date, key="akt_plan")
+
+walks = act.safety_walks(data)
+st.subheader("Trygghetsvandringar")
+if walks.empty:
+    show_empty("Inga trygghetsvandringar i urvalet.")
+else:
+    shown = walks.dropna(subset=["share_done"]).assign(n=lambda f: f["actions_decided"])
+    if shown.empty:
+        show_empty("Inga beslutade åtgärder efter trygghetsvandringarna ännu.")
+    else:
+        fig = figures.share_trend(shown, group=None, x="year",
+                                  title="Andel genomförda åtgärder efter trygghetsvandringar",
+                                  y_title="Genomförda av beslutade åtgärder (%)")
+        show_figure(fig, pd.DataFrame({
+            "År": walks["year"].astype(str), "Vandringar": walks["walks"].map(fmt_int),
+            "Deltagare": walks["participants"].map(fmt_int),
+            "Iakttagelser": walks["findings"].map(fmt_int),
+            "Beslutade åtgärder (n)": walks["actions_decided"].map(fmt_int),
+            "Genomförda åtgärder": walks["actions_done"].map(fmt_int),
+            "Andel genomförda": walks["share_done"].map(fmt_pct),
+            "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(walks["ci_low"], walks["ci_high"],
+                                                         strict=True)]}),
+            source=SOURCE, data_date=data_date, key="akt_vandringar")
+
+if not data.empty:
+    st.subheader("Deltagare och målgrupper")
+    parts = act.participants_by(data)
+    fig = figures.bar_chart(parts, x="participants", y="group", colour_index=2,
+                            title="Deltagare per aktivitetstyp", x_title="Antal deltagare",
+                            y_title=None)
+    show_figure(fig, pd.DataFrame({"Aktivitet": parts["group"],
+                                   "Tillfällen": parts["activities"].map(fmt_int),
+                                   "Deltagare": parts["participants"].map(fmt_int)}),
+                source=SOURCE, data_date=data_date, key="akt_deltagare")
+    targets = act.target_groups(data)
+    if targets.empty:
+        show_empty("Inga målgrupper angivna i urvalet.")
+    else:
+        fig = figures.bar_chart(targets.head(15), x="activities", y="group", colour_index=4,
+                                title="Aktiviteter per målgrupp",
+                                x_title="Antal aktiviteter", y_title=None)
+        show_figure(fig, pd.DataFrame({"Målgrupp": targets["group"],
+                                       "Aktiviteter": targets["activities"].map(fmt_int),
+                                       "Deltagare": targets["participants"].map(fmt_int)}),
+                    source=SOURCE, data_date=data_date, key="akt_malgrupp")
+
+    st.subheader("Samverkan – vilka parter arrangerar?")
+    sectors = act.organiser_sectors(data)
+    fig = figures.bar_chart(sectors, x="activities", y="sector", colour_index=0,
+                            title="Aktiviteter där parten medverkade",
+                            x_title="Antal aktiviteter", y_title=None)
+    show_figure(fig, pd.DataFrame({"Part": sectors["sector"],
+                                   "Aktiviteter": sectors["activities"].map(fmt_int),
+                                   "Andel av alla": sectors["share"].map(fmt_pct)}),
+                source=SOURCE, data_date=data_date, key="akt_parter")
+
+    if ctx.is_official:
+        notes = act.notes(data)
+        with st.expander(f"Anteckningar ({fmt_int(len(notes))})"):
+            if notes.empty:
+                st.write("Inga anteckningar.")
+            else:
+                st.dataframe(notes.assign(date=notes["date"].dt.strftime("%Y-%m-%d")),
+                             hide_index=True, key="akt_anteckningar")
