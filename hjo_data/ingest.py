@@ -26,6 +26,7 @@ import pandas as pd
 
 from hjo_data import reading, validation
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
+from hjo_data.formatting import fmt_int
 from hjo_data.schema import DATASETS, Dataset
 from hjo_data.store import Store
 
@@ -36,8 +37,8 @@ ERROR_LIMIT = 1000
 
 
 def swedish_int(n: int) -> str:
-    """1234567 -> '1 234 567'."""
-    return f"{int(n):,}".replace(",", " ")
+    """1234567 -> '1 234 567' (non-breaking spaces, as everywhere in the UI)."""
+    return fmt_int(int(n))
 
 
 def _plural(n: int, one: str, many: str) -> str:

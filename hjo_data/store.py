@@ -373,10 +373,9 @@ class Store:
         if path.exists():
             stored_ids = pq.read_table(path, columns=["record_id"])["record_id"]
             if len(stored_ids):
+                arr = pa.array(ids, from_pandas=True)
                 in_store = pc.is_in(
-                    pa.array(ids, type=pa.string(), from_pandas=True),
-                    value_set=stored_ids.combine_chunks(),
-                    skip_nulls=True,
+                    arr, value_set=stored_ids.combine_chunks().cast(arr.type), skip_nulls=True
                 )
                 first &= ~in_store.to_numpy(zero_copy_only=False)
         return first, int(len(frame) - first.sum())
