@@ -49,13 +49,31 @@ def _shape_like(values: np.ndarray, *inputs: Any) -> Any:
     return values
 
 
+def _floats(values: Any) -> np.ndarray:
+    """Float array from scalars, lists, arrays or (nullable) Series; missing -> NaN."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64",
+                                                               na_value=np.nan)
+    if values is None or values is pd.NA:
+        return np.asarray(np.nan)
+    return np.asarray(values, dtype="float64")
+
+
+def _float(value: Any) -> float:
+    """Scalar as float; None, pd.NA and non-numbers -> NaN."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def rate_per_1000(count: Any, population: Any) -> Any:
     """Count per 1 000 inhabitants; population 0, negative or NaN gives NaN.
 
     Scalars give a float, Series a Series (index of the first Series), arrays an ndarray.
     """
-    c = np.asarray(count, dtype="float64")
-    p = np.asarray(population, dtype="float64")
+    c = _floats(count)
+    p = _floats(population)
     valid = np.isfinite(p) & (p > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(valid, c * 1000.0 / np.where(valid, p, 1.0), np.nan)
@@ -69,8 +87,8 @@ def wilson_interval(successes: Any, n: Any, z: float = 1.96) -> tuple[Any, Any]:
     how weighted survey shares get their interval (see ``kish_effective_n``). ``n`` <= 0 or
     NaN gives (NaN, NaN).
     """
-    x = np.asarray(successes, dtype="float64")
-    nn = np.asarray(n, dtype="float64")
+    x = _floats(successes)
+    nn = _floats(n)
     valid = np.isfinite(nn) & (nn > 0) & np.isfinite(x)
     safe_n = np.where(valid, nn, 1.0)
     p = np.clip(np.where(valid, x, 0.0) / safe_n, 0.0, 1.0)
@@ -208,6 +226,8 @@ def compare_counts(before: float, after: float, exposure_before: float = 1.0,
     N <= ``EXACT_COUNT_LIMIT``; above it, the normal approximation with continuity
     correction. 0 against 0 is never significant. Counts are rounded to whole numbers.
     """
+    before, after = _float(before), _float(after)
+    exposure_before, exposure_after = _float(exposure_before), _float(exposure_after)
     if not all(math.isfinite(v) for v in (before, after, exposure_before, exposure_after)) \
             or exposure_before <= 0 or exposure_after <= 0 or before < 0 or after < 0:
         return Change(math.nan, math.nan, math.nan, math.nan, math.nan, False,
@@ -251,11 +271,11 @@ def compare_shares(share_before: float, n_before: float, share_after: float, n_a
     below 5, Fisher's exact test is used instead on the rounded 2x2 table (conservative
     for small n). n of 0 or missing gives "underlag saknas", never significant.
     """
+    share_before, share_after = _float(share_before), _float(share_after)
+    n_before, n_after = _float(n_before), _float(n_after)
     values = (share_before, n_before, share_after, n_after)
-    if not all(v is not None and math.isfinite(v) for v in values) \
-            or n_before <= 0 or n_after <= 0:
-        sb = float(share_before) if share_before is not None else math.nan
-        sa = float(share_after) if share_after is not None else math.nan
+    if not all(math.isfinite(v) for v in values) or n_before <= 0 or n_after <= 0:
+        sb, sa = share_before, share_after
         return Change(sb, sa, sa - sb, _rel(sb, sa), math.nan, False, "saknas",
                       LABEL_NO_DATA)
     p1 = min(max(float(share_before), 0.0), 1.0)
@@ -467,7 +487,8 @@ def _test_columns(before: np.ndarray, after: np.ndarray, exp_before: float,
 
 
 def with_baseline(counts: pd.DataFrame, k: int = 4, *, value: str = "count",
-                  freq: Freq | None = None, alpha: float = 0.05) -> pd.DataFrame:
+                  by: Sequence[str] | None = None, freq: Freq | None = None,
+                  alpha: float = 0.05) -> pd.DataFrame:
     """Add baselines and change tests to a ``period_counts`` table.
 
     Added columns:
@@ -480,11 +501,12 @@ def with_baseline(counts: pd.DataFrame, k: int = 4, *, value: str = "count",
                              same month/quarter a year earlier (NaN when outside the table)
       last_year_diff, last_year_p_value, last_year_significant, last_year_label_sv
     Incomplete periods (``complete`` False) get no test ("ofullständig period").
+    ``by`` defaults to every column that is not a period, value or added column.
     """
     freq = freq or _infer_freq(counts)  # type: ignore[assignment]
     _check_freq(str(freq))
-    group_cols = [c for c in counts.columns
-                  if c not in ("period_start", value, *_ADDED)]
+    group_cols = (list(by) if by is not None else
+                  [c for c in counts.columns if c not in ("period_start", value, *_ADDED)])
     out = counts.drop(columns=[c for c in _ADDED[2:] if c in counts.columns])
     out = out.sort_values([*group_cols, "period_start"], kind="stable")
     values = out[value].astype("float64")

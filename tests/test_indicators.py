@@ -405,3 +405,26 @@ def test_same_period_last_year_weeks_and_months() -> None:
     assert mout.loc["maj 2023", "last_year_p_value"] == pytest.approx(expected)
     assert not mout.loc["maj 2023", "last_year_significant"]
     assert ind.with_baseline(months, k=3, freq="M").equals(ind.with_baseline(months, k=3))
+
+
+def test_nullable_inputs_are_missing_not_errors() -> None:
+    counts = pd.Series([5, None], dtype="Int64")
+    pops = pd.Series([1000, 1000], dtype="Int64")
+    rates = ind.rate_per_1000(counts, pops)
+    assert rates.iloc[0] == pytest.approx(5.0) and math.isnan(rates.iloc[1])
+    low, _ = ind.wilson_interval(pd.Series([1, None], dtype="Int64"), 10)
+    assert not math.isnan(low.iloc[0]) and math.isnan(low.iloc[1])
+    assert ind.compare_counts(pd.NA, 3).label_sv == "underlag saknas"
+    assert ind.compare_shares(None, 10, 0.5, 10).label_sv == "underlag saknas"
+    assert ind.compare_counts(np.int64(0), np.int64(6)).significant
+
+
+def test_with_baseline_explicit_by_ignores_extra_columns() -> None:
+    frame = _events(["2024-01-01", "2024-01-08", "2024-01-15"], ["a", "a", "a"])
+    counts = ind.period_counts(frame, "occurred_at", "W", by=["category"],
+                               today=date(2024, 2, 1))
+    counts["note"] = ["x", "y", "z"]  # would split groups if taken as a group column
+    out = ind.with_baseline(counts, k=2, by=["category"])
+    assert out["baseline_prev_mean"].tolist()[2] == pytest.approx(1.0)
+    inferred = ind.with_baseline(counts, k=2)
+    assert inferred["baseline_prev_mean"].isna().all()
