@@ -800,7 +800,7 @@ def incidents_per_period(incidents: pd.DataFrame, granularity: str = "M") -> pd.
     freq = {"W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[gran]
     times = incidents["occurred_at"]
     if gran == "W":
-        starts = times.dt.normalize() - pd.to_timedelta(times.dt.weekday, unit="D")
+        starts = times.dt.normalize() - pd.to_timedelta(times.dt.day_of_week, unit="D")
     else:
         starts = times.dt.to_period({"M": "M", "Q": "Q", "Y": "Y"}[gran]).dt.start_time
     counts = starts.value_counts().sort_index()

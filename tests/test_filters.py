@@ -1,0 +1,111 @@
+"""Filters: URL round-trip, tolerant parsing, and applying them per dataset."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from hjo_data.filters import Filters, apply_filters
+from tests.conftest import canonical, incidents
+
+
+def test_round_trip_full() -> None:
+    f = Filters(start=date(2024, 1, 1), end=date(2024, 3, 31), areas=("Hamnen", "Hjo centrum"),
+                categories=("klotter", "brand"), sources=("polis",), granularity="W")
+    assert Filters.from_query(f.to_query()) == f
+
+
+def test_default_has_empty_query_and_round_trips() -> None:
+    assert Filters().to_query() == {}
+    assert Filters.from_query({}) == Filters()
+
+
+def test_repeated_parameters_are_accepted() -> None:
+    f = Filters.from_query({"kategori": ["klotter", "brand,skadegörelse"], "omrade": "A"})
+    assert f.categories == ("klotter", "brand", "skadegörelse")
+    assert f.areas == ("A",)
+
+
+@pytest.mark.parametrize("params", [
+    {"fran": "not-a-date"},
+    {"fran": "2024-13-40", "till": "x"},
+    {"period": "fortnight"},
+    {"kategori": "inte-en-kategori"},
+    {"kalla": ["", ",,,"]},
+    {"fran": "2024-05-01", "till": "2024-01-01"},  # reversed: ignored
+    {"fran": 123},  # wrong type
+])
+def test_invalid_values_are_ignored(params: dict) -> None:
+    f = Filters.from_query(params)
+    assert f == Filters()
+
+
+def test_valid_parts_survive_invalid_neighbours() -> None:
+    f = Filters.from_query({"fran": "2024-02-01", "kategori": "klotter,bogus",
+                            "period": "q"})
+    assert f.start == date(2024, 2, 1)
+    assert f.categories == ("klotter",)
+    assert f.granularity == "Q"
+
+
+def _inc() -> pd.DataFrame:
+    return incidents([
+        ("2024-01-31T23:59:00", "klotter", "Hamnen"),
+        ("2024-02-01T00:00:00", "brand", "Hamnen"),
+        ("2024-02-29T22:00:00", "klotter", "Hjo centrum"),
+        ("2024-03-01T00:00:00", "klotter", "Hjo centrum"),
+    ])
+
+
+def test_period_is_inclusive_of_end_day() -> None:
+    out = apply_filters(_inc(), "incidents", Filters(start=date(2024, 2, 1),
+                                                     end=date(2024, 2, 29)))
+    assert list(out["occurred_at"]) == [pd.Timestamp("2024-02-01 00:00"),
+                                        pd.Timestamp("2024-02-29 22:00")]
+
+
+def test_area_category_source_combine() -> None:
+    frame = pd.concat([_inc(), incidents([("2024-02-10T10:00:00", "klotter", "Hamnen")],
+                                         source="polis")], ignore_index=True)
+    f = Filters(areas=("Hamnen",), categories=("klotter",), sources=("polis",))
+    out = apply_filters(frame, "incidents", f)
+    expected = [r for r in frame.itertuples() if r.area == "Hamnen" and
+                r.category == "klotter" and r.source == "polis"]
+    assert len(out) == len(expected) == 1
+
+
+def test_category_filter_not_applied_to_other_datasets() -> None:
+    traffic = canonical("traffic", [
+        {"date": datetime(2024, 2, 1), "area": "Hamnen", "control_type": "hastighet",
+         "vehicles_checked": 10},
+        {"date": datetime(2024, 5, 1), "area": "Hamnen", "control_type": "hastighet",
+         "vehicles_checked": 12},
+    ])
+    f = Filters(end=date(2024, 3, 1), categories=("klotter",), sources=("polis",))
+    out = apply_filters(traffic, "traffic", f)
+    assert out["vehicles_checked"].tolist() == [10]
+
+
+def test_year_datasets_overlap_period() -> None:
+    survey = canonical("survey", [
+        {"year": y, "indicator": "otrygg_kvall", "share": 0.2, "n": 100}
+        for y in (2021, 2022, 2023, 2024)
+    ])
+    out = apply_filters(survey, "survey", Filters(start=date(2022, 6, 1),
+                                                  end=date(2023, 2, 1)))
+    assert out["year"].tolist() == [2022, 2023]
+
+
+def test_no_filters_returns_same_frame_and_empty_stays_empty() -> None:
+    frame = _inc()
+    assert apply_filters(frame, "incidents", Filters()) is frame
+    empty = frame.iloc[0:0]
+    assert apply_filters(empty, "incidents", Filters(areas=("x",))).empty
+
+
+def test_filter_to_nothing_keeps_columns() -> None:
+    out = apply_filters(_inc(), "incidents", Filters(areas=("Ingenstans",)))
+    assert out.empty
+    assert list(out.columns) == list(_inc().columns)

@@ -1,0 +1,237 @@
+"""Goal cards and the "Läget just nu" text on hand-made frames.
+
+Expected p-values come from simple reference implementations written here (exact binomial
+sum with math.comb; the pooled two-proportion z-test by hand), not from the module.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from hjo_data.filters import Filters
+from hjo_data.lagesbild import (
+    STATUS_BETTER,
+    STATUS_NO_DATA,
+    STATUS_NOISE,
+    STATUS_WORSE,
+    goal_cards,
+    incidents_per_period,
+    latest_status_text,
+    poisson_rate_test,
+    two_proportion_test,
+)
+from tests.conftest import canonical, incidents
+
+TODAY = date(2024, 6, 15)  # latest complete month: May 2024
+
+
+def ref_poisson_p(c1: int, c2: int, e1: float, e2: float) -> float:
+    n, p = c1 + c2, e2 / (e1 + e2)
+    pmf = [math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(n + 1)]
+    return sum(x for x in pmf if x <= pmf[c2] * (1 + 1e-9))
+
+
+def ref_z_p(p1: float, n1: int, p2: float, n2: int) -> float:
+    pool = (p1 * n1 + p2 * n2) / (n1 + n2)
+    z = (p2 - p1) / math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2))
+    return 2 * (1 - 0.5 * (1 + math.erf(abs(z) / math.sqrt(2))))
+
+
+def spread(category: str, month_start: date, count: int, area: str = "Hamnen") -> list:
+    """``count`` incidents spread over the first 28 days of a month."""
+    return [((datetime.combine(month_start, datetime.min.time())
+              + timedelta(days=i % 28, hours=12)).isoformat(), category, area)
+            for i in range(count)]
+
+
+def frames() -> dict[str, pd.DataFrame]:
+    rows = (spread("motorburen problematik", date(2024, 4, 1), 10)
+            + spread("motorburen problematik", date(2024, 5, 1), 40)
+            + spread("skadegörelse", date(2024, 4, 1), 20)
+            + spread("skadegörelse", date(2024, 5, 1), 22)
+            # one June incident makes the data run into the (incomplete) current month
+            + [("2024-06-14T10:00:00", "klotter", "Hamnen")])
+    survey = canonical("survey", [
+        {"year": 2022, "indicator": "otrygg_kvall", "group": "Totalt",
+         "area": "Hela kommunen", "share": 0.30, "n": 400},
+        {"year": 2024, "indicator": "otrygg_kvall", "group": "Totalt",
+         "area": "Hela kommunen", "share": 0.20, "n": 400},
+        # a breakdown row that must not be mixed into the total
+        {"year": 2024, "indicator": "otrygg_kvall", "group": "kvinna",
+         "area": "Hela kommunen", "share": 0.90, "n": 50},
+    ])
+    activities = canonical("activities", [
+        {"date": datetime(2022, 5, 1), "activity_type": "trygghetsvandring",
+         "area": "Hamnen", "actions_decided": 10, "actions_done": 5},
+        {"date": datetime(2023, 5, 1), "activity_type": "trygghetsvandring",
+         "area": "Hamnen", "actions_decided": 10, "actions_done": 6},
+    ])
+    return {"incidents": incidents(rows), "survey": survey, "activities": activities}
+
+
+PROMISE = {"goals": [
+    {"id": "trygg", "title": "Trygg plats", "indicators": [
+        {"id": "motor", "label": "Motorburen problematik", "direction": "down",
+         "spec": {"dataset": "incidents", "measure": "count",
+                  "category": "motorburen problematik"}},
+        {"id": "skade", "label": "Skadegörelse", "direction": "down",
+         "spec": {"dataset": "incidents", "measure": "count", "category": "skadegörelse"}},
+        {"id": "skade_rate", "label": "Skadegörelse per 1 000 invånare", "direction": "down",
+         "spec": {"dataset": "incidents", "measure": "rate_per_1000",
+                  "category": "skadegörelse"}},
+        {"id": "otrygg", "label": "Andel otrygga", "direction": "down",
+         "spec": {"dataset": "survey", "measure": "share", "indicator": "otrygg_kvall"}},
+    ]},
+    {"id": "samverkan", "title": "Samverkan", "indicators": [
+        {"id": "atgardat", "label": "Andel åtgärdade", "direction": "up",
+         "spec": {"dataset": "activities", "measure": "share_done",
+                  "activity_type": "trygghetsvandring"}},
+        {"id": "unga", "label": "Berusad åk 9", "direction": "down",
+         "spec": {"dataset": "youth", "measure": "share", "indicator": "berusad_4v",
+                  "grade": "åk 9"}},
+    ]},
+]}
+
+
+@pytest.fixture(scope="module")
+def cards():
+    return goal_cards(frames(), PROMISE, Filters(), TODAY, population=9_000)
+
+
+def by_id(cards, ind_id):
+    return next(i for c in cards for i in c.indicators if i.indicator_id == ind_id)
+
+
+def test_one_card_per_goal(cards) -> None:
+    assert [c.goal_id for c in cards] == ["trygg", "samverkan"]
+    assert [len(c.indicators) for c in cards] == [4, 2]
+
+
+def test_count_change_beyond_noise_is_worse(cards) -> None:
+    ind = by_id(cards, "motor")
+    assert (ind.previous_value, ind.latest_value) == (10, 40)
+    assert ind.latest_period == "maj 2024" and ind.previous_period == "april 2024"
+    assert ind.change.p_value == pytest.approx(ref_poisson_p(10, 40, 30, 31), rel=1e-6)
+    assert ind.change.significant
+    assert ind.status == STATUS_WORSE  # more incidents, desired direction down
+
+
+def test_count_change_within_noise(cards) -> None:
+    ind = by_id(cards, "skade")
+    assert (ind.previous_value, ind.latest_value) == (20, 22)
+    assert ind.change.p_value == pytest.approx(ref_poisson_p(20, 22, 30, 31), rel=1e-6)
+    assert not ind.change.significant
+    assert ind.status == STATUS_NOISE
+
+
+def test_rate_per_1000(cards) -> None:
+    ind = by_id(cards, "skade_rate")
+    assert ind.latest_value == pytest.approx(22 / 9_000 * 1000)
+    assert ind.previous_value == pytest.approx(20 / 9_000 * 1000)
+    assert "9\u00a0000 inv." in ind.denominator
+
+
+def test_survey_share_uses_total_row_and_z_test(cards) -> None:
+    ind = by_id(cards, "otrygg")
+    assert (ind.previous_value, ind.latest_value) == (0.30, 0.20)
+    assert (ind.previous_period, ind.latest_period) == ("2022", "2024")
+    assert ind.change.p_value == pytest.approx(ref_z_p(0.30, 400, 0.20, 400), rel=1e-6)
+    assert ind.status == STATUS_BETTER
+    assert ind.denominator.startswith("n = 400")
+
+
+def test_share_done_ratio(cards) -> None:
+    ind = by_id(cards, "atgardat")
+    assert (ind.previous_value, ind.latest_value) == (0.5, 0.6)
+    assert ind.change.p_value == pytest.approx(ref_z_p(0.5, 10, 0.6, 10), rel=1e-6)
+    assert ind.status == STATUS_NOISE
+
+
+def test_missing_dataset_is_no_data(cards) -> None:
+    assert by_id(cards, "unga").status == STATUS_NO_DATA
+
+
+def test_latest_status_text_names_only_changes_beyond_noise(cards) -> None:
+    text = latest_status_text(cards)
+    assert "Motorburen problematik har ökat från 10" in text
+    assert "till 40" in text and "utanför slumpvariationen" in text
+    assert "Andel otrygga har minskat från 30,0\u00a0% (2022) till 20,0\u00a0% (2024)" in text
+    assert "Skadegörelse" not in text  # within noise: not named
+    assert "Andel åtgärdade" not in text
+
+
+def test_latest_status_text_says_when_nothing_changed() -> None:
+    quiet = {"incidents": incidents(spread("klotter", date(2024, 4, 1), 15)
+                                    + spread("klotter", date(2024, 5, 1), 16)
+                                    + [("2024-06-01T10:00:00", "klotter", "Hamnen")])}
+    promise = {"goals": [{"id": "g", "title": "G", "indicators": [
+        {"id": "k", "label": "Klotter", "direction": "down",
+         "spec": {"dataset": "incidents", "measure": "count", "category": "klotter"}}]}]}
+    cards = goal_cards(quiet, promise, Filters(), TODAY)
+    assert cards[0].indicators[0].status == STATUS_NOISE
+    text = latest_status_text(cards)
+    assert "Klotter" not in text
+    assert "Ingen indikator har förändrats mer än vad slumpen kan förklara" in text
+
+
+def test_filter_end_moves_the_comparison() -> None:
+    cards = goal_cards(frames(), PROMISE, Filters(end=date(2024, 4, 30)), TODAY,
+                       population=9_000)
+    ind = by_id(cards, "motor")
+    assert ind.latest_period == "april 2024"
+    assert ind.latest_value == 10
+    assert ind.previous_value is None  # no data before April: nothing to compare with
+    assert ind.status == STATUS_NOISE
+
+
+def test_quarter_granularity() -> None:
+    data = frames()
+    # Data up to 2024-06-14 only: Q2 is incomplete, Q1 has no data before it -> no data.
+    cards = goal_cards(data, PROMISE, Filters(granularity="Q"), date(2024, 7, 2))
+    assert by_id(cards, "motor").status == STATUS_NO_DATA
+    # Data through the last day of June: Q2 is the latest complete quarter.
+    data["incidents"] = pd.concat([data["incidents"], incidents(
+        [("2024-06-30T18:00:00", "klotter", "Hamnen")])], ignore_index=True)
+    cards = goal_cards(data, PROMISE, Filters(granularity="Q"), date(2024, 7, 2))
+    ind = by_id(cards, "motor")
+    assert ind.latest_period == "K2 2024"
+    assert ind.latest_value == 50
+
+
+def test_real_promise_file_gives_valid_cards() -> None:
+    from hjo_data.reference import load_promise
+
+    promise = load_promise()
+    cards = goal_cards(frames(), promise, Filters(), TODAY, population=9_000)
+    assert [c.goal_id for c in cards] == [g.id for g in promise.goals]
+    statuses = {i.status for c in cards for i in c.indicators}
+    assert statuses <= {STATUS_BETTER, STATUS_WORSE, STATUS_NOISE, STATUS_NO_DATA}
+    motor = by_id(cards, "motorburen")
+    assert motor.latest_value == pytest.approx(40 / 9_000 * 1000)
+
+
+@pytest.mark.parametrize("c1,c2,e1,e2", [(0, 0, 1, 1), (3, 9, 30, 31), (100, 130, 7, 7),
+                                         (5, 0, 1, 2)])
+def test_poisson_test_matches_reference(c1, c2, e1, e2) -> None:
+    expected = 1.0 if c1 + c2 == 0 else ref_poisson_p(c1, c2, e1, e2)
+    assert poisson_rate_test(c1, c2, e1, e2) == pytest.approx(min(1.0, expected), rel=1e-6)
+
+
+def test_two_proportion_test_matches_reference() -> None:
+    assert two_proportion_test(0.1, 200, 0.15, 250) == pytest.approx(
+        ref_z_p(0.1, 200, 0.15, 250), rel=1e-9)
+
+
+def test_incidents_per_period_fills_gaps() -> None:
+    frame = incidents(spread("klotter", date(2024, 1, 1), 3)
+                      + spread("brand", date(2024, 3, 1), 2))
+    table = incidents_per_period(frame, "M")
+    assert table["period"].tolist() == ["januari 2024", "februari 2024", "mars 2024"]
+    assert table["antal"].tolist() == [3, 0, 2]
+    weekly = incidents_per_period(frame, "W")
+    assert weekly["antal"].sum() == 5
+    assert (pd.to_datetime(weekly["period_start"]).dt.day_of_week == 0).all()
