@@ -92,7 +92,8 @@ def survey_shares(responses: pd.DataFrame, *, by: Sequence[str] = (),
 
     ``indicator`` is one indicator name or several (rows are stacked). Returns columns
     year, indicator, *by, share, n, ci_low, ci_high, n_effective. Groups without any
-    answer in the denominator are left out.
+    answer in the denominator, and rows with a missing ``by`` value, are left out of the
+    breakdown (they still count in the totals when ``by`` is empty).
     """
     by = list(by)
     names = [indicator] if isinstance(indicator, str) else list(indicator)
@@ -106,7 +107,7 @@ def survey_shares(responses: pd.DataFrame, *, by: Sequence[str] = (),
         w, yy = weights[keep], y[keep]
         work = responses.loc[keep, ["year", *by]].copy()
         work["_w"], work["_wy"], work["_w2"] = w, w * yy, w * w
-        agg = work.groupby(["year", *by], dropna=False, sort=True).agg(
+        agg = work.groupby(["year", *by], dropna=True, sort=True).agg(
             sum_w=("_w", "sum"), sum_wy=("_wy", "sum"), sum_w2=("_w2", "sum"),
             n=("_w", "size"))
         agg = agg.reset_index()
@@ -168,9 +169,9 @@ def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | No
                        else pd.Series(TOTAL_AREA, index=agg.index))
         agg["group"] = (agg["group"] if "group" in agg.columns
                         else pd.Series(TOTAL_GROUP, index=agg.index))
-        agg["area"] = agg["area"].astype("str").replace({"": TOTAL_AREA, "nan": TOTAL_AREA})
-        agg["group"] = agg["group"].astype("str").replace({"": TOTAL_GROUP,
-                                                           "nan": TOTAL_GROUP})
+        for col, default in (("area", TOTAL_AREA), ("group", TOTAL_GROUP)):
+            values = agg[col].astype("str").fillna("").str.strip()
+            agg[col] = values.mask(values.isin(["", "nan", "None"]), default)
         agg["share"] = pd.to_numeric(agg["share"], errors="coerce").astype("float64")
         agg["n"] = pd.to_numeric(agg["n"], errors="coerce").fillna(0).astype("int64")
         agg["n_effective"] = agg["n"].astype("float64")

@@ -184,3 +184,24 @@ def test_problem_index_from_combined_table_matches_micro() -> None:
     women = survey.problem_index(combined, 2023, group="Kvinnor")
     assert women["indicator"].tolist() == ["problem_klotter"]
     assert women["share"].iloc[0] == 0.35
+
+
+def test_aggregated_missing_area_and_group_get_defaults() -> None:
+    agg = aggregated()
+    agg["area"] = pd.Series([None, "", "Norr"], dtype="str")
+    agg["group"] = pd.Series([None, "Totalt", " "], dtype="str")
+    out = survey.combine_survey(None, agg)
+    assert out["area"].tolist().count("Hela kommunen") == 2
+    assert sorted(out["group"]) == ["Totalt"] * 3
+    assert out["area"].notna().all() and out["group"].notna().all()
+
+
+def test_missing_breakdown_value_is_not_a_group() -> None:
+    frame = responses()
+    frame["gender"] = frame["gender"].where(frame.index != 0)
+    by_gender = survey.survey_shares(frame, by=["gender"])
+    assert by_gender["gender"].notna().all()
+    # the total still counts the answer without gender: 2023 n stays 5
+    total = survey.survey_shares(frame).set_index("year")
+    assert total.loc[2023, "n"] == 5
+    assert by_gender[by_gender["year"] == 2023]["n"].sum() == 4
