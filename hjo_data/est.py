@@ -46,7 +46,7 @@ def latest_complete_week(as_of: date | pd.Timestamp) -> pd.Timestamp:
 def _week_starts(times: pd.Series) -> pd.Series:
     """Vectorised Monday of each timestamp's ISO week (datetime64)."""
     day = times.dt.normalize()
-    return day - pd.to_timedelta(day.dt.weekday, unit="D")
+    return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
 
 
 # --------------------------------------------------------------------------- change test
@@ -177,7 +177,7 @@ def heatmap_counts(incidents: pd.DataFrame) -> pd.DataFrame:
         if "occurred_at_has_time" in incidents else np.ones(len(incidents), dtype=bool)
     times = incidents["occurred_at"].to_numpy()[known]
     ts = pd.DatetimeIndex(times)
-    cells = ts.weekday.to_numpy() * 24 + ts.hour.to_numpy()
+    cells = ts.day_of_week.to_numpy() * 24 + ts.hour.to_numpy()
     grid = np.bincount(cells[~pd.isna(times)] if len(cells) else cells, minlength=7 * 24)
     return pd.DataFrame(grid.reshape(7, 24).astype("int64"), index=range(7), columns=range(24))
 

@@ -1,0 +1,54 @@
+"""Youth indicators: Wilson CI from share and n, series, comparison."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from hjo_data import youth
+from tests.conftest import canonical
+
+
+def _wilson(p: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def _data() -> pd.DataFrame:
+    return canonical("youth", [
+        {"year": 2022, "grade": "åk 9", "gender": "alla", "indicator": "snus", "share": 0.10,
+         "n": 100, "geography": "Hjo"},
+        {"year": 2024, "grade": "åk 9", "gender": "alla", "indicator": "snus", "share": 0.20,
+         "n": 50, "geography": "Hjo"},
+        {"year": 2024, "grade": "åk 9", "gender": "alla", "indicator": "snus", "share": 0.15,
+         "n": 5000, "geography": "Riket"},
+        {"year": 2024, "grade": "åk 7", "gender": "kvinna", "indicator": "rokning",
+         "share": 0.05, "n": 40, "geography": "Hjo"},
+    ])
+
+
+def test_series_has_wilson_ci_and_only_home_geography() -> None:
+    s = youth.youth_series(_data(), ["snus"], genders=("alla",))
+    assert s["year"].tolist() == [2022, 2024]
+    low, high = _wilson(0.20, 50)
+    row = s[s["year"] == 2024].iloc[0]
+    assert abs(row["ci_low"] - low) < 1e-9 and abs(row["ci_high"] - high) < 1e-9
+    assert row["n"] == 50
+
+
+def test_comparison_with_country() -> None:
+    comp = youth.comparison(_data(), ["snus"], year=2024, grade="åk 9")
+    assert comp["geography"].tolist() == ["Hjo", "Riket"]
+    assert comp.set_index("geography").loc["Riket", "share"] == 0.15
+    # No other geography for åk 7: empty
+    assert youth.comparison(_data(), ["rokning"], year=2024, grade="åk 7",
+                            gender="kvinna").empty
+
+
+def test_groups_cover_every_indicator() -> None:
+    from hjo_data.schema import YOUTH_INDICATORS
+
+    covered = {i for inds in youth.YOUTH_GROUPS.values() for i in inds}
+    assert covered == set(YOUTH_INDICATORS)
