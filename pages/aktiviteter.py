@@ -51,7 +51,8 @@ st.subheader("Trygghetsvandringar")
 if walks.empty:
     show_empty("Inga trygghetsvandringar i urvalet.")
 else:
-    shown = walks.dropna(subset=["share_done"]).assign(n=lambda f: f["actions_decided"])
+    shown = walks.dropna(subset=["share_done"]).assign(
+        n=lambda f: f["actions_decided"], share=lambda f: f["share_done"])
     if shown.empty:
         show_empty("Inga beslutade åtgärder efter trygghetsvandringarna ännu.")
     else:

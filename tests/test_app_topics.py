@@ -1,0 +1,94 @@
+"""AppTest runs of the topic pages: demo data, hand-made stores, filters leaving no rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from hjo_data import est
+from hjo_data.formatting import fmt_int
+from tests.conftest import canonical, incidents
+
+PAGES = ("trygghet", "handelser", "trafik", "unga", "aktiviteter")
+
+
+def _texts(at) -> str:  # noqa: ANN001
+    parts = [e.value for e in at.info] + [e.value for e in at.markdown] \
+        + [e.value for e in at.subheader] + [str(m.value) for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_renders_with_empty_store(page_app, name: str) -> None:  # noqa: ANN001
+    at = page_app(name)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value  # Swedish page title shown
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_with_filter_leaving_no_rows(page_app, store_with, name: str) -> None:  # noqa: ANN001
+    store_with(incidents=incidents([("2024-05-06T10:00", "klotter", "Hjo centrum")]))
+    at = page_app(name)
+    at.query_params["omrade"] = "Finns inte"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.info, "a friendly message is expected instead of empty charts"
+
+
+def test_handelser_weekly_metric_matches_hand_count(page_app, store_with) -> None:  # noqa: ANN001
+    last = date(2024, 5, 15)
+    spec = [((datetime(2024, 5, 6, 10) + timedelta(hours=7 * i)).isoformat(),
+             "klotter" if i % 3 else "brand", "Hjo centrum") for i in range(17)]
+    spec += [("2024-04-20T10:00", "klotter", "Hamnen"), (f"{last.isoformat()}T08:00",
+                                                          "klotter", "Hamnen")]
+    frame = incidents(spec)
+    store_with(incidents=frame)
+    at = page_app("handelser")
+    at.run()
+    assert not at.exception, at.exception
+    # Independent count: rows in ISO week 19 of 2024 (2024-05-06 .. 2024-05-12).
+    times = frame["occurred_at"]
+    expected = int(((times >= "2024-05-06") & (times < "2024-05-13")).sum())
+    metric = next(m for m in at.metric if m.label == "Händelser senaste hela veckan")
+    assert metric.value == fmt_int(expected)
+    assert est.latest_complete_week(last + timedelta(days=1)) == pd.Timestamp("2024-05-06")
+
+
+def test_trafik_rate_metric(page_app, store_with) -> None:  # noqa: ANN001
+    traffic = canonical("traffic", [
+        {"date": pd.Timestamp("2024-03-05"), "area": "Hjo centrum", "control_type": "hastighet",
+         "vehicles_checked": 120, "speeding": 9},
+        {"date": pd.Timestamp("2024-04-05"), "area": "Hamnen", "control_type": "nykterhet",
+         "vehicles_checked": 80, "drunk_driving": 1},
+    ])
+    store_with(traffic=traffic)
+    at = page_app("trafik")
+    at.run()
+    assert not at.exception, at.exception
+    metric = next(m for m in at.metric if m.label.startswith("Överträdelser per 100"))
+    assert metric.value == "5,0"  # (9 + 1) / (120 + 80) * 100
+
+
+def test_aktiviteter_and_unga_with_data(page_app, store_with, monkeypatch) -> None:  # noqa: ANN001
+    acts = canonical("activities", [
+        {"date": pd.Timestamp("2024-04-01"), "activity_type": "trygghetsvandring",
+         "organisers": "Polisen och kommunen", "participants": 10, "findings": 6,
+         "actions_decided": 4, "actions_done": 3, "notes": "Trasig belysning vid torget"},
+    ])
+    youth = canonical("youth", [
+        {"year": y, "grade": g, "gender": "alla", "indicator": "alkohol_12m", "share": s,
+         "n": 80, "geography": "Hjo"}
+        for y, s in ((2022, 0.3), (2024, 0.25)) for g in ("åk 9", "gy 2")])
+    store_with(activities=acts, youth=youth)
+    monkeypatch.setenv("HJO_MODE", "official")
+    at = page_app("aktiviteter")
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Anteckningar" in e.label for e in at.expander)
+    at = page_app("unga")
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) >= 1
