@@ -1,0 +1,445 @@
+"""RawTable + Dataset -> Validated: typed accepted rows, one rejected entry per bad row.
+
+Columns are checked in schema order; a row is rejected for the first failing column. All
+work is vectorised (pyarrow.compute / numpy); Python only loops over columns, unique
+category values, and the rows that fail (to word their reasons).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from hjo_data import parsing, privacy
+from hjo_data.errors import RowError, UnreadableFileError
+from hjo_data.schema import Column, Dataset, header_index, normalise_header, normalise_value
+
+REJECTED_COLUMNS = ("line", "column", "value", "reason", "raw")
+MIN_DATE = date(2000, 1, 1)
+
+
+@dataclass
+class Validated:
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- formatting
+
+def _num_sv(value: float) -> str:
+    """Swedish number for messages: 1 234,5 (no trailing zeros)."""
+    if float(value).is_integer():
+        text = f"{int(value):,}".replace(",", "\u00a0")
+    else:
+        text = f"{value:,.6f}".rstrip("0").rstrip(".")
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+def _rows_sv(count: int) -> str:
+    return f"{_num_sv(count)} rad" if count == 1 else f"{_num_sv(count)} rader"
+
+
+# --------------------------------------------------------------------------- headers
+
+def _map_headers(headers: list[str], dataset: Dataset) -> tuple[dict[str, str], list[str],
+                                                                   list[str]]:
+    """(original -> canonical, unknown headers, missing required canonical names)."""
+    try:
+        from hjo_data import reading
+    except ImportError:  # pragma: no cover - only while reading.py is being written
+        return _map_headers_local(headers, dataset)
+    mapping = reading.map_headers(headers, dataset)
+    return dict(mapping.columns), list(mapping.unknown), list(mapping.missing_required)
+
+
+def _map_headers_local(headers: list[str], dataset: Dataset) -> tuple[dict[str, str],
+                                                                         list[str], list[str]]:
+    index = header_index(dataset)
+    columns: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in headers:
+        name = index.get(normalise_header(header))
+        if name is None or name in columns.values():
+            unknown.append(header)
+        else:
+            columns[header] = name
+    missing = [c for c in dataset.required if c not in columns.values()]
+    return columns, unknown, missing
+
+
+# --------------------------------------------------------------------------- rejections
+
+class _Rejections:
+    """Collects the first failing column per row."""
+
+    def __init__(self, n: int) -> None:
+        self.rejected = np.zeros(n, dtype=bool)
+        self.positions: list[np.ndarray] = []
+        self.labels: list[str] = []
+        self.values: list[list[str]] = []
+        self.reasons: list[list[str]] = []
+
+    def add(self, mask: np.ndarray, label: str, texts: pa.Array | np.ndarray | list[str],
+            reason: Any) -> None:
+        """Reject rows in ``mask`` not rejected yet. ``reason(value) -> str`` words it."""
+        new = mask & ~self.rejected
+        if not new.any():
+            return
+        pos = np.flatnonzero(new)
+        if isinstance(texts, pa.Array):
+            vals = [str(v) for v in pc.take(texts, pa.array(pos)).to_pylist()]
+        elif isinstance(texts, np.ndarray):
+            vals = [str(v) for v in texts[pos]]
+        else:
+            vals = [str(texts[p]) for p in pos]
+        self.rejected[pos] = True
+        self.positions.append(pos)
+        self.labels.append(label)
+        self.values.append(vals)
+        self.reasons.append([reason(v) for v in vals])
+
+
+def _join_raw(frame: pd.DataFrame, pos: np.ndarray) -> list[str]:
+    """The original cells of rows ``pos`` joined with ';'."""
+    if frame.shape[1] == 0 or pos.size == 0:
+        return [""] * pos.size
+    idx = pa.array(pos)
+    cols = [pc.take(parsing.as_arrow(frame.iloc[:, j]), idx) for j in range(frame.shape[1])]
+    if len(cols) == 1:
+        return cols[0].to_pylist()
+    sep = pa.scalar(";", type=cols[0].type)
+    return pc.binary_join_element_wise(*cols, sep).to_pylist()
+
+
+# --------------------------------------------------------------------------- record ids
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _hash_strings(arr: pa.Array) -> np.ndarray:
+    """Stable uint64 per string: siphash (pandas, fixed key) of the unique values only."""
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.uint64)
+    enc = pc.dictionary_encode(arr)
+    uniq = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    hashed = pd.util.hash_array(uniq, categorize=False)
+    return hashed[enc.indices.to_numpy(zero_copy_only=False)]
+
+
+def _hash_numeric(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "M":
+        ints = values.astype("datetime64[us]").view(np.int64)
+        ints = np.where(np.isnat(values), np.iinfo(np.int64).min, ints)
+        return pd.util.hash_array(ints, categorize=False)
+    if values.dtype.kind == "f":
+        clean = np.where(np.isnan(values), np.nan, values + 0.0)  # one NaN, no -0.0
+        return pd.util.hash_array(clean.astype(np.float64), categorize=False)
+    return pd.util.hash_array(values.astype(np.int64), categorize=False)
+
+
+def _combine(hashes: list[np.ndarray], n: int) -> np.ndarray:
+    acc = np.full(n, 0x345678, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for h in hashes:
+            acc = (acc ^ h) * _MIX
+            acc ^= acc >> np.uint64(29)
+    return acc
+
+
+def _hex_ids(h: np.ndarray) -> pa.Array:
+    """uint64 -> 'h' + 16 lower-case hex digits, vectorised through a byte lookup table."""
+    n = len(h)
+    lut = np.array([[ord(c) for c in f"{i:02x}"] for i in range(256)], dtype=np.uint8)
+    as_bytes = h.astype(">u8").view(np.uint8).reshape(n, 8)
+    chars = np.empty((n, 17), dtype=np.uint8)
+    chars[:, 0] = ord("h")
+    chars[:, 1:] = lut[as_bytes].reshape(n, 16)
+    return pc.cast(pa.array(chars.view("S17").ravel()), pa.large_string())
+
+
+# --------------------------------------------------------------------------- validate
+
+def _reason_empty(label: str):
+    return lambda _v: f"Kolumnen '{label}' är tom"
+
+
+def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Validated:
+    """Check and type every row of ``raw`` (a reading.RawTable) against ``dataset``.
+
+    Raises UnreadableFileError when a required column is missing from the file.
+    """
+    today = today or date.today()
+    frame: pd.DataFrame = raw.frame
+    headers = [str(h) for h in frame.columns]
+    mapping, unknown, missing_required = _map_headers(headers, dataset)
+    if missing_required:
+        first = dataset.column(missing_required[0]).label
+        found = ", ".join(f"'{h}'" for h in headers) or "(inga)"
+        raise UnreadableFileError(
+            f"Kolumnen '{first}' saknas i {raw.file_name}. Hittade kolumner: {found}"
+        )
+    warnings: list[str] = []
+    if unknown:
+        warnings.append("Okända kolumner ignoreras: " + ", ".join(f"'{h}'" for h in unknown))
+
+    # canonical name -> position of the first header mapped to it
+    positions: dict[str, int] = {}
+    for j, header in enumerate(headers):
+        name = mapping.get(header)
+        if name is not None and name not in positions:
+            positions[name] = j
+
+    n = len(frame)
+    rej = _Rejections(n)
+    out: dict[str, Any] = {}          # canonical stored column -> arrow/numpy values (all n)
+    hash_parts: dict[str, Any] = {}   # normalised values feeding the derived record_id
+    unknown_cats: list[tuple[Column, parsing.CategoryParse]] = []
+    lines = np.asarray(raw.lines, dtype=np.int64)
+    max_date = np.datetime64(today + timedelta(days=2), "us")   # allow up to tomorrow
+    min_date = np.datetime64(MIN_DATE, "us")
+
+    for col in dataset.columns:
+        label = col.label
+        present = col.name in positions
+        if present:
+            texts = parsing.strip(frame.iloc[:, positions[col.name]])
+        else:
+            texts = pa.array([""] * n, type=pa.large_string()) if n else pa.array(
+                [], type=pa.large_string())
+        empty = parsing._empty_mask(texts)
+        if col.required:
+            rej.add(empty, label, texts, _reason_empty(label))
+
+        if col.kind == "text":
+            if col.free_text:
+                texts = privacy.mask_array(texts)
+            if col.default not in (None, "") and empty.any():
+                texts = pc.if_else(pa.array(empty), str(col.default), texts)
+            out[col.name] = texts
+            hash_parts[col.name] = texts
+
+        elif col.kind == "category":
+            res = parsing.parse_category(texts, col.synonyms, fallback=col.fallback,
+                                         stripped=True)
+            if col.fallback is None:
+                allowed = ", ".join(col.vocabulary)
+                rej.add(res.unknown, label, texts,
+                        lambda v, lb=label, al=allowed:
+                        f"Okänt värde '{v}' i kolumnen '{lb}' (tillåtna värden: {al})")
+            out[col.name] = res.values
+            hash_parts[col.name] = res.values
+            if col.fallback is not None:
+                raw_txt = pc.if_else(pa.array(res.unknown), texts, "")
+                out[f"{col.name}_raw"] = raw_txt
+                hash_parts[f"{col.name}_raw"] = pc.utf8_lower(raw_txt)
+                unknown_cats.append((col, res))
+
+        elif col.kind in ("date", "datetime"):
+            res = parsing.parse_datetime(texts, stripped=True)
+            fmts = parsing.DATE_FORMATS_SV
+            rej.add(~res.ok, label, texts,
+                    lambda v, lb=label, f=fmts:
+                    f"Ogiltigt datum '{v}' i kolumnen '{lb}' (tillåtna format: {f})")
+            vals = res.values
+            valid = ~np.isnat(vals)
+            rej.add(valid & (vals < min_date), label, texts,
+                    lambda v, lb=label: f"Datum före 2000 ('{v}') i kolumnen '{lb}'")
+            rej.add(valid & (vals >= max_date), label, texts,
+                    lambda v, lb=label: f"Datum i framtiden ('{v}') i kolumnen '{lb}'")
+            if col.kind == "date":
+                vals = vals.astype("datetime64[D]").astype("datetime64[us]")
+                out[col.name] = vals
+                hash_parts[col.name] = vals
+            else:
+                out[col.name] = vals
+                out[f"{col.name}_has_time"] = res.has_time
+                hash_parts[col.name] = vals
+                hash_parts[f"{col.name}_has_time"] = res.has_time.astype(np.int64)
+
+        else:  # int, float, share
+            if col.kind == "share":
+                res = parsing.parse_share(texts, stripped=True)
+            else:
+                res = parsing.parse_number(texts, stripped=True)
+            rej.add(~res.ok, label, texts,
+                    lambda v, lb=label: f"Ogiltigt tal '{v}' i kolumnen '{lb}'")
+            vals = res.values
+            has = res.ok & ~res.missing
+            if col.kind == "int":
+                rej.add(has & ~res.integral, label, texts,
+                        lambda v, lb=label: f"Inte ett heltal '{v}' i kolumnen '{lb}'")
+            if col.kind == "share":
+                with np.errstate(invalid="ignore"):
+                    bad = has & ((vals < 0) | (vals > 1))
+                rej.add(bad, label, texts,
+                        lambda v, lb=label:
+                        f"Andelen '{v}' i kolumnen '{lb}' ligger utanför 0–100 %")
+            with np.errstate(invalid="ignore"):
+                if col.minimum is not None:
+                    lo = _num_sv(col.minimum)
+                    rej.add(has & (vals < col.minimum), label, texts,
+                            lambda v, lb=label, lo=lo:
+                            f"Värdet '{v}' i kolumnen '{lb}' är mindre än {lo}")
+                if col.maximum is not None:
+                    hi = _num_sv(col.maximum)
+                    rej.add(has & (vals > col.maximum), label, texts,
+                            lambda v, lb=label, hi=hi:
+                            f"Värdet '{v}' i kolumnen '{lb}' är större än {hi}")
+            if col.default is not None and res.missing.any():
+                vals = np.where(res.missing, float(col.default), vals)  # type: ignore[arg-type]
+            if col.kind == "int":
+                vals = np.where(np.isnan(vals), 0, vals).astype(np.int64)
+            out[col.name] = vals
+            hash_parts[col.name] = vals
+
+        # Positions must come in pairs: a latitude without longitude is unusable.
+        if col.name == "lon" and "lat" in out:
+            lat_has = ~np.isnan(out["lat"])
+            lon_has = ~np.isnan(out["lon"])
+            rej.add(lat_has & ~lon_has, label, texts,
+                    lambda _v: "Latitud angiven utan longitud")
+            rej.add(lon_has & ~lat_has, dataset.column("lat").label, texts,
+                    lambda _v: "Longitud angiven utan latitud")
+
+    keep = ~rej.rejected
+    accepted = _build_accepted(dataset, out, hash_parts, keep, lines)
+    warnings.extend(_category_warnings(unknown_cats, keep))
+    rejected = _build_rejected(raw, frame, rej, lines)
+    return Validated(accepted=accepted, rejected=rejected, warnings=warnings)
+
+
+def _take(values: Any, keep: np.ndarray, keep_idx: pa.Array | None) -> Any:
+    if isinstance(values, pa.Array):
+        return values if keep_idx is None else pc.take(values, keep_idx)
+    return values if keep_idx is None else values[keep]
+
+
+def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str, Any],
+                    keep: np.ndarray, lines: np.ndarray) -> pd.DataFrame:
+    keep_idx = None if keep.all() else pa.array(np.flatnonzero(keep))
+    k = int(keep.sum())
+    cols: dict[str, pd.Series] = {}
+
+    id_col = dataset.id_column
+    derive = np.ones(k, dtype=bool)
+    ids: pa.Array | None = None
+    if id_col is not None:
+        ids = _take(out[id_col], keep, keep_idx)
+        derive = parsing._empty_mask(ids)
+    record_id = ids if ids is not None else pa.array([""] * k, type=pa.large_string())
+    if derive.any():
+        sel = None if derive.all() else np.flatnonzero(derive)
+        sel_idx = None if sel is None else pa.array(sel)
+        hashes = []
+        for name in dataset.stored_columns:
+            if name in (id_col, "record_id", "batch_id") or name not in hash_parts:
+                continue
+            part = _take(hash_parts[name], keep, keep_idx)
+            if isinstance(part, pa.Array):
+                part = part if sel_idx is None else pc.take(part, sel_idx)
+                hashes.append(_hash_strings(part))
+            else:
+                part = part if sel is None else part[sel]
+                hashes.append(_hash_numeric(part))
+        derived = _hex_ids(_combine(hashes, int(derive.sum())))
+        if sel is None:
+            record_id = derived
+        else:
+            pos = np.zeros(k, dtype=np.int64)
+            pos[sel] = np.arange(sel.size)
+            record_id = pc.if_else(pa.array(derive), pc.take(derived, pa.array(pos)),
+                                   record_id)
+
+    for name in dataset.stored_columns:
+        if name == "batch_id":
+            continue
+        if name == "record_id":
+            values: Any = record_id
+        else:
+            values = _take(out[name], keep, keep_idx)
+        if isinstance(values, pa.Array):
+            series = values.to_pandas()
+            if series.dtype != "str":
+                series = series.astype("str")
+        else:
+            series = pd.Series(values)
+        cols[name] = series.reset_index(drop=True)
+    cols["_line"] = pd.Series(lines[keep], dtype=np.int64)
+    frame = pd.DataFrame(cols)
+    for col in dataset.columns:  # enforce the contract's dtypes, also for empty frames
+        if col.kind in ("text", "category"):
+            frame[col.name] = frame[col.name].astype("str")
+        elif col.kind in ("date", "datetime"):
+            frame[col.name] = frame[col.name].astype("datetime64[us]")
+            if col.kind == "datetime":
+                frame[f"{col.name}_has_time"] = frame[f"{col.name}_has_time"].astype(bool)
+        elif col.kind == "int":
+            frame[col.name] = frame[col.name].astype(np.int64)
+        else:
+            frame[col.name] = frame[col.name].astype(np.float64)
+    for name in dataset.stored_columns:
+        if name.endswith("_raw") or name == "record_id":
+            frame[name] = frame[name].astype("str")
+    return frame
+
+
+def _category_warnings(unknown_cats: Iterable[tuple[Column, parsing.CategoryParse]],
+                       keep: np.ndarray) -> list[str]:
+    warnings: list[str] = []
+    for col, res in unknown_cats:
+        sel = res.unknown & keep
+        if not sel.any():
+            continue
+        texts = pc.filter(res.raw, pa.array(sel))
+        counts = pc.value_counts(texts).to_pylist()
+        grouped: dict[str, list[Any]] = {}
+        for item in counts:
+            key = normalise_value(item["values"])
+            entry = grouped.setdefault(key, [item["values"], 0])
+            entry[1] += item["counts"]
+        for shown, count in sorted(grouped.values(), key=lambda e: (-e[1], e[0])):
+            shown = privacy.mask_text(shown)
+            warnings.append(f"{_rows_sv(count)}: okänd {col.label.lower()} '{shown}' "
+                            f"sparas som '{col.fallback}'")
+    return warnings
+
+
+def _build_rejected(raw: Any, frame: pd.DataFrame, rej: _Rejections,
+                    lines: np.ndarray) -> pd.DataFrame:
+    line_parts: list[np.ndarray] = []
+    column_parts: list[str] = []
+    value_parts: list[str] = []
+    reason_parts: list[str] = []
+    raw_parts: list[str] = []
+    for pos, label, vals, reasons in zip(rej.positions, rej.labels, rej.values, rej.reasons,
+                                         strict=True):
+        line_parts.append(lines[pos])
+        column_parts.extend([label] * pos.size)
+        value_parts.extend(vals)
+        reason_parts.extend(reasons)
+        raw_parts.extend(_join_raw(frame, pos))
+    for err in getattr(raw, "structural_errors", None) or []:
+        err = err if isinstance(err, RowError) else RowError(**err)
+        line_parts.append(np.array([err.line], dtype=np.int64))
+        column_parts.append(err.column)
+        value_parts.append(err.value)
+        reason_parts.append(err.reason)
+        raw_parts.append(getattr(err, "raw", None) or err.value)
+    line = np.concatenate(line_parts) if line_parts else np.zeros(0, dtype=np.int64)
+    rejected = pd.DataFrame({
+        "line": pd.Series(line, dtype=np.int64),
+        "column": pd.Series(column_parts, dtype="str"),
+        "value": privacy.mask_personnummer(pd.Series(value_parts, dtype="str")),
+        "reason": privacy.mask_personnummer(pd.Series(reason_parts, dtype="str")),
+        "raw": privacy.mask_personnummer(pd.Series(raw_parts, dtype="str")),
+    })
+    return rejected.sort_values("line", kind="stable").reset_index(drop=True)
