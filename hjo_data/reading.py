@@ -1,0 +1,672 @@
+"""Turn a file's bytes into a :class:`RawTable`: encoding, delimiter, header, line numbers.
+
+Two parsers give identical results:
+
+* a fast path on ``pyarrow.csv`` (multi-threaded, all columns as strings) used whenever the
+  file is well-formed: every row has as many fields as the header and there are no blank
+  lines (line numbers are then derived from the row index plus the newlines inside quoted
+  fields);
+* an exact path on Python's ``csv`` module (``reader.line_num``) used as soon as the fast
+  path meets anything unusual (wrong field count, blank lines, a single column, ...).
+
+Non-UTF-8 input (UTF-16, cp1252) is transcoded to UTF-8 in memory once, then parsed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
+from hjo_data.schema import DATASETS, Dataset, header_index, normalise_header
+
+__all__ = [
+    "HeaderMapping",
+    "RawTable",
+    "detect_dataset",
+    "map_headers",
+    "read_raw",
+]
+
+DELIMITERS = (";", "\t", ",")
+#: Bytes decoded up front to sniff the delimiter and read the header.
+_SNIFF_BYTES = 64 * 1024
+#: Bytes inspected for the "is this a text file" check.
+_BINARY_SAMPLE = 8 * 1024
+_MAX_RAW_TEXT = 200
+_UNNAMED_FILE = "uppladdad fil"
+
+_BINARY_MAGIC = {
+    b"PK\x03\x04": "Filen verkar vara en Excel-arbetsbok (.xlsx) eller ett zip-arkiv. "
+    "Spara den som CSV (semikolonavgränsad) i Excel och försök igen.",
+    b"\xd0\xcf\x11\xe0": "Filen verkar vara en äldre Excel-fil (.xls). "
+    "Spara den som CSV (semikolonavgränsad) i Excel och försök igen.",
+    b"%PDF": "Filen är en PDF, inte en CSV-fil.",
+    b"\x89PNG": "Filen är en bild (PNG), inte en CSV-fil.",
+    b"\xff\xd8\xff": "Filen är en bild (JPEG), inte en CSV-fil.",
+}
+_NOT_TEXT = "Filen ser inte ut att vara en textfil (CSV)."
+
+# Control bytes that never occur in a text file (tab, LF, VT, FF, CR and ESC excluded).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+
+
+def _cp1252_c1(err: UnicodeError) -> tuple[str, int]:
+    """Decode the five bytes cp1252 leaves undefined as the C1 control they stand for
+    (what Windows itself does) instead of failing."""
+    assert isinstance(err, UnicodeDecodeError)
+    return "".join(chr(b) for b in err.object[err.start : err.end]), err.end
+
+
+codecs.register_error("hjo_cp1252_c1", _cp1252_c1)
+
+
+# --------------------------------------------------------------------------- data types
+
+
+@dataclass
+class RawTable:
+    """A file split into rows and fields; nothing interpreted yet (see ARCHITECTURE.md)."""
+
+    file_name: str
+    frame: pd.DataFrame
+    lines: np.ndarray
+    encoding: str
+    delimiter: str
+    structural_errors: list[RowError] = field(default_factory=list)
+    #: Which parser produced the table: "pyarrow" (fast path) or "python" (exact path).
+    parser: str = "pyarrow"
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame) + len(self.structural_errors)
+
+    @property
+    def headers(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+
+@dataclass
+class HeaderMapping:
+    columns: dict[str, str]
+    unknown: list[str]
+    missing_required: list[str]
+
+
+class _Fallback(Exception):
+    """The fast path cannot produce an exact result; use the Python csv path."""
+
+
+class _NotUtf8(Exception):
+    """The payload is not valid UTF-8 after all; transcode from cp1252 and retry."""
+
+
+@dataclass
+class _Layout:
+    delimiter: str
+    header: list[str]  # cleaned, unique column names
+    raw_header: list[str]  # the header record's fields exactly as parsed
+    skip_lines: int  # physical lines before the header record ("sep=;" line)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def read_raw(source: str | Path | bytes, *, name: str | None = None) -> RawTable:
+    """Read a CSV/text file (path or bytes) into a :class:`RawTable`.
+
+    Raises :class:`UnreadableFileError` (Swedish message naming the file) when nothing can
+    be read: missing/empty file, binary content, no header row.
+    """
+    return _read_raw(source, name=name, allow_fast=True)
+
+
+def map_headers(headers: Iterable[str], dataset: Dataset) -> HeaderMapping:
+    """Map original headers onto ``dataset``'s canonical columns.
+
+    Matching is case/spacing-insensitive (``schema.normalise_header``); headers that do not
+    match exactly are retried without a trailing parenthesis ("Andel (%)"), without
+    punctuation and finally with å/ä/ö folded to a/a/o. The first header claiming a column
+    wins; later ones are reported as unknown.
+    """
+    tiers = _header_tiers(dataset)
+    columns: dict[str, str] = {}
+    unknown: list[str] = []
+    taken: set[str] = set()
+    for header in headers:
+        header = str(header)
+        canonical = _lookup(header, tiers)
+        if canonical is None or canonical in taken or header in columns:
+            unknown.append(header)
+            continue
+        columns[header] = canonical
+        taken.add(canonical)
+    missing = [c for c in dataset.required if c not in taken]
+    return HeaderMapping(columns=columns, unknown=unknown, missing_required=missing)
+
+
+def detect_dataset(headers: Iterable[str]) -> Dataset:
+    """Pick the dataset a file belongs to from its headers.
+
+    Candidates are datasets whose signature columns are all present; among them the one
+    mapping most columns wins. Within the survey family the more specific layout wins:
+    micro-data with a safety answer beats the youth table, which beats the aggregated survey.
+    """
+    headers = [str(h) for h in headers]
+    candidates: dict[str, tuple[int, int, int]] = {}
+    for order, dataset in enumerate(DATASETS.values()):
+        mapping = map_headers(headers, dataset)
+        mapped = set(mapping.columns.values())
+        if all(sig in mapped for sig in dataset.signature):
+            candidates[dataset.name] = (len(mapped), -len(mapping.missing_required), -order)
+    if "survey_responses" in candidates:
+        candidates.pop("youth", None)
+        candidates.pop("survey", None)
+    if "youth" in candidates:
+        candidates.pop("survey", None)
+    if not candidates:
+        found = ", ".join(f"'{h}'" for h in headers if h.strip()) or "(inga)"
+        known = "; ".join(
+            f"{d.label} (kräver {', '.join(d.column(s).label for s in d.signature)})"
+            for d in DATASETS.values()
+        )
+        raise UnknownDatasetError(
+            "Kunde inte avgöra vilken sorts data filen innehåller. "
+            f"Kolumnrubriker i filen: {found}. Kända datamängder: {known}."
+        )
+    best = max(candidates, key=lambda name: candidates[name])
+    return DATASETS[best]
+
+
+# --------------------------------------------------------------------------- header mapping
+
+
+def _strip_parenthesis(key: str) -> str:
+    return re.sub(r"\s*[(\[].*?[)\]]\s*$", "", key)
+
+
+def _loose(key: str) -> str:
+    return re.sub(r"[\W_]+", "_", normalise_header(key)).strip("_")
+
+
+def _fold(key: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", _loose(key))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_TIER_KEYS = (
+    normalise_header,
+    lambda h: normalise_header(_strip_parenthesis(str(h).strip())),
+    _loose,
+    lambda h: _loose(_strip_parenthesis(str(h).strip())),
+    _fold,
+    lambda h: _fold(_strip_parenthesis(str(h).strip())),
+)
+
+
+def _header_tiers(dataset: Dataset) -> list[tuple[object, dict[str, str]]]:
+    """One (key function, alias index) pair per matching tier; ambiguous keys dropped."""
+    exact = header_index(dataset)
+    tiers: list[tuple[object, dict[str, str]]] = [(normalise_header, exact)]
+    for keyfn in (_loose, _fold):
+        index: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for col in dataset.columns:
+            for alias in (col.name, col.label, *col.aliases):
+                key = keyfn(alias)
+                if index.get(key, col.name) != col.name:
+                    ambiguous.add(key)
+                index.setdefault(key, col.name)
+        for key in ambiguous:
+            index.pop(key)
+        tiers.append((keyfn, index))
+    return tiers
+
+
+def _lookup(header: str, tiers: list[tuple[object, dict[str, str]]]) -> str | None:
+    stripped = _strip_parenthesis(header.strip())
+    for keyfn, index in tiers:
+        for candidate in (header, stripped):
+            key = keyfn(candidate)  # type: ignore[operator]
+            if key and key in index:
+                return index[key]
+    return None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _base_name(name: str | None) -> str:
+    if not name:
+        return _UNNAMED_FILE
+    base = str(name).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return base or _UNNAMED_FILE
+
+
+def _unreadable(file_name: str, message: str) -> UnreadableFileError:
+    return UnreadableFileError(f"{file_name}: {message}")
+
+
+def _load(source: str | Path | bytes, file_name: str) -> pa.Buffer:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return pa.py_buffer(bytes(source) if not isinstance(source, bytes) else source)
+    path = Path(source)
+    try:
+        if path.is_dir():
+            raise _unreadable(file_name, "Sökvägen är en mapp, inte en fil.")
+        with pa.OSFile(str(path)) as handle:
+            return handle.read_buffer()
+    except UnreadableFileError:
+        raise
+    except FileNotFoundError as exc:
+        raise _unreadable(file_name, "Filen hittades inte.") from exc
+    except (OSError, pa.ArrowException) as exc:
+        if not path.exists():
+            raise _unreadable(file_name, "Filen hittades inte.") from exc
+        raise _unreadable(file_name, "Filen kunde inte öppnas.") from exc
+
+
+def _read_raw(source: str | Path | bytes, *, name: str | None, allow_fast: bool) -> RawTable:
+    if name is None and not isinstance(source, bytes | bytearray | memoryview):
+        name = str(source)
+    file_name = _base_name(name)
+    buf = _load(source, file_name)
+    if buf.size == 0:
+        raise _unreadable(file_name, "Filen är tom.")
+
+    encoding, payload = _initial_payload(buf, file_name)
+    try:
+        return _read_payload(payload, encoding, file_name, allow_fast)
+    except _NotUtf8:
+        raw = memoryview(buf).tobytes()
+        if raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        text = raw.decode("cp1252", errors="hjo_cp1252_c1")
+        payload = _strip_nul(pa.py_buffer(text.encode("utf-8")))
+        return _read_payload(payload, "cp1252", file_name, allow_fast)
+
+
+def _initial_payload(buf: pa.Buffer, file_name: str) -> tuple[str, pa.Buffer]:
+    """Return (encoding, UTF-8 payload without BOM and NUL bytes).
+
+    UTF-8 without BOM is tentative: only the sniffed prefix is checked here; the parsers
+    raise ``_NotUtf8`` when a later byte is invalid.
+    """
+    head = memoryview(buf)[:_BINARY_SAMPLE].tobytes()
+    for magic, message in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise _unreadable(file_name, message)
+
+    utf16 = _utf16_codec(head)
+    if utf16 is not None:
+        try:
+            text = memoryview(buf).tobytes().decode(utf16)
+        except UnicodeDecodeError as exc:
+            raise _unreadable(file_name, _NOT_TEXT) from exc
+        text = text.lstrip("\ufeff")
+        if _looks_binary(text[:_BINARY_SAMPLE].encode("utf-8", errors="replace")):
+            raise _unreadable(file_name, _NOT_TEXT)
+        return "utf-16", pa.py_buffer(text.replace("\x00", "").encode("utf-8"))
+
+    if _looks_binary(head):
+        raise _unreadable(file_name, _NOT_TEXT)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", _strip_nul(buf.slice(3))
+    return "utf-8", _strip_nul(buf)
+
+
+def _utf16_codec(head: bytes) -> str | None:
+    """Codec for UTF-16 input: by BOM, else by the NUL pattern of mostly-ASCII text."""
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return None
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"  # the codec reads the BOM and picks the byte order
+    sample = head[: len(head) - len(head) % 2]
+    if len(sample) < 4:
+        return None
+    even_nul = sample[0::2].count(0) / (len(sample) // 2)
+    odd_nul = sample[1::2].count(0) / (len(sample) // 2)
+    if odd_nul > 0.3 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.3 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _looks_binary(sample: bytes) -> bool:
+    bad = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return bad > 8 and bad > 0.05 * len(sample)
+
+
+def _strip_nul(buf: pa.Buffer) -> pa.Buffer:
+    if not _contains_byte(buf, 0):
+        return buf
+    return pa.py_buffer(memoryview(buf).tobytes().replace(b"\x00", b""))
+
+
+def _contains_byte(buf: pa.Buffer, value: int) -> bool:
+    if buf.size == 0:
+        return False
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    step = 1 << 22  # scan in 4 MB slices so an early hit returns early
+    return any(bool((arr[i : i + step] == value).any()) for i in range(0, arr.size, step))
+
+
+def _read_payload(payload: pa.Buffer, encoding: str, file_name: str, allow_fast: bool
+                  ) -> RawTable:
+    layout = _sniff(payload, file_name)
+    if allow_fast:
+        try:
+            frame, lines = _fast_path(payload, layout)
+            return RawTable(file_name, frame, lines, encoding, layout.delimiter, [], "pyarrow")
+        except _Fallback:
+            pass
+    try:
+        text = memoryview(payload).tobytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _NotUtf8 from exc
+    frame, lines, errors = _slow_path(text, layout)
+    return RawTable(file_name, frame, lines, encoding, layout.delimiter, errors, "python")
+
+
+# --------------------------------------------------------------------------- sniffing
+
+_SEP_LINE = re.compile(r"^\s*sep=(.)\s*$", re.IGNORECASE)
+_VALUE_LIKE = re.compile(r"^[\d\s.,:;/+%-]+$")
+
+
+def _sniff(payload: pa.Buffer, file_name: str) -> _Layout:
+    """Find the delimiter and the header record from the start of the payload."""
+    prefix = memoryview(payload)[:_SNIFF_BYTES].tobytes()
+    complete = payload.size <= _SNIFF_BYTES
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(prefix, final=complete)
+    except UnicodeDecodeError as exc:
+        raise _NotUtf8 from exc
+    if not text.strip():
+        if complete:
+            raise _unreadable(file_name, "Filen är tom.")
+        # A huge blank prefix: sniff on the whole file (rare, correctness over speed).
+        try:
+            text = memoryview(payload).tobytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _NotUtf8 from exc
+        if not text.strip():
+            raise _unreadable(file_name, "Filen är tom.")
+        complete = True
+    if not complete:
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        text = text[: cut + 1] if cut > 0 else text
+
+    lines = text.splitlines(keepends=True)
+    skip = 0
+    forced = None
+    if lines:
+        sep = _SEP_LINE.match(lines[0])
+        if sep and sep.group(1) in DELIMITERS:
+            forced, skip = sep.group(1), 1
+    body = "".join(lines[skip:])
+
+    best: tuple[tuple[int, float, int, int], str, list[str]] | None = None
+    for rank, delim in enumerate(DELIMITERS):
+        if forced is not None and delim != forced:
+            continue
+        records = _first_records(body, delim, limit=30, drop_last=not complete)
+        if not records:
+            continue
+        header = records[0]
+        width = len(header)
+        rows = records[1:]
+        consistency = (sum(len(r) == width for r in rows) / len(rows)) if rows else 1.0
+        score = (int(width > 1), consistency, width, -rank)
+        if best is None or score > best[0]:
+            best = (score, delim, header)
+    if best is None:
+        raise _unreadable(file_name, "Filen saknar rubrikrad.")
+    _, delimiter, header = best
+    cleaned = [h.replace("\ufeff", "").strip() for h in header]
+    if not any(cleaned):
+        raise _unreadable(file_name, "Filen saknar rubrikrad (första raden är tom).")
+    if all(_VALUE_LIKE.match(h) for h in cleaned if h):
+        preview = delimiter.join(cleaned)[:80]
+        raise _unreadable(
+            file_name,
+            f"Filen saknar rubrikrad – första raden innehåller värden ({preview}). "
+            "Lägg till en rad med kolumnrubriker överst.",
+        )
+    return _Layout(
+        delimiter=delimiter, header=_unique_names(cleaned), raw_header=header, skip_lines=skip
+    )
+
+
+def _first_records(text: str, delimiter: str, *, limit: int, drop_last: bool) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    records: list[list[str]] = []
+    try:
+        for row in reader:
+            if _is_blank(row):
+                continue
+            records.append(row)
+            if len(records) > limit:
+                break
+    except csv.Error:
+        pass
+    if drop_last and len(records) > 1 and len(records) <= limit:
+        records.pop()  # may be cut off mid-record by the sniff window
+    return records
+
+
+def _unique_names(headers: list[str]) -> list[str]:
+    """Frame column names: the header text, made unique ("Kategori (2)"), never empty."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, header in enumerate(headers):
+        base = header or f"Kolumn {i + 1}"
+        candidate, k = base, 2
+        while candidate in seen:
+            candidate, k = f"{base} ({k})", k + 1
+        seen.add(candidate)
+        names.append(candidate)
+    return names
+
+
+def _is_blank(row: list[str]) -> bool:
+    """Blank lines and rows of only empty fields (";;;;" left by Excel) are not rows."""
+    if not row:
+        return True
+    if len(row) == 1:
+        return not row[0].strip()
+    return all(f == "" for f in row)
+
+
+# --------------------------------------------------------------------------- fast path
+
+
+def _fast_path(payload: pa.Buffer, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray]:
+    width = len(layout.header)
+    if width < 2:
+        raise _Fallback
+    # Blank lines come back from pyarrow (ignore_empty_lines=False) as rows of empty
+    # fields: they keep the row index in step with physical lines and are dropped below.
+    body = payload
+    quoted = _contains_byte(body, ord('"'))
+    names = [f"f{i}" for i in range(width)]
+    invalid: list[bool] = []
+
+    def on_invalid(_row: object) -> str:
+        invalid.append(True)
+        return "error"
+
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(body),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=layout.skip_lines),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=layout.delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=quoted,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        if not invalid and not _is_valid_utf8(body):
+            raise _NotUtf8 from exc
+        raise _Fallback from exc
+    if invalid or table.num_rows == 0:
+        raise _Fallback
+    first = [table.column(i)[0].as_py() for i in range(width)]
+    if first != layout.raw_header:  # e.g. a ";;;" line above the header
+        raise _Fallback
+
+    # Row 0 is the header record; its first line is right after the skipped lines.
+    extra = _embedded_line_breaks(table) if quoted else None
+    index = np.arange(table.num_rows, dtype=np.int64)
+    starts = layout.skip_lines + 1 + index
+    if extra is not None:
+        starts[1:] += np.cumsum(extra[:-1], dtype=np.int64)
+    table = table.slice(1)
+    lines = starts[1:]
+
+    keep = _non_empty_rows(table)
+    if keep is not None:
+        table = table.filter(pa.array(keep))
+        lines = lines[keep]
+    frame = _to_frame(table.rename_columns(layout.header))
+    return frame, lines
+
+
+def _is_valid_utf8(buf: pa.Buffer) -> bool:
+    offsets = pa.py_buffer(np.array([0, buf.size], dtype=np.int64).tobytes())
+    blob = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, buf])
+    try:
+        blob.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _embedded_line_breaks(table: pa.Table) -> np.ndarray | None:
+    """Physical line breaks inside each row's fields (\\r\\n, \\n or a lone \\r), or None."""
+    total: np.ndarray | None = None
+    for column in table.columns:
+        if not _may_hold_line_break(column):
+            continue
+        counts = pc.count_substring(column, "\n").to_numpy().astype(np.int64)
+        cr = pc.count_substring(column, "\r").to_numpy().astype(np.int64)
+        if cr.any():
+            counts += cr - pc.count_substring(column, "\r\n").to_numpy().astype(np.int64)
+        total = counts if total is None else total + counts
+    return total
+
+
+def _may_hold_line_break(column: pa.ChunkedArray) -> bool:
+    for chunk in column.chunks:
+        if len(chunk) == 0:
+            continue
+        _, offsets_buf, data_buf = chunk.buffers()
+        if data_buf is None:
+            continue
+        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
+        start, stop = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        data = np.frombuffer(data_buf, dtype=np.uint8)[start:stop]
+        if (data < 14).any():  # \n = 10, \r = 13 (tabs and other controls: harmless extra work)
+            return True
+    return False
+
+
+def _non_empty_rows(table: pa.Table) -> np.ndarray | None:
+    """Mask of rows with at least one non-empty field, or None when all rows qualify."""
+    if table.num_rows == 0:
+        return None
+    empty: pa.ChunkedArray | None = None
+    for column in table.columns:
+        is_empty = pc.equal(pc.binary_length(column), 0)
+        empty = is_empty if empty is None else pc.and_(empty, is_empty)
+    if empty is None or not pc.any(empty).as_py():
+        return None
+    return ~empty.to_numpy(zero_copy_only=False)
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    frame = table.to_pandas()
+    for name in frame.columns:
+        if frame[name].dtype != "str":  # defensive: always str dtype, even for 0 rows
+            frame[name] = frame[name].astype("str")
+    return frame
+
+
+# --------------------------------------------------------------------------- exact path
+
+
+def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, list[RowError]]:
+    consumed: list[str] = []
+
+    def physical_lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    source = physical_lines()
+    for _ in range(layout.skip_lines):
+        next(source, None)
+    reader = csv.reader(source, delimiter=layout.delimiter, quotechar='"', doublequote=True)
+    width = len(layout.header)
+    columns: list[list[str]] = [[] for _ in range(width)]
+    lines: list[int] = []
+    errors: list[RowError] = []
+    header_seen = False
+    while True:
+        consumed.clear()
+        before = reader.line_num
+        start = layout.skip_lines + before + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raw = "".join(consumed).rstrip("\r\n")
+            errors.append(RowError(start, "", raw[:_MAX_RAW_TEXT],
+                                   f"Raden kunde inte delas upp i fält ({exc})."))
+            if reader.line_num == before:
+                break
+            continue
+        if _is_blank(row):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        if len(row) != width:
+            raw = "".join(consumed).rstrip("\r\n")
+            errors.append(RowError(start, "", raw[:_MAX_RAW_TEXT],
+                                   f"Fel antal fält: {len(row)} i stället för {width}"))
+            continue
+        for target, value in zip(columns, row, strict=True):
+            target.append(value)
+        lines.append(start)
+    table = pa.table(
+        [pa.array(values, type=pa.large_string()) for values in columns], names=layout.header
+    )
+    return _to_frame(table), np.asarray(lines, dtype=np.int64), errors
