@@ -92,3 +92,68 @@ def test_aktiviteter_and_unga_with_data(page_app, store_with, monkeypatch) -> No
     at.run()
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) >= 1
+
+
+def _values(obj) -> list:  # noqa: ANN001
+    """Plain list from a plotly array, decoding typed arrays ({"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(obj, dict) and "bdata" in obj:
+        return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
+    return list(obj)
+
+
+def _chart(at, title_start: str):  # noqa: ANN001, ANN202
+    """The plotly Figure (decoded, typed arrays included) whose title starts so."""
+    import plotly.io as pio
+
+    for chart in at.get("plotly_chart"):
+        fig = pio.from_json(chart.proto.spec)
+        if (fig.layout.title.text or "").startswith(title_start):
+            return fig
+    raise AssertionError(f"no chart titled {title_start!r}")
+
+
+def test_trygghet_share_matches_hand_count(page_app, store_with) -> None:  # noqa: ANN001
+    answers = ["ganska otrygg"] * 3 + ["mycket otrygg"] + ["ganska trygg"] * 5 \
+        + ["mycket trygg"] * 3 + ["går aldrig ut"] * 2
+    rows = [{"year": 2024, "area": "Hjo centrum", "gender": "kvinna" if i % 2 else "man",
+             "age_group": "30–49", "safety_evening": a, "weight": 1.0}
+            for i, a in enumerate(answers)]
+    store_with(survey_responses=canonical("survey_responses", rows))
+    at = page_app("trygghet")
+    at.run()
+    assert not at.exception, at.exception
+    spec = _chart(at, "Andel otrygga ensam ute sent en kväll")
+    line = spec.data[1]
+    unsafe = sum(a in ("ganska otrygg", "mycket otrygg") for a in answers)
+    # Either definition of the denominator (with or without "går aldrig ut") is accepted.
+    candidates = {round(unsafe / (len(answers) - 2) * 100, 6),
+                  round((unsafe + 2) / len(answers) * 100, 6)}
+    assert round(_values(line.y)[0], 6) in candidates
+
+
+def test_unga_and_aktiviteter_values(page_app, store_with) -> None:  # noqa: ANN001
+    youth = canonical("youth", [
+        {"year": y, "grade": "åk 9", "gender": "alla", "indicator": "alkohol_12m", "share": s,
+         "n": 80, "geography": "Hjo"} for y, s in ((2022, 0.3), (2024, 0.25))])
+    acts = canonical("activities", [
+        {"date": pd.Timestamp("2024-04-01"), "activity_type": "trygghetsvandring",
+         "organisers": "Polisen", "actions_decided": 4, "actions_done": 3},
+        {"date": pd.Timestamp("2024-06-01"), "activity_type": "trygghetsvandring",
+         "organisers": "Kommunen", "actions_decided": 4, "actions_done": 1}])
+    store_with(youth=youth, activities=acts)
+    at = page_app("unga")
+    at.run()
+    assert not at.exception, at.exception
+    spec = _chart(at, "Druckit alkohol")
+    assert [round(v, 6) for v in _values(spec.data[0].y)] == [30.0, 25.0]
+    at = page_app("aktiviteter")
+    at.run()
+    assert not at.exception, at.exception
+    spec = _chart(at, "Andel genomförda åtgärder")
+    assert round(_values(spec.data[1].y)[0], 6) == round((3 + 1) / (4 + 4) * 100, 6)
+    done = _chart(at, "Genomförda och planerade").data[0]
+    assert dict(zip(_values(done.x), _values(done.y), strict=True))["trygghetsvandring"] == 2
