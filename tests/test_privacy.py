@@ -1,0 +1,101 @@
+"""Personnummer masking: many positive and negative cases, scalar and vectorised."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from hjo_data.privacy import MASK, mask_personnummer, mask_text
+
+POSITIVE = [
+    "19800101-1234",          # YYYYMMDD-NNNN
+    "198001011234",           # YYYYMMDDNNNN
+    "800101-1234",            # YYMMDD-NNNN
+    "800101+1234",            # YYMMDD+NNNN (over 100 years old)
+    "8001011234",             # YYMMDDNNNN
+    "800161-1234",            # samordningsnummer: day 01 + 60
+    "19800191-1234",          # samordningsnummer: day 31 + 60
+    "20000229-1234",          # leap day in a leap year
+    "000229-1234",            # two-digit year: century unknown, 29 Feb allowed
+    "800101\u20131234",       # en dash, as Word turns "-" into
+    "20240501-1234",          # a child born 2024
+]
+
+NEGATIVE = [
+    "123456789",              # 9 digits
+    "12345678901234",         # 14 digits
+    "2024-05-01",             # ISO date
+    "0503-123 45",            # phone number (Hjo area code)
+    "1234567890",             # 10 digits, "123456" is no date
+    "801301-1234",            # month 13
+    "800100-1234",            # day 00
+    "800132-1234",            # day 32 (not a samordningsnummer either)
+    "800431-1234",            # 31 April
+    "19800231-1234",          # 31 February
+    "19000229-1234",          # 1900 was no leap year
+    "800192-1234",            # day 92 (= 32 + 60)
+    "80010-11234",            # separator in the wrong place
+    "1980010112345",          # 13 digits
+    "Ärende 2024-1234",       # case number
+    "kl. 12.30 den 1/5",
+]
+
+
+@pytest.mark.parametrize("pnr", POSITIVE)
+def test_personnummer_masked_alone_and_in_text(pnr: str) -> None:
+    assert mask_text(pnr) == MASK
+    assert mask_text(f"Anmälare {pnr} ringde.") == f"Anmälare {MASK} ringde."
+    assert mask_text(f"({pnr})") == f"({MASK})"
+    assert mask_text(f"pnr:{pnr}") == f"pnr:{MASK}"
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_non_personnummer_kept(text: str) -> None:
+    assert mask_text(text) == text
+    assert mask_text(f"Se {text} i rapporten") == f"Se {text} i rapporten"
+
+
+def test_several_and_adjacent_numbers() -> None:
+    text = "800101-1234,850505-1111 och 19700101-0000;8001011234"
+    assert mask_text(text) == f"{MASK},{MASK} och {MASK};{MASK}"
+
+
+def test_generated_valid_dates_all_masked() -> None:
+    """Every calendar day (and its samordningsnummer) is masked; a reference loop builds them."""
+    day = date(1996, 1, 1)
+    texts = []
+    while day < date(2000, 1, 1):
+        texts.append(f"{day:%Y%m%d}-1234")
+        texts.append(f"{day:%y%m}{day.day + 60:02d}-5678")
+        day += timedelta(days=1)
+    out = mask_personnummer(pd.Series(texts, dtype="str"))
+    assert (out == MASK).all()
+    assert len(out) == 2 * (date(2000, 1, 1) - date(1996, 1, 1)).days
+
+
+def test_series_matches_scalar_and_keeps_index_and_dtype() -> None:
+    values = [f"x {p} y" for p in POSITIVE] + NEGATIVE + ["", "ingen siffra"]
+    series = pd.Series(values, dtype="str", index=range(100, 100 + len(values)), name="t")
+    out = mask_personnummer(series)
+    assert out.tolist() == [mask_text(v) for v in values]
+    assert list(out.index) == list(series.index)
+    assert out.name == "t"
+    assert out.dtype == series.dtype
+    assert out.iloc[0] == f"x {MASK} y"
+    assert out.iloc[len(POSITIVE)] == NEGATIVE[0]
+
+
+def test_series_edge_cases() -> None:
+    assert mask_personnummer(pd.Series([], dtype="str")).empty
+    obj = mask_personnummer(pd.Series(["800101-1234", None], dtype=object))
+    assert obj.iloc[0] == MASK
+    assert pd.isna(obj.iloc[1])
+    untouched = pd.Series(["a", "b"], dtype="str")
+    assert mask_personnummer(untouched).tolist() == ["a", "b"]
+
+
+def test_mask_text_non_strings_passthrough() -> None:
+    assert mask_text("") == ""
+    assert mask_text(None) is None  # type: ignore[arg-type]
