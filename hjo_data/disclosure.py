@@ -196,7 +196,9 @@ def _find_total(labels: pd.Index, total_labels: Collection[str]) -> int | None:
 def _as_counts(table: pd.DataFrame) -> np.ndarray:
     """Non-negative whole numbers as int64; NaN (empty pivot cell) counts as 0."""
     try:
-        values = table.apply(pd.to_numeric).to_numpy(dtype="float64", na_value=np.nan)
+        numeric = table if all(pd.api.types.is_numeric_dtype(t) for t in table.dtypes) \
+            else table.apply(pd.to_numeric)
+        values = numeric.to_numpy(dtype="float64", na_value=np.nan)
     except (ValueError, TypeError) as err:
         raise ValueError(f"Tabellen innehåller värden som inte är antal: {err}") from err
     values = np.nan_to_num(values, nan=0.0)
