@@ -108,7 +108,7 @@ def _human_report(report) -> str:  # IngestReport
                 if report.rejected > len(shown) else "Avvisade rader:")
         lines.append(head)
         for e in shown:
-            value = f" (värde '{e.value}')" if e.value else ""
+            value = f" (värde '{e.value}')" if e.value and e.value not in e.reason else ""
             lines.append(f"  rad {e.line}, kolumn '{e.column}': {e.reason}{value}")
         if report.rejected_file:
             lines.append(f"Alla avvisade rader finns i {report.rejected_file}")

@@ -80,10 +80,9 @@ class IngestReport:
                 f"{head}: {swedish_int(self.rejected)} avvisade – inget sparades (strikt läge); "
                 f"{swedish_int(self.accepted)} nya rader hade kunnat sparas, {dups}."
             )
-        return (
-            f"{head}: {swedish_int(self.accepted)} sparade, "
-            f"{swedish_int(self.rejected)} avvisade, {dups}."
-        )
+        saved = _plural(self.accepted, "sparad", "sparade")
+        rejected = _plural(self.rejected, "avvisad", "avvisade")
+        return f"{head}: {saved}, {rejected}, {dups}."
 
     def to_dict(self) -> dict[str, Any]:
         return {

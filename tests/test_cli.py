@@ -68,7 +68,7 @@ def test_ingest_human_summary(tmp_path: Path, capsys) -> None:
     code = cli.main(["ingest", str(path), "--store", str(tmp_path / "s")])
     out = capsys.readouterr().out
     assert code == 1
-    assert out.startswith("Läste 3 rader ur est.csv: 2 sparade, 1 avvisade, 0 dubbletter.")
+    assert out.startswith("Läste 3 rader ur est.csv: 2 sparade, 1 avvisad, 0 dubbletter.")
     assert "rad 4, kolumn '" in out
 
 
