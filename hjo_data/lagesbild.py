@@ -515,59 +515,73 @@ _OTRYGG = ("ganska otrygg", "mycket otrygg", "går aldrig ut")
 _BIG_PROBLEM = ("mycket stort problem", "ganska stort problem")
 
 
-def survey_shares_from_responses(responses: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """Aggregated survey rows (year, share, n) of one indicator from micro-data.
+def survey_shares_from_responses(responses: pd.DataFrame, indicator: str, *,
+                                 include_never_out: bool = True) -> pd.DataFrame:
+    """Whole-municipality survey rows (year, share, n) of one indicator from micro-data.
 
-    otrygg_kvall = ganska/mycket otrygg or "går aldrig ut"; problem_* = mycket/ganska stort
-    problem among those who answered (excluding "vet ej"). Shares are weighted, n is the
-    number of respondents.
+    Same definitions as ``hjo_data.survey``: otrygg_kvall = ganska/mycket otrygg (with
+    ``include_never_out`` "går aldrig ut" counts as otrygg, else it is left out of the
+    denominator); problem_* = mycket/ganska stort problem among those who answered ("vet
+    ej" excluded). Weighted shares; n = answers in the denominator with weight > 0.
+    A single vectorised pass (the cards need only the totals).
     """
+    empty = pd.DataFrame({"year": pd.Series([], dtype="int64"),
+                          "share": pd.Series([], dtype="float64"),
+                          "n": pd.Series([], dtype="int64")})
     if responses is None or responses.empty:
-        return pd.DataFrame({"year": [], "share": [], "n": []})
+        return empty
     if indicator == "otrygg_kvall" and "safety_evening" in responses.columns:
-        answers, hits = responses["safety_evening"], _OTRYGG
+        answers = responses["safety_evening"]
+        hits = _OTRYGG if include_never_out else _OTRYGG[:2]
+        excluded = ("",) if include_never_out else ("", "går aldrig ut")
     elif indicator in responses.columns:
-        answers, hits = responses[indicator], _BIG_PROBLEM
+        answers, hits, excluded = responses[indicator], _BIG_PROBLEM, ("", "vet ej")
     else:
-        return pd.DataFrame({"year": [], "share": [], "n": []})
-    valid = answers.notna() & (answers != "vet ej") & (answers != "")
-    weight = responses["weight"].fillna(1.0) if "weight" in responses.columns else 1.0
-    work = pd.DataFrame({"year": responses["year"], "w": weight,
-                         "hit": answers.isin(hits).astype(float)}).loc[valid.to_numpy()]
-    work["wh"] = work["w"] * work["hit"]
-    grouped = work.groupby("year").agg(w=("w", "sum"), wh=("wh", "sum"), n=("hit", "size"))
-    grouped = grouped.loc[grouped["w"] > 0]
-    return pd.DataFrame({"year": grouped.index.astype("int64"),
-                         "share": (grouped["wh"] / grouped["w"]).to_numpy(),
-                         "n": grouped["n"].to_numpy()})
+        return empty
+    weight = (responses["weight"].fillna(1.0).to_numpy() if "weight" in responses.columns
+              else np.ones(len(responses)))
+    valid = (answers.notna() & ~answers.isin(excluded)).to_numpy() & (weight > 0)
+    hit = answers.isin(hits).to_numpy().astype(float)
+    years = responses["year"].to_numpy()[valid]
+    w = weight[valid]
+    wh = w * hit[valid]
+    if len(years) == 0:
+        return empty
+    uniq, inv = np.unique(years, return_inverse=True)
+    sum_w = np.bincount(inv, weights=w)
+    sum_wh = np.bincount(inv, weights=wh)
+    n = np.bincount(inv)
+    keep = sum_w > 0
+    return pd.DataFrame({"year": uniq[keep].astype("int64"),
+                         "share": sum_wh[keep] / sum_w[keep],
+                         "n": n[keep].astype("int64")})
 
 
 def _survey_table(frame: pd.DataFrame | None, responses: pd.DataFrame | None,
-                  include_never_out: bool) -> pd.DataFrame | None:
-    """Survey shares from the aggregated table and micro-data combined (hjo_data.survey)."""
-    has_resp = responses is not None and not responses.empty
-    if not has_resp:
+                  indicator: str | None, include_never_out: bool) -> pd.DataFrame | None:
+    """Total rows of one survey indicator: from micro-data where available (it accounts
+    for weights), else from the aggregated table (like ``survey.combine_survey``)."""
+    if not indicator or responses is None or responses.empty:
         return frame
-    try:
-        from hjo_data.survey import combine_survey
-    except ImportError:
-        combine_survey = None
-    if combine_survey is not None:
-        return combine_survey(responses, frame, include_never_out=include_never_out)
-    parts = [frame] if frame is not None and not frame.empty else []
-    for name in ("otrygg_kvall", "problem_nedskrapning", "problem_skadegorelse",
-                 "problem_klotter", "problem_trafik", "problem_paverkade", "problem_brak"):
-        part = survey_shares_from_responses(responses, name)
-        part["indicator"], part["group"], part["area"] = name, "Totalt", "Hela kommunen"
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True) if parts else frame
+    micro = survey_shares_from_responses(responses, indicator,
+                                         include_never_out=include_never_out)
+    if micro.empty:
+        return frame
+    micro = micro.assign(indicator=indicator, group="Totalt", area="Hela kommunen")
+    if frame is None or frame.empty or "indicator" not in frame.columns:
+        return micro
+    agg = frame.loc[(frame["indicator"] == indicator) & ~frame["year"].isin(micro["year"])]
+    if agg.empty:
+        return micro
+    return pd.concat([micro, agg[[c for c in micro.columns if c in agg.columns]]],
+                     ignore_index=True)
 
 
 def _share_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date,
                      responses: pd.DataFrame | None = None, include_never_out: bool = True
                      ) -> IndicatorStatus:
     if spec.dataset == "survey":
-        frame = _survey_table(frame, responses, include_never_out)
+        frame = _survey_table(frame, responses, spec.indicator, include_never_out)
     if frame is None or frame.empty or "share" not in frame.columns:
         return _no_data(spec, "n = –", "share")
     data = frame

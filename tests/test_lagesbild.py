@@ -235,3 +235,24 @@ def test_incidents_per_period_fills_gaps() -> None:
     weekly = incidents_per_period(frame, "W")
     assert weekly["antal"].sum() == 5
     assert (pd.to_datetime(weekly["period_start"]).dt.day_of_week == 0).all()
+
+
+@pytest.mark.parametrize("never_out", [True, False])
+def test_fast_survey_shares_agree_with_survey_module(never_out: bool) -> None:
+    from hjo_data.lagesbild import survey_shares_from_responses
+    from hjo_data.survey import survey_shares
+
+    answers = ["mycket trygg", "ganska otrygg", "går aldrig ut", "mycket otrygg",
+               "ganska trygg", "ganska trygg"]
+    rows = [{"year": 2023 + (i % 2), "area": "Hamnen", "gender": "kvinna",
+             "age_group": "30–49", "safety_evening": answers[i % len(answers)],
+             "problem_klotter": ["vet ej", "ganska stort problem", "inget problem"][i % 3],
+             "weight": 0.5 + (i % 4) * 0.5} for i in range(60)]
+    responses = canonical("survey_responses", rows)
+    for indicator in ("otrygg_kvall", "problem_klotter"):
+        mine = survey_shares_from_responses(responses, indicator,
+                                            include_never_out=never_out)
+        ref = survey_shares(responses, indicator=indicator, include_never_out=never_out)
+        assert mine["year"].tolist() == ref["year"].tolist()
+        assert mine["n"].tolist() == ref["n"].tolist()
+        assert mine["share"].tolist() == pytest.approx(ref["share"].tolist())

@@ -1,0 +1,181 @@
+"""Om data: sources, freshness per dataset, ingest log, indicator definitions, methods."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from hjo_data.datasource import DataBundle
+from hjo_data.lagesbild import DEFAULT_PROMISE, _get, parse_indicator
+from hjo_data.schema import DATASETS
+from pages.common import format_data_date, page_setup, show_empty
+
+SOURCE_TEXT = {
+    "incidents": "EST-rapporter från kommun, polis, skola, bostadsbolag, näringsliv, "
+                 "räddningstjänst och allmänhet (veckovis).",
+    "survey_responses": "Trygghetsmätningens enskilda svar (viktade).",
+    "survey": "Trygghetsmätningens sammanställda resultat (andel och antal svar).",
+    "youth": "Skolenkät om ungas levnadsvanor (åk 7, åk 9, gy 2).",
+    "traffic": "Polisens sammanställningar av trafikkontroller.",
+    "activities": "Kommunens och polisens logg över aktiviteter i medborgarlöftet.",
+}
+
+MEASURE_TEXT = {
+    "count": "antal per period",
+    "rate": "antal per 1 000 invånare och period",
+    "sum": "summa per period",
+    "share": "andel (viktad) med antal svar n",
+    "ratio": "kvot per år (täljare / nämnare)",
+}
+
+METHODS_MD = """
+**Jämförelse med föregående period.** Korten på *Lägesbild* jämför senaste hela period med
+perioden före. En period räknas som hel när data når periodens sista dag.
+
+**Antal (händelser, aktiviteter, kontroller).** Två antal jämförs med ett exakt
+Poissontest: givet summan av båda perioderna är antalet i den senaste perioden
+binomialfördelat med andelen = periodens längd / båda periodernas längd (så att en månad
+med 31 dagar inte jämförs orättvist med en med 30). Skillnaden är *utanför
+slumpvariationen* när p < 0,05 (tvåsidigt).
+
+**Per 1 000 invånare.** Antal / folkmängd × 1 000, med kommunens folkmängd för året
+(referensfilen `population.csv`; uppskattning, inte officiell statistik).
+
+**Andelar (enkäter).** Andelen visas med antal svar n och ett 95 % konfidensintervall
+enligt Wilson (med Kish effektiva n när svaren är viktade). Två år jämförs med ett z-test
+för två andelar (poolad varians); p < 0,05 räknas som utanför slumpvariationen. Med
+några hundra svar är de flesta förändringar mellan två år inom slumpen.
+
+**Otrygghet.** Andelen som svarar *ganska* eller *mycket otrygg* på frågan om att gå ut
+ensam sent en kväll i det egna bostadsområdet (enligt medborgarlöftets inställning räknas
+*går aldrig ut* som otrygg). Problemfrågor: andelen *mycket* eller *ganska stort problem*
+bland dem som svarat (*vet ej* räknas inte).
+
+**Status.** *Bättre* / *sämre* visas bara när förändringen är utanför slumpvariationen och
+går i önskad / fel riktning; annars *oförändrad/inom slumpen*. Blått = bättre, orange =
+sämre, grått = inom slumpen eller ingen data (med ikon och text, inte bara färg).
+"""
+
+
+def _freshness(bundle: DataBundle, today: date) -> pd.DataFrame:
+    rows = []
+    for name, ds in DATASETS.items():
+        frame = bundle.frames.get(name)
+        latest = bundle.data_date.get(name)
+        n = 0 if frame is None else len(frame)
+        if latest is None:
+            status = "Ingen data"
+        elif (today - latest).days > ds.cadence_days + (
+                366 if ds.time_column == "year" else 0):
+            status = "Inaktuell"
+        else:
+            status = "Aktuell"
+        latest_text = (str(latest.year) if latest is not None and ds.time_column == "year"
+                       else format_data_date(latest) if latest else "–")
+        rows.append({"Datamängd": ds.label, "Källa": SOURCE_TEXT.get(name, ""),
+                     "Rader": n, "Data t.o.m.": latest_text,
+                     "Förväntas var": f"{ds.cadence_days} dag" + (
+                         "" if ds.cadence_days == 1 else "ar"),
+                     "Status": status})
+    return pd.DataFrame(rows)
+
+
+def _ingest_log(bundle: DataBundle, official: bool) -> None:
+    log = bundle.ingest_log
+    st.subheader("Inläsningslogg")
+    if bundle.is_demo or log is None or log.empty:
+        show_empty("Inga filer har lästs in ännu – sidorna visar demodata.")
+        return
+    if official:
+        cols = [c for c in ("time", "file", "dataset", "rows_read", "accepted", "rejected",
+                            "duplicates", "added") if c in log.columns]
+        table = log[cols].rename(columns={
+            "time": "Tid", "file": "Fil", "dataset": "Datamängd", "rows_read": "Lästa rader",
+            "accepted": "Godkända", "rejected": "Avvisade", "duplicates": "Dubbletter",
+            "added": "Tillagda"})
+        if "Datamängd" in table.columns:
+            table["Datamängd"] = table["Datamängd"].map(
+                lambda d: DATASETS[d].label if d in DATASETS else d)
+        st.dataframe(table.iloc[::-1], hide_index=True)
+    else:
+        work = log.copy()
+        for col in ("added", "rejected"):
+            work[col] = pd.to_numeric(work.get(col, 0), errors="coerce").fillna(0)
+        summary = work.groupby("dataset").agg(
+            inlasningar=("dataset", "size"), tillagda=("added", "sum"),
+            avvisade=("rejected", "sum")).reset_index()
+        summary["dataset"] = summary["dataset"].map(
+            lambda d: DATASETS[d].label if d in DATASETS else d)
+        summary.columns = ["Datamängd", "Inläsningar", "Tillagda rader", "Avvisade rader"]
+        st.dataframe(summary, hide_index=True)
+        st.caption("I publikt läge visas bara antal; filnamn visas i tjänstepersonsläge.")
+
+
+def _definitions() -> pd.DataFrame:
+    promise: object = DEFAULT_PROMISE
+    try:
+        from hjo_data.reference import load_promise
+
+        promise = load_promise()
+    except Exception as err:  # noqa: BLE001 - show the defaults with a note
+        st.warning(f"Medborgarlöftet kunde inte läsas: {err}")
+    rows = []
+    for goal in _get(promise, "goals", default=[]) or []:
+        for raw in _get(goal, "indicators", default=[]) or []:
+            spec = parse_indicator(raw)
+            ds = DATASETS.get(spec.dataset)
+            filt = "; ".join(f"{(ds.column(c).label if ds and c in ds.column_names else c)}"
+                             f" = {', '.join(v)}" for c, v in spec.filter.items())
+            extra = spec.indicator or spec.column or (
+                f"{'+'.join(spec.numerators)} / {spec.denominator}" if spec.denominator
+                else "")
+            rows.append({
+                "Mål": str(_get(goal, "short_title", "title", default="")),
+                "Indikator": spec.label,
+                "Datamängd": ds.label if ds else spec.dataset,
+                "Mått": MEASURE_TEXT.get(spec.measure, spec.measure)
+                        + (f" ({extra})" if extra else ""),
+                "Urval": filt or "–",
+                "Önskad riktning": "lägre" if spec.desired_direction == "down" else "högre",
+            })
+    return pd.DataFrame(rows)
+
+
+ctx = page_setup("Om data", filters=set())
+bundle = ctx.bundle
+
+st.markdown("Dashboarden sammanställer lokala källor till en lägesbild för "
+            "medborgarlöftet mellan Hjo kommun och polisen (lokalpolisområde Östra "
+            "Skaraborg). Här står varifrån uppgifterna kommer, hur färska de är och hur "
+            "siffrorna räknas.")
+
+st.subheader("Källor och aktualitet")
+st.dataframe(_freshness(bundle, date.today()), hide_index=True)
+if bundle.is_demo:
+    st.caption("Lagringen är tom: alla datamängder är syntetiska demodata.")
+
+_ingest_log(bundle, ctx.is_official)
+
+st.subheader("Indikatorer i medborgarlöftet")
+definitions = _definitions()
+if definitions.empty:
+    show_empty("Medborgarlöftet har inga indikatorer.")
+else:
+    st.dataframe(definitions, hide_index=True)
+
+st.subheader("Så räknas osäkerhet och förändring")
+st.markdown(METHODS_MD)
+
+st.subheader("Skydd av små antal (publikt läge)")
+try:
+    from hjo_data.disclosure import suppression_note
+
+    note = suppression_note()
+except ImportError:
+    note = "Antal mellan 1 och 4 visas som ”<5”."
+st.markdown(
+    f"{note} I publikt läge visas inga enskilda händelser, fritexter eller exakta "
+    "positioner, och enkätandelar med färre än 30 svar visas inte. Tjänstepersonsläget "
+    "(miljövariabeln `HJO_MODE=official`) visar allt.")
