@@ -1,0 +1,288 @@
+"""Reference data (areas, GeoJSON, population) and the promise file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hjo_data import reference
+from hjo_data.reference import PromiseFileError, ReferenceDataError
+from hjo_data.schema import ACTIVITY_TYPES, DATASETS, normalise_value
+
+REPO = Path(__file__).resolve().parent.parent
+REF = REPO / "data" / "reference"
+PROMISE = REPO / "data" / "medborgarlofte.toml"
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _point_in_ring(lon: float, lat: float, ring: list[list[float]]) -> bool:
+    """Plain ray casting (reference implementation for the tests)."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+        if (y1 > lat) != (y2 > lat):
+            x = x1 + (lat - y1) * (x2 - x1) / (y2 - y1)
+            if lon < x:
+                inside = not inside
+    return inside
+
+
+# --------------------------------------------------------------------------- areas
+
+
+def test_areas_load_with_types_and_documented_as_approximate() -> None:
+    areas = reference.load_areas()
+    raw = _csv_rows(REF / "areas.csv")
+    assert areas["name"].tolist() == [r["name"] for r in raw]
+    assert set(areas["type"]) == {"tätort", "landsbygd"}
+    assert str(areas["population"].dtype) == "int64"
+    assert str(areas["lat"].dtype) == "float64"
+    assert areas["population"].sum() == sum(int(r["population"]) for r in raw)
+    # Hjo has about 9 100 inhabitants
+    assert 8_500 <= areas["population"].sum() <= 9_700
+    assert all("ungefär" in r["note"].lower() for r in raw)
+    assert "schematisk" in (REF / "README.md").read_text(encoding="utf-8").lower()
+
+
+def test_geojson_names_match_areas_and_centres_lie_inside_own_polygon() -> None:
+    geo = reference.load_area_geojson()
+    assert geo["type"] == "FeatureCollection"
+    names = [f["properties"]["name"] for f in geo["features"]]
+    assert sorted(names) == sorted(reference.area_names())
+    areas = reference.load_areas().set_index("name")
+    rings = {f["properties"]["name"]: f["geometry"]["coordinates"][0] for f in geo["features"]}
+    for name, ring in rings.items():
+        assert ring[0] == ring[-1]
+        lat, lon = areas.loc[name, "lat"], areas.loc[name, "lon"]
+        assert _point_in_ring(lon, lat, ring), name
+        for other, other_ring in rings.items():
+            if other != name:
+                assert not _point_in_ring(lon, lat, other_ring), (name, other)
+        # near Hjo (58.30 N, 14.28 E)
+        assert abs(lat - 58.30) < 0.15 and abs(lon - 14.2) < 0.3
+
+
+def test_area_bounds_match_polygon_extent() -> None:
+    geo = json.loads((REF / "areas.geojson").read_text(encoding="utf-8"))
+    bounds = reference.area_bounds()
+    for feat in geo["features"]:
+        ring = feat["geometry"]["coordinates"][0]
+        lats = [p[1] for p in ring]
+        lons = [p[0] for p in ring]
+        assert bounds[feat["properties"]["name"]] == (min(lats), max(lats), min(lons), max(lons))
+
+
+def test_broken_areas_file_gives_swedish_error(tmp_path: Path) -> None:
+    (tmp_path / "areas.csv").write_text(
+        "name,type,population,lat,lon\nA,stad,100,58.3,14.28\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="okänd typ"):
+        reference.load_areas(tmp_path)
+    (tmp_path / "areas.csv").write_text("name,type\nA,tätort\n", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="saknar kolumnerna"):
+        reference.load_areas(tmp_path)
+    with pytest.raises(ReferenceDataError, match="saknas"):
+        reference.load_areas(tmp_path / "finns_inte.csv")
+
+
+def test_broken_geojson_gives_swedish_error(tmp_path: Path) -> None:
+    path = tmp_path / "areas.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}
+    ]}), encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="properties.name"):
+        reference.load_area_geojson(path)
+
+
+# --------------------------------------------------------------------------- population
+
+
+def test_population_total_is_sum_of_areas_every_year() -> None:
+    rows = _csv_rows(REF / "population.csv")
+    years = sorted({int(r["year"]) for r in rows})
+    assert years == list(range(2019, 2027))
+    area_names = set(reference.area_names())
+    for year in years:
+        per_area = {r["area"]: int(r["population"]) for r in rows if int(r["year"]) == year}
+        total = per_area.pop("Hela kommunen")
+        assert set(per_area) == area_names
+        assert total == sum(per_area.values())
+        assert reference.population_for(year) == total
+
+
+def test_population_for_area_and_nearest_year() -> None:
+    rows = _csv_rows(REF / "population.csv")
+    lookup = {(int(r["year"]), r["area"]): int(r["population"]) for r in rows}
+    assert reference.population_for(2023, "Hamnen") == lookup[(2023, "Hamnen")]
+    assert reference.population_for(2040) == lookup[(2026, "Hela kommunen")]
+    assert reference.population_for(2000, "Mofalla") == lookup[(2019, "Mofalla")]
+    with pytest.raises(ReferenceDataError, match="Okänt område"):
+        reference.population_for(2024, "Atlantis")
+    pop = reference.load_population()
+    assert list(pop.columns) == ["year", "area", "population"]
+    assert str(pop["population"].dtype) == "int64"
+
+
+def test_reference_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("areas.csv", "areas.geojson", "population.csv"):
+        shutil.copy(REF / name, tmp_path / name)
+    (tmp_path / "population.csv").write_text(
+        "year,area,population\n2024,Hela kommunen,12345\n", encoding="utf-8")
+    monkeypatch.setenv("HJO_REFERENCE_DIR", str(tmp_path))
+    assert reference.reference_dir() == tmp_path
+    assert reference.population_for(2024) == 12345
+
+
+# --------------------------------------------------------------------------- promise
+
+GOAL_TITLES = [
+    "Ökad samverkan mellan näringsidkare, kommun, polis och medborgare.",
+    "Att Hjo ska uppfattas som en trygg plats.",
+    "Förebygga barn och ungas början till användning samt bruk av alkohol, narkotika, "
+    "dopningsmedel, tobak- och nikotinprodukter samt spel om pengar.",
+    "Stärka det psykiska välbefinnandet hos medborgare.",
+]
+
+
+def test_promise_loads_with_goals_as_in_the_promise() -> None:
+    promise = reference.load_promise()
+    assert promise.municipality_code == "1497"
+    assert "Östra Skaraborg" in promise.police_area
+    assert (promise.period_start, promise.period_end) == (2023, 2024)
+    assert promise.years == (2023, 2024)
+    assert [g.title for g in promise.goals] == GOAL_TITLES
+    assert all(g.indicators for g in promise.goals)
+    assert promise.settings.suppression_threshold == 5
+    assert promise.settings.min_survey_n == 30
+    assert {i.direction for i in promise.indicators} == {"up", "down"}
+
+
+def test_every_indicator_spec_references_existing_schema_values() -> None:
+    data = tomllib.loads(PROMISE.read_text(encoding="utf-8"))
+    specs = [(ind["id"], ind["spec"]) for g in data["goals"] for ind in g["indicators"]]
+    assert len(specs) == len(reference.load_promise().indicators) >= 10
+    for ind_id, spec in specs:
+        assert spec["dataset"] in DATASETS, ind_id
+        ds = DATASETS[spec["dataset"]]
+        assert spec["measure"] in reference.MEASURES, ind_id
+        for key, value in spec.items():
+            if key in ("dataset", "measure"):
+                continue
+            if key == "column":
+                for col in [value] if isinstance(value, str) else value:
+                    assert ds.column(col).kind == "int", ind_id
+                continue
+            col = ds.column(key)  # KeyError if the column does not exist
+            values = [value] if isinstance(value, str) else value
+            if col.kind == "category":
+                for v in values:
+                    assert v in col.vocabulary, (ind_id, key, v)
+
+
+def test_promise_indicator_filters_are_canonical() -> None:
+    promise = reference.load_promise()
+    motor = promise.indicator("motorburen")
+    assert motor.dataset == "incidents" and motor.measure == "rate_per_1000"
+    assert motor.filters["category"] == ("motorburen problematik",)
+    assert motor.filter_value("category") == "motorburen problematik"
+    assert motor.spec == {"dataset": "incidents", "measure": "rate_per_1000",
+                          "category": "motorburen problematik"}
+    parter = promise.indicator("est_rapporter_parter")
+    assert "polis" not in parter.filters["source"] and len(parter.filters["source"]) > 1
+    assert parter.filter_value("source") is None
+
+
+def test_promise_activities_and_planned_counts() -> None:
+    data = tomllib.loads(PROMISE.read_text(encoding="utf-8"))
+    promise = reference.load_promise()
+    assert len(promise.activities) == len(data["activities"]) == 8
+    assert {a.activity_type for a in promise.activities} == set(ACTIVITY_TYPES)
+    for year in (2023, 2024):
+        expected: dict[str, int] = {}
+        for act in data["activities"]:
+            expected[act["activity_type"]] = (expected.get(act["activity_type"], 0)
+                                              + act["planned"][str(year)])
+        assert promise.planned_by_type(year) == expected
+    assert promise.planned_by_type(2030) == {}
+    goal_ids = {g.id for g in promise.goals}
+    assert all(set(a.goals) <= goal_ids and a.goals for a in promise.activities)
+
+
+def _broken(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+BROKEN_CASES = [
+    ('spec = { dataset = "survey", measure = "share", indicator = "otrygg_kvall" }',
+     'spec = { dataset = "enkät", measure = "share", indicator = "otrygg_kvall" }',
+     "okänd datamängd 'enkät'"),
+    ('category = "motorburen problematik"', 'category = "rymdskepp"', "okänt värde 'rymdskepp'"),
+    ('direction = "down"', 'direction = "neråt"', "'direction' måste vara"),
+    ('spec = { dataset = "incidents", measure = "rate_per_1000", category = "klotter" }',
+     'spec = { dataset = "incidents", measure = "share", category = "klotter" }',
+     "måttet 'share' går inte"),
+    ('category = "klotter"', 'kategori_x = "klotter"', "okänd kolumn 'kategori_x'"),
+    ('activity_type = "grannsamverkan"\ntitle', 'activity_type = "grillfest"\ntitle',
+     "okänd aktivitetstyp 'grillfest'"),
+    ("code = \"1497\"", "code = \"14\"", "fyrsiffrig kommunkod"),
+    ('column = "tuned_vehicle"', 'column = "area"', "ingen heltalskolumn"),
+    ('indicator = "berusad_4v", grade = "gy 2"', 'indicator = "berusad_4v"',
+     "exakt ett värde för 'grade'"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BROKEN_CASES)
+def test_broken_promise_gives_clear_swedish_error(old: str, new: str, message: str) -> None:
+    text = _broken(PROMISE.read_text(encoding="utf-8"), old, new)
+    with pytest.raises(PromiseFileError, match="Medborgarlöftesfilen") as info:
+        reference.parse_promise(text)
+    assert message in str(info.value)
+
+
+def test_broken_promise_names_goal_and_indicator() -> None:
+    text = _broken(PROMISE.read_text(encoding="utf-8"), 'category = "klotter"',
+                   'category = "graffitti"')
+    with pytest.raises(PromiseFileError) as info:
+        reference.parse_promise(text)
+    assert "mål 'trygg_plats', indikator 'klotter'" in str(info.value)
+
+
+def test_promise_toml_syntax_error_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "löfte.toml"
+    bad.write_text('title = "x"\n[municipality\nname = "Hjo"\n', encoding="utf-8")
+    with pytest.raises(PromiseFileError, match="inte giltig TOML.*rad 2"):
+        reference.load_promise(bad)
+    with pytest.raises(PromiseFileError, match="saknas"):
+        reference.load_promise(tmp_path / "finns_inte.toml")
+    with pytest.raises(PromiseFileError, match="inga mål"):
+        reference.parse_promise(
+            'title = "x"\n[municipality]\nname = "X"\ncode = "0001"\n[police]\narea = "Y"\n'
+            "[period]\nstart = 2023\nend = 2024\n")
+
+
+def test_promise_file_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = PROMISE.read_text(encoding="utf-8").replace('code = "1497"', 'code = "1499"')
+    other = tmp_path / "annan_kommun.toml"
+    other.write_text(text.replace("suppression_threshold = 5", "suppression_threshold = 3"),
+                     encoding="utf-8")
+    monkeypatch.setenv("HJO_PROMISE_FILE", str(other))
+    promise = reference.load_promise()
+    assert promise.municipality_code == "1499"
+    assert promise.settings.suppression_threshold == 3
+
+
+def test_category_synonyms_in_promise_are_mapped_to_canonical() -> None:
+    text = PROMISE.read_text(encoding="utf-8").replace(
+        'category = "motorburen problematik"', 'category = "EPA-traktor"')
+    promise = reference.parse_promise(text)
+    assert promise.indicator("motorburen").filters["category"] == ("motorburen problematik",)
+    assert normalise_value("EPA-traktor") in DATASETS["incidents"].column("category").synonyms
