@@ -93,6 +93,24 @@ def _column_has_time(values: pd.Series) -> bool:
     return bool((clean != clean.dt.normalize()).any())
 
 
+def _format_column(values: pd.Series) -> list[str]:
+    """One column as cell texts; vectorised for the common dtypes, per cell otherwise."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not values.isna().any():
+        return np.where(values.to_numpy(dtype=bool), "ja", "nej").tolist()
+    if pd.api.types.is_integer_dtype(dtype) and not values.isna().any():
+        return values.astype("int64").astype("str").tolist()
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        pattern = "%Y-%m-%d %H:%M" if _column_has_time(values) else "%Y-%m-%d"
+        return values.dt.strftime(pattern).fillna("").astype("str").tolist()
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        text = values.fillna("").astype("str")
+        risky = text.str.startswith(FORMULA_PREFIXES)
+        return ("'" + text).where(risky, text).tolist()
+    with_time = _column_has_time(values)
+    return [_format_cell(v, with_time=with_time) for v in values.tolist()]
+
+
 def to_csv_bytes(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     """The frame as Excel-ready CSV bytes (see the module docstring for the format)."""
     data = frame.reset_index() if index else frame
@@ -100,11 +118,7 @@ def to_csv_bytes(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n",
                         quoting=csv.QUOTE_MINIMAL)
     writer.writerow([neutralise_cell(str(c)) for c in data.columns])
-    columns = []
-    for pos in range(data.shape[1]):
-        values = data.iloc[:, pos]
-        with_time = _column_has_time(values)
-        columns.append([_format_cell(v, with_time=with_time) for v in values.tolist()])
+    columns = [_format_column(data.iloc[:, pos]) for pos in range(data.shape[1])]
     writer.writerows(zip(*columns, strict=True) if columns else [[] for _ in range(len(data))])
     return out.getvalue().encode("utf-8-sig")
 

@@ -324,6 +324,15 @@ def test_property_no_suppressed_cell_recomputable(margins: bool) -> None:
         assert recomputable(t, r) == [], t
 
 
+def test_property_with_hidden_zeros() -> None:
+    rng = np.random.default_rng(2024)
+    for k in range(60):
+        t = random_table(rng, margins=bool(k % 2))
+        r = d.suppress_counts(t, suppress_zero=True)
+        assert (r.display.to_numpy()[t.to_numpy() == 0] == "<5").all()
+        assert recomputable(t, r) == [], t
+
+
 def test_property_attacker_finds_leak_without_secondary() -> None:
     """Sanity check of the attacker: primary-only suppression does leak."""
     t = table([[2, 20, 30], [40, 50, 60]])

@@ -107,6 +107,18 @@ def test_dates_times_bools_missing_and_headers() -> None:
     assert cells[2] == ["", "2024-05-02", "nej", "ok"]
 
 
+def test_mixed_object_and_nullable_columns() -> None:
+    frame = pd.DataFrame({
+        "mixed": pd.Series(["=1", 5, -2.5, None], dtype=object),
+        "nullable": pd.array([1, None, -3, 4], dtype="Int64"),
+        "cat": pd.Categorical(["@x", "a", "a", "-b"]),
+    })
+    cells = rows(e.to_csv_bytes(frame))[1:]
+    assert [r[0] for r in cells] == ["'=1", "5", "-2,5", ""]
+    assert [r[1] for r in cells] == ["1", "", "-3", "4"]
+    assert [r[2] for r in cells] == ["'@x", "a", "a", "'-b"]
+
+
 def test_index_option_and_empty_frame() -> None:
     t = pd.DataFrame({"Antal": [3]}, index=pd.Index(["Hjo"], name="Område"))
     assert rows(e.to_csv_bytes(t, index=True)) == [["Område", "Antal"], ["Hjo", "3"]]
