@@ -203,6 +203,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     out: dict[str, Any] = {}          # canonical stored column -> arrow/numpy values (all n)
     hash_parts: dict[str, Any] = {}   # normalised values feeding the derived record_id
     unknown_cats: list[tuple[Column, parsing.CategoryParse]] = []
+    stripped: dict[str, pa.Array] = {}
     lines = np.asarray(raw.lines, dtype=np.int64)
     max_date = np.datetime64(today + timedelta(days=2), "us")   # allow up to tomorrow
     min_date = np.datetime64(MIN_DATE, "us")
@@ -215,6 +216,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
         else:
             texts = pa.array([""] * n, type=pa.large_string()) if n else pa.array(
                 [], type=pa.large_string())
+        stripped[col.name] = texts
         empty = parsing._empty_mask(texts)
         if col.required:
             rej.add(empty, label, texts, _reason_empty(label))
@@ -284,13 +286,15 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                         lambda v, lb=label:
                         f"Andelen '{v}' i kolumnen '{lb}' ligger utanför 0–100 %")
             with np.errstate(invalid="ignore"):
+                # Years are written without thousands separator ("2000", not "2 000").
+                fmt = (lambda x: str(int(x))) if col.name == "year" else _num_sv
                 if col.minimum is not None:
-                    lo = _num_sv(col.minimum)
+                    lo = fmt(col.minimum)
                     rej.add(has & (vals < col.minimum), label, texts,
                             lambda v, lb=label, lo=lo:
                             f"Värdet '{v}' i kolumnen '{lb}' är mindre än {lo}")
                 if col.maximum is not None:
-                    hi = _num_sv(col.maximum)
+                    hi = fmt(col.maximum)
                     rej.add(has & (vals > col.maximum), label, texts,
                             lambda v, lb=label, hi=hi:
                             f"Värdet '{v}' i kolumnen '{lb}' är större än {hi}")
@@ -307,7 +311,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
             lon_has = ~np.isnan(out["lon"])
             rej.add(lat_has & ~lon_has, label, texts,
                     lambda _v: "Latitud angiven utan longitud")
-            rej.add(lon_has & ~lat_has, dataset.column("lat").label, texts,
+            rej.add(lon_has & ~lat_has, dataset.column("lat").label, stripped["lat"],
                     lambda _v: "Longitud angiven utan latitud")
 
     keep = ~rej.rejected
