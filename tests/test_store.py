@@ -305,3 +305,19 @@ def test_lock_across_processes(st: Store) -> None:
     back = st.read("incidents")
     assert len(back) == 4000 and back["record_id"].is_unique
     assert back["batch_id"].nunique() == 10
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["a", "b", "c", "d"], ["a", "b", "b", "c"], ["d", "c", "b", "a"], ["a", "c", "b", "a"]],
+)
+def test_split_new_sorted_and_unsorted(st: Store, ids: list[str]) -> None:
+    """Fast path (sorted ids) and general path agree with a plain reference."""
+    seen: set[str] = set()
+    expected = []
+    for i in ids:
+        expected.append(i not in seen)
+        seen.add(i)
+    mask, dups = st.split_new("incidents", incidents(ids))
+    assert mask.tolist() == expected
+    assert dups == expected.count(False)
