@@ -1,0 +1,731 @@
+"""Presentation mode: the slide deck shown full-screen at council meetings.
+
+The deck is built from the data bundle, the promise and ``data/presentation.toml`` (which
+slides, in which order, titles, period, auto-advance interval). It is ALWAYS built for the
+public audience — a big screen in a council meeting is public:
+
+* counts of incidents, traffic offences and participants between 1 and ``threshold - 1``
+  show as ``"<5"`` (also when a rate or ratio would let the count be recomputed); counts of
+  the authorities' own work (activities held, planned, controls) are shown as they are;
+* survey/youth shares based on fewer than ``min_survey_n`` answers show as "för få svar";
+* no free text (descriptions, notes) and no positions ever reach a slide: slides are
+  built only from counts, shares and the promise/config texts.
+
+Pure Python (no streamlit); ``pages/presentation.py`` renders the slides.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from hjo_data import lagesbild as lb
+from hjo_data.activities import done_vs_planned, planned_frame
+from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
+from hjo_data.errors import HjoDataError
+from hjo_data.est import weekly_lagesbild
+from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
+from hjo_data.traffic import total_offences
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = REPO_ROOT / "data" / "presentation.toml"
+
+DEMO_LABEL = "Demodata – inte verklig statistik"
+DEFAULT_INTERVAL = 20
+MIN_INTERVAL = 5
+MAX_INTERVAL = 600
+
+#: Known slide ids (the ``id`` of a ``[[slides]]`` entry in presentation.toml).
+SLIDE_KINDS: dict[str, str] = {
+    "titel": "Titelbild: löftets namn och dagens datum",
+    "mal": "Ett mål i medborgarlöftet med sin nyckelindikator (kräver goal = \"…\")",
+    "laget": "Läget just nu: hur många indikatorer som ändrats utanför slumpen",
+    "est_vecka": "EST: händelser senaste hela veckan mot snittet av fyra veckor",
+    "trafik": "Trafikkontroller: kontroller, kontrollerade fordon, överträdelser",
+    "unga": "Unga: en indikator ur ungdomsenkäten (indicator, grade)",
+    "aktiviteter": "Aktiviteter: genomförda mot planerade",
+}
+
+#: period key -> (granularity, complete period?)  "year_to_date" = calendar year so far.
+PERIODS: dict[str, str] = {
+    "latest_week": "W",
+    "latest_month": "M",
+    "latest_quarter": "Q",
+    "latest_year": "Y",
+    "year_to_date": "YTD",
+}
+_DEFAULT_PERIOD = {"titel": "latest_month", "mal": "latest_month", "laget": "latest_month",
+                   "est_vecka": "latest_week", "trafik": "year_to_date", "unga": "latest_year",
+                   "aktiviteter": "year_to_date"}
+_ALLOWED_KEYS = {"id", "title", "period", "goal", "indicator", "grade"}
+
+#: Colour-blind-safe status names the page maps to colours (blue / orange / grey).
+STATUS_TEXT = {
+    lb.STATUS_BETTER: "Bättre – förändringen är större än slumpen",
+    lb.STATUS_WORSE: "Sämre – förändringen är större än slumpen",
+    lb.STATUS_NOISE: "Ingen säker förändring – inom slumpvariationen",
+    lb.STATUS_NO_DATA: "Ingen data ännu",
+}
+STATUS_KEY = {lb.STATUS_BETTER: "better", lb.STATUS_WORSE: "worse", lb.STATUS_NOISE: "noise",
+              lb.STATUS_NO_DATA: "nodata"}
+
+
+class SlideConfigError(HjoDataError):
+    """presentation.toml is broken (Swedish message naming the entry)."""
+
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class SlideSpec:
+    """One ``[[slides]]`` entry of presentation.toml."""
+
+    id: str
+    title: str = ""
+    period: str = ""
+    goal: str = ""
+    indicator: str = ""
+    grade: str = ""
+
+    @property
+    def key(self) -> str:
+        """Unique key within a deck (several ``mal`` slides differ by goal)."""
+        return f"{self.id}-{self.goal}" if self.goal else self.id
+
+
+@dataclass(frozen=True)
+class PresentationConfig:
+    slides: tuple[SlideSpec, ...]
+    interval: int = DEFAULT_INTERVAL
+    title: str = ""
+
+
+def parse_config(text: str, *, name: str = "presentation.toml") -> PresentationConfig:
+    """Parse presentation TOML; raise SlideConfigError (Swedish) on any mistake."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SlideConfigError(f"{name} är inte giltig TOML: {err}") from err
+    return config_from_mapping(data, name=name)
+
+
+def config_from_mapping(data: Mapping[str, Any], *, name: str = "presentation.toml"
+                        ) -> PresentationConfig:
+    raw_slides = data.get("slides")
+    if not isinstance(raw_slides, list) or not raw_slides:
+        raise SlideConfigError(f"{name}: minst en bild ([[slides]]) krävs.")
+    interval = data.get("interval", DEFAULT_INTERVAL)
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval < 0:
+        raise SlideConfigError(
+            f"{name}: interval ska vara ett heltal sekunder (0 = inget automatiskt byte), "
+            f"fick {interval!r}.")
+    specs: list[SlideSpec] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(raw_slides, start=1):
+        where = f"{name}, bild {number}"
+        if not isinstance(raw, Mapping):
+            raise SlideConfigError(f"{where}: ska vara en tabell [[slides]].")
+        unknown = sorted(set(raw) - _ALLOWED_KEYS)
+        if unknown:
+            raise SlideConfigError(
+                f"{where}: okänd nyckel {', '.join(unknown)} (tillåtna: "
+                f"{', '.join(sorted(_ALLOWED_KEYS))}).")
+        slide_id = str(raw.get("id", "")).strip()
+        if slide_id not in SLIDE_KINDS:
+            raise SlideConfigError(
+                f"{where}: okänd bild {slide_id!r}. Kända bilder: "
+                f"{', '.join(SLIDE_KINDS)}.")
+        period = str(raw.get("period", "") or _DEFAULT_PERIOD[slide_id])
+        if period not in PERIODS:
+            raise SlideConfigError(
+                f"{where}: okänd period {period!r}. Tillåtna: {', '.join(PERIODS)}.")
+        if slide_id == "est_vecka" and period != "latest_week":
+            raise SlideConfigError(f"{where}: est_vecka visar alltid period latest_week.")
+        goal = str(raw.get("goal", "")).strip()
+        if slide_id == "mal" and not goal:
+            raise SlideConfigError(f"{where}: bilden mal kräver goal = \"<mål-id>\".")
+        if slide_id == "unga" and not raw.get("indicator"):
+            raise SlideConfigError(f"{where}: bilden unga kräver indicator = \"<indikator>\".")
+        spec = SlideSpec(id=slide_id, title=str(raw.get("title", "")).strip(), period=period,
+                         goal=goal, indicator=str(raw.get("indicator", "")).strip(),
+                         grade=str(raw.get("grade", "")).strip())
+        if spec.key in seen:
+            raise SlideConfigError(f"{where}: bilden {spec.key!r} finns redan.")
+        seen.add(spec.key)
+        specs.append(spec)
+    return PresentationConfig(slides=tuple(specs), interval=clamp_interval(interval),
+                              title=str(data.get("title", "")).strip())
+
+
+def load_config(path: str | Path | None = None) -> PresentationConfig:
+    """Read ``data/presentation.toml`` (or ``path``)."""
+    file = Path(path) if path is not None else DEFAULT_CONFIG_FILE
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SlideConfigError(f"Presentationsfilen {file.name} kunde inte läsas: {err}") \
+            from err
+    return parse_config(text, name=file.name)
+
+
+# --------------------------------------------------------------------------- navigation
+
+
+def clamp_interval(seconds: int | float) -> int:
+    """0 (or less) = no auto-advance; otherwise clamped to 5..600 seconds."""
+    if seconds is None or not math.isfinite(float(seconds)) or seconds <= 0:
+        return 0
+    return int(min(MAX_INTERVAL, max(MIN_INTERVAL, round(float(seconds)))))
+
+
+def parse_interval(raw: str | None, default: int) -> int:
+    """``&interval=`` query value -> seconds (0 = off); invalid text gives ``default``."""
+    if raw is None or str(raw).strip() == "":
+        return clamp_interval(default)
+    try:
+        value = float(str(raw).strip().replace(",", "."))
+    except ValueError:
+        return clamp_interval(default)
+    if not math.isfinite(value):
+        return clamp_interval(default)
+    return clamp_interval(value)
+
+
+def parse_slide_param(raw: str | None, count: int) -> int:
+    """``&slide=N`` (1-based) -> 0-based index; invalid/out of range values are clamped."""
+    if count <= 0:
+        return 0
+    try:
+        number = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return 0
+    return min(max(number, 1), count) - 1
+
+
+def step_index(index: int, count: int, step: int) -> int:
+    """Next/previous slide index, wrapping around at both ends."""
+    return 0 if count <= 0 else (index + step) % count
+
+
+def should_advance(last_change: float, now: float, interval: int) -> bool:
+    """Has the current slide been shown for (about) ``interval`` seconds?
+
+    A second of slack absorbs timer jitter, so a timer rerun just after a manual change
+    does not skip a slide, while a regular timer tick always advances.
+    """
+    return interval > 0 and now - last_change >= interval - 1.0
+
+
+# --------------------------------------------------------------------------- slides
+
+
+@dataclass(frozen=True)
+class SlideFigure:
+    """A small bar chart (aggregates only): one bar per label, optionally a reference."""
+
+    labels: tuple[str, ...]
+    values: tuple[float | None, ...]
+    value_name: str
+    reference: tuple[float | None, ...] | None = None
+    reference_name: str = ""
+    unit: str = ""
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return (*self.labels, self.value_name, self.reference_name, self.unit)
+
+
+@dataclass(frozen=True)
+class Slide:
+    """One slide: one message with one big number (public audience)."""
+
+    id: str
+    kind: str
+    title: str
+    big_number: str
+    message: str
+    subtitle: str = ""
+    status: str = ""  # "better" | "worse" | "noise" | "nodata" | ""
+    status_text: str = ""
+    detail: str = ""
+    footer: str = ""
+    demo: bool = False
+    figure: SlideFigure | None = None
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Every text shown on the slide (for privacy tests)."""
+        base = (self.title, self.big_number, self.message, self.subtitle, self.status_text,
+                self.detail, self.footer)
+        return base + (self.figure.texts if self.figure else ())
+
+
+@dataclass
+class _Context:
+    frames: Mapping[str, pd.DataFrame]
+    promise: Any
+    settings: DisclosureSettings
+    today: date
+    as_of: date  # reference day of the data (latest incident day, never after today)
+    data_date: Mapping[str, date | None]
+    is_demo: bool
+    population: int | None
+    cards: list[lb.GoalCard] = field(default_factory=list)
+
+    def small(self, value: float | None) -> bool:
+        return value is not None and not pd.isna(value) and 0 < value < self.settings.threshold
+
+    def count_text(self, value: float | None) -> str:
+        """Count of people/events involving people, suppressed when small."""
+        if value is None or pd.isna(value):
+            return MISSING
+        return self.settings.small_mark if self.small(value) else fmt_int(value)
+
+
+def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
+    frames = getattr(bundle, "frames", bundle)
+    return frames if isinstance(frames, Mapping) else {}
+
+
+def _settings(promise: Any) -> DisclosureSettings:
+    raw = getattr(promise, "settings", None)
+    if raw is None and isinstance(promise, Mapping):
+        raw = promise.get("settings")
+    if raw is None:
+        return DisclosureSettings()
+    mapping = raw if isinstance(raw, Mapping) else {
+        k: getattr(raw, k) for k in ("suppression_threshold", "min_survey_n")
+        if hasattr(raw, k)}
+    return DisclosureSettings.from_mapping(mapping)
+
+
+def _reference_day(frames: Mapping[str, pd.DataFrame], today: date) -> date:
+    inc = frames.get("incidents")
+    if inc is not None and not inc.empty and "occurred_at" in inc.columns:
+        last = inc["occurred_at"].max()
+        if pd.notna(last):
+            return min(today, pd.Timestamp(last).date())
+    return today
+
+
+def _period_bounds(period: str, as_of: date) -> tuple[date, date, str]:
+    """[start, end) and Swedish label of a config period on the reference day."""
+    gran = PERIODS[period]
+    if gran == "YTD":
+        start = date(as_of.year, 1, 1)
+        return start, as_of + timedelta(days=1), f"{as_of.year} t.o.m. {fmt_date(as_of)}"
+    start, end = lb.latest_complete_period(as_of, gran)
+    return start, end, lb.period_label(start, gran)
+
+
+def _footer(ctx: _Context, source: str, datasets: Sequence[str]) -> str:
+    dates = [ctx.data_date.get(d) for d in datasets if ctx.data_date.get(d) is not None]
+    parts = [f"Källa: {source}"] if source else []
+    if dates:
+        parts.append(f"Data t.o.m. {fmt_date(max(dates))}")  # type: ignore[type-var]
+    if ctx.is_demo:
+        parts.append(DEMO_LABEL)
+    return " · ".join(parts)
+
+
+# ---- public values of goal indicators
+
+
+def _share_n(spec: lb.IndicatorSpec, ctx: _Context, year: int) -> float:
+    """Answers behind a survey/youth share in ``year`` (0 when unknown: then hidden)."""
+    if spec.dataset == "survey":
+        responses = ctx.frames.get("survey_responses")
+        if responses is not None and not responses.empty and spec.indicator:
+            micro = lb.survey_shares_from_responses(responses, spec.indicator)
+            rows = micro.loc[micro["year"] == year]
+            if not rows.empty:
+                return float(rows["n"].sum())
+    frame = ctx.frames.get(spec.dataset)
+    if frame is None or frame.empty or "n" not in frame.columns:
+        return 0.0
+    data = frame.loc[(frame["year"] == year).to_numpy()]
+    if spec.indicator and "indicator" in data.columns:
+        data = data.loc[(data["indicator"] == spec.indicator).to_numpy()]
+    for col, values in spec.filter.items():
+        if col in data.columns and values:
+            data = data.loc[data[col].isin(values).to_numpy()]
+    defaults = {"survey": {"group": ("Totalt",), "area": ("Hela kommunen",)},
+                "youth": {"gender": ("alla",), "geography": ("Hjo",)}}.get(spec.dataset, {})
+    for col, values in defaults.items():
+        if col not in spec.filter and col in data.columns:
+            subset = data.loc[data[col].isin(values).to_numpy()]
+            data = subset if not subset.empty else data
+    return float(data["n"].sum())
+
+
+def _ratio_numerator(spec: lb.IndicatorSpec, ctx: _Context, year: int) -> float:
+    frame = ctx.frames.get(spec.dataset)
+    nums = [c for c in spec.numerators if frame is not None and c in frame.columns]
+    if frame is None or frame.empty or not nums:
+        return 0.0
+    data = frame
+    for col, values in spec.filter.items():
+        if col in data.columns and values:
+            data = data.loc[data[col].isin(values).to_numpy()]
+    time_col = "date" if "date" in data.columns else "occurred_at"
+    sel = (pd.to_datetime(data[time_col]).dt.year == year).to_numpy()
+    return float(data.loc[sel, nums].to_numpy().sum())
+
+
+def _is_person_count(ind: lb.IndicatorStatus, spec: lb.IndicatorSpec) -> bool:
+    """Counts about people/incidents (suppressed) vs counts of the authorities' work."""
+    if spec.dataset == "incidents":
+        return True
+    return ind.kind == "sum" and spec.column == "participants"
+
+
+def _public_values(ind: lb.IndicatorStatus, spec: lb.IndicatorSpec, ctx: _Context
+                   ) -> tuple[str, str, str]:
+    """(latest text, previous text, unit) safe for the public audience."""
+    unit = "" if ind.kind in ("share", "ratio") else ind.unit
+    latest, previous = ind.latest_text, ind.previous_text
+    if ind.status == lb.STATUS_NO_DATA:
+        return MISSING, MISSING, unit
+    if ind.kind == "share":
+        def share(value: float | None, period: str) -> str:
+            if value is None or not period.isdigit():
+                return MISSING
+            return fmt_pct(value) if _share_n(spec, ctx, int(period)) >= \
+                ctx.settings.min_survey_n else TOO_FEW_SV
+        return (share(ind.latest_value, ind.latest_period),
+                share(ind.previous_value, ind.previous_period), unit)
+    if ind.kind == "rate":
+        counts = lb.indicator_status(replace(spec, measure="count"), ctx.frames,
+                                     as_of=ctx.as_of, granularity=_gran_of(ind),
+                                     population=ctx.population)
+        if ctx.small(counts.latest_value):
+            latest, unit = ctx.settings.small_mark, counts.unit
+        if ctx.small(counts.previous_value):
+            previous = ctx.settings.small_mark + " händelser"
+        return latest, previous, unit
+    if ind.kind == "ratio" and spec.dataset == "traffic":
+        def ratio(value: float | None, period: str) -> str:
+            if value is None or not period.isdigit():
+                return MISSING
+            num = _ratio_numerator(spec, ctx, int(period))
+            return f"{ctx.settings.small_mark} fall" if ctx.small(num) else fmt_pct(value)
+        return (ratio(ind.latest_value, ind.latest_period),
+                ratio(ind.previous_value, ind.previous_period), unit)
+    if ind.kind in ("count", "sum") and _is_person_count(ind, spec):
+        return ctx.count_text(ind.latest_value), ctx.count_text(ind.previous_value), unit
+    return latest, previous, unit
+
+
+def _gran_of(ind: lb.IndicatorStatus) -> str:
+    unit = ind.unit
+    for gran, word in lb.PERIOD_UNIT.items():
+        if unit.endswith(word):
+            return gran
+    return "M"
+
+
+# ---- slide builders
+
+
+def _title_slide(spec: SlideSpec, ctx: _Context, config: PresentationConfig) -> Slide:
+    promise_title = str(getattr(ctx.promise, "title", "") or "Medborgarlöftet i Hjo")
+    municipality = str(getattr(ctx.promise, "municipality", "") or "Hjo kommun")
+    police = str(getattr(ctx.promise, "police_area", "") or "Polisen")
+    return Slide(
+        id=spec.key, kind=spec.id, title=spec.title or config.title or "Trygghetsläget i Hjo",
+        big_number="Lägesbild", message=promise_title,
+        subtitle=f"{municipality} och {police} · {fmt_date(ctx.today)}",
+        footer=_footer(ctx, "", ("incidents", "traffic", "activities")), demo=ctx.is_demo)
+
+
+def _goal(ctx: _Context, goal_id: str) -> Any:
+    for goal in getattr(ctx.promise, "goals", None) or lb._goals(ctx.promise):
+        if str(lb._get(goal, "id", "key", default="")) == goal_id:
+            return goal
+    known = [str(lb._get(g, "id", "key", default="?"))
+             for g in getattr(ctx.promise, "goals", None) or lb._goals(ctx.promise)]
+    raise SlideConfigError(f"Okänt mål {goal_id!r} i presentationsfilen. Målen i "
+                           f"medborgarlöftet: {', '.join(known)}.")
+
+
+def _goal_slide(spec: SlideSpec, ctx: _Context) -> Slide:
+    goal = _goal(ctx, spec.goal)
+    raw_inds = list(lb._get(goal, "indicators", default=[]) or [])
+    specs = [lb.parse_indicator(r) for r in raw_inds]
+    gran = PERIODS[spec.period] if PERIODS[spec.period] != "YTD" else "Y"
+    statuses = [lb.indicator_status(s, ctx.frames, as_of=ctx.as_of, granularity=gran,
+                                    population=ctx.population) for s in specs]
+    title = spec.title or str(lb._get(goal, "short_title", "title", default=spec.goal))
+    if not specs:
+        return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
+                     message="Målet har inga indikatorer.", status="nodata",
+                     status_text=STATUS_TEXT[lb.STATUS_NO_DATA],
+                     footer=_footer(ctx, "", ()), demo=ctx.is_demo)
+    if spec.indicator:
+        ids = [s.id for s in specs]
+        if spec.indicator not in ids:
+            raise SlideConfigError(
+                f"Okänd indikator {spec.indicator!r} för målet {spec.goal!r}. Indikatorer: "
+                f"{', '.join(ids)}.")
+        pick = ids.index(spec.indicator)
+    else:
+        with_data = [i for i, st in enumerate(statuses) if st.status != lb.STATUS_NO_DATA]
+        pick = with_data[0] if with_data else 0
+    ind, ind_spec = statuses[pick], specs[pick]
+    latest, previous, unit = _public_values(ind, ind_spec, ctx)
+    sub = [ind.latest_period] if ind.latest_period and ind.latest_period != MISSING else []
+    if unit:
+        sub.append(unit)
+    if ind.previous_period:
+        sub.append(f"förra: {previous} ({ind.previous_period})")
+    counts = dict.fromkeys(lb.STATUSES, 0)
+    for st in statuses:
+        counts[st.status] += 1
+    n = len(statuses)
+    detail = (f"Målets {n} indikator{'er' if n != 1 else ''}: "
+              f"{counts[lb.STATUS_BETTER]} bättre · {counts[lb.STATUS_WORSE]} sämre · "
+              f"{counts[lb.STATUS_NOISE]} inom slumpen · {counts[lb.STATUS_NO_DATA]} utan data")
+    datasets = tuple(sorted({s.dataset for s in specs}))
+    return Slide(
+        id=spec.key, kind=spec.id, title=title, big_number=latest, message=ind.label,
+        subtitle=" · ".join(sub), status=STATUS_KEY[ind.status],
+        status_text=STATUS_TEXT[ind.status], detail=detail,
+        footer=_footer(ctx, _SOURCES_OF(datasets), datasets), demo=ctx.is_demo)
+
+
+def _SOURCES_OF(datasets: Sequence[str]) -> str:  # noqa: N802 - table-like helper
+    names = {"incidents": "EST-rapporter", "survey": "trygghetsmätningen",
+             "survey_responses": "trygghetsmätningen", "youth": "ungdomsenkäten",
+             "traffic": "Polisens trafikkontroller", "activities": "aktivitetsuppföljningen"}
+    out: list[str] = []
+    for d in datasets:
+        name = names.get(d, d)
+        if name not in out:
+            out.append(name)
+    return ", ".join(out)
+
+
+def _laget_slide(spec: SlideSpec, ctx: _Context) -> Slide:
+    statuses = [i for c in ctx.cards for i in c.indicators]
+    better = sum(i.status == lb.STATUS_BETTER for i in statuses)
+    worse = sum(i.status == lb.STATUS_WORSE for i in statuses)
+    missing = sum(i.status == lb.STATUS_NO_DATA for i in statuses)
+    with_data = len(statuses) - missing
+    beyond = better + worse
+    message = (f"av {fmt_int(with_data)} indikatorer med data har förändrats mer än "
+               "slumpen kan förklara")
+    status = "worse" if worse else ("better" if better else "noise")
+    status_text = (f"{better} i önskad riktning · {worse} i fel riktning" if beyond else
+                   "Ingen indikator har förändrats mer än slumpen kan förklara")
+    return Slide(
+        id=spec.key, kind=spec.id, title=spec.title or "Läget just nu",
+        big_number=fmt_int(beyond), message=message, status=status, status_text=status_text,
+        subtitle="Senaste period jämfört med perioden före (enkäter: senaste mätåret)",
+        detail=f"{missing} indikator{'er' if missing != 1 else ''} saknar data" if missing
+        else "",
+        footer=_footer(ctx, "medborgarlöftets indikatorer",
+                       ("incidents", "survey", "youth", "traffic", "activities")),
+        demo=ctx.is_demo)
+
+
+def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
+    incidents = ctx.frames.get("incidents")
+    title = spec.title or "EST – senaste hela veckan"
+    footer = _footer(ctx, "EST-rapporter (kommun, polis och parter)", ("incidents",))
+    if incidents is None or incidents.empty:
+        return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
+                     message="Inga EST-rapporter ännu.", status="nodata",
+                     status_text=STATUS_TEXT[lb.STATUS_NO_DATA], footer=footer,
+                     demo=ctx.is_demo)
+    week = weekly_lagesbild(incidents, as_of=ctx.as_of + timedelta(days=1), by="category")
+    total = week.total
+    count = int(total["count"])
+    if not bool(total["significant"]):
+        status, status_text = "noise", "Inom slumpvariationen jämfört med de fyra veckorna före"
+    elif float(total["diff"]) > 0:
+        status, status_text = "worse", "Fler än vanligt – utanför slumpvariationen"
+    else:
+        status, status_text = "better", "Färre än vanligt – utanför slumpvariationen"
+    baseline = float(total["baseline"])
+    # The 4-week mean is a published figure too: when its total is small it is hidden.
+    base_text = (ctx.settings.small_mark if ctx.small(int(total["baseline_total"]))
+                 else fmt_float(baseline, 1))
+    body = week.table.iloc[1:]
+    top = body.loc[body["count"] >= ctx.settings.threshold]
+    detail = f"Vanligast: {top.iloc[0]['group']}" if not top.empty else ""
+    # Small trend: weekly totals of the last 12 complete weeks, small counts hidden.
+    starts = [week.week_start - pd.Timedelta(days=7 * i) for i in range(11, -1, -1)]
+    times = incidents["occurred_at"]
+    day = times.dt.normalize()
+    monday = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    sel = (times >= starts[0]) & (times < week.week_start + pd.Timedelta(days=7))
+    per_week = monday.loc[sel.to_numpy()].value_counts()
+    values = tuple(None if ctx.small(v) else float(v)
+                   for v in (int(per_week.get(s, 0)) for s in starts))
+    figure = SlideFigure(labels=tuple(fmt_week(s) for s in starts), values=values,
+                         value_name="Händelser per vecka")
+    return Slide(
+        id=spec.key, kind=spec.id, title=title, big_number=ctx.count_text(count),
+        message=f"händelser rapporterades {fmt_week(week.week_start, with_year=True)}",
+        subtitle=f"{fmt_date(week.week_start)}–{fmt_date(week.week_end)} · snitt de fyra "
+                 f"veckorna före: {base_text}",
+        status=status, status_text=status_text, detail=detail, footer=footer,
+        demo=ctx.is_demo, figure=figure)
+
+
+def _between(frame: pd.DataFrame, column: str, start: date, end: date) -> pd.DataFrame:
+    times = frame[column]
+    sel = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
+    return frame.loc[sel.to_numpy()]
+
+
+def _traffic_slide(spec: SlideSpec, ctx: _Context) -> Slide:
+    traffic = ctx.frames.get("traffic")
+    title = spec.title or "Trafikkontroller"
+    footer = _footer(ctx, "Polisens trafikkontroller", ("traffic",))
+    start, end, label = _period_bounds(spec.period, _latest(ctx, "traffic"))
+    data = _between(traffic, "date", start, end) if traffic is not None and \
+        not traffic.empty else None
+    if data is None or data.empty:
+        return Slide(id=spec.key, kind=spec.id, title=title, big_number="0",
+                     message=f"trafikkontroller {label}", status="nodata",
+                     status_text="Inga kontroller registrerade under perioden",
+                     footer=footer, demo=ctx.is_demo)
+    checked = int(data["vehicles_checked"].sum())
+    offences = int(total_offences(data).sum())
+    if ctx.small(offences):
+        offence_text = f"{ctx.settings.small_mark} överträdelser"
+    else:
+        per_100 = offences / checked * 100 if checked else float("nan")
+        offence_text = (f"{fmt_int(offences)} överträdelser "
+                        f"({fmt_float(per_100, 1)} per 100 kontrollerade fordon)")
+    focus = int((data["control_type"] == "fordon/EPA-moped").sum()) \
+        if "control_type" in data.columns else 0
+    return Slide(
+        id=spec.key, kind=spec.id, title=title, big_number=fmt_int(len(data)),
+        message=f"trafikkontroller {label}",
+        subtitle=f"{fmt_int(checked)} kontrollerade fordon · {offence_text}",
+        detail=f"Varav {fmt_int(focus)} med fokus på fordon/EPA-moped (motorburen "
+               "problematik)",
+        footer=footer, demo=ctx.is_demo)
+
+
+def _latest(ctx: _Context, dataset: str) -> date:
+    """Reference day for a dataset's period: its latest date, never after today."""
+    day = ctx.data_date.get(dataset)
+    return min(day, ctx.today) if day is not None else ctx.as_of
+
+
+def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
+    from hjo_data.youth import YOUTH_LABELS
+
+    grade = spec.grade or "åk 9"
+    label = f"{YOUTH_LABELS.get(spec.indicator, spec.indicator)}, {grade}"
+    ind_spec = lb.parse_indicator({
+        "id": f"unga_{spec.indicator}", "label": label, "direction": "down",
+        "spec": {"dataset": "youth", "measure": "share", "indicator": spec.indicator,
+                 "grade": grade, "gender": "alla", "geography": "Hjo"}})
+    ind = lb.indicator_status(ind_spec, ctx.frames, as_of=ctx.today)
+    latest, previous, _ = _public_values(ind, ind_spec, ctx)
+    sub = [f"Andel elever {ind.latest_period}"] if ind.latest_period != MISSING else []
+    if ind.previous_period:
+        sub.append(f"förra mätningen: {previous} ({ind.previous_period})")
+    return Slide(
+        id=spec.key, kind=spec.id, title=spec.title or "Unga – levnadsvanor",
+        big_number=latest, message=label, subtitle=" · ".join(sub),
+        status=STATUS_KEY[ind.status], status_text=STATUS_TEXT[ind.status],
+        footer=_footer(ctx, "ungdomsenkäten (skolans levnadsvaneundersökning)", ("youth",)),
+        demo=ctx.is_demo)
+
+
+def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
+    title = spec.title or "Aktiviteter i medborgarlöftet"
+    footer = _footer(ctx, "aktivitetsuppföljningen och medborgarlöftet", ("activities",))
+    activities = ctx.frames.get("activities")
+    start, end, label = _period_bounds(spec.period, _latest(ctx, "activities"))
+    year = start.year
+    planned = planned_frame(ctx.promise)
+    planned = planned.loc[(planned["year"] == year).to_numpy()]
+    done_rows = (_between(activities, "date", start, end) if activities is not None
+                 and not activities.empty else None)
+    if done_rows is None or (done_rows.empty and planned.empty):
+        return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
+                     message=f"Inga aktiviteter registrerade {label}", status="nodata",
+                     status_text=STATUS_TEXT[lb.STATUS_NO_DATA], footer=footer,
+                     demo=ctx.is_demo)
+    table = done_vs_planned(done_rows, planned)
+    table = table.loc[(table["year"] == year).to_numpy()]
+    in_plan = table.loc[table["planned"] > 0]
+    done_planned = int(in_plan["done"].clip(upper=in_plan["planned"]).sum())
+    total_planned = int(in_plan["planned"].sum())
+    share = done_planned / total_planned if total_planned else float("nan")
+    figure = SlideFigure(
+        labels=tuple(str(t) for t in table["activity_type"]),
+        values=tuple(float(v) for v in table["done"]), value_name="Genomförda",
+        reference=tuple(float(v) for v in table["planned"]), reference_name="Planerade",
+        unit="tillfällen")
+    ytd = PERIODS[spec.period] == "YTD"
+    return Slide(
+        id=spec.key, kind=spec.id, title=title,
+        big_number=f"{fmt_int(done_planned)} av {fmt_int(total_planned)}",
+        message=f"planerade aktivitetstillfällen genomförda {label}",
+        subtitle=(f"{fmt_pct(share, 0)} av årets plan" if total_planned else
+                  "Ingen plan för perioden i medborgarlöftet")
+        + (" (året pågår)" if ytd and end <= date(year, 12, 31) else ""),
+        detail=f"Totalt {fmt_int(len(done_rows))} genomförda aktiviteter",
+        footer=footer, demo=ctx.is_demo, figure=figure)
+
+
+_BUILDERS = {
+    "mal": _goal_slide,
+    "laget": _laget_slide,
+    "est_vecka": _est_slide,
+    "trafik": _traffic_slide,
+    "unga": _youth_slide,
+    "aktiviteter": _activities_slide,
+}
+
+
+def build_deck(bundle: Any, promise: Any, config: PresentationConfig, *,
+               today: date | None = None, is_demo: bool | None = None,
+               data_date: Mapping[str, date | None] | None = None) -> list[Slide]:
+    """The slides of ``config`` in order, always for the public audience.
+
+    ``bundle`` is a ``DataBundle`` (or a mapping of canonical frames); ``is_demo`` and
+    ``data_date`` default to the bundle's. ``promise`` is ``reference.load_promise()`` (or
+    None: ``lagesbild.DEFAULT_PROMISE``). Raises SlideConfigError for a goal/indicator the
+    promise does not have.
+    """
+    frames = _frames(bundle)
+    today = today or date.today()
+    promise = promise if promise is not None else lb.DEFAULT_PROMISE
+    if is_demo is None:
+        is_demo = bool(getattr(bundle, "is_demo", False))
+    if data_date is None:
+        data_date = getattr(bundle, "data_date", None) or {}
+    as_of = _reference_day(frames, today)
+    ctx = _Context(frames=frames, promise=promise, settings=_settings(promise), today=today,
+                   as_of=as_of, data_date=data_date, is_demo=is_demo,
+                   population=lb.population_for_year(as_of.year))
+    if any(s.id == "laget" for s in config.slides):
+        ctx.cards = lb.goal_cards(frames, promise, None, today, population=ctx.population)
+    slides: list[Slide] = []
+    for spec in config.slides:
+        if spec.id == "titel":
+            slides.append(_title_slide(spec, ctx, config))
+        else:
+            slides.append(_BUILDERS[spec.id](spec, ctx))
+    return slides
+
+
+def format_counter(index: int, count: int) -> str:
+    """"3 / 7" (1-based)."""
+    return f"{index + 1}{NBSP}/{NBSP}{count}"
