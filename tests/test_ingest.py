@@ -22,7 +22,7 @@ GOOD = [
     "E3;2024-05-03 22:15;brand;Hamnen;räddningstjänst;Container",
 ]
 BAD_DATE = "E4;inte ett datum;brand;Hamnen;polis;=HYPERLINK(\"x\") 19900101-1234 ringde"
-PNR_RE = re.compile(r"(?<!\d)(19|20)?\d{6}[-+]?\d{4}(?!\d)")
+PNR_RE = re.compile(r"(?<!\d)(?:19|20)?\d{6}[-+]?\d{4}(?!\d)")
 
 REPORT_KEYS = {"file", "dataset", "rows_read", "accepted", "rejected", "duplicates", "warnings",
                "rejected_file", "errors", "batch_id", "encoding", "delimiter", "stored",
@@ -214,3 +214,26 @@ def test_swedish_int() -> None:
     nbsp = "\u00a0"
     assert swedish_int(1234) == f"1{nbsp}234"
     assert swedish_int(1234567) == f"1{nbsp}234{nbsp}567"
+
+
+def test_structural_errors_and_personal_data(tmp_path: Path, st: Store) -> None:
+    """Rows with the wrong field count are rejected (counted once); nothing unmasked is
+    written: neither in the store, the quarantine file nor the log."""
+    path = write(
+        tmp_path / "est.csv",
+        GOOD[0],
+        "E7;2024-05-07 09:00;klotter;Centrum;polis;Anmälare 19900101-1234 hörd",
+        "E8;2024-05-08;brand;Hamnen;polis;för;många;fält 850101-1234",
+        "E9;2024-05-09",
+    )
+    report = ingest_file(path, store=st)
+    invariant(report)
+    assert (report.rows_read, report.accepted, report.rejected) == (4, 2, 2)
+    assert sorted(e.line for e in report.errors) == [4, 5]
+    stored = st.read("incidents")
+    assert not stored["description"].str.contains(PNR_RE).any()
+    assert stored.loc[stored["incident_id"] == "E7", "description"].item().startswith(
+        "Anmälare ")
+    for f in (Path(report.rejected_file), st.log_path):
+        assert not PNR_RE.search(f.read_text(encoding="utf-8-sig"))
+    assert not PNR_RE.search(str(report.to_dict()))
