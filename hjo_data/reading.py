@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
@@ -541,11 +540,10 @@ def _fast_path(payload: pa.Buffer, layout: _Layout) -> tuple[pd.DataFrame, np.nd
         raise _Fallback
 
     # Row 0 is the header record; its first line is right after the skipped lines.
-    extra = _embedded_line_breaks(table) if quoted else None
-    index = np.arange(table.num_rows, dtype=np.int64)
-    starts = layout.skip_lines + 1 + index
-    if extra is not None:
-        starts[1:] += np.cumsum(extra[:-1], dtype=np.int64)
+    starts = np.arange(layout.skip_lines + 1, layout.skip_lines + 1 + table.num_rows,
+                       dtype=np.int64)
+    if quoted:  # line breaks can only hide inside quoted fields
+        starts[1:] += np.cumsum(_embedded_line_breaks(table)[:-1], dtype=np.int64)
     table = table.slice(1)
     lines = starts[1:]
 
@@ -567,47 +565,68 @@ def _is_valid_utf8(buf: pa.Buffer) -> bool:
     return True
 
 
-def _embedded_line_breaks(table: pa.Table) -> np.ndarray | None:
-    """Physical line breaks inside each row's fields (\\r\\n, \\n or a lone \\r), or None."""
-    total: np.ndarray | None = None
+def _string_chunks(column: pa.ChunkedArray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(offsets, data) numpy views of each large_string chunk, without copying."""
+    for chunk in column.chunks:
+        _, offsets_buf, data_buf = chunk.buffers()
+        offsets = np.frombuffer(offsets_buf, dtype=np.int64)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.empty(
+            0, dtype=np.uint8
+        )
+        yield offsets, data
+
+
+def _embedded_line_breaks(table: pa.Table) -> np.ndarray:
+    """Physical line breaks inside each row's fields: \r\n, \n or a lone \r (the line
+    ends Python's universal newlines recognise), found with one numpy pass per column."""
+    total = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
-        if not _may_hold_line_break(column):
-            continue
-        counts = pc.count_substring(column, "\n").to_numpy().astype(np.int64)
-        cr = pc.count_substring(column, "\r").to_numpy().astype(np.int64)
-        if cr.any():
-            counts += cr - pc.count_substring(column, "\r\n").to_numpy().astype(np.int64)
-        total = counts if total is None else total + counts
+        row0 = 0
+        for offsets, data in _string_chunks(column):
+            n = offsets.size - 1
+            start = int(offsets[0]) if n else 0
+            seg = data[start : int(offsets[-1])] if n else data[:0]
+            hits = np.flatnonzero(seg < 14)  # \n = 10, \r = 13; tabs etc. filtered below
+            if hits.size:
+                values = seg[hits]
+                breaks = hits[values == 10]
+                cr = hits[values == 13]
+                if cr.size:
+                    cr_rows = np.searchsorted(offsets, cr + start, side="right") - 1
+                    nxt = cr + 1
+                    same_value = nxt + start < offsets[cr_rows + 1]
+                    followed_by_lf = np.zeros(cr.size, dtype=bool)
+                    followed_by_lf[same_value] = seg[nxt[same_value]] == 10
+                    breaks = np.concatenate([breaks, cr[~followed_by_lf]])
+                if breaks.size:
+                    rows = np.searchsorted(offsets, breaks + start, side="right") - 1
+                    total[row0 : row0 + n] += np.bincount(rows, minlength=n)
+            row0 += n
     return total
 
 
-def _may_hold_line_break(column: pa.ChunkedArray) -> bool:
-    for chunk in column.chunks:
-        if len(chunk) == 0:
-            continue
-        _, offsets_buf, data_buf = chunk.buffers()
-        if data_buf is None:
-            continue
-        wide = pa.types.is_large_string(chunk.type) or pa.types.is_large_binary(chunk.type)
-        offsets = np.frombuffer(offsets_buf, dtype=np.int64 if wide else np.int32)
-        start, stop = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
-        data = np.frombuffer(data_buf, dtype=np.uint8)[start:stop]
-        if (data < 14).any():  # \n = 10, \r = 13 (tabs and other controls: harmless extra work)
-            return True
-    return False
+def _value_lengths(column: pa.ChunkedArray) -> np.ndarray:
+    parts = [np.diff(offsets) for offsets, _ in _string_chunks(column)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _non_empty_rows(table: pa.Table) -> np.ndarray | None:
     """Mask of rows with at least one non-empty field, or None when all rows qualify."""
-    if table.num_rows == 0:
+    if table.num_rows == 0 or table.num_columns == 0:
         return None
-    empty: pa.ChunkedArray | None = None
-    for column in table.columns:
-        is_empty = pc.equal(pc.binary_length(column), 0)
-        empty = is_empty if empty is None else pc.and_(empty, is_empty)
-    if empty is None or not pc.any(empty).as_py():
+    empty = _value_lengths(table.column(0)) == 0
+    candidates = np.flatnonzero(empty)
+    if candidates.size == 0:
         return None
-    return ~empty.to_numpy(zero_copy_only=False)
+    for column in table.columns[1:]:
+        lengths = _value_lengths(column)
+        empty[candidates[lengths[candidates] != 0]] = False
+        candidates = np.flatnonzero(empty)
+        if candidates.size == 0:
+            return None
+    return ~empty
 
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -273,14 +274,17 @@ def test_no_header_row_is_unreadable() -> None:
 
 def build(chunks: list[list[str] | str], delimiter: str = ";") -> tuple[bytes, list[int]]:
     """Join records (lists) and literal lines (str) into a file; return the start line of
-    every record, counted independently from the text written so far."""
-    text, starts = "", []
+    every record, counted independently: 1 + line breaks (\\r\\n, \\n or a lone \\r, as
+    editors and Python's universal newlines count them) ending at or before its offset."""
+    text, offsets = "", []
     for chunk in chunks:
         if isinstance(chunk, str):
             text += chunk
         else:
-            starts.append(text.count("\n") + 1)
+            offsets.append(len(text))
             text += csv_text([chunk], delimiter)
+    break_ends = [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+    starts = [1 + sum(end <= offset for end in break_ends) for offset in offsets]
     return text.encode(), starts
 
 
@@ -405,7 +409,7 @@ def test_random_files_match_reference_and_both_paths(seed: int) -> None:
     delimiter = rnd.choice([";", ",", "\t"])
     width = rnd.randint(2, 6)
     pool = ["", "x", "åäö", "1,5", "a;b", "tab\there", "q\"uote", "rad\nny", "cr\r\nlf",
-            "  pad  ", "ÅÄÖ é"]
+            "  pad  ", "ÅÄÖ é", "lone\rcr", "end\r", "\nstart", "\r\n"]
     header = [f"Kol {i}" for i in range(width)]
     chunks: list[list[str] | str] = [header]
     good: list[tuple[int, list[str]]] = []  # (chunk index, row)
