@@ -178,6 +178,72 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+# ----------------------------------------------------------------------------- user
+
+#: Shortest accepted password for a local account.
+MIN_PASSWORD_LENGTH = 10
+
+
+def _user_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="user_command", metavar="ÅTGÄRD", required=True)
+    add = sub.add_parser("add", help="skapa en lösenordshash för ett konto",
+                         description="Skapar en saltad lösenordshash och skriver avsnittet "
+                         "att klistra in i .streamlit/secrets.toml. Lösenordet sparas "
+                         "aldrig.")
+    add.add_argument("name", metavar="NAMN", help="användarnamn (a–z, 0–9, . _ -)")
+    add.add_argument("--role", required=True, metavar="ROLL",
+                     help="tjansteperson, redaktor eller admin")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="läs lösenordet från första raden på stdin (för skript)")
+    add.add_argument("--store", metavar="MAPP", help="datalager för granskningsloggen")
+
+
+def _read_new_password(from_stdin: bool) -> str:
+    """The new password (stdin or getpass twice); ValueError (Swedish) when unusable."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("Lösenord: ")
+        again = getpass.getpass("Lösenord igen: ")
+        if password != again:
+            raise ValueError("Lösenorden är inte lika.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.")
+    return password
+
+
+@subcommand("user", help="konton för inloggning (user add NAMN --role ROLL)",
+            configure=_user_args)
+def cmd_user(args: argparse.Namespace) -> int:
+    from hjo_data import audit
+    from hjo_data.auth import hash_password, normalize_role, normalize_user_name
+
+    try:
+        name = normalize_user_name(args.name)
+        role = normalize_role(args.role)
+        if role == "publik":
+            raise ValueError("Rollen publik behöver inget konto.")
+        password = _read_new_password(args.password_stdin)
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_REJECTED
+    encoded = hash_password(password)
+    del password
+    print(f'[auth.users."{name}"]\nrole = "{role}"\npassword_hash = "{encoded}"')
+    _err("Klistra in avsnittet ovan i .streamlit/secrets.toml (versionshanteras inte). "
+         "Kontot gäller från nästa sidladdning.")
+    try:
+        import getpass
+
+        audit.log_event("user_add", getpass.getuser(), detail=f"hash skapad för {name} "
+                        f"({role})", root=_store(args.store))
+    except (OSError, KeyError) as exc:
+        _err(f"Varning: granskningsloggen kunde inte skrivas: {exc}")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- main
 
 def build_parser() -> argparse.ArgumentParser:
