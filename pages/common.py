@@ -245,7 +245,11 @@ def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset()) 
     if unknown:
         raise ValueError(f"unknown filters: {sorted(unknown)}")
     bundle = get_bundle()
-    audience = audience_from_env()
+    # Logged-in role decides (HJO_MODE only counts when no accounts are configured).
+    from pages.auth_ui import current_audience, sidebar_user_box
+
+    audience = current_audience()
+    sidebar_user_box()
     st.title(title)
     badge_icon = ":material/badge:" if audience == "official" else ":material/public:"
     st.badge(MODE_LABELS[audience], icon=badge_icon,
