@@ -310,8 +310,11 @@ def _initial_payload(buf: pa.Buffer, file_name: str) -> tuple[str, pa.Buffer]:
 
     utf16 = _utf16_codec(head)
     if utf16 is not None:
+        raw = memoryview(buf).tobytes()
+        if len(raw) % 2:  # a truncated last byte must not make the whole file unreadable
+            raw = raw[:-1]
         try:
-            text = memoryview(buf).tobytes().decode(utf16)
+            text = raw.decode(utf16)
         except UnicodeDecodeError as exc:
             raise _unreadable(file_name, _NOT_TEXT) from exc
         text = text.lstrip("\ufeff")

@@ -561,3 +561,10 @@ def test_unknown_headers_raise_with_swedish_message() -> None:
     assert "'Namn'" in message and "'Telefon'" in message and "'Fika'" in message
     for dataset in DATASETS.values():
         assert dataset.label in message
+
+
+def test_utf16_with_odd_trailing_byte_is_still_read() -> None:
+    data = codecs.BOM_UTF16_LE + "a\tb\r\n1\t2\r\n".encode("utf-16-le") + b"\x00"
+    raw = read_raw(data)
+    assert raw.encoding == "utf-16"
+    assert rows_of(raw) == [["1", "2"]]
