@@ -145,6 +145,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", help="write the CSV here and keep it")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each (best is kept)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -166,11 +167,17 @@ def main() -> int:
         print(f"Genererade {args.rows:,} rader ({size_mb:.1f} MB) på {gen_s:.1f} s"
               .replace(",", " "))
 
-        baselines = [_run_child("baseline", str(csv_path)) for _ in range(2)]
+        # Shared machines are noisy: interleave the runs and keep the best of each.
+        baselines, ingests = [], []
+        for i in range(args.repeat):
+            baselines.append(_run_child("baseline", str(csv_path)))
+            ingests.append(_run_child("ingest", str(csv_path), str(tmp / f"store{i}")))
         base = min(baselines, key=lambda r: r["seconds"])
-        ours = _run_child("ingest", str(csv_path), str(tmp / "store"))
+        ours = min(ingests, key=lambda r: r["seconds"])
+        print("Körningar baslinje, s:", ", ".join(f"{r['seconds']:.2f}" for r in baselines))
+        print("Körningar ingest, s:  ", ", ".join(f"{r['seconds']:.2f}" for r in ingests))
         ratio = ours["seconds"] / base["seconds"]
-        rss_gb = ours["peak_rss_mb"] / 1024
+        rss_gb = max(r["peak_rss_mb"] for r in ingests) / 1024
 
         def verdict(ok: bool) -> str:
             return "PASS" if ok else "MISS"
@@ -178,7 +185,8 @@ def main() -> int:
         print()
         print(f"{'mått':<36}{'värde':>12}  mål")
         print(f"{'pyarrow.csv.read_csv (baslinje), s':<36}{base['seconds']:>12.2f}")
-        print(f"{'  topp-RSS baslinje, MB':<36}{base['peak_rss_mb']:>12.0f}")
+        print(f"{'  topp-RSS baslinje, MB':<36}"
+              f"{max(r['peak_rss_mb'] for r in baselines):>12.0f}")
         print(f"{'ingest_file (validerad), s':<36}{ours['seconds']:>12.2f}")
         print(f"{'kvot ingest / baslinje':<36}{ratio:>12.2f}  <= {TARGET_RATIO:g}  "
               f"{verdict(ratio <= TARGET_RATIO)}")

@@ -415,9 +415,14 @@ class Store:
         ds = _resolve(dataset)
         table = _conform(ds, table)
         self.root.mkdir(parents=True, exist_ok=True)
+        # Ids are (nearly) unique: dictionary encoding them only costs time and space.
+        # Statistics are kept for the time column only (period filters may push down).
+        ids = {"record_id", ds.id_column}
+        dictionary = [n for n in table.column_names if n not in ids]
         _atomic_write_bytes(
             self.path(ds), lambda tmp: pq.write_table(
-                table, tmp, compression="zstd", write_statistics=[ds.time_column]
+                table, tmp, compression="zstd", use_dictionary=dictionary,
+                write_statistics=[ds.time_column],
             ),
         )
 
