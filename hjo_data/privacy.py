@@ -92,8 +92,38 @@ def mask_personnummer(series: pd.Series) -> pd.Series:
     return out
 
 
+def _re2_pattern() -> str:
+    """The exact personnummer rule as one RE2 pattern (no look-arounds in RE2).
+
+    Calendar validity is spelled out: months with 31/30 days, February with 29 only in
+    leap years when the century is known (two-digit years always allow 29), and the
+    samordningsnummer days (+60). The surrounding ``(^|\\D)`` / ``(\\D|$)`` groups stand
+    in for the look-arounds and are written back by the replacement.
+    """
+    d31 = r"(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])"
+    d30 = r"(?:0[1-9]|[12]\d|30|6[1-9]|[78]\d|90)"
+    d29 = r"(?:0[1-9]|1\d|2\d|6[1-9]|7\d|8\d)"
+    d28 = r"(?:0[1-9]|1\d|2[0-8]|6[1-9]|7\d|8[0-8])"
+    m31 = r"(?:0[13578]|1[02])"
+    m30 = r"(?:0[469]|11)"
+    md_short = rf"(?:{m31}{d31}|{m30}{d30}|02{d29})"         # two-digit year
+    md_long = rf"(?:{m31}{d31}|{m30}{d30}|02{d28})"          # four-digit year, not 29 Feb
+    leap = r"(?:(?:1[89]|20)(?:0[48]|[2468][048]|[13579][26])|2000)"
+    long = rf"(?:(?:1[89]|20)\d\d{md_long}|{leap}02(?:29|89))"
+    short = rf"\d\d{md_short}"
+    sep = r"[-+\x{2010}-\x{2013}]?"
+    return rf"(^|\D)(?:{long}|{short}){sep}\d{{4}}(\D|$)"
+
+
+_RE2_PNR = _re2_pattern()
+
+
 def mask_array(arr: pa.Array) -> pa.Array:
-    """Arrow variant of :func:`mask_personnummer` (used by validation; nulls kept)."""
+    """Arrow variant of :func:`mask_personnummer` (used by validation; nulls kept).
+
+    Fully vectorised (RE2). Two passes: a match consumes the character after the number,
+    so a personnummer directly following another one is only found in the second pass.
+    """
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if len(arr) == 0:
@@ -102,14 +132,10 @@ def mask_array(arr: pa.Array) -> pa.Array:
     idx = np.flatnonzero(cand.to_numpy(zero_copy_only=False))
     if idx.size == 0:
         return arr
-    values = pc.take(arr, pa.array(idx)).to_pylist()
-    masked = {v: mask_text(v) for v in set(values)}  # loop over unique values only
-    replaced = [masked[v] for v in values]
-    if replaced == values:
-        return arr
-    # Scatter the masked values back (positions without a candidate keep their value).
+    sub = pc.take(arr, pa.array(idx))
+    for _ in range(2):
+        sub = pc.replace_substring_regex(sub, _RE2_PNR, rf"\1{MASK}\2")
     pos = np.full(len(arr), -1, dtype=np.int64)
     pos[idx] = np.arange(idx.size)
-    patch = pa.array(replaced, type=arr.type)
-    taken = pc.take(patch, pa.array(np.where(pos >= 0, pos, 0)))
+    taken = pc.take(sub, pa.array(np.where(pos >= 0, pos, 0)))
     return pc.if_else(pa.array(pos >= 0), taken, arr)

@@ -155,15 +155,18 @@ def _combine(hashes: list[np.ndarray], n: int) -> np.ndarray:
     return acc
 
 
+_HEX_PAIRS = np.array([[ord(c) for c in f"{i:02x}"] for i in range(256)], dtype=np.uint8)
+
+
 def _hex_ids(h: np.ndarray) -> pa.Array:
-    """uint64 -> 'h' + 16 lower-case hex digits, vectorised through a byte lookup table."""
+    """uint64 -> 'h' + 16 lower-case hex digits, built straight into an arrow buffer."""
     n = len(h)
-    lut = np.array([[ord(c) for c in f"{i:02x}"] for i in range(256)], dtype=np.uint8)
     as_bytes = h.astype(">u8").view(np.uint8).reshape(n, 8)
     chars = np.empty((n, 17), dtype=np.uint8)
     chars[:, 0] = ord("h")
-    chars[:, 1:] = lut[as_bytes].reshape(n, 16)
-    return pc.cast(pa.array(chars.view("S17").ravel()), pa.large_string())
+    chars[:, 1:] = _HEX_PAIRS[as_bytes].reshape(n, 16)
+    offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int64)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
 
 
 # --------------------------------------------------------------------------- validate
