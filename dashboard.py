@@ -24,13 +24,24 @@ PAGES = (
     ("pages/unga.py", "Unga", ":material/school:", "unga"),
     ("pages/aktiviteter.py", "Aktiviteter", ":material/event:", "aktiviteter"),
     ("pages/om_data.py", "Om data", ":material/info:", "om-data"),
+    ("pages/datahantering.py", "Datahantering", ":material/upload_file:", "datahantering"),
+    ("pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin"),
+    ("pages/login.py", "Logga in", ":material/login:", "logga-in"),
 )
+#: Pages listed only for at least this role (the pages guard themselves with require_role).
+PAGE_ROLES = {"pages/datahantering.py": "redaktor", "pages/admin.py": "admin"}
 
 
 def available_pages() -> list[st.Page]:
     """st.Page objects for the page files that exist (the first is the default)."""
+    from hjo_data.auth import has_role
+    from pages.auth_ui import current_role
+
+    role = current_role()
     pages = []
     for file, title, icon, url in PAGES:
+        if file in PAGE_ROLES and not has_role(role, PAGE_ROLES[file]):
+            continue
         if (ROOT / file).is_file():
             pages.append(st.Page(ROOT / file, title=title, icon=icon, url_path=url,
                                  default=not pages))
