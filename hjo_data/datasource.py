@@ -84,6 +84,17 @@ def latest_date(frame: pd.DataFrame, dataset: Dataset) -> date | None:
     return pd.Timestamp(top).date()
 
 
+def sort_by_time(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Rows in time order (stable), so period filters can slice instead of copying."""
+    col = dataset.time_column
+    if frame is None or frame.empty or col not in frame.columns:
+        return frame
+    values = frame[col].to_numpy()
+    if len(values) < 2 or bool((values[1:] >= values[:-1]).all()):
+        return frame
+    return frame.sort_values(col, kind="stable", ignore_index=True)
+
+
 def store_version(store_root: str | Path | None = None) -> str:
     """Cheap cache key: the store's version, or "none" when there is no store (yet)."""
     try:
@@ -144,6 +155,7 @@ def load_bundle(store_root: str | Path | None = None, *, demo_rows: int = DEFAUL
     else:
         frames = demo_frames(demo_rows, today)
         version, log, is_demo = "demo", pd.DataFrame(), True
+    frames = {name: sort_by_time(frames[name], DATASETS[name]) for name in frames}
     data_date = {name: latest_date(frames[name], ds) for name, ds in DATASETS.items()}
     return DataBundle(frames=frames, is_demo=is_demo, data_date=data_date,
                       store_version=version, ingest_log=log)

@@ -20,7 +20,7 @@ ingest shows on the next rerun without restarting) and shared between sessions: 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -56,7 +56,8 @@ class PageContext:
     bundle: DataBundle
     filters: Filters
     audience: str  # "public" | "official" (hjo_data.disclosure.Audience)
-    frames: dict[str, pd.DataFrame]  # bundle frames with the page's filters applied
+    #: Bundle frames with the page's filters applied (a lazy read-only mapping).
+    frames: Mapping[str, pd.DataFrame]
 
     @property
     def is_official(self) -> bool:
@@ -68,8 +69,12 @@ class PageContext:
 
 def audience_from_env() -> str:
     """$HJO_MODE=official gives the officials' view; anything else the public view."""
-    return "official" if os.environ.get("HJO_MODE", "").strip().lower() == "official" else (
-        "public")
+    try:
+        from hjo_data.disclosure import audience_from_env as from_disclosure
+    except ImportError:
+        return "official" if os.environ.get("HJO_MODE", "").strip().lower() == "official" \
+            else "public"
+    return from_disclosure()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Läser data …")
@@ -96,11 +101,32 @@ def _cached_filtered(version: str, name: str, filters: Filters,
     return apply_filters(_frame, name, filters)
 
 
-def filtered_frames(bundle: DataBundle, filters: Filters) -> dict[str, pd.DataFrame]:
-    """Every bundle frame with the filters applied (cached per store version and filters)."""
-    key = f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}"
-    return {name: _cached_filtered(key, name, filters, frame)
-            for name, frame in bundle.frames.items()}
+def bundle_key(bundle: DataBundle) -> str:
+    """Cache key of a bundle for page-level caches (pass the bundle itself as ``_bundle``)."""
+    return f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}"
+
+
+class FilteredFrames(Mapping[str, pd.DataFrame]):
+    """Bundle frames with the filters applied, computed on first access and cached."""
+
+    def __init__(self, bundle: DataBundle, filters: Filters) -> None:
+        self._bundle, self._filters = bundle, filters
+        self._key = bundle_key(bundle)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        frame = self._bundle.frames[name]
+        return _cached_filtered(self._key, name, self._filters, frame)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._bundle.frames)
+
+    def __len__(self) -> int:
+        return len(self._bundle.frames)
+
+
+def filtered_frames(bundle: DataBundle, filters: Filters) -> Mapping[str, pd.DataFrame]:
+    """Every bundle frame with the filters applied (lazily; cached per bundle and filters)."""
+    return FilteredFrames(bundle, filters)
 
 
 # --------------------------------------------------------------------------- filters
@@ -112,6 +138,12 @@ def _query_filters() -> Filters | None:
     if not any(k in params for k in QUERY_KEYS.values()):
         return None
     return Filters.from_query(params)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _options(key: str, _bundle: DataBundle) -> tuple[tuple[date, date], list[str]]:
+    del key
+    return _data_range(_bundle), _areas(_bundle)
 
 
 def _data_range(bundle: DataBundle) -> tuple[date, date]:
@@ -134,7 +166,6 @@ def _data_range(bundle: DataBundle) -> tuple[date, date]:
     if not lows:
         today = date.today()
         return today - timedelta(days=365), today
-    # Year-based data must not push the end far past the dated data: cap at latest dated day.
     return min(lows), max(highs)
 
 
@@ -157,8 +188,7 @@ def _sidebar_filters(bundle: DataBundle, shown: set[str]) -> Filters:
     from_url = _query_filters()
     stored: Filters = st.session_state.get(_STATE_KEY, Filters())
     initial = from_url if from_url is not None else stored
-    lo, hi = _data_range(bundle)
-    areas = _areas(bundle)
+    (lo, hi), areas = _options(bundle_key(bundle), bundle)
     # Initialise widget state once per page visit (widgets of other pages are cleaned up).
     if _W_PERIOD not in st.session_state:
         start = min(max(initial.start or lo, lo), hi)

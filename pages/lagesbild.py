@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
-from hjo_data.filters import Filters
+from hjo_data.datasource import DataBundle
+from hjo_data.filters import Filters, apply_filters
 from hjo_data.lagesbild import (
     STATUS_BETTER,
     STATUS_NO_DATA,
     STATUS_WORSE,
     GoalCard,
     IndicatorStatus,
+    compact_incidents,
     goal_cards,
+    incident_filter_columns,
     incidents_per_period,
     latest_status_text,
     trend_figure,
 )
-from pages.common import page_setup, show_empty, show_figure
+from pages.common import bundle_key, page_setup, show_empty, show_figure
 
 # Colour-blind-safe: blue = better, orange = worse, grey = within noise / no data; every
 # status also has its own icon and text.
@@ -43,17 +47,28 @@ def _promise() -> object | None:
         return None
 
 
-@st.cache_resource(max_entries=32, show_spinner="Beräknar lägesbilden …")
-def _cards(key: str, filters: Filters, today: date, _bundle: object, _promise: object
-           ) -> list[GoalCard]:
+@st.cache_resource(max_entries=4, show_spinner="Sammanställer händelser …")
+def _compact(key: str, _bundle: DataBundle, _promise: object) -> dict[str, pd.DataFrame]:
+    """Bundle frames with incidents collapsed to daily counts (fast cards and trend)."""
     del key
-    return goal_cards(_bundle, _promise, filters, today)
+    incidents = _bundle.frame("incidents")
+    return {**_bundle.frames, "incidents": compact_incidents(
+        incidents, incident_filter_columns(_promise))}
+
+
+@st.cache_resource(max_entries=32, show_spinner="Beräknar lägesbilden …")
+def _cards(key: str, end: date | None, granularity: str, today: date,
+           _frames: dict[str, pd.DataFrame], _promise: object) -> list[GoalCard]:
+    # Only the period's end and the granularity matter for the cards.
+    del key
+    return goal_cards(_frames, _promise, Filters(end=end, granularity=granularity), today)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _trend(key: str, filters: Filters, _incidents: object) -> object:
+def _trend(key: str, filters: Filters, _compact_incidents: pd.DataFrame) -> pd.DataFrame:
     del key
-    return incidents_per_period(_incidents, filters.granularity)  # type: ignore[arg-type]
+    subset = apply_filters(_compact_incidents, "incidents", filters)
+    return incidents_per_period(subset, filters.granularity)
 
 
 def _value_text(ind: IndicatorStatus, official: bool) -> str:
@@ -104,9 +119,11 @@ def _card(card: GoalCard, official: bool) -> None:
 
 ctx = page_setup("Lägesbild", filters={"period"})
 bundle = ctx.bundle
-cache_key = f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}"
-today = date.today()
-cards = _cards(cache_key, ctx.filters, today, bundle, _promise())
+cache_key = bundle_key(bundle)
+promise = _promise()
+compact = _compact(cache_key, bundle, promise)
+cards = _cards(cache_key, ctx.filters.end, ctx.filters.granularity, date.today(), compact,
+               promise)
 
 st.subheader("Läget just nu")
 st.markdown(latest_status_text(cards))
@@ -123,11 +140,10 @@ else:
         with left if i % 2 == 0 else right:
             _card(card, ctx.is_official)
 
-incidents = ctx.frames.get("incidents")
-if incidents is None or incidents.empty:
+table = _trend(cache_key, ctx.filters, compact["incidents"])
+if table.empty or int(table["antal"].sum()) == 0:
     show_empty("Inga händelser finns för den valda perioden.")
 else:
-    table = _trend(cache_key, ctx.filters, incidents)
     show_figure(trend_figure(table, ctx.filters.granularity),
                 table.rename(columns={"period": "Period", "antal": "Antal händelser"})
                 .drop(columns=["period_start"]),

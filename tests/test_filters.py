@@ -109,3 +109,25 @@ def test_filter_to_nothing_keeps_columns() -> None:
     out = apply_filters(_inc(), "incidents", Filters(areas=("Ingenstans",)))
     assert out.empty
     assert list(out.columns) == list(_inc().columns)
+
+
+def test_sorted_slice_and_unsorted_mask_agree() -> None:
+    frame = _inc()
+    shuffled = frame.iloc[[2, 0, 3, 1]]
+    f = Filters(start=date(2024, 2, 1), end=date(2024, 2, 29))
+    fast = apply_filters(frame, "incidents", f)  # sorted: positional slice
+    slow = apply_filters(shuffled, "incidents", f)  # unsorted: boolean mask
+    assert sorted(fast["record_id"]) == sorted(slow["record_id"])
+    assert len(fast) == 2
+
+
+def test_load_bundle_sorts_by_time(tmp_path) -> None:
+    from hjo_data.datasource import load_bundle
+    from hjo_data.store import Store
+
+    frame = _inc().iloc[[3, 1, 0, 2]]
+    Store(tmp_path).append("incidents", frame, "t")
+    bundle = load_bundle(tmp_path)
+    assert not bundle.is_demo
+    assert bundle.frames["incidents"]["occurred_at"].is_monotonic_increasing
+    assert bundle.data_date["incidents"] == date(2024, 3, 1)

@@ -256,3 +256,22 @@ def test_fast_survey_shares_agree_with_survey_module(never_out: bool) -> None:
         assert mine["year"].tolist() == ref["year"].tolist()
         assert mine["n"].tolist() == ref["n"].tolist()
         assert mine["share"].tolist() == pytest.approx(ref["share"].tolist())
+
+
+def test_compact_incidents_give_the_same_cards_and_trend() -> None:
+    from hjo_data.lagesbild import compact_incidents, incident_filter_columns
+
+    data = frames()
+    compact = {**data, "incidents": compact_incidents(
+        data["incidents"], incident_filter_columns(PROMISE))}
+    assert compact["incidents"]["_n"].sum() == len(data["incidents"])
+    assert len(compact["incidents"]) < len(data["incidents"])
+    full = goal_cards(data, PROMISE, Filters(), TODAY, population=9_000)
+    small = goal_cards(compact, PROMISE, Filters(), TODAY, population=9_000)
+    for a, b in zip([i for c in full for i in c.indicators],
+                    [i for c in small for i in c.indicators], strict=True):
+        assert (a.latest_value, a.previous_value, a.status) == (
+            b.latest_value, b.previous_value, b.status)
+    for gran in ("W", "M", "Q"):
+        pd.testing.assert_frame_equal(incidents_per_period(data["incidents"], gran),
+                                      incidents_per_period(compact["incidents"], gran))
