@@ -237,3 +237,17 @@ def test_structural_errors_and_personal_data(tmp_path: Path, st: Store) -> None:
     for f in (Path(report.rejected_file), st.log_path):
         assert not PNR_RE.search(f.read_text(encoding="utf-8-sig"))
     assert not PNR_RE.search(str(report.to_dict()))
+
+
+def test_error_list_is_capped(tmp_path: Path, st: Store, monkeypatch) -> None:
+    import hjo_data.ingest as ingest_mod
+
+    monkeypatch.setattr(ingest_mod, "ERROR_LIMIT", 3)
+    bad = [f"X{i};inte ett datum;brand;Hamnen;polis;" for i in range(7)]
+    report = ingest_file(write(tmp_path / "bad.csv", *bad, GOOD[0]), store=st)
+    d = report.to_dict()
+    assert d["rejected"] == 7 and len(d["errors"]) == 3 and d["errors_omitted"] == 4
+    assert [e["line"] for e in d["errors"]] == [2, 3, 4]
+    # the quarantine file still has every rejected row
+    text = Path(d["rejected_file"]).read_text(encoding="utf-8-sig")
+    assert len(text.strip().splitlines()) == 1 + 7
