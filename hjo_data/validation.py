@@ -135,15 +135,25 @@ def _hash_strings(arr: pa.Array) -> np.ndarray:
     return hashed[enc.indices.to_numpy(zero_copy_only=False)]
 
 
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a fixed, platform-independent uint64 -> uint64 mix."""
+    with np.errstate(over="ignore"):
+        z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
 def _hash_numeric(values: np.ndarray) -> np.ndarray:
+    """Stable uint64 per value from its canonical bit pattern (NaT/NaN each one value)."""
     if values.dtype.kind == "M":
-        ints = values.astype("datetime64[us]").view(np.int64)
-        ints = np.where(np.isnat(values), np.iinfo(np.int64).min, ints)
-        return pd.util.hash_array(ints, categorize=False)
-    if values.dtype.kind == "f":
+        bits = values.astype("datetime64[us]").view(np.int64)   # NaT is int64 min
+    elif values.dtype.kind == "f":
         clean = np.where(np.isnan(values), np.nan, values + 0.0)  # one NaN, no -0.0
-        return pd.util.hash_array(clean.astype(np.float64), categorize=False)
-    return pd.util.hash_array(values.astype(np.int64), categorize=False)
+        bits = clean.astype(np.float64).view(np.int64)
+    else:
+        bits = values.astype(np.int64)
+    return _mix64(bits.view(np.uint64))
 
 
 def _combine(hashes: list[np.ndarray], n: int) -> np.ndarray:
@@ -155,7 +165,8 @@ def _combine(hashes: list[np.ndarray], n: int) -> np.ndarray:
     return acc
 
 
-_HEX_PAIRS = np.array([[ord(c) for c in f"{i:02x}"] for i in range(256)], dtype=np.uint8)
+#: byte -> its two lower-case hex digits, packed as one uint16 (memory order)
+_HEX_PAIRS = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint16)
 
 
 def _hex_ids(h: np.ndarray) -> pa.Array:
@@ -164,7 +175,7 @@ def _hex_ids(h: np.ndarray) -> pa.Array:
     as_bytes = h.astype(">u8").view(np.uint8).reshape(n, 8)
     chars = np.empty((n, 17), dtype=np.uint8)
     chars[:, 0] = ord("h")
-    chars[:, 1:] = _HEX_PAIRS[as_bytes].reshape(n, 16)
+    chars[:, 1:] = _HEX_PAIRS[as_bytes].view(np.uint8).reshape(n, 16)
     offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int64)
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
 
