@@ -3,8 +3,8 @@
 One JSON object per line in ``<store root>/audit_log.jsonl``. The file is only ever opened
 in append mode (``O_APPEND``), each entry is written with a single ``write`` under an
 exclusive ``flock`` and fsynced, so concurrent sessions never interleave and a crash can at
-worst leave a torn last line (skipped when reading). Nothing here deletes or rewrites
-entries.
+worst leave a torn last line (skipped when reading; the next entry starts on a new line).
+Nothing here deletes or rewrites entries.
 
 Usage (pages/Datahantering)::
 
@@ -60,8 +60,10 @@ def audit_path(root: str | Path | Any | None = None) -> Path:
         from hjo_data.store import default_root
 
         base = default_root()
-    else:
-        base = Path(getattr(root, "root", root))
+    elif isinstance(root, (str, os.PathLike)):
+        base = Path(root)
+    else:  # a Store (note: a Path has a ``root`` attribute too, hence the order)
+        base = Path(root.root)
     return Path(base).expanduser() / FILE_NAME
 
 
@@ -105,10 +107,14 @@ def log_event(action: str, user: str | None, *, role: str | None = None,
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
     path = audit_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    # O_APPEND: every write goes to the end, whatever else holds the file open.
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # a torn last line (crash) must not swallow this entry
             view = memoryview(line)
             while view:
                 written = os.write(fd, view)

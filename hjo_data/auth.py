@@ -103,6 +103,7 @@ _HASH_BYTES = 32
 _MAX_N = 2**20  # bounds for parameters read from a stored hash
 _MAX_R = 32
 _MAX_P = 16
+_MAX_COST = 2**20  # n*r*p: 8 times the default work, so a hostile hash cannot stall a login
 _MAXMEM = 256 * 1024 * 1024
 
 _USER_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -175,6 +176,8 @@ def _parse_hash(encoded: str) -> tuple[int, int, int, bytes, bytes] | None:
     except (ValueError, binascii.Error):
         return None
     if not (2 <= n <= _MAX_N and n & (n - 1) == 0 and 1 <= r <= _MAX_R and 1 <= p <= _MAX_P):
+        return None
+    if n * r * p > _MAX_COST or 128 * n * r > _MAXMEM // 2:
         return None
     if len(salt) < 8 or len(digest) < 16:
         return None

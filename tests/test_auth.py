@@ -1,0 +1,272 @@
+"""hjo_data.auth: hashes, roles, account config, throttling, session timeout."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from hjo_data import auth
+from hjo_data.auth import (
+    ROLES,
+    LoginThrottle,
+    authenticate,
+    has_role,
+    hash_password,
+    is_expired,
+    load_auth_config,
+    normalize_role,
+    normalize_user_name,
+    oidc_configured,
+    role_for_email,
+    seconds_left,
+    verify_password,
+)
+
+FAST = {"n": 2**10}  # cheap hashes where the cost does not matter
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def test_hash_format_and_independent_recomputation() -> None:
+    encoded = hash_password("korrekt häst batteri")
+    kind, n, r, p, salt_b64, hash_b64 = encoded.split("$")
+    assert (kind, n, r, p) == ("scrypt", str(2**14), "8", "1")
+    salt = base64.b64decode(salt_b64)
+    assert len(salt) == 16
+    expected = hashlib.scrypt("korrekt häst batteri".encode(), salt=salt, n=2**14, r=8, p=1,
+                              dklen=32)
+    assert base64.b64decode(hash_b64) == expected
+
+
+def test_hashes_are_salted() -> None:
+    a, b = hash_password("samma lösenord", **FAST), hash_password("samma lösenord", **FAST)
+    assert a != b
+    assert verify_password("samma lösenord", a) and verify_password("samma lösenord", b)
+
+
+def test_verify_right_wrong_and_malformed() -> None:
+    encoded = hash_password("rätt-lösenord", **FAST)
+    assert verify_password("rätt-lösenord", encoded)
+    assert not verify_password("fel-lösenord", encoded)
+    assert not verify_password("rätt-lösenord ", encoded)
+    assert not verify_password("", encoded)
+    parts = encoded.split("$")
+    for bad in ("", "scrypt", "plain$abc", encoded.replace("scrypt", "bcrypt"),
+                "$".join(parts[:5]), "$".join([*parts[:4], "!!inte-base64!!", parts[5]]),
+                "$".join([parts[0], "1000", *parts[2:]])):  # n not a power of two
+        assert not verify_password("rätt-lösenord", bad), bad
+
+
+def test_tampered_hash_fails() -> None:
+    encoded = hash_password("rätt-lösenord", **FAST)
+    parts = encoded.split("$")
+    digest = bytearray(base64.b64decode(parts[5]))
+    digest[0] ^= 1
+    parts[5] = base64.b64encode(bytes(digest)).decode()
+    assert not verify_password("rätt-lösenord", "$".join(parts))
+
+
+def test_hostile_cost_parameters_are_refused_without_running() -> None:
+    salt = base64.b64encode(b"s" * 16).decode()
+    digest = base64.b64encode(b"d" * 32).decode()
+    for n, r, p in ((2**20, 32, 16), (2**20, 8, 1), (2**30, 1, 1)):
+        assert not auth.is_valid_hash(f"scrypt${n}${r}${p}${salt}${digest}")
+
+
+def test_verify_uses_constant_time_compare(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = auth.hmac.compare_digest
+
+    def spy(a, b):  # noqa: ANN001, ANN202
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    encoded = hash_password("x" * 12, **FAST)
+    assert verify_password("x" * 12, encoded)
+    assert not verify_password("y" * 12, encoded)
+    assert len(calls) == 2
+
+
+def test_empty_password_cannot_be_hashed() -> None:
+    with pytest.raises(ValueError, match="tomt"):
+        hash_password("")
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def test_role_order_matrix() -> None:
+    order = ["publik", "tjansteperson", "redaktor", "admin"]
+    assert list(ROLES) == order
+    for i, have in enumerate(order):
+        for j, need in enumerate(order):
+            assert has_role(have, need) is (i >= j), (have, need)
+    assert has_role(None, "publik") and not has_role(None, "tjansteperson")
+    assert not has_role("okänd", "tjansteperson")
+
+
+def test_role_aliases_and_errors() -> None:
+    assert normalize_role("Redaktör") == "redaktor"
+    assert normalize_role(" tjänsteperson ") == "tjansteperson"
+    assert normalize_role("ADMIN") == "admin"
+    with pytest.raises(ValueError, match="Okänd roll"):
+        normalize_role("chef")
+
+
+def test_user_names() -> None:
+    assert normalize_user_name(" Anna.Svensson ") == "anna.svensson"
+    for bad in ("", "../etc", "a b", "å" * 3, "x" * 65, '"; drop', "-anna"):
+        with pytest.raises(ValueError):
+            normalize_user_name(bad)
+
+
+# --------------------------------------------------------------------------- config
+
+
+def _secrets(**users: tuple[str, str]) -> dict:
+    return {"auth": {"users": {name: {"role": role, "password_hash": h}
+                               for name, (role, h) in users.items()}}}
+
+
+def test_load_accounts_and_problems() -> None:
+    good = hash_password("lösenord-anna", **FAST)
+    cfg = load_auth_config({"auth": {
+        "users": {
+            "Anna": {"role": "redaktör", "password_hash": good},
+            "bo": {"role": "chef", "password_hash": good},
+            "cecilia": {"role": "admin"},
+            "../x": {"role": "admin", "password_hash": good},
+            "dan": {"role": "tjansteperson", "password_hash": "scrypt$1$2$3$4$5"},
+        },
+        "roles": {"Eva@Hjo.se": "admin", "@hjo.se": "tjänsteperson", "x@y.se": "kung"},
+        "idle_timeout_minutes": 15,
+    }})
+    assert list(cfg.accounts) == ["anna"]
+    assert cfg.accounts["anna"].role == "redaktor"
+    assert len(cfg.problems) == 5  # bo, cecilia, ../x, dan, x@y.se
+    assert cfg.role_map == {"eva@hjo.se": "admin", "@hjo.se": "tjansteperson"}
+    assert cfg.idle_minutes == 15
+    assert cfg.enabled and not cfg.oidc
+    assert good not in repr(cfg.accounts["anna"])
+
+
+def test_empty_config_is_disabled() -> None:
+    for value in (None, {}, {"auth": {}}, {"other": 1}):
+        cfg = load_auth_config(value)
+        assert not cfg.enabled and cfg.accounts == {} and cfg.idle_minutes == 30
+
+
+def test_oidc_detection() -> None:
+    full = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "c",
+            "client_id": "id", "client_secret": "s",
+            "server_metadata_url": "https://idp/.well-known/openid-configuration"}
+    assert oidc_configured({"auth": full})
+    assert load_auth_config({"auth": full}).enabled
+    for missing in full:
+        partial = {k: v for k, v in full.items() if k != missing}
+        assert not oidc_configured({"auth": partial}), missing
+
+
+def test_role_for_email() -> None:
+    roles = {"eva@hjo.se": "admin", "@hjo.se": "tjansteperson"}
+    assert role_for_email(roles, "Eva@HJO.se") == "admin"
+    assert role_for_email(roles, "per@hjo.se") == "tjansteperson"
+    assert role_for_email(roles, "per@example.com") is None
+    assert role_for_email(roles, None) is None
+
+
+def test_authenticate(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_auth_config(_secrets(anna=("redaktor", hash_password("lösen-anna-1", **FAST))))
+    assert authenticate(cfg.accounts, "ANNA", "lösen-anna-1").name == "anna"
+    assert authenticate(cfg.accounts, "anna", "fel") is None
+    # Unknown names still cost one verification (no user enumeration by timing).
+    calls = []
+    real = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password", lambda p, h: calls.append(h) or real(p, h))
+    assert authenticate(cfg.accounts, "okand", "lösen-anna-1") is None
+    assert authenticate(cfg.accounts, "../..", "x") is None
+    assert len(calls) == 2
+
+
+# --------------------------------------------------------------------------- timeout
+
+
+def test_session_timeout() -> None:
+    t0 = 1_700_000_000.0
+    assert not is_expired(t0, t0 + 29 * 60)
+    assert not is_expired(t0, t0 + 30 * 60)
+    assert is_expired(t0, t0 + 30 * 60 + 1)
+    assert is_expired(t0, t0 + 11 * 60, idle_minutes=10)
+    assert is_expired(None, t0)
+    assert seconds_left(t0, t0 + 60) == 29 * 60
+    assert seconds_left(t0, t0 + 3600) == 0
+
+
+# --------------------------------------------------------------------------- throttle
+
+
+def test_throttle_locks_after_five_and_doubles(tmp_path: Path) -> None:
+    gate = LoginThrottle.in_dir(tmp_path)
+    keys = [LoginThrottle.user_key("anna")]
+    t = 1_000_000.0
+    for _ in range(4):
+        assert gate.record_failure(keys, now=t) == 0
+        assert gate.locked_for(keys, now=t) == 0
+    assert gate.record_failure(keys, now=t) == 30
+    assert gate.locked_for(keys, now=t + 10) == pytest.approx(20)
+    assert gate.locked_for(keys, now=t + 30) == 0
+    # Each further failure doubles the lock: 60, 120, 240 s ... up to the cap.
+    expected = 30.0
+    for k in range(1, 10):
+        t += expected
+        expected = min(30.0 * 2**k, 3600.0)
+        assert gate.record_failure(keys, now=t) == expected
+    gate.record_success(keys)
+    assert gate.locked_for(keys, now=t) == 0 and gate.failures(keys[0]) == 0
+
+
+def test_throttle_persists_across_instances(tmp_path: Path) -> None:
+    keys = [LoginThrottle.user_key("anna")]
+    first = LoginThrottle.in_dir(tmp_path)
+    for _ in range(5):
+        first.record_failure(keys, now=100.0)
+    restarted = LoginThrottle.in_dir(tmp_path)  # e.g. after a server restart
+    assert restarted.locked_for(keys, now=110.0) == pytest.approx(20)
+    data = json.loads((tmp_path / "login_throttle.json").read_text())
+    assert data["user:anna"]["failures"] == 5
+
+
+def test_throttle_per_session_and_any_key_locks(tmp_path: Path) -> None:
+    gate = LoginThrottle.in_dir(tmp_path)
+    session = LoginThrottle.session_key("s1")
+    for i in range(5):  # five different names from one session
+        gate.record_failure([LoginThrottle.user_key(f"u{i}"), session], now=0.0)
+    assert gate.locked_for([LoginThrottle.user_key("ny"), session], now=1.0) == 29
+    assert gate.locked_for([LoginThrottle.user_key("ny"), LoginThrottle.session_key("s2")],
+                           now=1.0) == 0
+
+
+def test_throttle_forgets_old_failures_and_survives_garbage(tmp_path: Path) -> None:
+    gate = LoginThrottle.in_dir(tmp_path)
+    key = [LoginThrottle.user_key("anna")]
+    for _ in range(4):
+        gate.record_failure(key, now=0.0)
+    assert gate.record_failure(key, now=2 * 86400.0) == 0  # the old four are forgotten
+    assert gate.failures(key[0]) == 1
+    (tmp_path / "login_throttle.json").write_text("{inte json")
+    assert LoginThrottle.in_dir(tmp_path).locked_for(key, now=0.0) == 0
+
+
+def test_throttle_in_memory_and_entry_cap() -> None:
+    gate = LoginThrottle(max_entries=10)
+    for i in range(50):
+        gate.record_failure([LoginThrottle.user_key(f"u{i}")], now=float(i))
+    assert len(gate._state) == 10
+    assert gate.failures(LoginThrottle.user_key("u49")) == 1
+    assert gate.failures(LoginThrottle.user_key("u0")) == 0
