@@ -23,6 +23,22 @@ from hjo_data.schema import Column, Dataset, header_index, normalise_header, nor
 
 REJECTED_COLUMNS = ("line", "column", "value", "reason", "raw")
 MIN_DATE = date(2000, 1, 1)
+#: Longest accepted cell (characters). Longer values reject the row (never truncated).
+MAX_FIELD_CHARS = 10_000
+#: Shown part of an over-long value in reports (the quarantine file keeps the whole row).
+_SHOWN_CHARS = 200
+
+#: Datasets whose rows are events/respondents without a natural id: identical rows within
+#: one file are distinct records, so the derived ``record_id`` also covers the occurrence
+#: number among identical rows of the file (0 for the first: unique rows keep the plain
+#: content hash). Aggregated tables (survey, youth) keep the plain content hash: a repeated
+#: (year, indicator, group) row there is a true duplicate. See ARCHITECTURE.md "Dedup".
+ORDINAL_DATASETS = frozenset({"incidents", "survey_responses", "traffic", "activities"})
+
+#: Optional respondent id headers of survey micro data (not a stored column: it only feeds
+#: ``record_id``, together with the year).
+RESPONDENT_ID_ALIASES = ("respondent_id", "respondent", "respondentid", "löpnummer",
+                         "lopnummer", "svars_id", "svarsid", "id")
 
 
 @dataclass
@@ -89,8 +105,9 @@ class _Rejections:
         self.reasons: list[list[str]] = []
 
     def add(self, mask: np.ndarray, label: str, texts: pa.Array | np.ndarray | list[str],
-            reason: Any) -> None:
-        """Reject rows in ``mask`` not rejected yet. ``reason(value) -> str`` words it."""
+            reason: Any, *, clip: int | None = None) -> None:
+        """Reject rows in ``mask`` not rejected yet. ``reason(value) -> str`` words it
+        (from the whole value); ``clip`` shortens the value kept for the report."""
         new = mask & ~self.rejected
         if not new.any():
             return
@@ -104,8 +121,10 @@ class _Rejections:
         self.rejected[pos] = True
         self.positions.append(pos)
         self.labels.append(label)
-        self.values.append(vals)
         self.reasons.append([reason(v) for v in vals])
+        if clip is not None:
+            vals = [v if len(v) <= clip else v[:clip] + "…" for v in vals]
+        self.values.append(vals)
 
 
 def _join_raw(frame: pd.DataFrame, pos: np.ndarray) -> list[str]:
@@ -186,6 +205,62 @@ def _reason_empty(label: str):
     return lambda _v: f"Kolumnen '{label}' är tom"
 
 
+def _reason_too_long(label: str):
+    return lambda v: (f"Värdet i kolumnen '{label}' är för långt ({_num_sv(len(v))} tecken; "
+                      f"högst {_num_sv(MAX_FIELD_CHARS)}). Korta texten och läs in raden igen")
+
+
+def _missing_columns_error(raw: Any, dataset: Dataset, headers: list[str],
+                           missing: list[str]) -> UnreadableFileError:
+    """Swedish message for a file that lacks required columns of ``dataset``: names the
+    missing and the expected columns, and the dataset the headers look like, if any."""
+    labels = [dataset.column(m).label for m in missing]
+    found = ", ".join(f"'{h}'" for h in headers) or "(inga)"
+    required = ", ".join(f"'{c.label}'" for c in dataset.columns if c.required)
+    optional = ", ".join(f"'{c.label}'" for c in dataset.columns if not c.required)
+    text = (f"Kolumnen '{labels[0]}' saknas i {raw.file_name}. Filen passar inte "
+            f"datamängden '{dataset.label}'")
+    if len(labels) > 1:
+        text += " (saknade kolumner: " + ", ".join(f"'{x}'" for x in labels) + ")"
+    text += f". Förväntade kolumner: {required}"
+    if optional:
+        text += f" (valfria: {optional})"
+    text += f". Hittade kolumner: {found}."
+    try:
+        from hjo_data import reading
+
+        other = reading.detect_dataset(headers)
+        if other.name != dataset.name:
+            text += f" Filen liknar snarare datamängden '{other.label}' – välj den i stället."
+    except Exception:  # noqa: BLE001 - only a hint
+        pass
+    return UnreadableFileError(text)
+
+
+def _respondent_header(dataset: Dataset, unknown: list[str]) -> str | None:
+    if dataset.name != "survey_responses":
+        return None
+    keys = {normalise_header(a) for a in RESPONDENT_ID_ALIASES}
+    for header in unknown:
+        if normalise_header(header) in keys:
+            return header
+    return None
+
+
+def _occurrence(h: np.ndarray) -> np.ndarray:
+    """0 for the first row with a given hash, 1 for the second identical one, ..."""
+    if h.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(h, kind="stable")
+    sorted_h = h[order]
+    start = np.r_[True, sorted_h[1:] != sorted_h[:-1]]
+    idx = np.arange(h.size, dtype=np.int64)
+    group_start = np.maximum.accumulate(np.where(start, idx, 0))
+    occ = np.empty(h.size, dtype=np.int64)
+    occ[order] = idx - group_start
+    return occ
+
+
 def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Validated:
     """Check and type every row of ``raw`` (a reading.RawTable) against ``dataset``.
 
@@ -196,12 +271,11 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     headers = [str(h) for h in frame.columns]
     mapping, unknown, missing_required = _map_headers(headers, dataset)
     if missing_required:
-        first = dataset.column(missing_required[0]).label
-        found = ", ".join(f"'{h}'" for h in headers) or "(inga)"
-        raise UnreadableFileError(
-            f"Kolumnen '{first}' saknas i {raw.file_name}. Hittade kolumner: {found}"
-        )
-    warnings: list[str] = []
+        raise _missing_columns_error(raw, dataset, headers, missing_required)
+    warnings: list[str] = list(getattr(raw, "warnings", None) or [])
+    respondent = _respondent_header(dataset, unknown)
+    if respondent is not None:
+        unknown = [h for h in unknown if h != respondent]
     if unknown:
         warnings.append("Okända kolumner ignoreras: " + ", ".join(f"'{h}'" for h in unknown))
 
@@ -231,6 +305,12 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
             texts = pa.array([""] * n, type=pa.large_string()) if n else pa.array(
                 [], type=pa.large_string())
         stripped[col.name] = texts
+        if present:
+            too_long = pc.greater(pc.utf8_length(texts), MAX_FIELD_CHARS)
+            too_long_mask = too_long.to_numpy(zero_copy_only=False)
+            if too_long_mask.any():
+                rej.add(too_long_mask, label, texts, _reason_too_long(label),
+                        clip=_SHOWN_CHARS)
         empty = parsing._empty_mask(texts)
         if col.required:
             rej.add(empty, label, texts, _reason_empty(label))
@@ -328,8 +408,11 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
             rej.add(lon_has & ~lat_has, dataset.column("lat").label, stripped["lat"],
                     lambda _v: "Longitud angiven utan latitud")
 
+    respondent_ids = None
+    if respondent is not None:
+        respondent_ids = parsing.strip(frame.iloc[:, headers.index(respondent)])
     keep = ~rej.rejected
-    accepted = _build_accepted(dataset, out, hash_parts, keep, lines)
+    accepted = _build_accepted(dataset, out, hash_parts, keep, lines, respondent_ids)
     warnings.extend(_category_warnings(unknown_cats, keep))
     rejected = _build_rejected(raw, frame, rej, lines)
     return Validated(accepted=accepted, rejected=rejected, warnings=warnings)
@@ -342,7 +425,8 @@ def _take(values: Any, keep: np.ndarray, keep_idx: pa.Array | None) -> Any:
 
 
 def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str, Any],
-                    keep: np.ndarray, lines: np.ndarray) -> pd.DataFrame:
+                    keep: np.ndarray, lines: np.ndarray,
+                    respondent_ids: pa.Array | None = None) -> pd.DataFrame:
     keep_idx = None if keep.all() else pa.array(np.flatnonzero(keep))
     k = int(keep.sum())
     cols: dict[str, pd.Series] = {}
@@ -368,7 +452,27 @@ def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str,
             else:
                 part = part if sel is None else part[sel]
                 hashes.append(_hash_numeric(part))
-        derived = _hex_ids(_combine(hashes, int(derive.sum())))
+        combined = _combine(hashes, int(derive.sum()))
+        if dataset.name in ORDINAL_DATASETS:
+            # identical rows within the file are distinct records (see ORDINAL_DATASETS)
+            occ = _occurrence(combined)
+            later = occ > 0
+            if later.any():
+                salted = _combine([combined[later], _hash_numeric(occ[later])],
+                                  int(later.sum()))
+                combined = combined.copy()
+                combined[later] = salted
+        derived = _hex_ids(combined)
+        if respondent_ids is not None:
+            resp = _take(respondent_ids, keep, keep_idx)
+            resp = resp if sel_idx is None else pc.take(resp, sel_idx)
+            has_resp = ~parsing._empty_mask(resp)
+            if has_resp.any():
+                year = _take(out["year"], keep, keep_idx)
+                year = year if sel is None else year[sel]
+                rid = _combine([_hash_numeric(year), _hash_strings(resp)], len(resp))
+                rid_hex = pc.utf8_replace_slice(_hex_ids(rid), 0, 1, "r")
+                derived = pc.if_else(pa.array(has_resp), rid_hex, derived)
         if sel is None:
             record_id = derived
         else:
