@@ -288,13 +288,13 @@ def test_lock_across_processes(st: Store) -> None:
         "import sys, pandas as pd\n"
         "from hjo_data.store import Store\n"
         "k = sys.argv[2]\n"
-        "ids = [f'p{k}-{i}' for i in range(2000)]\n"
+        "ids = [f'p{k}-{i}' for i in range(900)]\n"
         "f = pd.DataFrame({'incident_id': ids, 'occurred_at': pd.Timestamp('2024-01-01'),\n"
         "  'occurred_at_has_time': False, 'category': 'klotter', 'area': 'x',\n"
         "  'source': 'polis', 'record_id': ids})\n"
-        "for j in range(5):\n"
-        "    part = f.iloc[j * 400:(j + 1) * 400]\n"
-        "    assert Store(sys.argv[1]).append('incidents', part, f'b{k}-{j}')[0] == 400\n"
+        "for j in range(3):\n"
+        "    part = f.iloc[j * 300:(j + 1) * 300]\n"
+        "    assert Store(sys.argv[1]).append('incidents', part, f'b{k}-{j}')[0] == 300\n"
     )
     repo = Path(store_mod.__file__).resolve().parent.parent
     procs = [
@@ -303,8 +303,8 @@ def test_lock_across_processes(st: Store) -> None:
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     back = st.read("incidents")
-    assert len(back) == 4000 and back["record_id"].is_unique
-    assert back["batch_id"].nunique() == 10
+    assert len(back) == 1800 and back["record_id"].is_unique
+    assert back["batch_id"].nunique() == 6
 
 
 @pytest.mark.parametrize(
