@@ -395,6 +395,7 @@ class Store:
         if "record_id" not in accepted.columns:
             raise ValueError("accepted frame needs a record_id column")
         with self.lock():
+            self._remove_stale_temp_files(ds)
             mask, duplicates = self.split_new(ds, accepted)
             added = int(mask.sum())
             if added == 0:
@@ -409,6 +410,12 @@ class Store:
                 table = new_table
             self.write_table(ds, table)
         return added, duplicates
+
+    def _remove_stale_temp_files(self, ds: Dataset) -> None:
+        """Temp files left by a killed writer (safe: every writer holds the lock)."""
+        for tmp in self.root.glob(f".{ds.name}.parquet.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def write_table(self, dataset: str | Dataset, table: pa.Table) -> None:
         """Atomically replace a dataset's file with ``table`` (caller holds the lock)."""

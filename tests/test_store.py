@@ -321,3 +321,15 @@ def test_split_new_sorted_and_unsorted(st: Store, ids: list[str]) -> None:
     mask, dups = st.split_new("incidents", incidents(ids))
     assert mask.tolist() == expected
     assert dups == expected.count(False)
+
+
+def test_stale_temp_file_of_killed_writer_is_removed(st: Store) -> None:
+    st.append("incidents", incidents(["a"]), "b1")
+    stale = st.root / ".incidents.parquet.abc123.tmp"
+    stale.write_bytes(b"half a parquet file")
+    other = st.root / ".traffic.parquet.abc123.tmp"
+    other.write_bytes(b"x")
+    assert st.append("incidents", incidents(["b"]), "b2") == (1, 0)
+    assert not stale.exists()
+    assert other.exists()  # only the dataset being written is touched
+    assert sorted(st.read("incidents")["record_id"]) == ["a", "b"]
