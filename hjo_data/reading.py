@@ -370,11 +370,15 @@ def _read_payload(payload: pa.Buffer, encoding: str, file_name: str, allow_fast:
                   ) -> RawTable:
     layout = _sniff(payload, file_name)
     if allow_fast:
-        try:
-            frame, lines = _fast_path(payload, layout)
-            return RawTable(file_name, frame, lines, encoding, layout.delimiter, [], "pyarrow")
-        except _Fallback:
-            pass
+        # Multi-threaded first; a file with bad rows is re-read single-threaded, where
+        # pyarrow reports each bad row's position, so line numbers stay exact.
+        for tolerant in (False, True):
+            try:
+                frame, lines, errors = _fast_path(payload, layout, tolerant=tolerant)
+            except _Fallback:
+                continue
+            return RawTable(file_name, frame, lines, encoding, layout.delimiter, errors,
+                            "pyarrow")
     try:
         text = memoryview(payload).tobytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -496,25 +500,33 @@ def _is_blank(row: list[str]) -> bool:
 # --------------------------------------------------------------------------- fast path
 
 
-def _fast_path(payload: pa.Buffer, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray]:
+def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
+               ) -> tuple[pd.DataFrame, np.ndarray, list[RowError]]:
+    """Parse with pyarrow. Not tolerant: multi-threaded, any bad row aborts (``_Fallback``).
+    Tolerant: single-threaded, bad rows are collected with their row number."""
     width = len(layout.header)
-    if width < 2:
+    if width < 2 or (tolerant and layout.skip_lines):
         raise _Fallback
     # Blank lines come back from pyarrow (ignore_empty_lines=False) as rows of empty
     # fields: they keep the row index in step with physical lines and are dropped below.
-    body = payload
-    quoted = _contains_byte(body, ord('"'))
+    quoted = _contains_byte(payload, ord('"'))
     names = [f"f{i}" for i in range(width)]
-    invalid: list[bool] = []
+    aborted: list[bool] = []
+    bad: list[tuple[int, str]] = []  # (1-based row number incl. header, raw text)
 
-    def on_invalid(_row: object) -> str:
-        invalid.append(True)
-        return "error"
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        if not tolerant or row.number is None:
+            aborted.append(True)
+            return "error"
+        bad.append((row.number, row.text))
+        return "skip"
 
     try:
         table = pa_csv.read_csv(
-            pa.BufferReader(body),
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=layout.skip_lines),
+            pa.BufferReader(payload),
+            read_options=pa_csv.ReadOptions(
+                column_names=names, skip_rows=layout.skip_lines, use_threads=not tolerant
+            ),
             parse_options=pa_csv.ParseOptions(
                 delimiter=layout.delimiter,
                 quote_char='"',
@@ -533,29 +545,66 @@ def _fast_path(payload: pa.Buffer, layout: _Layout) -> tuple[pd.DataFrame, np.nd
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
-        if not invalid and not _is_valid_utf8(body):
+        if not aborted and not _is_valid_utf8(payload):
             raise _NotUtf8 from exc
         raise _Fallback from exc
-    if invalid or table.num_rows == 0:
+    if aborted or table.num_rows == 0:
         raise _Fallback
     first = [table.column(i)[0].as_py() for i in range(width)]
     if first != layout.raw_header:  # e.g. a ";;;" line above the header
         raise _Fallback
 
-    # Row 0 is the header record; its first line is right after the skipped lines.
-    starts = np.arange(layout.skip_lines + 1, layout.skip_lines + 1 + table.num_rows,
-                       dtype=np.int64)
+    # Every record in file order: parsed rows (header first) and bad rows interleaved.
+    total = table.num_rows + len(bad)
+    is_bad = np.zeros(total, dtype=bool)
+    bad_pos = np.fromiter((number - 1 for number, _ in bad), dtype=np.int64, count=len(bad))
+    if bad_pos.size and (bad_pos.min() < 1 or bad_pos.max() >= total
+                         or np.unique(bad_pos).size != bad_pos.size):
+        raise _Fallback  # row numbering not as expected: let the exact path decide
+    is_bad[bad_pos] = True
+    breaks = np.zeros(total, dtype=np.int64)
     if quoted:  # line breaks can only hide inside quoted fields
-        starts[1:] += np.cumsum(_embedded_line_breaks(table)[:-1], dtype=np.int64)
-    table = table.slice(1)
-    lines = starts[1:]
+        breaks[~is_bad] = _embedded_line_breaks(table)
+        breaks[bad_pos] = [_count_line_breaks(text) for _, text in bad]
+    # The header record starts right after the skipped lines ("sep=;").
+    starts = np.arange(layout.skip_lines + 1, layout.skip_lines + 1 + total, dtype=np.int64)
+    starts[1:] += np.cumsum(breaks[:-1], dtype=np.int64)
 
+    errors: list[RowError] = []
+    for pos, (_, text) in zip(bad_pos.tolist(), bad, strict=True):
+        fields = _split_record(text, layout.delimiter)
+        if _is_blank(fields):
+            continue
+        errors.append(_field_count_error(int(starts[pos]), text, len(fields), width))
+
+    table = table.slice(1)
+    lines = starts[~is_bad][1:]
     keep = _non_empty_rows(table)
     if keep is not None:
         table = table.filter(pa.array(keep))
         lines = lines[keep]
     frame = _to_frame(table.rename_columns(layout.header))
-    return frame, lines
+    return frame, lines, errors
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _count_line_breaks(text: str) -> int:
+    return len(_LINE_BREAK.findall(text.rstrip("\r\n")))
+
+
+def _split_record(text: str, delimiter: str) -> list[str]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    try:
+        return next(reader, [])
+    except csv.Error:
+        return [text]
+
+
+def _field_count_error(line: int, raw: str, found: int, expected: int) -> RowError:
+    return RowError(line, "", raw.rstrip("\r\n")[:_MAX_RAW_TEXT],
+                    f"Fel antal fält: {found} i stället för {expected}")
 
 
 def _is_valid_utf8(buf: pa.Buffer) -> bool:
@@ -681,9 +730,7 @@ def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, li
             header_seen = True
             continue
         if len(row) != width:
-            raw = "".join(consumed).rstrip("\r\n")
-            errors.append(RowError(start, "", raw[:_MAX_RAW_TEXT],
-                                   f"Fel antal fält: {len(row)} i stället för {width}"))
+            errors.append(_field_count_error(start, "".join(consumed), len(row), width))
             continue
         for target, value in zip(columns, row, strict=True):
             target.append(value)
