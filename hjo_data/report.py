@@ -1,0 +1,986 @@
+"""Lägesbild reports: one period's overview, charts, sources and definitions as HTML or PDF.
+
+``build_report`` computes a :class:`Report` (all texts already safe for the audience),
+``render_html`` turns it into a single self-contained HTML file (plotly.js inlined once,
+interactive charts, no network needed), ``render_pdf`` prints that HTML with a headless
+Chromium so the charts are drawn by plotly and end up static in the PDF.
+
+The public audience (the default) follows the rules of ``hjo_data.disclosure``: counts
+about people 1..threshold-1 show as ``"<5"`` (tables: with secondary suppression), survey
+shares with too few answers as ``"för få svar"``, and no free text, positions or
+row-level tables. The official audience additionally gets a row-level appendix.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from hjo_data import lagesbild as lb
+from hjo_data.disclosure import (
+    AUDIENCE_LABEL_SV,
+    TOO_FEW_SV,
+    DisclosureSettings,
+    check_audience,
+    prepare_table,
+    suppression_note,
+)
+from hjo_data.errors import HjoDataError
+from hjo_data.filters import Filters
+from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int, fmt_pct
+from hjo_data.schema import DATASETS
+
+__all__ = [
+    "DEMO_LABEL",
+    "ChromiumMissingError",
+    "IndicatorRow",
+    "PdfRenderError",
+    "PeriodError",
+    "Report",
+    "ReportChart",
+    "ReportPeriod",
+    "ReportTable",
+    "build_report",
+    "find_chromium",
+    "parse_period",
+    "render_html",
+    "render_pdf",
+    "report_bytes",
+    "write_report",
+]
+
+DEMO_LABEL = "Demodata – inte verklig statistik"
+ReportFormat = Literal["html", "pdf"]
+FORMATS: tuple[str, ...] = ("html", "pdf")
+#: Rows of each row-level appendix table (official audience only).
+APPENDIX_ROWS = 100
+CHROMIUM_ENV = "HJO_CHROMIUM"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+PDF_TIMEOUT_S = 120.0
+
+SOURCES_SV: dict[str, str] = {
+    "incidents": "EST-rapporter (kommun, polis och parter)",
+    "survey_responses": "Trygghetsmätningen (svar)",
+    "survey": "Trygghetsmätningen (sammanställd)",
+    "youth": "Ungdomsenkäten (levnadsvanor)",
+    "traffic": "Polisens trafikkontroller",
+    "activities": "Aktivitetsuppföljningen (medborgarlöftet)",
+}
+DIRECTION_SV = {"down": "lägre är bättre", "up": "högre är bättre"}
+GRAN_WORD = {"W": "vecka", "M": "månad", "Q": "kvartal", "Y": "år"}
+
+
+# --------------------------------------------------------------------------- periods
+
+
+class PeriodError(HjoDataError):
+    """A report period that cannot be parsed (Swedish message)."""
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A calendar period: ``[start, end)``; granularity W, M, Q or Y."""
+
+    granularity: str
+    start: date
+    end: date
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        """Swedish label: "v. 18 2024", "maj 2024", "K2 2024", "2024"."""
+        return lb.period_label(self.start, self.granularity)
+
+    @property
+    def span(self) -> str:
+        return f"{self.start.isoformat()} – {self.last_day.isoformat()}"
+
+    @property
+    def slug(self) -> str:
+        """File-name friendly form: 2024, 2024-K2, 2024-05, 2024-v18."""
+        if self.granularity == "W":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-v{week:02d}"
+        if self.granularity == "M":
+            return f"{self.start.year}-{self.start.month:02d}"
+        if self.granularity == "Q":
+            return f"{self.start.year}-K{(self.start.month - 1) // 3 + 1}"
+        return str(self.start.year)
+
+
+_PERIOD_FORMS = (
+    ("Y", re.compile(r"(?P<y>\d{4})")),
+    ("Q", re.compile(r"(?P<y>\d{4})-?[QK](?P<n>[1-4])", re.IGNORECASE)),
+    ("M", re.compile(r"(?P<y>\d{4})-(?P<n>\d{2})")),
+    ("W", re.compile(r"(?P<y>\d{4})-?[WV](?P<n>\d{1,2})", re.IGNORECASE)),
+)
+PERIOD_HELP_SV = ("Ange år (2024), kvartal (2024-Q2 eller 2024K2), månad (2024-05) eller "
+                  "vecka (2024-W18 eller 2024v18).")
+
+
+def parse_period(text: str) -> ReportPeriod:
+    """Parse 2024, 2024-Q2 / 2024K2, 2024-05, 2024-W18 / 2024v18 (ISO weeks), strictly."""
+    raw = str(text).strip()
+    for gran, pattern in _PERIOD_FORMS:
+        m = pattern.fullmatch(raw)
+        if m is None:
+            continue
+        year = int(m.group("y"))
+        if not 1900 <= year <= 2999:
+            break
+        n = int(m.group("n")) if gran != "Y" else 0
+        try:
+            if gran == "Y":
+                start = date(year, 1, 1)
+            elif gran == "Q":
+                start = date(year, 3 * (n - 1) + 1, 1)
+            elif gran == "M":
+                start = date(year, n, 1)
+            else:
+                start = date.fromisocalendar(year, n, 1)
+        except ValueError:
+            what = {"M": f"månad {n:02d}", "W": f"vecka {n}"}.get(gran, str(n))
+            raise PeriodError(f"Ogiltig period '{raw}': {what} finns inte år {year}. "
+                              f"{PERIOD_HELP_SV}") from None
+        return ReportPeriod(gran, start, lb._next_start(start, gran))
+    raise PeriodError(f"Ogiltig period '{raw}'. {PERIOD_HELP_SV}")
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class IndicatorRow:
+    """One indicator of the overview, every field a display text for the audience."""
+
+    goal: str
+    label: str
+    value: str
+    period: str
+    previous: str
+    change: str
+    beyond_noise: str  # "ja" | "nej" | "–"
+    direction: str
+    status: str
+    test: str = ""
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """A small display table (strings only) with an optional footnote."""
+
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+
+
+@dataclass
+class ReportChart:
+    title: str
+    figure: Any  # plotly Figure (aggregates only); None: table only (all values hidden)
+    source: str
+    data_date: date | None
+    note: str = ""
+    table: ReportTable | None = None
+
+
+@dataclass
+class Report:
+    municipality: str
+    promise_title: str
+    period: ReportPeriod
+    audience: str
+    is_demo: bool
+    created: date
+    data_dates: dict[str, date | None]
+    rows: list[IndicatorRow]
+    goals: list[str]
+    status_text: str
+    charts: list[ReportChart]
+    sources: list[tuple[str, str, str]]  # (dataset label, source, data t.o.m.)
+    definitions: list[str]
+    notices: list[str] = field(default_factory=list)
+    appendix: list[ReportTable] = field(default_factory=list)
+
+    @property
+    def data_date(self) -> date | None:
+        dates = [d for d in self.data_dates.values() if d is not None]
+        return max(dates) if dates else None
+
+    @property
+    def title(self) -> str:
+        return f"Lägesbild {self.period.label} – {self.municipality}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
+    frames = getattr(bundle, "frames", bundle)
+    return frames if isinstance(frames, Mapping) else {}
+
+
+def _load_promise() -> Any:
+    try:
+        from hjo_data.reference import load_promise
+
+        return load_promise()
+    except Exception:  # noqa: BLE001 - a broken promise file: fall back to the default goals
+        return None
+
+
+def _settings(promise: Any) -> DisclosureSettings:
+    raw = getattr(promise, "settings", None)
+    if raw is None and isinstance(promise, Mapping):
+        raw = promise.get("settings")
+    if raw is None:
+        return DisclosureSettings()
+    mapping = raw if isinstance(raw, Mapping) else {
+        k: getattr(raw, k) for k in ("suppression_threshold", "min_survey_n")
+        if hasattr(raw, k)}
+    return DisclosureSettings.from_mapping(mapping)
+
+
+def _data_dates(bundle: Any, frames: Mapping[str, pd.DataFrame]) -> dict[str, date | None]:
+    dates = getattr(bundle, "data_date", None)
+    if isinstance(dates, Mapping):
+        return dict(dates)
+    from hjo_data.datasource import latest_date
+
+    return {name: latest_date(frames[name], ds) for name, ds in DATASETS.items()
+            if name in frames}
+
+
+def _between(frame: pd.DataFrame | None, column: str, start: date, end: date
+             ) -> pd.DataFrame | None:
+    if frame is None or frame.empty or column not in frame.columns:
+        return frame
+    times = frame[column]
+    sel = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
+    return frame.loc[sel.to_numpy()]
+
+
+def _plotly_label(value: object) -> str:
+    """Data text for a chart label: plotly reads some HTML tags (e.g. <a href>) in labels,
+    so escape them; plotly shows the entities as the original characters."""
+    return html.escape(str(value), quote=False)
+
+
+def _window_start(period: ReportPeriod) -> date:
+    """Start of the trend window: the period and the preceding ones (12 w, 12 m, 8 q, 3 y)."""
+    back = {"W": 11, "M": 11, "Q": 7, "Y": 2}[period.granularity]
+    start = period.start
+    for _ in range(back):
+        start = lb._period_start(start - timedelta(days=1), period.granularity)
+    return start
+
+
+# --------------------------------------------------------------------------- overview
+
+
+class _Values:
+    """Public-safe value texts of goal indicators."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], settings: DisclosureSettings,
+                 as_of: date, population: int | None, never_out: bool) -> None:
+        self.frames, self.settings, self.as_of = frames, settings, as_of
+        self.population, self.never_out = population, never_out
+
+    def small(self, value: float | None) -> bool:
+        return value is not None and not pd.isna(value) and 0 < value < self.settings.threshold
+
+    def count_text(self, value: float | None) -> str:
+        if value is None or pd.isna(value):
+            return MISSING
+        return self.settings.small_mark if self.small(value) else lb.format_value(value,
+                                                                                  "count")
+
+    def share_n(self, spec: lb.IndicatorSpec, year: int) -> float:
+        """Answers behind a survey/youth share in ``year`` (0 when unknown: then hidden)."""
+        if spec.dataset == "survey":
+            responses = self.frames.get("survey_responses")
+            if responses is not None and not responses.empty and spec.indicator:
+                micro = lb.survey_shares_from_responses(
+                    responses, spec.indicator, include_never_out=self.never_out)
+                rows = micro.loc[micro["year"] == year]
+                if not rows.empty:
+                    return float(rows["n"].sum())
+        frame = self.frames.get(spec.dataset)
+        if frame is None or frame.empty or "n" not in frame.columns:
+            return 0.0
+        data = frame.loc[(frame["year"] == year).to_numpy()]
+        if spec.indicator and "indicator" in data.columns:
+            data = data.loc[(data["indicator"] == spec.indicator).to_numpy()]
+        data = lb._defaults_for_share(lb._apply_spec_filter(data, spec), spec)
+        return float(data["n"].sum())
+
+    def numerator(self, spec: lb.IndicatorSpec, year: int) -> float:
+        frame = self.frames.get(spec.dataset)
+        ds = DATASETS.get(spec.dataset)
+        nums = [c for c in spec.numerators if frame is not None and c in frame.columns]
+        if frame is None or frame.empty or not nums or ds is None:
+            return 0.0
+        data = lb._apply_spec_filter(frame, spec)
+        sel = (pd.to_datetime(data[ds.time_column]).dt.year == year).to_numpy()
+        return float(data.loc[sel, nums].to_numpy().sum())
+
+    def texts(self, ind: lb.IndicatorStatus, spec: lb.IndicatorSpec | None, gran: str
+              ) -> tuple[str, str]:
+        """(latest, previous) display texts for the public audience."""
+        if ind.status == lb.STATUS_NO_DATA:
+            return MISSING, MISSING
+        latest, previous = ind.latest_text, ind.previous_text
+        if spec is None:
+            return latest, previous
+        if ind.kind == "share":
+            def share(value: float | None, period: str) -> str:
+                if value is None or not period.isdigit():
+                    return MISSING
+                return fmt_pct(value) if self.share_n(spec, int(period)) >= \
+                    self.settings.min_survey_n else TOO_FEW_SV
+            return (share(ind.latest_value, ind.latest_period),
+                    share(ind.previous_value, ind.previous_period))
+        if ind.kind == "rate":
+            gran = spec.granularity if spec.granularity in lb.PERIOD_UNIT else gran
+            counts = lb.indicator_status(replace(spec, measure="count"), self.frames,
+                                         as_of=self.as_of, granularity=gran,
+                                         population=self.population)
+            if self.small(counts.latest_value):
+                latest = f"{self.settings.small_mark} händelser"
+            if self.small(counts.previous_value):
+                previous = f"{self.settings.small_mark} händelser"
+            return latest, previous
+        if ind.kind == "ratio" and spec.dataset == "traffic":
+            def ratio(value: float | None, period: str) -> str:
+                if value is None or not period.isdigit():
+                    return MISSING
+                small = self.small(self.numerator(spec, int(period)))
+                return f"{self.settings.small_mark} fall" if small else fmt_pct(value)
+            return (ratio(ind.latest_value, ind.latest_period),
+                    ratio(ind.previous_value, ind.previous_period))
+        person_count = spec.dataset == "incidents" or (
+            ind.kind == "sum" and spec.column == "participants")
+        if ind.kind in ("count", "sum") and person_count:
+            return self.count_text(ind.latest_value), self.count_text(ind.previous_value)
+        return latest, previous
+
+
+def _indicator_specs(promise: Any) -> list[list[lb.IndicatorSpec | None]]:
+    out: list[list[lb.IndicatorSpec | None]] = []
+    for goal in lb._goals(promise if promise is not None else lb.DEFAULT_PROMISE):
+        specs: list[lb.IndicatorSpec | None] = []
+        for raw in lb._get(goal, "indicators", default=[]) or []:
+            try:
+                specs.append(lb.parse_indicator(raw))
+            except Exception:  # noqa: BLE001 - texts then stay as computed
+                specs.append(None)
+        out.append(specs)
+    return out
+
+
+def _describe(ind: lb.IndicatorStatus, latest: str, previous: str) -> str:
+    """``lagesbild.describe_change`` with the audience's value texts."""
+    verb = "ökat" if (ind.change.diff or 0) > 0 else "minskat"
+    unit = "" if ind.kind in ("share", "ratio") or not latest[:1].isdigit() else (
+        f" {ind.unit}".rstrip())
+    prev = f" ({ind.previous_period})" if ind.previous_period else ""
+    now = f" ({ind.latest_period})" if ind.latest_period else ""
+    return f"{ind.label} har {verb} från {previous}{prev} till {latest}{now}{unit}"
+
+
+def _status_text(cards: Sequence[lb.GoalCard],
+                 texts: Mapping[int, tuple[str, str]]) -> str:
+    """``lagesbild.latest_status_text`` built from the audience's value texts."""
+    inds = [i for c in cards for i in c.indicators]
+    beyond = [i for i in inds if i.status in (lb.STATUS_BETTER, lb.STATUS_WORSE)]
+    within = [i for i in inds if i.status == lb.STATUS_NOISE]
+    missing = [i for i in inds if i.status == lb.STATUS_NO_DATA]
+    parts: list[str] = []
+    for ind in beyond:
+        tail = "i önskad riktning" if ind.status == lb.STATUS_BETTER else "i fel riktning"
+        latest, previous = texts[id(ind)]
+        parts.append(f"{_describe(ind, latest, previous)} – utanför slumpvariationen, "
+                     f"{tail}.")
+    if not beyond:
+        parts.append("Ingen indikator har förändrats mer än vad slumpen kan förklara "
+                     "jämfört med föregående period.")
+    if beyond and within:
+        n = len(within)
+        parts.append(f"Övriga {n} indikator{'er' if n != 1 else ''} med data ligger inom "
+                     "slumpvariationen.")
+    if missing:
+        n = len(missing)
+        parts.append(f"{n} indikator{'er' if n != 1 else ''} saknar data.")
+    return " ".join(parts)
+
+
+def _overview(frames: Mapping[str, pd.DataFrame], promise: Any, period: ReportPeriod,
+              audience: str, settings: DisclosureSettings, today: date
+              ) -> tuple[list[str], list[IndicatorRow], str, date]:
+    filters = Filters(end=period.last_day, granularity=period.granularity)  # type: ignore[arg-type]
+    cards = lb.goal_cards(frames, promise, filters, today)
+    as_of = lb._as_of(frames, filters, today)
+    never_out = bool(lb._get(lb._get(promise, "settings", default={}),
+                             "otrygg_includes_never_out", default=True))
+    values = _Values(frames, settings, as_of, lb.population_for_year(as_of.year), never_out)
+    specs = _indicator_specs(promise)
+    texts: dict[int, tuple[str, str]] = {}
+    rows: list[IndicatorRow] = []
+    for g, card in enumerate(cards):
+        goal_specs = specs[g] if g < len(specs) else []
+        for i, ind in enumerate(card.indicators):
+            spec = goal_specs[i] if i < len(goal_specs) else None
+            if audience == "public":
+                latest, previous = values.texts(ind, spec, period.granularity)
+            elif ind.status == lb.STATUS_NO_DATA:
+                latest, previous = MISSING, MISSING
+            else:
+                latest, previous = ind.latest_text, ind.previous_text
+            texts[id(ind)] = (latest, previous)
+            unit = "" if ind.kind in ("share", "ratio") or not latest[:1].isdigit() \
+                else ind.unit
+            change = ind.change.label_sv
+            if ind.previous_period and ind.status != lb.STATUS_NO_DATA:
+                change = f"{change}; förra: {previous} ({ind.previous_period})"
+            test = ind.change.test or ""
+            if audience == "official" and ind.change.p_value is not None:
+                test = f"{test}, p = {ind.change.p_value:.3f}".replace(".", ",")
+            rows.append(IndicatorRow(
+                goal=card.title, label=ind.label, value=f"{latest} {unit}".strip(),
+                period=ind.latest_period, previous=previous, change=change,
+                beyond_noise=MISSING if ind.status == lb.STATUS_NO_DATA else (
+                    "ja" if ind.change.significant else "nej"),
+                direction=DIRECTION_SV.get(ind.desired_direction, ind.desired_direction),
+                status=ind.status, test=test))
+    return [c.title for c in cards], rows, _status_text(cards, texts), as_of
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _count_table(counts: pd.Series, audience: str, settings: DisclosureSettings,
+                 label: str) -> tuple[pd.DataFrame, pd.Series, str]:
+    """Display table (with "Totalt"), chartable numbers (NaN where hidden) and the note."""
+    table = counts.astype("int64").to_frame("Antal")
+    table.loc["Totalt"] = int(counts.sum())
+    prepared = prepare_table(table, audience, settings, "counts")
+    display = prepared.display.reset_index()
+    display.columns = [label, "Antal"]
+    numeric = prepared.numeric["Antal"].drop("Totalt")
+    return display.astype("str"), numeric, prepared.note
+
+
+def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
+                     audience: str, settings: DisclosureSettings,
+                     data_dates: Mapping[str, date | None]) -> list[ReportChart]:
+    from hjo_data import figures
+
+    incidents = frames.get("incidents")
+    if incidents is None or incidents.empty:
+        return []
+    src, when = SOURCES_SV["incidents"], data_dates.get("incidents")
+    charts: list[ReportChart] = []
+    gran = period.granularity
+    window = _between(incidents, "occurred_at", _window_start(period), period.end)
+    trend = lb.incidents_per_period(window, gran)
+    if not trend.empty:
+        starts = pd.date_range(pd.Timestamp(_window_start(period)),
+                               pd.Timestamp(period.start),
+                               freq={"W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[gran])
+        trend = trend.set_index("period_start").reindex(starts.astype("datetime64[us]"))
+        trend["antal"] = trend["antal"].fillna(0).astype("int64")
+        trend["period"] = [lb.period_label(d.date(), gran) for d in trend.index]
+        trend = trend.rename_axis("period_start").reset_index()
+        series = trend.set_index("period")["antal"]
+        prepared = prepare_table(series, audience, settings, "counts")
+        shown = trend.assign(antal=prepared.numeric.iloc[:, 0].to_numpy())
+        fig = lb.trend_figure(shown, gran)
+        # Category axis with Swedish period labels (plotly's date axis speaks English).
+        fig.update_traces(x=shown["period"].tolist())
+        fig.update_xaxes(type="category")
+        fig.update_layout(title=f"Antal händelser per {GRAN_WORD[gran]} fram till "
+                                f"{period.label}")
+        charts.append(ReportChart("Händelser över tid", fig, src, when, prepared.note))
+    current = _between(incidents, "occurred_at", period.start, period.end)
+    if current is None or current.empty:
+        return charts
+    for column, heading, label in (("category", "Händelser per kategori", "Kategori"),
+                                   ("area", "Händelser per område", "Område")):
+        counts = current[column].fillna("okänt område").astype("str").value_counts()
+        display, numeric, note = _count_table(counts, audience, settings, label)
+        frame = pd.DataFrame({"group": [_plotly_label(v) for v in numeric.index],
+                              "count": numeric.to_numpy()}).dropna(subset=["count"])
+        fig = None if frame.empty else figures.bar_chart(
+            frame, x="count", y="group", title=f"{heading} under {period.label}",
+            x_title="Antal händelser", y_title=None)
+        charts.append(ReportChart(heading, fig, src, when, note,
+                                  ReportTable(f"{heading} ({period.label})", display, note)))
+    return charts
+
+
+def _survey_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, audience: str,
+                  settings: DisclosureSettings, never_out: bool,
+                  data_dates: Mapping[str, date | None]) -> ReportChart | None:
+    from hjo_data import figures, survey
+
+    responses = frames.get("survey_responses")
+    if responses is not None and not responses.empty:
+        combined = survey.survey_shares(responses, indicator=survey.OTRYGG,
+                                        include_never_out=never_out)
+    else:
+        combined = survey.combine_survey(None, frames.get("survey"),
+                                         include_never_out=never_out)
+        if combined.empty:
+            return None
+        combined = combined.loc[((combined["area"] == survey.TOTAL_AREA)
+                                 & (combined["group"] == survey.TOTAL_GROUP)).to_numpy()]
+    if combined.empty:
+        return None
+    sel = ((combined["indicator"] == survey.OTRYGG) & (combined["year"] <= period.start.year))
+    data = combined.loc[sel.to_numpy()].sort_values("year")
+    note = ""
+    if audience == "public":
+        few = data["n"] < settings.min_survey_n
+        if few.any():
+            years = ", ".join(str(y) for y in data.loc[few, "year"])
+            note = (f"Andelar som bygger på färre än {settings.min_survey_n} svar visas inte "
+                    f"({TOO_FEW_SV}: {years}).")
+        data = data.loc[~few.to_numpy()]
+    if data.empty:
+        return None
+    fig = figures.share_trend(data, group=None, title="Andel otrygga sent en kväll per år "
+                              "(95 % konfidensintervall)", y_title="Andel otrygga")
+    when = max((d for d in (data_dates.get("survey"), data_dates.get("survey_responses"))
+                if d is not None), default=None)
+    return ReportChart("Trygghet sent en kväll", fig, SOURCES_SV["survey_responses"], when,
+                       note)
+
+
+def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
+                   data_dates: Mapping[str, date | None]) -> ReportChart | None:
+    from hjo_data import figures, traffic
+
+    start = _window_start(period)
+    data = _between(frames.get("traffic"), "date", date(start.year, start.month, 1),
+                    period.end)
+    if data is None or data.empty:
+        return None
+    monthly = traffic.controls_per_month(data)
+    fig = figures.grouped_bars(monthly.assign(month=[f"{m:%Y-%m}" for m in monthly["month"]]),
+                               x="month", series=[("controls", "Kontroller")],
+                               title="Trafikkontroller per månad", x_title="Månad",
+                               y_title="Antal kontroller")
+    return ReportChart("Trafikkontroller", fig, SOURCES_SV["traffic"],
+                       data_dates.get("traffic"),
+                       "Antal genomförda kontroller (polisens arbete, inte personer).")
+
+
+def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
+                      promise: Any, data_dates: Mapping[str, date | None]
+                      ) -> ReportChart | None:
+    from hjo_data import activities, figures
+
+    year = period.start.year
+    data = _between(frames.get("activities"), "date", date(year, 1, 1), period.end)
+    if data is None:
+        return None
+    try:
+        planned = activities.planned_frame(promise) if promise is not None else None
+    except Exception:  # noqa: BLE001 - no plan: show done only
+        planned = None
+    if planned is None:
+        planned = pd.DataFrame({"year": pd.Series([], dtype="int64"),
+                                "activity_type": pd.Series([], dtype="str"),
+                                "planned": pd.Series([], dtype="int64")})
+    table = activities.done_vs_planned(data, planned)
+    table = table.loc[table["year"] == year]
+    if table.empty:
+        return None
+    fig = figures.grouped_bars(table.assign(activity_type=[_plotly_label(v) for v in
+                                                           table["activity_type"]]),
+                               x="activity_type",
+                               series=[("done", "Genomförda"), ("planned", "Planerade")],
+                               title=f"Aktiviteter {year} t.o.m. {period.last_day.isoformat()}"
+                                     ": genomförda och planerade",
+                               x_title="Aktivitet", y_title="Antal tillfällen")
+    return ReportChart("Aktiviteter i medborgarlöftet", fig, SOURCES_SV["activities"],
+                       data_dates.get("activities"),
+                       "Planerat antal gäller hela året.")
+
+
+# --------------------------------------------------------------------------- appendix
+
+
+def _appendix(frames: Mapping[str, pd.DataFrame], period: ReportPeriod) -> list[ReportTable]:
+    """Row-level tables (official audience only): the latest incidents and activities."""
+    out: list[ReportTable] = []
+    inc = _between(frames.get("incidents"), "occurred_at", period.start, period.end)
+    if inc is not None and not inc.empty:
+        rows = inc.sort_values("occurred_at", ascending=False).head(APPENDIX_ROWS)
+        frame = pd.DataFrame({
+            "Tidpunkt": [fmt_datetime(t) for t in rows["occurred_at"]],
+            "Kategori": rows["category"].astype("str").to_numpy(),
+            "Område": rows["area"].fillna("").astype("str").to_numpy(),
+            "Rapportör": rows["source"].fillna("").astype("str").to_numpy(),
+            "Position": [f"{la:.6f}, {lo:.6f}" if pd.notna(la) and pd.notna(lo) else ""
+                         for la, lo in zip(rows["lat"], rows["lon"], strict=True)],
+            "Beskrivning": rows["description"].fillna("").astype("str").to_numpy(),
+        })
+        out.append(ReportTable(
+            f"Händelser under {period.label} (de senaste {fmt_int(len(frame))} av "
+            f"{fmt_int(len(inc))})", frame, "Endast i tjänstepersonsläge."))
+    act = _between(frames.get("activities"), "date", period.start, period.end)
+    if act is not None and not act.empty:
+        rows = act.sort_values("date", ascending=False).head(APPENDIX_ROWS)
+        frame = pd.DataFrame({
+            "Datum": [fmt_date(t) for t in rows["date"]],
+            "Aktivitet": rows["activity_type"].astype("str").to_numpy(),
+            "Område": rows["area"].fillna("").astype("str").to_numpy(),
+            "Anteckningar": rows["notes"].fillna("").astype("str").to_numpy(),
+        })
+        out.append(ReportTable(f"Aktiviteter under {period.label}", frame,
+                               "Endast i tjänstepersonsläge."))
+    return out
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _definitions(settings: DisclosureSettings, audience: str) -> list[str]:
+    out = [
+        "Jämförelse: senaste hela period mot perioden före (händelser: rapportens "
+        "tidsindelning; aktiviteter och trafik: år; enkäter: senaste mätåret mot det förra).",
+        "Utanför slumpvariationen: förändringen är statistiskt säkerställd, p < 0,05. Antal "
+        "jämförs med ett exakt Poissontest (villkorat binomialtest, hänsyn till periodernas "
+        "längd), andelar med ett z-test för två andelar.",
+        "Andelar från enkäter visas med 95 % konfidensintervall enligt Wilson.",
+        "Händelser per 1 000 invånare: antal händelser / folkmängd × 1 000.",
+    ]
+    if audience == "public":
+        out += [
+            "Skydd av enskilda (publikt läge): " + suppression_note(settings),
+            f"Enkätandelar som bygger på färre än {settings.min_survey_n} svar visas som "
+            f"”{TOO_FEW_SV}”.",
+            "Fritext, exakta positioner och uppgifter om enskilda händelser visas inte. "
+            "Antal aktiviteter och kontroller beskriver myndigheternas arbete och visas "
+            "som de är.",
+        ]
+    else:
+        out.append("Tjänstepersonsläge: alla värden visas oavrundade och utan döljning – "
+                   "rapporten får inte spridas publikt.")
+    return out
+
+
+def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
+                 promise: Any = None, today: date | None = None) -> Report:
+    """Compute the lägesbild of ``period`` for ``audience`` (public unless "official").
+
+    ``bundle`` is a ``DataBundle`` (or a mapping of dataset frames); ``promise`` None loads
+    ``data/medborgarlofte.toml`` (falling back to the default goals).
+    """
+    aud = check_audience(audience)
+    frames = _frames(bundle)
+    promise = promise if promise is not None else _load_promise()
+    settings = _settings(promise)
+    today = today or date.today()
+    data_dates = _data_dates(bundle, frames)
+    is_demo = bool(getattr(bundle, "is_demo", False))
+    goals, rows, status_text, as_of = _overview(frames, promise, period, aud, settings, today)
+    never_out = bool(lb._get(lb._get(promise, "settings", default={}),
+                             "otrygg_includes_never_out", default=True))
+
+    charts = _incident_charts(frames, period, aud, settings, data_dates)
+    for chart in (_survey_chart(frames, period, aud, settings, never_out, data_dates),
+                  _traffic_chart(frames, period, data_dates),
+                  _activities_chart(frames, period, promise, data_dates)):
+        if chart is not None:
+            charts.append(chart)
+
+    notices: list[str] = []
+    if is_demo:
+        notices.append(f"{DEMO_LABEL}. Datalagret är tomt, så rapporten bygger på "
+                       "syntetiska data.")
+    latest_incident = data_dates.get("incidents")
+    if period.start > (latest_incident or today) or period.start > today:
+        notices.append(f"Det finns inga händelsedata för {period.label} ännu.")
+    elif as_of < period.last_day:
+        notices.append(f"Perioden {period.label} är inte avslutad i data (data t.o.m. "
+                       f"{as_of.isoformat()}): jämförelsen gäller senaste hela period.")
+
+    sources = [(ds.label, SOURCES_SV.get(name, name),
+                fmt_date(data_dates.get(name)) if data_dates.get(name) else "inga data")
+               for name, ds in DATASETS.items()]
+    municipality = str(lb._get(promise, "municipality", default="") or "Hjo kommun")
+    title = str(lb._get(promise, "title", default="") or "Medborgarlöfte i Hjo")
+    return Report(
+        municipality=municipality, promise_title=title, period=period, audience=aud,
+        is_demo=is_demo, created=today, data_dates=data_dates, rows=rows, goals=goals,
+        status_text=status_text, charts=charts, sources=sources,
+        definitions=_definitions(settings, aud), notices=notices,
+        appendix=_appendix(frames, period) if aud == "official" else [])
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --line: #ccc; --blue: #0072B2; --orange: #D55E00; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: var(--ink);
+       margin: 0 auto; max-width: 1100px; padding: 24px; line-height: 1.45; }
+header { border-bottom: 3px solid var(--blue); margin-bottom: 16px; }
+h1 { font-size: 1.8rem; margin: 0 0 4px; }
+h2 { font-size: 1.35rem; margin: 28px 0 8px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1.1rem; margin: 18px 0 6px; }
+.meta { color: var(--muted); margin: 2px 0; }
+.badge { display: inline-block; padding: 2px 10px; border-radius: 12px; font-weight: bold;
+         border: 2px solid var(--blue); color: var(--blue); }
+.badge.official { border-color: var(--orange); color: var(--orange); }
+.demo { background: #fff3cd; border: 2px solid #b58900; padding: 8px 12px; font-weight: bold;
+        margin: 10px 0; }
+.notice { background: #eef5fb; border-left: 4px solid var(--blue); padding: 6px 12px;
+          margin: 8px 0; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; font-size: 0.92rem; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left;
+         vertical-align: top; }
+th { background: #f2f2f2; }
+td.num { text-align: right; white-space: nowrap; }
+.status-bättre { color: var(--blue); font-weight: bold; }
+.status-sämre { color: var(--orange); font-weight: bold; }
+.chart { margin: 12px 0 20px; break-inside: avoid; page-break-inside: avoid; }
+.chart-plot { width: 100%; }
+.caption, .note { color: var(--muted); font-size: 0.88rem; margin: 2px 0; }
+footer { margin-top: 30px; border-top: 1px solid var(--line); color: var(--muted);
+         font-size: 0.85rem; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  tr { break-inside: avoid; page-break-inside: avoid; }
+  .modebar, .modebar-container { display: none !important; }
+  a { color: inherit; text-decoration: none; }
+}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _table_html(table: ReportTable, numeric_cols: Sequence[str] = ()) -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in table.frame.columns)
+    body = []
+    for row in table.frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(table.frame.columns, row, strict=True):
+            cls = ' class="num"' if col in numeric_cols else ""
+            cells.append(f"<td{cls}>{_e(value)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    note = f'<p class="note">{_e(table.note)}</p>' if table.note else ""
+    return (f"<h3>{_e(table.title)}</h3><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>{note}")
+
+
+def _overview_html(report: Report) -> str:
+    parts: list[str] = []
+    for goal in report.goals:
+        rows = [r for r in report.rows if r.goal == goal]
+        parts.append(f"<h3>{_e(goal)}</h3>")
+        if not rows:
+            parts.append('<p class="note">Inga indikatorer.</p>')
+            continue
+        parts.append("<table><thead><tr><th>Indikator</th><th>Värde</th><th>Period</th>"
+                     "<th>Förändring</th><th>Utanför slumpen</th><th>Önskad riktning</th>"
+                     "<th>Bedömning</th></tr></thead><tbody>")
+        for r in rows:
+            test = f'<br><span class="note">Test: {_e(r.test)}</span>' if r.test else ""
+            parts.append(
+                f"<tr><td>{_e(r.label)}</td><td class=\"num\">{_e(r.value)}</td>"
+                f"<td>{_e(r.period)}</td><td>{_e(r.change)}{test}</td>"
+                f"<td>{_e(r.beyond_noise)}</td><td>{_e(r.direction)}</td>"
+                f"<td class=\"status-{_e(r.status.split('/')[0])}\">{_e(r.status)}</td></tr>")
+        parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def _chart_html(chart: ReportChart, index: int, include_js: bool, static: bool) -> str:
+    config = {"displaylogo": False, "responsive": True, "locale": "sv"}
+    if static:
+        config.update(staticPlot=True, displayModeBar=False)
+    fig = chart.figure
+    div = "" if fig is None else fig.to_html(
+        full_html=False, include_plotlyjs=include_js, config=config,
+        div_id=f"diagram-{index + 1}", default_width="100%",
+        default_height=f"{int(fig.layout.height or 420)}px")
+    caption = f"Källa: {chart.source} · Data t.o.m. {fmt_date(chart.data_date)}" \
+        if chart.data_date else f"Källa: {chart.source}"
+    note = f'<p class="note">{_e(chart.note)}</p>' if chart.note else ""
+    table = _table_html(chart.table, ("Antal",)) if chart.table is not None else ""
+    return (f'<section class="chart"><h3>{_e(chart.title)}</h3>'
+            f'<div class="chart-plot">{div}</div><p class="caption">{_e(caption)}</p>'
+            f"{note}{table}</section>")
+
+
+def render_html(report: Report, *, static_charts: bool = False) -> str:
+    """The report as one self-contained HTML document (plotly.js inlined once).
+
+    ``static_charts`` turns off hover/zoom (used for the PDF).
+    """
+    aud_label = AUDIENCE_LABEL_SV.get(report.audience, report.audience)
+    data_date = fmt_date(report.data_date) if report.data_date else "inga data"
+    head = [
+        f'<p class="meta">{_e(report.municipality)} · {_e(report.promise_title)}</p>',
+        f"<h1>{_e(report.title)}</h1>",
+        f'<p class="meta">Period: {_e(report.period.label)} ({_e(report.period.span)}) · '
+        f"Data t.o.m. {_e(data_date)} · Skapad {_e(report.created.isoformat())}</p>",
+        f'<p class="meta"><span class="badge {_e(report.audience)}">{_e(aud_label)}'
+        "</span></p>",
+    ]
+    if report.is_demo:
+        head.append(f'<div class="demo">{_e(DEMO_LABEL)}</div>')
+    head += [f'<div class="notice">{_e(n)}</div>' for n in report.notices
+             if not n.startswith(DEMO_LABEL)]
+    body = [f"<header>{''.join(head)}</header>",
+            "<h2>Läget just nu</h2>", f"<p>{_e(report.status_text)}</p>",
+            "<h2>Översikt: medborgarlöftets mål</h2>", _overview_html(report),
+            "<h2>Diagram</h2>"]
+    if not report.charts:
+        body.append('<p class="note">Inga data att visa för perioden.</p>')
+    first = next((i for i, c in enumerate(report.charts) if c.figure is not None), None)
+    for i, chart in enumerate(report.charts):
+        body.append(_chart_html(chart, i, i == first, static_charts))
+    if report.appendix:
+        body.append("<h2>Bilaga: uppgifter per händelse (tjänstepersonsläge)</h2>")
+        body += [_table_html(t) for t in report.appendix]
+    src_rows = "".join(f"<tr><td>{_e(a)}</td><td>{_e(b)}</td><td>{_e(c)}</td></tr>"
+                       for a, b, c in report.sources)
+    body += ["<h2>Källor och datum</h2>",
+             "<table><thead><tr><th>Datamängd</th><th>Källa</th><th>Data t.o.m.</th></tr>"
+             f"</thead><tbody>{src_rows}</tbody></table>",
+             "<h2>Definitioner</h2><ul>",
+             *(f"<li>{_e(d)}</li>" for d in report.definitions), "</ul>",
+             f"<footer><p>{_e(report.title)} · {_e(aud_label)}"
+             f"{' · ' + _e(DEMO_LABEL) if report.is_demo else ''}</p></footer>"]
+    return ("<!DOCTYPE html>\n<html lang=\"sv\">\n<head>\n<meta charset=\"utf-8\">\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{_e(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+class ChromiumMissingError(HjoDataError):
+    """No Chromium/Chrome found for printing the PDF."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "PDF kräver Chromium (eller Google Chrome), men ingen hittades. Installera "
+            "chromium eller ange sökvägen i miljövariabeln HJO_CHROMIUM. HTML-rapporten "
+            "fungerar utan Chromium: använd --format html.")
+
+
+class PdfRenderError(HjoDataError):
+    """Chromium ran but produced no PDF (Swedish message)."""
+
+
+def find_chromium() -> str | None:
+    """``$HJO_CHROMIUM`` when it is an executable file, else the first browser on PATH."""
+    env = os.environ.get(CHROMIUM_ENV, "").strip()
+    if env:
+        return env if Path(env).is_file() and os.access(env, os.X_OK) else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def render_pdf(html_text: str, out: str | Path, *, chromium: str | None = None,
+               timeout: float = PDF_TIMEOUT_S) -> Path:
+    """Print ``html_text`` to ``out`` with headless Chromium (network blocked by a dead
+    proxy: the report must not need it). Raises ChromiumMissingError / PdfRenderError."""
+    browser = chromium or find_chromium()
+    if browser is None:
+        raise ChromiumMissingError()
+    out = Path(out)
+    with tempfile.TemporaryDirectory(prefix="hjo-pdf-") as tmp:
+        page = Path(tmp) / "rapport.html"
+        page.write_text(html_text, encoding="utf-8")
+        target = Path(tmp) / "rapport.pdf"
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+               "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-extensions",
+               "--disable-dev-shm-usage", "--proxy-server=http://127.0.0.1:9",
+               "--proxy-bypass-list=<-loopback>", f"--user-data-dir={Path(tmp) / 'profil'}",
+               "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
+               "--no-pdf-header-footer", "--print-to-pdf-no-header",
+               f"--print-to-pdf={target}", page.as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise PdfRenderError(f"Chromium blev inte klar inom {timeout:.0f} sekunder; "
+                                 "ingen PDF skapades.") from None
+        except OSError as err:
+            raise PdfRenderError(f"Chromium kunde inte startas ({browser}): {err}") from None
+        if not target.is_file() or target.read_bytes()[:5] != b"%PDF-":
+            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise PdfRenderError("Chromium skapade ingen PDF (kod "
+                                 f"{proc.returncode}): {' | '.join(tail)}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = out.with_name(out.name + ".tmp")
+        shutil.copyfile(target, tmp_out)
+        os.replace(tmp_out, out)
+    return out
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def report_bytes(bundle: Any, period: ReportPeriod, fmt: str = "html", *,
+                 audience: str = "public", promise: Any = None, today: date | None = None
+                 ) -> bytes:
+    """The report file's content (for download buttons): HTML (UTF-8) or PDF bytes."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Okänt format {fmt!r}: ska vara html eller pdf.")
+    report = build_report(bundle, period, audience=audience, promise=promise, today=today)
+    if fmt == "html":
+        return render_html(report).encode("utf-8")
+    if find_chromium() is None:  # fail before any work that would be wasted
+        raise ChromiumMissingError()
+    with tempfile.TemporaryDirectory(prefix="hjo-rapport-") as tmp:
+        path = render_pdf(render_html(report, static_charts=True), Path(tmp) / "r.pdf")
+        return path.read_bytes()
+
+
+def write_report(bundle: Any, period: ReportPeriod, fmt: str, out: str | Path, *,
+                 audience: str = "public", promise: Any = None, today: date | None = None
+                 ) -> Path:
+    """Build the report and write it to ``out`` (HTML or PDF); returns the path."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Okänt format {fmt!r}: ska vara html eller pdf.")
+    if fmt == "pdf" and find_chromium() is None:
+        raise ChromiumMissingError()
+    report = build_report(bundle, period, audience=audience, promise=promise, today=today)
+    out = Path(out)
+    if fmt == "pdf":
+        return render_pdf(render_html(report, static_charts=True), out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(render_html(report), encoding="utf-8")
+    os.replace(tmp, out)
+    return out
