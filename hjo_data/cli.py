@@ -244,6 +244,140 @@ def cmd_user(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ----------------------------------------------------------------------------- report
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--period", required=True, metavar="PERIOD",
+                   help="år (2024), kvartal (2024-Q2, 2024K2), månad (2024-05) eller vecka "
+                        "(2024-W18, 2024v18)")
+    p.add_argument("--format", dest="fmt", default=None, metavar="html|pdf",
+                   help="html (standard, eller efter --out) eller pdf")
+    p.add_argument("--out", required=True, metavar="FIL", help="rapportfil att skriva")
+    p.add_argument("--audience", default="public", metavar="public|official",
+                   help="public (standard, publikt läge) eller official (tjänstepersoner)")
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store; tomt lager ger demodata)")
+
+
+def _check_audience_arg(value: str) -> str | None:
+    aud = (value or "").strip().lower()
+    if aud not in ("public", "official"):
+        _err(f"Okänt läge '{value}': ange --audience public eller official.")
+        return None
+    return aud
+
+
+@subcommand("report", help="skriv en lägesbild för en period (HTML eller PDF)",
+            configure=_report_args)
+def cmd_report(args: argparse.Namespace) -> int:
+    from hjo_data import report as rep
+
+    try:
+        period = rep.parse_period(args.period)
+    except rep.PeriodError as exc:
+        _err(str(exc))
+        return EXIT_UNREADABLE
+    fmt = (args.fmt or ("pdf" if str(args.out).lower().endswith(".pdf") else "html")).lower()
+    if fmt not in rep.FORMATS:
+        _err(f"Okänt format '{args.fmt}': ange --format html eller pdf.")
+        return EXIT_UNREADABLE
+    audience = _check_audience_arg(args.audience)
+    if audience is None:
+        return EXIT_UNREADABLE
+    if fmt == "pdf" and rep.find_chromium() is None:
+        _err(str(rep.ChromiumMissingError()))
+        return EXIT_UNREADABLE
+    from hjo_data.datasource import demo_rows_from_env, load_bundle
+
+    bundle = load_bundle(args.store or os.environ.get("HJO_DATA_DIR") or None,
+                         demo_rows=demo_rows_from_env())
+    try:
+        path = rep.write_report(bundle, period, fmt, args.out, audience=audience)
+    except HjoDataError as exc:
+        _err(f"Rapporten kunde inte skapas: {exc}")
+        return EXIT_UNREADABLE
+    mode = "publikt läge" if audience == "public" else "tjänstepersonsläge"
+    demo = " (demodata – inte verklig statistik)" if bundle.is_demo else ""
+    print(f"Skrev lägesbild {period.label} ({fmt.upper()}, {mode}){demo} till {path}")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- export
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dataset", metavar="DATAMÄNGD", help=f"en av: {', '.join(DATASETS)}")
+    p.add_argument("--out", required=True, metavar="FIL.csv", help="CSV-fil att skriva")
+    p.add_argument("--audience", default="public", metavar="public|official",
+                   help="public (standard: bara sammanställningar) eller official (alla rader)")
+    p.add_argument("--by", metavar="KOLUMN[,KOLUMN]", default=None,
+                   help="publikt läge: gruppera på en eller två kolumner (standard per "
+                        "datamängd, t.ex. månad och kategori)")
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store)")
+
+
+#: Public export of row-level datasets: counts grouped by these (derived "månad"/"år").
+PUBLIC_EXPORT_BY: dict[str, tuple[str, ...]] = {
+    "incidents": ("månad", "category"),
+    "traffic": ("månad", "control_type"),
+    "activities": ("år", "activity_type"),
+    "survey_responses": ("year", "area"),
+}
+
+
+def _with_periods(frame, dataset):  # (DataFrame, Dataset) -> DataFrame with månad/år
+    import pandas as pd
+
+    col = dataset.time_column
+    if col in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[col]):
+        times = frame[col]
+        return frame.assign(månad=times.dt.strftime("%Y-%m"),
+                            år=times.dt.year.astype("Int64").astype("str"))
+    return frame
+
+
+@subcommand("export", help="exportera en datamängd som CSV för Excel",
+            configure=_export_args)
+def cmd_export(args: argparse.Namespace) -> int:
+    from hjo_data import export
+    from hjo_data.disclosure import AGGREGATE_DATASETS
+
+    name = args.dataset.strip()
+    if name not in DATASETS:
+        _err(f"Okänd datamängd '{name}': ange en av {', '.join(DATASETS)}.")
+        return EXIT_UNREADABLE
+    audience = _check_audience_arg(args.audience)
+    if audience is None:
+        return EXIT_UNREADABLE
+    store = _store(args.store)
+    if not store.has_data():
+        _err(f"Datalagret {store.root} är tomt: läs in data först (python -m hjo_data "
+             "ingest FIL, eller demo --ingest).")
+        return EXIT_UNREADABLE
+    dataset = DATASETS[name]
+    frame = store.read(name)
+    try:
+        if audience == "official" or name in AGGREGATE_DATASETS:
+            data = export.export_dataset(frame, name, audience)
+            what = "alla rader" if audience == "official" else "sammanställda andelar"
+        else:
+            by = tuple(c.strip() for c in args.by.split(",") if c.strip()) if args.by \
+                else PUBLIC_EXPORT_BY.get(name, (dataset.time_column,))
+            data = export.export_aggregate(_with_periods(frame, dataset), name, by, audience)
+            what = f"antal per {' och '.join(by)}"
+    except (HjoDataError, KeyError, ValueError) as exc:
+        _err(f"Exporten kunde inte skapas: {exc}")
+        return EXIT_UNREADABLE
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+    mode = "publikt läge" if audience == "public" else "tjänstepersonsläge"
+    print(f"Skrev {dataset.label} ({what}, {mode}) till {out}")
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- main
 
 def build_parser() -> argparse.ArgumentParser:
