@@ -666,22 +666,30 @@ def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     in_plan = table.loc[table["planned"] > 0]
     done_planned = int(in_plan["done"].clip(upper=in_plan["planned"]).sum())
     total_planned = int(in_plan["planned"].sum())
-    share = done_planned / total_planned if total_planned else float("nan")
+    ytd = PERIODS[spec.period] == "YTD" and end <= date(year, 12, 31)
+    detail = f"Totalt {fmt_int(len(done_rows))} genomförda aktiviteter"
+    if not total_planned:
+        # Outside the promise period: what was done, without a plan to compare with.
+        figure = SlideFigure(labels=tuple(str(t) for t in table["activity_type"]),
+                             values=tuple(float(v) for v in table["done"]),
+                             value_name="Genomförda", unit="tillfällen")
+        return Slide(
+            id=spec.key, kind=spec.id, title=title, big_number=fmt_int(len(done_rows)),
+            message=f"aktiviteter genomförda {label}",
+            subtitle=f"Medborgarlöftet har ingen plan för {year}", footer=footer,
+            demo=ctx.is_demo, figure=figure)
     figure = SlideFigure(
         labels=tuple(str(t) for t in table["activity_type"]),
         values=tuple(float(v) for v in table["done"]), value_name="Genomförda",
         reference=tuple(float(v) for v in table["planned"]), reference_name="Planerade",
         unit="tillfällen")
-    ytd = PERIODS[spec.period] == "YTD"
     return Slide(
         id=spec.key, kind=spec.id, title=title,
         big_number=f"{fmt_int(done_planned)} av {fmt_int(total_planned)}",
         message=f"planerade aktivitetstillfällen genomförda {label}",
-        subtitle=(f"{fmt_pct(share, 0)} av årets plan" if total_planned else
-                  "Ingen plan för perioden i medborgarlöftet")
-        + (" (året pågår)" if ytd and end <= date(year, 12, 31) else ""),
-        detail=f"Totalt {fmt_int(len(done_rows))} genomförda aktiviteter",
-        footer=footer, demo=ctx.is_demo, figure=figure)
+        subtitle=f"{fmt_pct(done_planned / total_planned, 0)} av årets plan"
+        + (" (året pågår)" if ytd else ""),
+        detail=detail, footer=footer, demo=ctx.is_demo, figure=figure)
 
 
 _BUILDERS = {

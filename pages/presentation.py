@@ -61,18 +61,18 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 .st-key-presentation-slide { height: 92vh; overflow: hidden; }
 .pres { font-family: "Source Sans Pro", "Source Sans 3", Arial, sans-serif; color: #111111;
   height: 92vh; display: flex; flex-direction: column; gap: 1.2vh; line-height: 1.15; }
-.pres-title { font-size: 5.6vh; font-weight: 700; margin: 0; }
-.pres-number { font-size: min(10vw, 17vh); font-weight: 800; line-height: 1;
+.pres-title { font-size: 6vh; font-weight: 700; margin: 0; }
+.pres-number { font-size: min(12vw, 21vh); font-weight: 800; line-height: 1;
   letter-spacing: -0.02em; margin: 1vh 0 0 0; white-space: nowrap; }
-.pres-message { font-size: 4.4vh; font-weight: 600; max-width: 92vw; }
-.pres-status { font-size: 3.6vh; font-weight: 700; display: inline-block; align-self: flex-start;
+.pres-message { font-size: 5vh; font-weight: 600; max-width: 92vw; }
+.pres-status { font-size: 3.8vh; font-weight: 700; display: inline-block; align-self: flex-start;
   padding: 0.5vh 1.6vh; border-radius: 1vh; border: 0.4vh solid currentColor; }
 .pres-status-better { color: #005a8f; }
 .pres-status-worse { color: #b34700; }
 .pres-status-noise, .pres-status-nodata { color: #3a3a3a; }
-.pres-subtitle { font-size: 3.2vh; color: #222222; }
-.pres-detail { font-size: 2.8vh; color: #333333; }
-.pres-fig { display: flex; align-items: flex-end; gap: 0.6vw; height: 17vh;
+.pres-subtitle { font-size: 3.6vh; color: #222222; }
+.pres-detail { font-size: 3vh; color: #333333; }
+.pres-fig { display: flex; align-items: flex-end; gap: 0.6vw; height: 20vh;
   margin-top: 0.5vh; max-width: 94vw; }
 .pres-col { flex: 1 1 0; display: flex; flex-direction: column; align-items: stretch;
   justify-content: flex-end; height: 100%; min-width: 0; }
@@ -81,17 +81,17 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 .pres-bar-ref { background: #ffffff; border: 0.35vh dashed #3a3a3a; }
 .pres-bar-hidden { background: repeating-linear-gradient(45deg, #bbbbbb 0 0.5vh,
   #ffffff 0.5vh 1vh); height: 3vh; }
-.pres-val { font-size: 1.9vh; text-align: center; white-space: nowrap; }
-.pres-lab { font-size: 1.8vh; text-align: center; white-space: nowrap; overflow: hidden;
+.pres-val { font-size: 2.2vh; text-align: center; white-space: nowrap; }
+.pres-lab { font-size: 2.1vh; text-align: center; white-space: nowrap; overflow: hidden;
   text-overflow: ellipsis; color: #222222; }
-.pres-legend { font-size: 1.9vh; color: #222222; }
+.pres-legend { font-size: 2.1vh; color: #222222; }
 .pres-legend span { display: inline-block; width: 2vh; height: 1.6vh; margin: 0 0.5vh 0 1.5vh;
   vertical-align: middle; }
 .pres-footer { position: fixed; left: 3vw; bottom: 1.2vh; font-size: 2vh; color: #333333;
   max-width: 70vw; }
 .pres-demo { position: fixed; right: 2vw; top: 1.5vh; font-size: 2.4vh; font-weight: 700;
   color: #111111; background: #f0e442; padding: 0.4vh 1.2vh; border-radius: 0.8vh; }
-.pres-counter { position: fixed; right: 2vw; bottom: 6.5vh; font-size: 2vh; color: #555555; }
+.pres-counter { position: fixed; right: 2vw; bottom: 6.5vh; font-size: 2.4vh; color: #555555; }
 .st-key-presentation-controls { position: fixed; right: 1.5vw; bottom: 0.8vh; width: auto;
   opacity: 0.35; z-index: 1000; }
 .st-key-presentation-controls:hover, .st-key-presentation-controls:focus-within {
@@ -174,7 +174,7 @@ def slide_html(slide: Slide, index: int, count: int) -> str:
     if slide.message:
         parts.append(f'<div class="pres-message">{escape(slide.message)}</div>')
     if slide.status_text:
-        symbol = {"better": "✔ ", "worse": "⚠ ", "noise": "＝ ", "nodata": "? "}.get(
+        symbol = {"better": "✔ ", "worse": "⚠ ", "noise": "= ", "nodata": "? "}.get(
             slide.status, "")
         parts.append(f'<div class="pres-status pres-status-{escape(slide.status or "noise")}">'
                      f"{symbol}{escape(slide.status_text)}</div>")
