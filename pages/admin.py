@@ -29,7 +29,8 @@ def _counts_text(counts: object) -> str:
 
 def audit_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The audit log for display: newest first, Swedish headers, text only."""
-    frame = frame.sort_values("time", ascending=False, kind="stable")
+    # Newest first; ties (same second) keep the log's order, reversed.
+    frame = frame.sort_values("time", kind="stable").iloc[::-1]
     return pd.DataFrame({
         "Tid": frame["time"].dt.strftime("%Y-%m-%d %H:%M:%S"),
         "Användare": frame["user"].fillna(""),

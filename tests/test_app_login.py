@@ -1,0 +1,316 @@
+"""AppTest: login form, throttling, session timeout, role guards, audience, admin page.
+
+Secrets reach the app through ``at.secrets`` (AppTest swaps ``st.secrets`` for the run);
+the accounts use cheap scrypt parameters (n=2**10) so the tests stay fast.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from hjo_data.audit import read_audit
+from hjo_data.auth import hash_password
+from tests.conftest import incidents
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORDS = {"anna": "Anna-lösen-123", "tove": "Tove-lösen-456", "adam": "Adam-lösen-789"}
+ROLES = {"anna": "redaktor", "tove": "tjansteperson", "adam": "admin"}
+OIDC = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-only",
+        "client_id": "hjo-dashboard", "client_secret": "test-only",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+
+
+@pytest.fixture(scope="module")
+def users() -> dict:
+    return {name: {"role": ROLES[name], "password_hash": hash_password(pw, n=2**10)}
+            for name, pw in PASSWORDS.items()}
+
+
+def _app(name: str, users: dict | None, **auth_extra: object) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=30)
+    if users is not None or auth_extra:
+        at.secrets["auth"] = {**({"users": users} if users else {}), **auth_extra}
+    return at
+
+
+def _login(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="hjo_login_name").input(name)
+    at.text_input(key="hjo_login_password").input(password)
+    next(b for b in at.button if b.label == "Logga in").click()
+    return at.run()
+
+
+def _texts(at: AppTest) -> str:
+    parts = [*at.markdown, *at.caption, *at.success, *at.info, *at.warning, *at.error]
+    return "\n".join(str(p.value) for p in parts)
+
+
+def _logged_in(role: str, name: str, method: str = "password") -> dict:
+    now = time.time()
+    return {"name": name, "role": role, "method": method, "email": None,
+            "last_seen": now, "login_at": now}
+
+
+# --------------------------------------------------------------------------- login page
+
+
+def test_wrong_password_swedish_error_and_audit(users: dict) -> None:
+    at = _app("login", users)
+    at.run()
+    assert not at.exception
+    _login(at, "anna", "fel-lösenord")
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Fel användarnamn eller lösenord."]
+    assert "hjo_auth" not in at.session_state
+    log = read_audit()
+    assert log["action"].tolist() == ["login_failed"]
+    assert log.loc[0, "user"] == "anna"
+    raw = "".join(str(v) for v in log.to_numpy().ravel())
+    assert "fel-lösenord" not in raw  # the attempted password is never logged
+
+
+def test_right_password_logs_in_and_shows_role(users: dict) -> None:
+    at = _app("login", users)
+    at.run()
+    _login(at, "Anna", PASSWORDS["anna"])
+    assert not at.exception, at.exception
+    assert at.session_state["hjo_auth"]["name"] == "anna"
+    assert at.session_state["hjo_auth"]["role"] == "redaktor"
+    assert "redaktör" in at.success[0].value
+    log = read_audit()
+    assert log["action"].tolist() == ["login_ok"]
+    assert (log.loc[0, "user"], log.loc[0, "role"]) == ("anna", "redaktor")
+    # Logging out ends the session and is audited.
+    next(b for b in at.button if b.label == "Logga ut").click()
+    at.run()
+    assert "hjo_auth" not in at.session_state
+    assert read_audit()["action"].tolist() == ["login_ok", "logout"]
+
+
+def test_throttled_after_five_failures(users: dict) -> None:
+    at = _app("login", users)
+    at.run()
+    for _ in range(4):
+        _login(at, "anna", "fel")
+        assert at.error[0].value == "Fel användarnamn eller lösenord."
+    _login(at, "anna", "fel")
+    assert "För många misslyckade inloggningar" in at.error[0].value
+    # Now even the right password is refused (the password is not even checked).
+    _login(at, "anna", PASSWORDS["anna"])
+    assert "För många misslyckade inloggningar" in at.error[0].value
+    assert "hjo_auth" not in at.session_state
+    log = read_audit()
+    assert log["action"].tolist() == ["login_failed"] * 6
+    assert "spärrad" in log["detail"].iloc[-1]
+    # A new session (another browser) is still locked for that user name: persisted.
+    other = _app("login", users)
+    other.run()
+    _login(other, "anna", PASSWORDS["anna"])
+    assert "För många misslyckade inloggningar" in other.error[0].value
+    # ... but another user in that new session may log in.
+    _login(other, "tove", PASSWORDS["tove"])
+    assert other.session_state["hjo_auth"]["name"] == "tove"
+
+
+def test_session_times_out(users: dict) -> None:
+    at = _app("login", users)
+    stale = _logged_in("redaktor", "anna")
+    stale["last_seen"] -= 31 * 60
+    at.session_state["hjo_auth"] = stale
+    at.run()
+    assert not at.exception
+    assert "hjo_auth" not in at.session_state
+    assert "loggats ut efter 30 minuter" in _texts(at)
+    log = read_audit()
+    assert (log.loc[0, "action"], log.loc[0, "detail"]) == ("logout", "timeout")
+
+
+def test_idle_session_within_timeout_is_kept_and_refreshed(users: dict) -> None:
+    at = _app("login", users)
+    fresh = _logged_in("redaktor", "anna")
+    fresh["last_seen"] -= 29 * 60
+    at.session_state["hjo_auth"] = fresh
+    at.run()
+    assert at.session_state["hjo_auth"]["last_seen"] > fresh["last_seen"] + 28 * 60
+
+
+def test_removed_account_loses_its_session(users: dict) -> None:
+    at = _app("login", {k: v for k, v in users.items() if k != "anna"})
+    at.session_state["hjo_auth"] = _logged_in("redaktor", "anna")
+    at.run()
+    assert "hjo_auth" not in at.session_state
+    assert at.text_input(key="hjo_login_name")  # the form is shown again
+
+
+def test_no_accounts_configured_says_so() -> None:
+    at = _app("login", None)
+    at.run()
+    assert not at.exception
+    assert "Inloggning är inte konfigurerad" in at.info[0].value
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def _guarded_script(role: str) -> None:
+    import streamlit as st
+
+    from pages.auth_ui import require_role
+
+    require_role(role)
+    st.markdown("HEMLIGT INNEHÅLL")
+
+
+def _guarded(role: str) -> AppTest:
+    return AppTest.from_function(_guarded_script, default_timeout=30, kwargs={"role": role})
+
+
+@pytest.mark.parametrize(("who", "allowed"), [(None, False), ("tove", False),
+                                              ("anna", True), ("adam", True)])
+def test_redaktor_only_page(users: dict, who: str | None, allowed: bool) -> None:
+    at = _guarded("redaktor")
+    at.secrets["auth"] = {"users": users}
+    if who:
+        at.session_state["hjo_auth"] = _logged_in(ROLES[who], who)
+    at.run()
+    assert not at.exception, at.exception
+    text = _texts(at)
+    assert ("HEMLIGT INNEHÅLL" in text) is allowed
+    if not allowed:
+        assert at.warning[0].value == "Logga in som redaktör för att se den här sidan."
+
+
+def test_session_state_role_is_not_trusted(users: dict) -> None:
+    # A session claiming a higher role than the account has gets the account's role.
+    at = _guarded("redaktor")
+    at.secrets["auth"] = {"users": users}
+    at.session_state["hjo_auth"] = _logged_in("admin", "tove")
+    at.run()
+    assert "HEMLIGT INNEHÅLL" not in _texts(at)
+    assert at.session_state["hjo_auth"]["role"] == "tjansteperson"
+
+
+def test_dev_role_only_without_accounts(users: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HJO_DEV_ROLE", "redaktor")
+    at = _guarded("redaktor")
+    at.run()
+    assert "HEMLIGT INNEHÅLL" in _texts(at)
+    at = _guarded("redaktor")
+    at.secrets["auth"] = {"users": users}
+    at.run()
+    assert "HEMLIGT INNEHÅLL" not in _texts(at)
+
+
+def _audience_script() -> None:
+    import streamlit as st
+
+    from pages.auth_ui import current_audience
+
+    st.markdown(f"AUDIENCE={current_audience()}")
+
+
+@pytest.mark.parametrize(("accounts", "mode", "who", "expected"), [
+    (False, "", None, "public"),
+    (False, "official", None, "official"),          # dev/tests: HJO_MODE decides
+    (True, "official", None, "public"),             # accounts exist: login required
+    (True, "official", "tove", "official"),
+    (True, "", "tove", "official"),
+    (True, "", "anna", "official"),
+])
+def test_official_mode_requires_login(users: dict, monkeypatch: pytest.MonkeyPatch,
+                                      accounts: bool, mode: str, who: str | None,
+                                      expected: str) -> None:
+    if mode:
+        monkeypatch.setenv("HJO_MODE", mode)
+    at = AppTest.from_function(_audience_script, default_timeout=30)
+    if accounts:
+        at.secrets["auth"] = {"users": users}
+    if who:
+        at.session_state["hjo_auth"] = _logged_in(ROLES[who], who)
+    at.run()
+    assert f"AUDIENCE={expected}" in _texts(at)
+
+
+def _page_setup_script() -> None:
+    from pages.common import page_setup
+
+    page_setup("Test")
+
+
+def test_page_setup_badge_follows_login(users: dict, store_with,  # noqa: ANN001
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tiny store instead of demo data keeps this fast.
+    store_with(incidents=incidents([("2024-05-06T10:00", "klotter", "Hjo centrum")]))
+    monkeypatch.setenv("HJO_MODE", "official")
+    badges = []
+    for who in (None, "tove"):
+        at = AppTest.from_function(_page_setup_script, default_timeout=30)
+        at.secrets["auth"] = {"users": users}
+        if who:
+            at.session_state["hjo_auth"] = _logged_in(ROLES[who], who)
+        at.run()
+        assert not at.exception, at.exception
+        badges.append(" ".join(m.value for m in at.markdown if "badge" in m.value))
+    assert "Publikt läge" in badges[0] and "Tjänstepersonsläge" not in badges[0]
+    assert "Tjänstepersonsläge" in badges[1]
+
+
+# --------------------------------------------------------------------------- OIDC
+
+
+def test_oidc_user_mapped_to_role(users: dict) -> None:
+    at = _app("login", None, **OIDC, roles={"eva@hjo.se": "redaktor"})
+    at.user = {"is_logged_in": True, "email": "eva@hjo.se", "name": "Eva"}
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["hjo_auth"]["role"] == "redaktor"
+    assert at.session_state["hjo_auth"]["method"] == "oidc"
+    assert "redaktör" in at.success[0].value
+    assert read_audit()["action"].tolist() == ["login_ok"]
+
+
+def test_oidc_unmapped_user_and_login_button(users: dict) -> None:
+    at = _app("login", None, **OIDC, roles={"eva@hjo.se": "redaktor"})
+    at.user = {"is_logged_in": True, "email": "okand@example.com"}
+    at.run()
+    assert "hjo_auth" not in at.session_state
+    assert "har ingen roll" in at.warning[0].value
+    at = _app("login", None, **OIDC)
+    at.user = {"is_logged_in": False}
+    at.run()
+    labels = [b.label for b in at.button]
+    assert "Logga in med kommunens konto" in labels
+    assert not at.text_input  # no local form without local accounts
+
+
+# --------------------------------------------------------------------------- admin
+
+
+def test_admin_page_needs_admin(users: dict) -> None:
+    at = _app("admin", users)
+    at.session_state["hjo_auth"] = _logged_in("redaktor", "anna")
+    at.run()
+    assert at.warning[0].value == "Logga in som administratör för att se den här sidan."
+    assert not at.dataframe
+
+
+def test_admin_page_lists_users_and_audit_without_hashes(users: dict) -> None:
+    login = _app("login", users)
+    login.run()
+    _login(login, "anna", "fel")
+    _login(login, "anna", PASSWORDS["anna"])
+    at = _app("admin", users)
+    at.session_state["hjo_auth"] = _logged_in("admin", "adam")
+    at.run()
+    assert not at.exception, at.exception
+    audit_df = at.dataframe[0].value  # first tab: the audit log
+    assert audit_df["Händelse"].tolist() == ["Inloggning", "Misslyckad inloggning"]
+    users_df = at.dataframe[1].value  # second tab: the accounts
+    assert sorted(users_df["Användare"]) == sorted(PASSWORDS)
+    shown = users_df.to_string() + audit_df.to_string() + _texts(at)
+    assert "scrypt$" not in shown
+    assert all(u["password_hash"] not in shown for u in users.values())
