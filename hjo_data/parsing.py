@@ -57,9 +57,30 @@ def as_arrow(values: pd.Series | pa.Array | pa.ChunkedArray | list[str]) -> pa.A
     return arr
 
 
+#: Last byte of every whitespace character utf8_trim_whitespace removes that we expect in
+#: CSV cells: ASCII whitespace, NBSP (C2 A0), narrow NBSP (E2 80 AF), other U+20xx spaces.
+_WS_LAST = np.zeros(256, dtype=bool)
+_WS_LAST[[9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0xAF, 0x80, 0x81, 0x82, 0x83, 0x84, 0x86,
+          0x87, 0x88, 0x89, 0x8A, 0xA8, 0xA9, 0x9F]] = True
+_WS_FIRST = np.zeros(256, dtype=bool)
+_WS_FIRST[[9, 10, 11, 12, 13, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _needs_trim(arr: pa.Array) -> bool:
+    """Cheap conservative test on the raw bytes: may any value start/end with whitespace?"""
+    offsets, data = _string_buffers(arr, pad=0)
+    starts, ends = offsets[:-1], offsets[1:]
+    nonempty = ends > starts
+    if not nonempty.any():
+        return False
+    return bool(_WS_FIRST[data[starts[nonempty]]].any()
+                or _WS_LAST[data[ends[nonempty] - 1]].any())
+
+
 def strip(values: pd.Series | pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:
     """Strip surrounding (Unicode) whitespace; nulls become ""."""
-    return pc.utf8_trim_whitespace(as_arrow(values))
+    arr = as_arrow(values)
+    return pc.utf8_trim_whitespace(arr) if _needs_trim(arr) else arr
 
 
 def _np_bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -91,14 +112,16 @@ class DateParse:
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets[n + 1], data bytes padded with 19 zero bytes) of a string array."""
+def _string_buffers(arr: pa.Array, pad: int = 19) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets[n + 1], data bytes followed by ``pad`` zero bytes) of a string array."""
     off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset:arr.offset + len(arr) + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(
         0, np.uint8)
-    return offsets.astype(np.int64), np.concatenate([data, np.zeros(19, np.uint8)])
+    if pad:
+        data = np.concatenate([data, np.zeros(pad, np.uint8)])
+    return offsets.astype(np.int64), data
 
 
 def _iso_fast(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -229,9 +252,11 @@ def _parse_number_core(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     if not ok.any():
         return values, ok
     good = arr if ok.all() else pc.filter(arr, pa.array(ok))
-    if any(pc.any(pc.match_substring(good, ch)).as_py() for ch in _SPACES):
+    data = _string_buffers(good, pad=0)[1]
+    if np.isin(data, np.frombuffer(b"\x20\xa0\xaf", dtype=np.uint8)).any():
         good = pc.replace_substring_regex(good, f"[{_SPACES}]", "")
-    good = pc.replace_substring(good, ",", ".")
+    if (data == ord(",")).any():
+        good = pc.replace_substring(good, ",", ".")
     values[ok] = pc.cast(good, pa.float64()).to_numpy(zero_copy_only=False)
     return values, ok
 

@@ -128,14 +128,20 @@ def mask_array(arr: pa.Array) -> pa.Array:
         arr = arr.combine_chunks()
     if len(arr) == 0:
         return arr
-    cand = pc.fill_null(pc.match_substring_regex(arr, _CANDIDATE), False)
-    idx = np.flatnonzero(cand.to_numpy(zero_copy_only=False))
-    if idx.size == 0:
+    # Free text is mostly empty: look only at values long enough to hold a number.
+    long_enough = pc.fill_null(pc.greater_equal(pc.binary_length(arr), 10), False)
+    rows = np.flatnonzero(long_enough.to_numpy(zero_copy_only=False))
+    if rows.size == 0:
         return arr
-    sub = pc.take(arr, pa.array(idx))
+    sub = arr if rows.size == len(arr) else pc.take(arr, pa.array(rows))
+    cand = pc.fill_null(pc.match_substring_regex(sub, _CANDIDATE), False)
+    hit = cand.to_numpy(zero_copy_only=False)
+    if not hit.any():
+        return arr
+    rows = rows[hit]
+    sub = pc.filter(sub, cand)
     for _ in range(2):
         sub = pc.replace_substring_regex(sub, _RE2_PNR, rf"\1{MASK}\2")
-    pos = np.full(len(arr), -1, dtype=np.int64)
-    pos[idx] = np.arange(idx.size)
-    taken = pc.take(sub, pa.array(np.where(pos >= 0, pos, 0)))
-    return pc.if_else(pa.array(pos >= 0), taken, arr)
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(arr, pa.array(mask), sub.cast(arr.type))

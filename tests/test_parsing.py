@@ -238,3 +238,15 @@ def test_empty_inputs() -> None:
     assert len(parsing.parse_number(empty).values) == 0
     assert len(parsing.parse_share(empty).values) == 0
     assert len(parsing.parse_category(empty, INCIDENT_CATEGORY_SYNONYMS).values) == 0
+
+
+@pytest.mark.parametrize("ws", [" ", "\t", "\u00a0", "\u202f", "\u2009", "\u3000", "\r"])
+def test_strip_unicode_whitespace(ws: str) -> None:
+    out = parsing.strip(pd.Series([f"{ws}a{ws}", f"b{ws}", f"{ws}c", "d", "", f"{ws}"],
+                                  dtype="str"))
+    assert out.to_pylist() == ["a", "b", "c", "d", "", ""]
+
+
+def test_strip_untouched_values_and_nulls() -> None:
+    out = parsing.strip(pd.Series(["å ä", None, "x y"], dtype=object))
+    assert out.to_pylist() == ["å ä", "", "x y"]
