@@ -6,6 +6,15 @@ Layout under the store root::
     <root>/ingest_log.jsonl           append-only, one JSON object per ingest
     <root>/quarantine/<ts>_<dataset>_<file>.rejected.csv   rejected rows of one ingest
     <root>/.lock                      fcntl.flock target around every read-modify-write
+    <root>/claims/<dataset>/<batch>.parquet  record_ids a batch contained that were
+                                      already stored (deduplicated against older batches)
+
+Withdrawing a batch (:meth:`Store.withdraw`) removes the rows it added — except rows a later,
+still active batch also contained (its claims file lists them): those stay and are handed
+over to the earliest such batch, so the store equals what it would be had the withdrawn
+batch never been ingested. The claims file is written before the dataset file; a claim
+counts only for a batch that is in the log or has stored rows, so a crash in between
+leaves no false claim.
 
 Every write replaces the whole file atomically (temp file in the same directory, fsync,
 ``os.replace``), so a crash at any point leaves either the old or the new file, never a
@@ -26,6 +35,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,21 +46,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hjo_data.errors import HjoDataError
 from hjo_data.privacy import mask_text
 from hjo_data.schema import DATASETS, Dataset
 
 __all__ = [
     "LOG_FIELDS",
     "QUARANTINE_COLUMNS",
+    "QUARANTINE_EXTRA",
     "Store",
+    "WithdrawError",
+    "WithdrawResult",
     "arrow_schema",
     "default_root",
     "empty_frame",
     "safe_cell",
 ]
 
-#: Columns of a quarantine CSV (Swedish: they are opened by the people who fix the data).
+#: Columns of a quarantine CSV when the original rows are unknown (Swedish: they are
+#: opened by the people who fix the data).
 QUARANTINE_COLUMNS = ("rad", "kolumn", "värde", "orsak", "originalrad")
+#: Columns appended after the original columns (original headers) of a quarantine CSV, so
+#: a corrected file can be read in again as it is (these columns are then ignored).
+#: ``originalrad`` is filled only for rows that could not be split into fields.
+QUARANTINE_EXTRA = ("rad", "kolumn", "orsak", "originalrad")
 
 #: Keys of every ingest log entry, in order.
 LOG_FIELDS = (
@@ -61,6 +80,12 @@ LOG_FIELDS = (
 _LOG_NAME = "ingest_log.jsonl"
 _LOCK_NAME = ".lock"
 _QUARANTINE_DIR = "quarantine"
+_CLAIMS_DIR = "claims"
+_WITHDRAW_EVENT = "withdraw"
+
+
+class WithdrawError(HjoDataError):
+    """A batch cannot be withdrawn (unknown, already withdrawn, nothing stored)."""
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -226,6 +251,33 @@ def _safe_file_part(name: str) -> str:
     return stem[:80]
 
 
+@dataclass
+class WithdrawResult:
+    """What :meth:`Store.withdraw` did."""
+
+    batch_id: str
+    dataset: str | None
+    removed: int
+    #: Rows kept because a later active batch also contained them (now owned by it).
+    kept: int
+    time: str = ""
+
+    @property
+    def message(self) -> str:
+        from hjo_data.formatting import fmt_int
+
+        text = f"Batch {self.batch_id} återkallades: {fmt_int(self.removed)} " + (
+            "rad togs bort" if self.removed == 1 else "rader togs bort")
+        if self.kept:
+            text += (f"; {fmt_int(self.kept)} " + ("rad" if self.kept == 1 else "rader")
+                     + " finns kvar eftersom en senare inläsning också innehöll dem")
+        return text + "."
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^0-9A-Za-z._-]+", "_", str(name))[:120] or "batch"
+
+
 def _mask(text: str) -> str:
     """Defence in depth: validation masks personnummer already; masking twice is harmless."""
     return mask_text(text)
@@ -249,6 +301,10 @@ class Store:
     @property
     def quarantine_dir(self) -> Path:
         return self.root / _QUARANTINE_DIR
+
+    def claims_path(self, dataset: str | Dataset, batch_id: str) -> Path:
+        name = _resolve(dataset).name
+        return self.root / _CLAIMS_DIR / name / f"{_safe_name(batch_id)}.parquet"
 
     def __repr__(self) -> str:
         return f"Store({str(self.root)!r})"
@@ -342,19 +398,40 @@ class Store:
         return frame
 
     def log_entries(self) -> list[dict[str, Any]]:
+        """Ingest entries, oldest first. Withdrawal events are not entries of their own:
+        they set ``withdrawn`` (time) and ``withdrawn_by`` on the batch's entry."""
+        entries: list[dict[str, Any]] = []
+        by_batch: dict[str, dict[str, Any]] = {}
+        for record in self.log_events():
+            if record.get("event") == _WITHDRAW_EVENT:
+                target = by_batch.get(str(record.get("batch_id")))
+                if target is not None:
+                    target["withdrawn"] = record.get("time")
+                    target["withdrawn_by"] = record.get("user")
+                continue
+            entries.append(record)
+            by_batch[str(record.get("batch_id"))] = record
+        return entries
+
+    def log_events(self) -> list[dict[str, Any]]:
+        """Every line of the ingest log as written (ingests and withdrawals)."""
         if not self.log_path.exists():
             return []
-        entries = []
+        events = []
         with self.log_path.open(encoding="utf-8") as fh:
             for line in fh:
                 line = line.strip()
                 if not line:
                     continue
                 try:
-                    entries.append(json.loads(line))
+                    events.append(json.loads(line))
                 except json.JSONDecodeError:  # a torn last line from a crash: skip it
                     continue
-        return entries
+        return events
+
+    def withdrawn_batches(self) -> set[str]:
+        return {str(e.get("batch_id")) for e in self.log_events()
+                if e.get("event") == _WITHDRAW_EVENT}
 
     # ------------------------------------------------------------------ writing
     def split_new(
@@ -398,6 +475,8 @@ class Store:
             self._remove_stale_temp_files(ds)
             mask, duplicates = self.split_new(ds, accepted)
             added = int(mask.sum())
+            if duplicates:
+                self._write_claims(ds, accepted, batch_id)
             if added == 0:
                 return 0, duplicates
             new = accepted if added == len(accepted) else accepted.loc[mask]
@@ -417,6 +496,126 @@ class Store:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
+    def _write_claims(self, ds: Dataset, accepted: pd.DataFrame, batch_id: str) -> None:
+        """Record which of ``accepted``'s ids are already stored (see module docstring)."""
+        path = self.path(ds)
+        if not path.exists():
+            return
+        stored_ids = pq.read_table(path, columns=["record_id"])["record_id"].combine_chunks()
+        ids = pa.array(accepted["record_id"].drop_duplicates(), type=pa.string(),
+                       from_pandas=True)
+        claimed = ids.filter(pc.is_in(ids, value_set=stored_ids.cast(pa.string()),
+                                      skip_nulls=True))
+        if len(claimed) == 0:
+            return
+        target = self.claims_path(ds, batch_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        table = pa.table({"record_id": claimed})
+        _atomic_write_bytes(target, lambda tmp: pq.write_table(table, tmp))
+
+    def batch_ids(self, dataset: str | Dataset) -> list[str]:
+        """Distinct batch ids with rows in ``dataset``."""
+        path = self.path(dataset)
+        if not path.exists():
+            return []
+        col = pq.read_table(path, columns=["batch_id"])["batch_id"]
+        return [str(b) for b in pc.unique(col.combine_chunks()).to_pylist()]
+
+    def withdraw(self, batch_id: str, *, user: str | None = None) -> WithdrawResult:
+        """Remove exactly the rows batch ``batch_id`` added, atomically and under the lock,
+        and mark it withdrawn in the ingest log.
+
+        Rows that a later, still active batch also contained stay (handed over to the
+        earliest such batch). Raises :class:`WithdrawError` (Swedish) for an unknown,
+        already withdrawn or never stored batch.
+        """
+        batch_id = str(batch_id).strip()
+        with self.lock():
+            events = self.log_events()
+            withdrawn = {str(e.get("batch_id")) for e in events
+                         if e.get("event") == _WITHDRAW_EVENT}
+            if batch_id in withdrawn:
+                raise WithdrawError(f"Batch {batch_id} är redan återkallad.")
+            ingests = [e for e in events if e.get("event") != _WITHDRAW_EVENT]
+            entry = next((e for e in ingests if str(e.get("batch_id")) == batch_id), None)
+            with_rows = {name: self.batch_ids(name) for name in DATASETS}
+            datasets = [n for n, ids in with_rows.items() if batch_id in ids]
+            if entry is None and not datasets:
+                recent = [str(e.get("batch_id")) for e in ingests
+                          if str(e.get("batch_id")) not in withdrawn][-5:]
+                hint = (" Senaste inlästa batcher: " + ", ".join(recent) + ".") if recent else ""
+                raise WithdrawError(f"Okänd batch '{batch_id}'. Ingen inläsning med det "
+                                    f"id:t finns i inläsningsloggen.{hint}")
+            if entry is not None and entry.get("stored") is False and not datasets:
+                raise WithdrawError(f"Batch {batch_id} sparade inga rader (strikt läge) – "
+                                    "det finns inget att återkalla.")
+            # Active batches in log order (the earliest claimant inherits a row).
+            order: dict[str, int] = {}
+            for e in ingests:
+                b = str(e.get("batch_id"))
+                if b not in withdrawn and b != batch_id and e.get("stored") is not False:
+                    order.setdefault(b, len(order))
+            for ids in with_rows.values():
+                for b in ids:
+                    if b not in withdrawn and b != batch_id:
+                        order.setdefault(b, len(order))
+            removed = kept = 0
+            ds_name = entry.get("dataset") if entry is not None else None
+            for name in datasets:
+                ds_name = name
+                r, k = self._withdraw_rows(DATASETS[name], batch_id, order)
+                removed += r
+                kept += k
+            time = datetime.now().astimezone().isoformat(timespec="seconds")
+            self.log({"event": _WITHDRAW_EVENT, "batch_id": batch_id, "dataset": ds_name,
+                      "time": time, "user": user, "removed": removed, "kept": kept})
+            for name in DATASETS:
+                with contextlib.suppress(OSError):
+                    self.claims_path(name, batch_id).unlink()
+        return WithdrawResult(batch_id=batch_id, dataset=ds_name, removed=removed, kept=kept,
+                              time=time)
+
+    def _withdraw_rows(self, ds: Dataset, batch_id: str, order: Mapping[str, int]
+                       ) -> tuple[int, int]:
+        """Drop ``batch_id``'s rows of one dataset; rows claimed by an active batch are
+        handed to the earliest claimant instead. Returns (removed, kept)."""
+        table = self.read_table(ds)
+        batch_col = table["batch_id"].combine_chunks()
+        mine = np.asarray(pc.equal(batch_col, pa.scalar(batch_id, type=batch_col.type))
+                          .to_numpy(zero_copy_only=False), dtype=bool)
+        if not mine.any():
+            return 0, 0
+        ids = table["record_id"].combine_chunks().to_pandas().to_numpy(dtype=object)
+        heir = np.full(len(ids), None, dtype=object)
+        heir_rank = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
+        claims_dir = self.root / _CLAIMS_DIR / ds.name
+        if claims_dir.exists():
+            by_name = {_safe_name(b): b for b in order}
+            for path in sorted(claims_dir.glob("*.parquet")):
+                claimant = by_name.get(path.stem)
+                if claimant is None:
+                    continue  # withdrawn, this batch, or never committed: no claim
+                try:
+                    claimed = pq.read_table(path)["record_id"].combine_chunks()
+                except (OSError, pa.ArrowException):
+                    continue
+                hit = mine & np.asarray(pc.is_in(pa.array(ids, type=pa.string()),
+                                                 value_set=claimed.cast(pa.string()))
+                                        .to_numpy(zero_copy_only=False), dtype=bool)
+                better = hit & (heir_rank > order[claimant])
+                heir[better] = claimant
+                heir_rank[better] = order[claimant]
+        inherited = mine & (heir != None)  # noqa: E711 - elementwise on an object array
+        drop = mine & ~inherited
+        new_batch = batch_col.to_pandas().to_numpy(dtype=object)
+        new_batch[inherited] = heir[inherited]
+        table = table.set_column(
+            table.schema.get_field_index("batch_id"), "batch_id",
+            pa.array(new_batch, type=pa.string()),
+        ).take(pa.array(np.flatnonzero(~drop)))
+        self.write_table(ds, table)
+        return int(drop.sum()), int(inherited.sum())
+
     def write_table(self, dataset: str | Dataset, table: pa.Table) -> None:
         """Atomically replace a dataset's file with ``table`` (caller holds the lock)."""
         ds = _resolve(dataset)
@@ -435,12 +634,18 @@ class Store:
 
     def write_quarantine(
         self, dataset: str | Dataset, file_name: str, rejected: pd.DataFrame,
-        *, stamp: str | None = None,
+        *, stamp: str | None = None, original: pd.DataFrame | None = None,
+        unsplit: np.ndarray | None = None,
     ) -> Path | None:
         """Write rejected rows as a ';'-separated UTF-8 (BOM) CSV; None when there are none.
 
-        ``rejected`` has the validation columns line, column, value, reason, raw. Cells are
-        masked again (defence in depth) and made formula-injection safe.
+        ``rejected`` has the validation columns line, column, value, reason, raw. With
+        ``original`` (the rejected rows' original cells, one column per original header,
+        aligned with ``rejected``) the file has the original columns followed by
+        ``QUARANTINE_EXTRA``, so a corrected copy can be read in again directly;
+        ``unsplit`` marks rows whose fields are unknown (``originalrad`` holds their text).
+        Without ``original`` the columns are ``QUARANTINE_COLUMNS``. Cells are masked again
+        (defence in depth) and made formula-injection safe.
         """
         ds = _resolve(dataset)
         if rejected is None or len(rejected) == 0:
@@ -450,17 +655,33 @@ class Store:
         cols = ("line", "column", "value", "reason", "raw")
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-        writer.writerow(QUARANTINE_COLUMNS)
         values = [rejected[c].tolist() if c in rejected.columns else [""] * len(rejected)
                   for c in cols]
-        for line, column, value, reason, raw in zip(*values, strict=True):
-            writer.writerow([
-                safe_cell(line),
-                safe_cell(column),
-                safe_cell(_mask(safe_text(value))),
-                safe_cell(reason),
-                safe_cell(_mask(safe_text(raw))),
-            ])
+        if original is not None:
+            if len(original) != len(rejected):
+                raise ValueError("original must have one row per rejected row")
+            flags = (np.zeros(len(rejected), dtype=bool) if unsplit is None
+                     else np.asarray(unsplit, dtype=bool))
+            writer.writerow([safe_cell(h) for h in original.columns] + list(QUARANTINE_EXTRA))
+            cells = original.astype(object).where(original.notna(), "").to_numpy()
+            for i, (line, column, _value, reason, raw) in enumerate(zip(*values, strict=True)):
+                writer.writerow([
+                    *(safe_cell(_mask(safe_text(c))) for c in cells[i]),
+                    safe_cell(line),
+                    safe_cell(column),
+                    safe_cell(reason),
+                    safe_cell(_mask(safe_text(raw))) if flags[i] else "",
+                ])
+        else:
+            writer.writerow(QUARANTINE_COLUMNS)
+            for line, column, value, reason, raw in zip(*values, strict=True):
+                writer.writerow([
+                    safe_cell(line),
+                    safe_cell(column),
+                    safe_cell(_mask(safe_text(value))),
+                    safe_cell(reason),
+                    safe_cell(_mask(safe_text(raw))),
+                ])
         data = ("\ufeff" + buf.getvalue()).encode("utf-8")
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         _atomic_write_bytes(path, lambda tmp: Path(tmp).write_bytes(data))
