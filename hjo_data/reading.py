@@ -518,6 +518,9 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
         if not tolerant or row.number is None:
             aborted.append(True)
             return "error"
+        if row.text.count('"') % 2:  # maybe an unterminated quote: exact path decides
+            aborted.append(True)
+            return "error"
         bad.append((row.number, row.text))
         return "skip"
 
@@ -569,6 +572,8 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
     # The header record starts right after the skipped lines ("sep=;").
     starts = np.arange(layout.skip_lines + 1, layout.skip_lines + 1 + total, dtype=np.int64)
     starts[1:] += np.cumsum(breaks[:-1], dtype=np.int64)
+    if quoted and starts[-1] + breaks[-1] != _physical_lines(payload):
+        raise _Fallback  # e.g. pyarrow silently dropped an unterminated last record
 
     errors: list[RowError] = []
     for pos, (_, text) in zip(bad_pos.tolist(), bad, strict=True):
@@ -585,6 +590,20 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
         lines = lines[keep]
     frame = _to_frame(table.rename_columns(layout.header))
     return frame, lines, errors
+
+
+def _physical_lines(buf: pa.Buffer) -> int:
+    """Lines in the file as editors count them (\\r\\n, \\n or a lone \\r ends a line)."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    if arr.size == 0:
+        return 0
+    hits = np.flatnonzero(arr < 14)
+    values = arr[hits]
+    lf = int(np.count_nonzero(values == 10))
+    cr = hits[values == 13]
+    crlf = int(np.count_nonzero(arr[cr[cr + 1 < arr.size] + 1] == 10)) if cr.size else 0
+    breaks = lf + cr.size - crlf
+    return breaks + (0 if arr[-1] in (10, 13) else 1)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
