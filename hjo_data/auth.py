@@ -240,11 +240,17 @@ class AuthConfig:
     #: OIDC e-mail (lower case, or "@domain") -> role.
     role_map: dict[str, Role] = field(default_factory=dict)
     idle_minutes: float = DEFAULT_IDLE_MINUTES
+    #: The secrets declare users or OIDC keys, even if none is valid (fail closed).
+    declared: bool = False
 
     @property
     def enabled(self) -> bool:
-        """True when any login method is configured (then official mode needs a login)."""
-        return bool(self.accounts) or self.oidc
+        """True when login is configured (then official mode needs a login).
+
+        A configuration whose every account is broken still counts: a typo must not
+        silently reopen the ``HJO_MODE=official`` development switch.
+        """
+        return bool(self.accounts) or self.oidc or self.declared
 
 
 def _plain(value: Any) -> Any:
@@ -261,12 +267,14 @@ def _auth_section(secrets_map: Mapping[str, Any] | None) -> dict[str, Any]:
     return section if isinstance(section, dict) else {}
 
 
+_OIDC_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret",
+              "server_metadata_url")
+
+
 def oidc_configured(secrets_map: Mapping[str, Any] | None) -> bool:
     """True when ``[auth]`` has what ``st.login()`` needs for the default provider."""
     auth = _auth_section(secrets_map)
-    need = ("redirect_uri", "cookie_secret", "client_id", "client_secret",
-            "server_metadata_url")
-    return all(isinstance(auth.get(k), str) and auth.get(k, "").strip() for k in need)
+    return all(isinstance(auth.get(k), str) and auth.get(k, "").strip() for k in _OIDC_KEYS)
 
 
 def load_auth_config(secrets_map: Mapping[str, Any] | None) -> AuthConfig:
@@ -317,9 +325,10 @@ def load_auth_config(secrets_map: Mapping[str, Any] | None) -> AuthConfig:
     except (TypeError, ValueError):
         problems.append("idle_timeout_minutes ska vara ett positivt tal; 30 används.")
         idle_minutes = DEFAULT_IDLE_MINUTES
+    declared = bool(users) or any(k in auth for k in _OIDC_KEYS)
     return AuthConfig(accounts=accounts, problems=tuple(problems),
                       oidc=oidc_configured(secrets_map), role_map=role_map,
-                      idle_minutes=idle_minutes)
+                      idle_minutes=idle_minutes, declared=declared)
 
 
 def load_accounts(secrets_map: Mapping[str, Any] | None) -> dict[str, Account]:

@@ -40,6 +40,13 @@ if not cfg.enabled:
             icon=":material/info:")
     st.stop()
 
+if not cfg.accounts and not cfg.oidc:
+    st.error("Inloggningen är felkonfigurerad: inget giltigt konto finns i "
+             ".streamlit/secrets.toml. Kontakta administratören.", icon=":material/error:")
+    for problem in cfg.problems:
+        st.caption(problem)
+    st.stop()
+
 st.write("Logga in för att se tjänstepersonsläget och, med rätt roll, hantera data.")
 
 if cfg.oidc:

@@ -162,6 +162,14 @@ def test_empty_config_is_disabled() -> None:
         assert not cfg.enabled and cfg.accounts == {} and cfg.idle_minutes == 30
 
 
+def test_broken_config_still_requires_login() -> None:
+    # Every account invalid (e.g. the example file copied unchanged): login stays required.
+    cfg = load_auth_config({"auth": {"users": {"anna": {"role": "redaktor",
+                                                        "password_hash": "<klistra in>"}}}})
+    assert cfg.accounts == {} and cfg.enabled and cfg.problems
+    assert load_auth_config({"auth": {"client_id": "x"}}).enabled  # half-configured OIDC
+
+
 def test_oidc_detection() -> None:
     full = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "c",
             "client_id": "id", "client_secret": "s",
