@@ -278,3 +278,61 @@ def test_throttle_in_memory_and_entry_cap() -> None:
     assert len(gate._state) == 10
     assert gate.failures(LoginThrottle.user_key("u49")) == 1
     assert gate.failures(LoginThrottle.user_key("u0")) == 0
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _cli(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+         stdin: str = "") -> tuple[int, str, str]:
+    import io
+
+    from hjo_data.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_user_add_prints_snippet_that_loads(monkeypatch: pytest.MonkeyPatch, capsys,  # noqa: ANN001
+                                                isolated_store: Path) -> None:
+    import tomllib
+
+    password = "Mitt långa lösen 42"
+    code, out, err = _cli(["user", "add", "Anna", "--role", "redaktör", "--password-stdin"],
+                          monkeypatch, capsys, stdin=password + "\n")
+    assert code == 0, err
+    assert password not in out and password not in err
+    cfg = load_auth_config(tomllib.loads(out))
+    assert list(cfg.accounts) == ["anna"] and cfg.accounts["anna"].role == "redaktor"
+    assert authenticate(cfg.accounts, "anna", password) is not None
+    assert "secrets.toml" in err
+    from hjo_data.audit import read_audit
+
+    log = read_audit(isolated_store)
+    assert log["action"].tolist() == ["user_add"]
+    assert "anna" in log.loc[0, "detail"] and password not in log.to_string()
+
+
+def test_cli_user_add_prompts_twice(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+    answers = iter(["Första-lösenordet", "Andra-lösenordet"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    code, out, err = _cli(["user", "add", "bo", "--role", "admin"], monkeypatch, capsys)
+    assert code == 1 and out == "" and "inte lika" in err
+    answers = iter(["Samma-lösenord-1", "Samma-lösenord-1"])
+    code, out, _ = _cli(["user", "add", "bo", "--role", "admin"], monkeypatch, capsys)
+    assert code == 0 and 'role = "admin"' in out
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [
+    (["user", "add", "bo", "--role", "admin", "--password-stdin"], "kort\n", "minst 10"),
+    (["user", "add", "bo", "--role", "chef", "--password-stdin"], "x" * 12, "Okänd roll"),
+    (["user", "add", "bo", "--role", "publik", "--password-stdin"], "x" * 12, "publik"),
+    (["user", "add", "../bo", "--role", "admin", "--password-stdin"], "x" * 12,
+     "Ogiltigt användarnamn"),
+])
+def test_cli_user_add_refuses(monkeypatch: pytest.MonkeyPatch, capsys, args: list[str],  # noqa: ANN001
+                              stdin: str, message: str) -> None:
+    code, out, err = _cli(args, monkeypatch, capsys, stdin=stdin)
+    assert code == 1 and out == "" and message in err
