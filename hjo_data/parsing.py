@@ -23,6 +23,8 @@ from hjo_data.schema import normalise_value
 DATE_FORMATS_SV = "ÅÅÅÅ-MM-DD, ÅÅÅÅ-MM-DD TT:MM, ÅÅÅÅMMDD, D.M.ÅÅÅÅ"
 
 _SPACES = "\u0020\u00a0\u202f"
+_SEP_BYTES = np.zeros(256, dtype=bool)
+_SEP_BYTES[[0x20, 0xA0, 0xAF]] = True
 _NUMBER_RE = (
     r"^[+-]?(?:(?:\d+|\d{1,3}(?:[ \x{a0}\x{202f}]\d{3})+)(?:[.,]\d+)?|[.,]\d+)$"
 )
@@ -253,7 +255,8 @@ def _parse_number_core(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         return values, ok
     good = arr if ok.all() else pc.filter(arr, pa.array(ok))
     data = _string_buffers(good, pad=0)[1]
-    if np.isin(data, np.frombuffer(b"\x20\xa0\xaf", dtype=np.uint8)).any():
+    # space, or the last byte of NBSP (C2 A0) / narrow NBSP (E2 80 AF); false hits are harmless
+    if _SEP_BYTES[data].any():
         good = pc.replace_substring_regex(good, f"[{_SPACES}]", "")
     if (data == ord(",")).any():
         good = pc.replace_substring(good, ",", ".")
