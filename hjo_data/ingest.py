@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hjo_data import reading, validation
@@ -30,7 +31,17 @@ from hjo_data.formatting import fmt_int
 from hjo_data.schema import DATASETS, Dataset
 from hjo_data.store import Store
 
-__all__ = ["ERROR_LIMIT", "IngestReport", "ingest_file", "resolve_dataset", "swedish_int"]
+__all__ = [
+    "ERROR_LIMIT",
+    "IGNORED",
+    "IngestReport",
+    "PreparedIngest",
+    "commit_ingest",
+    "ingest_file",
+    "prepare_ingest",
+    "resolve_dataset",
+    "swedish_int",
+]
 
 #: At most this many row errors are kept in a report (the quarantine file has them all).
 ERROR_LIMIT = 1000
@@ -64,6 +75,8 @@ class IngestReport:
     delimiter: str = ""
     stored: bool = True
     strict: bool = False
+    sheet: str | None = None
+    user: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -102,6 +115,8 @@ class IngestReport:
             "delimiter": self.delimiter,
             "stored": self.stored,
             "strict": self.strict,
+            "sheet": self.sheet,
+            "user": self.user,
             "message": self.message,
         }
 
@@ -118,25 +133,6 @@ def resolve_dataset(name: str | Dataset) -> Dataset:
             return ds
     choices = ", ".join(DATASETS)
     raise UnknownDatasetError(f"Okänd datamängd '{key}'. Välj en av: {choices}.")
-
-
-def _read_source(source: str | Path | bytes, name: str | None) -> tuple[bytes, str]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), Path(name).name if name else "uppladdad fil"
-    path = Path(source)
-    display = Path(name).name if name else path.name
-    try:
-        return path.read_bytes(), display
-    except FileNotFoundError:
-        raise UnreadableFileError(f"Filen '{display}' finns inte.") from None
-    except IsADirectoryError:
-        raise UnreadableFileError(f"'{display}' är en mapp, inte en fil.") from None
-    except PermissionError:
-        raise UnreadableFileError(f"Saknar behörighet att läsa filen '{display}'.") from None
-    except OSError as exc:
-        raise UnreadableFileError(
-            f"Filen '{display}' kunde inte läsas ({exc.strerror or exc})."
-        ) from None
 
 
 def _row_errors(rejected: pd.DataFrame, limit: int) -> list[RowError]:
@@ -159,38 +155,187 @@ def new_batch_id(sha256: str) -> str:
     return f"{stamp}-{sha256[:8]}-{uuid.uuid4().hex[:6]}"
 
 
-def ingest_file(
-    source: str | Path | bytes,
-    *,
-    dataset: str | Dataset | None = None,
-    store: Store | None = None,
-    strict: bool = False,
-    name: str | None = None,
-    today: date | None = None,
-) -> IngestReport:
-    """Read, validate and store one file; rejected rows go to quarantine; the ingest is logged.
+#: Shown in the header preview for a column that is not used.
+IGNORED = "ignoreras"
 
-    Raises UnreadableFileError (nothing readable / missing file) and UnknownDatasetError
-    (unknown ``dataset`` name, or headers matching no dataset); nothing is stored then.
+
+@dataclass
+class PreparedIngest:
+    """A file read and validated, nothing written yet (the "dry run" of an upload).
+
+    ``duplicates`` and ``new_rows`` are counted against the store as it was at prepare
+    time; :func:`commit_ingest` recounts them under the store lock.
+    """
+
+    file: str
+    dataset: Dataset
+    raw: reading.RawTable
+    validated: validation.Validated
+    sha256: str
+    #: (original header, Swedish label of the canonical column or ``IGNORED``), file order.
+    header_preview: list[tuple[str, str]]
+    duplicates: int
+    new_rows: int
+    store_root: str = ""
+
+    @property
+    def rows_read(self) -> int:
+        return int(self.raw.rows_read)
+
+    @property
+    def valid(self) -> int:
+        """Rows that passed validation (new rows + duplicates)."""
+        return len(self.validated.accepted)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.validated.rejected)
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.validated.warnings)
+
+    @property
+    def sheet(self) -> str | None:
+        return self.raw.sheet
+
+    def header_frame(self) -> pd.DataFrame:
+        """Header preview as a table with Swedish column names."""
+        return pd.DataFrame(self.header_preview, columns=["Rubrik i filen", "Tolkas som"],
+                            dtype="str")
+
+    def rejected_rows(self) -> pd.DataFrame:
+        """Rejected rows with Swedish columns rad, kolumn, värde, orsak (as plain text:
+        a UI must show these as text, never render them)."""
+        rej = self.validated.rejected
+        return pd.DataFrame({
+            "rad": rej["line"].astype("int64"),
+            "kolumn": rej["column"].astype("str"),
+            "värde": rej["value"].astype("str"),
+            "orsak": rej["reason"].astype("str"),
+        })
+
+    @property
+    def message(self) -> str:
+        head = f"{self.file}: {_plural(self.rows_read, 'rad', 'rader')} lästa"
+        return (f"{head} – {_plural(self.new_rows, 'ny rad', 'nya rader')} kan sparas, "
+                f"{_plural(self.rejected, 'avvisad', 'avvisade')}, "
+                f"{_plural(self.duplicates, 'dubblett', 'dubbletter')}.")
+
+
+def _header_preview(raw: reading.RawTable, ds: Dataset, validated: validation.Validated
+                    ) -> list[tuple[str, str]]:
+    mapping = reading.map_headers(raw.headers, ds)
+    labels = {c.name: c.label for c in ds.columns}
+    out: list[tuple[str, str]] = []
+    respondent = validation._respondent_header(ds, mapping.unknown)
+    for header in raw.headers:
+        canonical = mapping.columns.get(header)
+        if canonical is not None:
+            out.append((header, labels[canonical]))
+        elif header == respondent:
+            out.append((header, "Respondent-id (för dubblettkontroll)"))
+        else:
+            out.append((header, IGNORED))
+    return out
+
+
+def prepare_ingest(
+    source: reading.Source,
+    *,
+    name: str | None = None,
+    dataset: str | Dataset | None = None,
+    sheet: str | int | None = None,
+    store: Store | None = None,
+    today: date | None = None,
+    max_bytes: int | None = None,
+) -> PreparedIngest:
+    """Read and validate ``source`` (CSV or .xlsx; path, bytes or file-like) without
+    writing anything: header preview, validation result and duplicates against the store.
+
+    Raises UnreadableFileError (too large, unreadable, only a header, required columns
+    missing) and UnknownDatasetError; the messages are Swedish and name the file.
     """
     store = store if store is not None else Store()
     ds = resolve_dataset(dataset) if dataset is not None else None
-    data, display = _read_source(source, name)
+    display = reading._base_name(name if name is not None else reading._source_name(source))
+    data = reading.source_bytes(source, name=display, max_bytes=max_bytes)
     sha = hashlib.sha256(data).hexdigest()
-    raw = reading.read_raw(data, name=display)
+    raw = reading.read_bytes(data, name=display, sheet=sheet)
     display = raw.file_name or display
+    if raw.rows_read == 0:
+        raise UnreadableFileError(f"{display}: Filen innehåller bara en rubrikrad – inga "
+                                  "datarader att läsa in.")
     if ds is None:
-        ds = reading.detect_dataset(list(raw.frame.columns))
+        ds = reading.detect_dataset(raw.headers)
     checked = validation.validate(raw, ds, today=today)
+    mask, duplicates = store.split_new(ds, checked.accepted)
+    return PreparedIngest(
+        file=display, dataset=ds, raw=raw, validated=checked, sha256=sha,
+        header_preview=_header_preview(raw, ds, checked), duplicates=duplicates,
+        new_rows=int(mask.sum()), store_root=str(store.root),
+    )
 
+
+def _quarantine_original(raw: reading.RawTable, rejected: pd.DataFrame
+                         ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Original cells of each rejected row (original headers), aligned with ``rejected``,
+    and a mask of rows whose fields are unknown (could not be split)."""
+    headers = raw.headers
+    width = len(headers)
+    position = {int(line): i for i, line in enumerate(np.asarray(raw.lines).tolist())}
+    structural = {int(e.line): e for e in raw.structural_errors}
+    cells = raw.frame.to_numpy(dtype=object) if width else np.empty((0, 0), dtype=object)
+    rows: list[list[str]] = []
+    unsplit = np.zeros(len(rejected), dtype=bool)
+    for k, line in enumerate(rejected["line"].astype("int64").tolist()):
+        if line in position:
+            rows.append([str(v) for v in cells[position[line]]])
+            continue
+        err = structural.get(line)
+        fields = list(getattr(err, "fields", ()) or ())
+        unsplit[k] = True
+        if fields and len(fields) <= width:
+            rows.append(fields + [""] * (width - len(fields)))
+        else:
+            rows.append([""] * width)
+    frame = pd.DataFrame(rows, columns=headers, dtype="str") if rows else pd.DataFrame(
+        {h: pd.Series([], dtype="str") for h in headers})
+    return frame, unsplit
+
+
+def commit_ingest(
+    prepared: PreparedIngest,
+    store: Store | None = None,
+    *,
+    user: str | None = None,
+    strict: bool = False,
+    progress: Callable[[float], None] | None = None,
+) -> IngestReport:
+    """Store a prepared file: new rows under a fresh batch id, rejected rows to quarantine,
+    one log entry. Duplicates are recounted under the store lock (the store may have
+    changed since :func:`prepare_ingest`). ``progress(fraction)`` is called from 0 to 1.
+    """
+    store = store if store is not None else Store(prepared.store_root or None)
+    ds = prepared.dataset
+    checked = prepared.validated
+    raw = prepared.raw
+    display = prepared.file
+
+    def step(fraction: float) -> None:
+        if progress is not None:
+            progress(fraction)
+
+    step(0.0)
     accepted_frame = checked.accepted
     rejected = len(checked.rejected)
     valid = len(accepted_frame)
-    batch_id = new_batch_id(sha)
+    batch_id = new_batch_id(prepared.sha256)
     warnings = list(checked.warnings)
     blocked = strict and rejected > 0
 
     with store.lock():
+        step(0.1)
         if blocked:
             mask, duplicates = store.split_new(ds, accepted_frame)
             accepted = int(mask.sum())
@@ -198,7 +343,14 @@ def ingest_file(
         else:
             added, duplicates = store.append(ds, accepted_frame, batch_id)
             accepted = added
-        quarantine = store.write_quarantine(ds, display, checked.rejected)
+        step(0.7)
+        quarantine = None
+        if rejected:
+            original, unsplit = _quarantine_original(raw, checked.rejected)
+            quarantine = store.write_quarantine(ds, reading.safe_file_name(display),
+                                                checked.rejected, original=original,
+                                                unsplit=unsplit)
+        step(0.9)
         report = IngestReport(
             file=display,
             dataset=ds.name,
@@ -210,21 +362,23 @@ def ingest_file(
             rejected_file=str(quarantine) if quarantine is not None else None,
             errors=_row_errors(checked.rejected, ERROR_LIMIT),
             batch_id=batch_id,
-            sha256=sha,
+            sha256=prepared.sha256,
             encoding=raw.encoding,
             delimiter=raw.delimiter,
             stored=not blocked,
             strict=strict,
+            sheet=raw.sheet,
+            user=user,
         )
         if report.accepted + report.rejected + report.duplicates != report.rows_read:
             report.warnings.append(
                 f"Internt räknefel: {swedish_int(valid)} giltiga + "
                 f"{swedish_int(rejected)} avvisade rader ≠ {swedish_int(raw.rows_read)} lästa."
             )
-        store.log({
+        entry: dict[str, Any] = {
             "batch_id": batch_id,
-            "file": display,
-            "sha256": sha,
+            "file": reading.safe_file_name(display),
+            "sha256": prepared.sha256,
             "dataset": ds.name,
             "time": datetime.now().astimezone().isoformat(timespec="seconds"),
             "rows_read": report.rows_read,
@@ -235,5 +389,35 @@ def ingest_file(
             "warnings": len(report.warnings),
             "rejected_file": report.rejected_file,
             "stored": report.stored,
-        })
+        }
+        if user is not None:
+            entry["user"] = user
+        if raw.sheet is not None:
+            entry["sheet"] = raw.sheet
+        store.log(entry)
+    step(1.0)
     return report
+
+
+def ingest_file(
+    source: reading.Source,
+    *,
+    dataset: str | Dataset | None = None,
+    store: Store | None = None,
+    strict: bool = False,
+    name: str | None = None,
+    today: date | None = None,
+    sheet: str | int | None = None,
+    user: str | None = None,
+) -> IngestReport:
+    """Read, validate and store one file (:func:`prepare_ingest` + :func:`commit_ingest`);
+    rejected rows go to quarantine; the ingest is logged.
+
+    Raises UnreadableFileError (nothing readable / missing / too large file) and
+    UnknownDatasetError (unknown ``dataset`` name, or headers matching no dataset);
+    nothing is stored then.
+    """
+    store = store if store is not None else Store()
+    prepared = prepare_ingest(source, name=name, dataset=dataset, sheet=sheet, store=store,
+                              today=today)
+    return commit_ingest(prepared, store, user=user, strict=strict)

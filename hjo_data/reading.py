@@ -17,11 +17,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Union
 
 import numpy as np
 import pandas as pd
@@ -32,12 +34,31 @@ from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
 from hjo_data.schema import DATASETS, Dataset, header_index, normalise_header
 
 __all__ = [
+    "DEFAULT_MAX_UPLOAD_MB",
+    "FileTooLargeError",
     "HeaderMapping",
     "RawTable",
+    "Source",
+    "StructuralError",
+    "check_size",
     "detect_dataset",
     "map_headers",
+    "max_upload_bytes",
+    "read_bytes",
     "read_raw",
+    "safe_file_name",
+    "source_bytes",
 ]
+
+#: Default upload limit in MB (env HJO_MAX_UPLOAD_MB; keep .streamlit/config.toml's
+#: server.maxUploadSize equal, it is the first line of defence in the browser upload).
+DEFAULT_MAX_UPLOAD_MB = 50
+#: Lines named in an encoding / NUL warning before "och N till".
+_LINES_NAMED = 10
+
+#: What read_raw accepts: a path, the bytes, or a binary file-like (e.g. Streamlit's
+#: UploadedFile; its size is checked before it is read).
+Source = Union[str, Path, bytes, bytearray, memoryview, IO[bytes]]  # noqa: UP007
 
 DELIMITERS = (";", "\t", ",")
 #: Bytes decoded up front to sniff the delimiter and read the header.
@@ -75,6 +96,20 @@ codecs.register_error("hjo_cp1252_c1", _cp1252_c1)
 # --------------------------------------------------------------------------- data types
 
 
+class FileTooLargeError(UnreadableFileError):
+    """The file exceeds the upload limit; raised before the file is read."""
+
+
+@dataclass(frozen=True)
+class StructuralError(RowError):
+    """A row that could not be split into the header's fields. ``raw`` is the whole
+    original text (``value`` is shortened for reports); ``fields`` the parsed fields, if
+    any, so quarantine can offer them in the original columns."""
+
+    raw: str = ""
+    fields: tuple[str, ...] = ()
+
+
 @dataclass
 class RawTable:
     """A file split into rows and fields; nothing interpreted yet (see ARCHITECTURE.md)."""
@@ -85,8 +120,14 @@ class RawTable:
     encoding: str
     delimiter: str
     structural_errors: list[RowError] = field(default_factory=list)
-    #: Which parser produced the table: "pyarrow" (fast path) or "python" (exact path).
+    #: Which parser produced the table: "pyarrow" (fast path), "python" (exact path) or
+    #: "openpyxl" (Excel).
     parser: str = "pyarrow"
+    #: Swedish notes about the reading itself (mixed encodings, NUL bytes, formulas, ...);
+    #: validation passes them on into its warnings.
+    warnings: list[str] = field(default_factory=list)
+    #: Excel: the sheet read; None for text files.
+    sheet: str | None = None
 
     @property
     def rows_read(self) -> int:
@@ -123,13 +164,139 @@ class _Layout:
 # --------------------------------------------------------------------------- public API
 
 
-def read_raw(source: str | Path | bytes, *, name: str | None = None) -> RawTable:
-    """Read a CSV/text file (path or bytes) into a :class:`RawTable`.
+def read_raw(source: Source, *, name: str | None = None, sheet: str | int | None = None,
+             max_bytes: int | None = None) -> RawTable:
+    """Read a CSV/text file or an .xlsx workbook (path, bytes or file-like) into a
+    :class:`RawTable`.
 
+    The size is checked first (``max_bytes``, default :func:`max_upload_bytes`).
     Raises :class:`UnreadableFileError` (Swedish message naming the file) when nothing can
-    be read: missing/empty file, binary content, no header row.
+    be read: missing/empty/too large file, binary content, no header row, zip bomb.
+    ``sheet`` picks an Excel sheet by name or 0-based index (default: the first).
     """
-    return _read_raw(source, name=name, allow_fast=True)
+    file_name = _base_name(name if name is not None else _source_name(source))
+    data = source_bytes(source, name=file_name, max_bytes=max_bytes)
+    return read_bytes(data, name=file_name, sheet=sheet)
+
+
+def read_bytes(data: bytes, *, name: str, sheet: str | int | None = None) -> RawTable:
+    """Like :func:`read_raw` for bytes already read and size-checked. A zip (or a name
+    ending in .xlsx) goes to :mod:`hjo_data.excel`."""
+    file_name = _base_name(name)
+    if data[:4] == b"PK\x03\x04" or (_is_excel(file_name) and data):
+        from hjo_data import excel
+
+        return excel.read_excel(bytes(data), name=file_name, sheet=sheet)
+    return _read_raw(data, name=file_name, allow_fast=True)
+
+
+def max_upload_bytes() -> int:
+    """Upload limit in bytes: $HJO_MAX_UPLOAD_MB (MB, decimals allowed) or 50 MB."""
+    text = os.environ.get("HJO_MAX_UPLOAD_MB", "").strip().replace(",", ".")
+    try:
+        mb = float(text) if text else float(DEFAULT_MAX_UPLOAD_MB)
+    except ValueError:
+        mb = float(DEFAULT_MAX_UPLOAD_MB)
+    if mb <= 0:
+        mb = float(DEFAULT_MAX_UPLOAD_MB)
+    return int(mb * 1024 * 1024)
+
+
+def _mb_text(n: float) -> str:
+    mb = n / (1024 * 1024)
+    text = f"{mb:.0f}" if mb >= 10 or float(mb).is_integer() else f"{mb:.1f}"
+    return text.replace(".", ",")
+
+
+def _source_name(source: object) -> str | None:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return None
+    if isinstance(source, str | Path):
+        return str(source)
+    return getattr(source, "name", None)
+
+
+def _size_of(source: object) -> int | None:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return memoryview(source).nbytes
+    if isinstance(source, str | Path):
+        try:
+            return Path(source).stat().st_size
+        except OSError:
+            return None
+    size = getattr(source, "size", None)
+    if isinstance(size, int):
+        return size
+    try:
+        pos = source.tell()  # type: ignore[attr-defined]
+        end = source.seek(0, io.SEEK_END)  # type: ignore[attr-defined]
+        source.seek(pos)  # type: ignore[attr-defined]
+        return int(end) - int(pos)
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_size(source: Source, *, name: str | None = None, max_bytes: int | None = None
+               ) -> int | None:
+    """Raise :class:`FileTooLargeError` when ``source`` is over the limit, without reading
+    it (path: stat; bytes: length; file-like: ``size`` or seek/tell). Returns the size."""
+    limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
+    size = _size_of(source)
+    if size is not None and size > limit:
+        file_name = _base_name(name if name is not None else _source_name(source))
+        raise FileTooLargeError(
+            f"{file_name}: Filen är för stor ({_mb_text(size)} MB). Största tillåtna "
+            f"storlek är {_mb_text(limit)} MB. Dela upp filen i mindre delar (t.ex. per år) "
+            "och läs in dem var för sig."
+        )
+    return size
+
+
+def source_bytes(source: Source, *, name: str | None = None, max_bytes: int | None = None
+                 ) -> bytes:
+    """The bytes of ``source`` after :func:`check_size`; a file-like is read at most to
+    the limit + 1 byte (its size may be unknown), so an oversized stream is never read."""
+    limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
+    file_name = _base_name(name if name is not None else _source_name(source))
+    check_size(source, name=file_name, max_bytes=limit)
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, bytearray | memoryview):
+        return bytes(source)
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            if path.is_dir():
+                raise _unreadable(file_name, "Sökvägen är en mapp, inte en fil.")
+            with path.open("rb") as fh:
+                data = fh.read(limit + 1)
+        except UnreadableFileError:
+            raise
+        except FileNotFoundError as exc:
+            raise _unreadable(file_name, "Filen hittades inte.") from exc
+        except PermissionError as exc:
+            raise _unreadable(file_name, "Saknar behörighet att läsa filen.") from exc
+        except OSError as exc:
+            raise _unreadable(file_name, "Filen kunde inte öppnas.") from exc
+    else:
+        data = source.read(limit + 1)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    if len(data) > limit:
+        check_size(data, name=file_name, max_bytes=limit)
+    return bytes(data)
+
+
+def safe_file_name(name: str | None) -> str:
+    """Base name only, characters outside [A-Za-z0-9._-åäöÅÄÖ] replaced by '_' (for
+    quarantine file names and logs)."""
+    base = _base_name(name)
+    cleaned = re.sub(r"[^0-9A-Za-zÅÄÖåäö._-]+", "_", base).strip("._")
+    return cleaned[:120] or "fil"
+
+
+def _is_excel(name: str) -> bool:
+    return name.lower().endswith((".xlsx", ".xlsm"))
 
 
 def map_headers(headers: Iterable[str], dataset: Dataset) -> HeaderMapping:
@@ -286,15 +453,62 @@ def _read_raw(source: str | Path | bytes, *, name: str | None, allow_fast: bool)
         raise _unreadable(file_name, "Filen är tom.")
 
     encoding, payload = _initial_payload(buf, file_name)
+    warnings = _nul_warning(buf) if encoding != "utf-16" else []
     try:
-        return _read_payload(payload, encoding, file_name, allow_fast)
+        table = _read_payload(payload, encoding, file_name, allow_fast)
     except _NotUtf8:
         raw = memoryview(buf).tobytes()
         if raw.startswith(codecs.BOM_UTF8):
             raw = raw[len(codecs.BOM_UTF8):]
-        text = raw.decode("cp1252", errors="hjo_cp1252_c1")
+        text, mixed = _decode_lines(raw)
         payload = _strip_nul(pa.py_buffer(text.encode("utf-8")))
-        return _read_payload(payload, "cp1252", file_name, allow_fast)
+        table = _read_payload(payload, "cp1252" if not mixed else "utf-8+cp1252",
+                              file_name, allow_fast)
+        if mixed:
+            warnings.append(
+                f"Blandad teckenkodning: {_lines_text(mixed)} är inte UTF-8 och lästes som "
+                "Windows-1252 (övriga rader som UTF-8). Kontrollera å, ä och ö på de raderna."
+            )
+    table.warnings = warnings + table.warnings
+    return table
+
+
+def _lines_text(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:_LINES_NAMED])
+    more = len(lines) - _LINES_NAMED
+    word = "rad" if len(lines) == 1 else "raderna"
+    return f"{word} {shown}" + (f" och {more} till" if more > 0 else "")
+
+
+def _decode_lines(raw: bytes) -> tuple[str, list[int]]:
+    """Decode line by line: UTF-8 where valid, else cp1252. Returns (text, 1-based lines
+    decoded as cp1252) — the list is empty unless some other line is non-ASCII UTF-8, i.e.
+    unless the file really mixes encodings (a plain cp1252 file gives [])."""
+    parts: list[str] = []
+    cp_lines: list[int] = []
+    utf8_non_ascii = False
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        try:
+            text = line.decode("utf-8")
+            if not utf8_non_ascii and not line.isascii():
+                utf8_non_ascii = True
+        except UnicodeDecodeError:
+            text = line.decode("cp1252", errors="hjo_cp1252_c1")
+            cp_lines.append(number)
+        parts.append(text)
+    return "".join(parts), (cp_lines if utf8_non_ascii else [])
+
+
+def _nul_warning(buf: pa.Buffer) -> list[str]:
+    if not _contains_byte(buf, 0):
+        return []
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nul = np.flatnonzero(arr == 0)
+    newline = np.flatnonzero(arr == 10)
+    if newline.size == 0:
+        newline = np.flatnonzero(arr == 13)
+    lines = np.unique(np.searchsorted(newline, nul) + 1).tolist()
+    return [f"NUL-tecken (tecken 0) togs bort på {_lines_text(lines)}; raderna behölls."]
 
 
 def _initial_payload(buf: pa.Buffer, file_name: str) -> tuple[str, pa.Buffer]:
@@ -580,7 +794,8 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
         fields = _split_record(text, layout.delimiter)
         if _is_blank(fields):
             continue
-        errors.append(_field_count_error(int(starts[pos]), text, len(fields), width))
+        errors.append(_field_count_error(int(starts[pos]), text, len(fields), width,
+                                         fields))
 
     table = table.slice(1)
     lines = starts[~is_bad][1:]
@@ -621,9 +836,12 @@ def _split_record(text: str, delimiter: str) -> list[str]:
         return [text]
 
 
-def _field_count_error(line: int, raw: str, found: int, expected: int) -> RowError:
-    return RowError(line, "", raw.rstrip("\r\n")[:_MAX_RAW_TEXT],
-                    f"Fel antal fält: {found} i stället för {expected}")
+def _field_count_error(line: int, raw: str, found: int, expected: int,
+                       fields: Iterable[str] = ()) -> RowError:
+    raw = raw.rstrip("\r\n")
+    return StructuralError(line, "", raw[:_MAX_RAW_TEXT],
+                           f"Fel antal fält: {found} i stället för {expected}",
+                           raw=raw, fields=tuple(fields))
 
 
 def _is_valid_utf8(buf: pa.Buffer) -> bool:
@@ -738,8 +956,9 @@ def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, li
             break
         except csv.Error as exc:
             raw = "".join(consumed).rstrip("\r\n")
-            errors.append(RowError(start, "", raw[:_MAX_RAW_TEXT],
-                                   f"Raden kunde inte delas upp i fält ({exc})."))
+            errors.append(StructuralError(start, "", raw[:_MAX_RAW_TEXT],
+                                          f"Raden kunde inte delas upp i fält ({exc}).",
+                                          raw=raw))
             if reader.line_num == before:
                 break
             continue
@@ -749,7 +968,8 @@ def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, li
             header_seen = True
             continue
         if len(row) != width:
-            errors.append(_field_count_error(start, "".join(consumed), len(row), width))
+            errors.append(_field_count_error(start, "".join(consumed), len(row), width,
+                                             row))
             continue
         for target, value in zip(columns, row, strict=True):
             target.append(value)

@@ -85,12 +85,13 @@ def test_rejects_duplicates_and_quarantine(tmp_path: Path, st: Store) -> None:
     text = data.decode("utf-8-sig")
     assert not PNR_RE.search(text), text
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[0] == ["rad", "kolumn", "värde", "orsak", "originalrad"]
-    assert len(rows) == 2 and rows[1][0] == "5"
-    assert "inte ett datum" in rows[1][2]
+    # the original columns (original headers) first, then rad/kolumn/orsak/originalrad
+    assert rows[0] == [*HEADER.split(";"), "rad", "kolumn", "orsak", "originalrad"]
+    assert len(rows) == 2 and rows[1][6] == "5" and rows[1][7] == "Tidpunkt"
+    assert rows[1][1] == "inte ett datum" and rows[1][0] == "E4"
     for cell in rows[1]:
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
-    assert "HYPERLINK" in rows[1][4]
+    assert "HYPERLINK" in rows[1][5] and rows[1][9] == ""
     assert st.ingest_log().iloc[0]["rejected_file"] == report.rejected_file
     d = report.to_dict()
     assert d["errors"][0]["line"] == 5 and set(d["errors"][0]) == {"line", "column", "value",
