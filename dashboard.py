@@ -48,13 +48,14 @@ def available_pages() -> list[st.Page]:
     return pages
 
 
-st.set_page_config(page_title="Trygghetsdashboard – Hjo", layout="wide",
-                   page_icon=":material/shield:")
 if st.query_params.get("presentation") == "1" and (ROOT / "pages/presentation.py").is_file():
-    # Presentation mode (issue 4): full-screen public slides, no navigation or sidebar.
+    # Presentation mode (issue 4): full-screen public slides, no navigation or sidebar;
+    # before set_page_config: the page sets its own (offline favicon).
     st.navigation([st.Page(ROOT / "pages/presentation.py", title="Presentation",
                            url_path="presentation", default=True)], position="hidden").run()
     st.stop()
+st.set_page_config(page_title="Trygghetsdashboard – Hjo", layout="wide",
+                   page_icon=":material/shield:")
 pages = available_pages()
 if pages:
     st.navigation(pages).run()

@@ -19,6 +19,7 @@ from datetime import date
 from html import escape
 
 import streamlit as st
+from PIL import Image
 
 from hjo_data.slides import (
     Slide,
@@ -218,8 +219,11 @@ def _init_state(count: int) -> None:
 
 # --------------------------------------------------------------------------- page
 
+# A local favicon: the dashboard's material icon would be fetched from Google's CDN, and
+# the presentation must work offline.
 st.set_page_config(page_title="Presentation – Trygghetsdashboard Hjo", layout="wide",
-                   initial_sidebar_state="collapsed")
+                   initial_sidebar_state="collapsed",
+                   page_icon=Image.new("RGB", (32, 32), (0, 114, 178)))
 st.html(CSS)
 
 try:
