@@ -79,7 +79,7 @@ def _store(path: str | None):  # -> Store (imported lazily: keeps `--help` fast)
 # ----------------------------------------------------------------------------- ingest
 
 def _ingest_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FIL", help="CSV-fil att läsa in")
+    p.add_argument("file", metavar="FIL", help="CSV- eller Excel-fil (.xlsx) att läsa in")
     p.add_argument("--dataset", metavar="NAMN",
                    help=f"datamängd (annars känns den igen): {', '.join(DATASETS)}")
     p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
@@ -87,6 +87,9 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="skriv en JSON-rapport på stdout")
     p.add_argument("--strict", action="store_true",
                    help="spara ingenting om någon rad avvisas")
+    p.add_argument("--sheet", metavar="BLAD", help="Excel: bladets namn (standard: första)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="kontrollera bara filen: visa rapporten men spara ingenting")
 
 
 def _human_report(report) -> str:  # IngestReport
@@ -115,14 +118,21 @@ def _human_report(report) -> str:  # IngestReport
     return "\n".join(lines)
 
 
-@subcommand("ingest", help="läs in en CSV-fil i datalagret", configure=_ingest_args)
+@subcommand("ingest", help="läs in en CSV- eller Excel-fil i datalagret",
+            configure=_ingest_args)
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hjo_data.ingest import ingest_file
+    from hjo_data.ingest import commit_ingest, prepare_ingest
 
     name = Path(args.file).name
     try:
-        report = ingest_file(args.file, dataset=args.dataset, store=_store(args.store),
-                             strict=args.strict)
+        store = _store(args.store)
+        # The same two steps as the upload page: dry run (read + validate), then commit.
+        prepared = prepare_ingest(args.file, dataset=args.dataset, store=store,
+                                  sheet=getattr(args, "sheet", None))
+        if getattr(args, "dry_run", False):
+            return _print_dry_run(prepared, args.json)
+        report = commit_ingest(prepared, store, strict=args.strict,
+                               user=os.environ.get("USER") or None)
     except HjoDataError as exc:
         message = f"Kunde inte läsa in '{name}': {exc}"
         _err(message)
@@ -134,6 +144,61 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         print(_human_report(report))
     return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+def _print_dry_run(prepared, as_json: bool) -> int:  # PreparedIngest
+    rejected = prepared.rejected_rows()
+    if as_json:
+        _print_json({
+            "file": prepared.file, "dataset": prepared.dataset.name, "dry_run": True,
+            "rows_read": prepared.rows_read, "new_rows": prepared.new_rows,
+            "rejected": prepared.rejected, "duplicates": prepared.duplicates,
+            "warnings": prepared.warnings, "headers": prepared.header_preview,
+            "errors": rejected.head(1000).to_dict("records"), "stored": False,
+            "message": prepared.message,
+        })
+    else:
+        lines = [prepared.message + " (provläsning – inget sparades)",
+                 f"Datamängd: {prepared.dataset.label} ({prepared.dataset.name})."]
+        lines.append("Kolumner:")
+        lines.extend(f"  {h} -> {label}" for h, label in prepared.header_preview)
+        if prepared.warnings:
+            lines.append("Varningar:")
+            lines.extend(f"  - {w}" for w in prepared.warnings)
+        for rec in rejected.head(SHOWN_ERRORS).to_dict("records"):
+            lines.append(f"  rad {rec['rad']}, kolumn '{rec['kolumn']}': {rec['orsak']}")
+        print("\n".join(lines))
+    return EXIT_OK if prepared.rejected == 0 else EXIT_REJECTED
+
+
+# ----------------------------------------------------------------------------- withdraw
+
+def _withdraw_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("batch_id", metavar="BATCH_ID", help="batch-id ur inläsningsloggen")
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store)")
+    p.add_argument("--json", action="store_true", help="skriv resultatet som JSON")
+
+
+@subcommand("withdraw", help="återkalla en inläsning (ta bort exakt de rader den lade till)",
+            configure=_withdraw_args)
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    """Exit codes: 0 withdrawn, 2 unknown / already withdrawn batch."""
+    store = _store(args.store)
+    try:
+        result = store.withdraw(args.batch_id, user=os.environ.get("USER") or None)
+    except HjoDataError as exc:
+        _err(str(exc))
+        if args.json:
+            _print_json({"batch_id": args.batch_id, "error": str(exc), "withdrawn": False})
+        return EXIT_UNREADABLE
+    if args.json:
+        _print_json({"batch_id": result.batch_id, "dataset": result.dataset,
+                     "removed": result.removed, "kept": result.kept, "withdrawn": True,
+                     "message": result.message})
+    else:
+        print(result.message)
+    return EXIT_OK
 
 
 # ----------------------------------------------------------------------------- demo
