@@ -107,23 +107,26 @@ def test_vectorised_matches_scalar_on_random_tokens() -> None:
     import numpy as np
 
     rng = np.random.default_rng(11)
+    n = 6000
+    digit_rows = rng.integers(0, 10, size=(n, 13)).astype(str)
+    lengths = rng.choice([9, 10, 11, 12, 13], size=n)
+    plausible = rng.random(n) < 0.6  # bias towards real dates
+    centuries = rng.choice(["18", "19", "20", ""], size=n)
+    months = rng.integers(0, 14, size=n)
+    days = np.where(rng.random(n) < 0.5, rng.integers(0, 33, size=n), rng.integers(59, 93, n))
+    years = rng.integers(0, 100, size=n)
+    seps = rng.choice(["", "", "-", "+", " ", "/"], size=n)
+    heads = rng.choice(["", "a ", "x", "1"], size=n)
+    tails = rng.choice(["", " b", "9", ",800101-1234"], size=n)
     texts = []
-    for _ in range(20_000):
-        length = int(rng.choice([9, 10, 11, 12, 13]))
-        digits = "".join(str(d) for d in rng.integers(0, 10, length))
-        if rng.random() < 0.6:  # bias towards plausible dates
-            century = str(rng.choice(["18", "19", "20", ""]))
-            month = f"{int(rng.integers(0, 14)):02d}"
-            day = f"{int(rng.choice([rng.integers(0, 33), rng.integers(59, 93)])):02d}"
-            yy = f"{int(rng.integers(0, 100)):02d}"
-            digits = century + yy + month + day + "".join(
-                str(d) for d in rng.integers(0, 10, 4))
+    for i in range(n):
+        digits = "".join(digit_rows[i, :lengths[i]])
+        if plausible[i]:
+            digits = (f"{centuries[i]}{years[i]:02d}{months[i]:02d}{days[i]:02d}"
+                      + "".join(digit_rows[i, :4]))
         cut = len(digits) - 4
-        sep = str(rng.choice(["", "", "-", "+", " ", "/"]))
-        token = digits[:cut] + sep + digits[cut:]
-        texts.append(str(rng.choice(["", "a ", "x", "1"])) + token
-                     + str(rng.choice(["", " b", "9", ",800101-1234"])))
+        texts.append(f"{heads[i]}{digits[:cut]}{seps[i]}{digits[cut:]}{tails[i]}")
     out = mask_personnummer(pd.Series(texts, dtype="str"))
     expected = [mask_text(t) for t in texts]
     assert out.tolist() == expected
-    assert sum(MASK in e for e in expected) > 2000  # the sample really exercises masking
+    assert sum(MASK in e for e in expected) > 600  # the sample really exercises masking
