@@ -150,6 +150,7 @@ def _data_range(bundle: DataBundle) -> tuple[date, date]:
     """Date range offered by the period widget (all dated datasets)."""
     lows: list[date] = []
     highs: list[date] = []
+    year_highs: list[date] = []
     for name, frame in bundle.frames.items():
         ds = DATASETS.get(name)
         if ds is None or frame.empty or ds.time_column not in frame.columns:
@@ -159,14 +160,16 @@ def _data_range(bundle: DataBundle) -> tuple[date, date]:
             continue
         if pd.api.types.is_numeric_dtype(col):
             lows.append(date(int(col.min()), 1, 1))
-            highs.append(date(int(col.max()), 12, 31))
+            year_highs.append(date(int(col.max()), 12, 31))
         else:
             lows.append(pd.Timestamp(col.min()).date())
             highs.append(pd.Timestamp(col.max()).date())
     if not lows:
         today = date.today()
         return today - timedelta(days=365), today
-    return min(lows), max(highs)
+    # A survey year must not stretch the period past the last dated row (31 Dec of a year
+    # that has not ended); year-only data uses its last 31 Dec.
+    return min(lows), max(highs) if highs else max(year_highs)
 
 
 def _areas(bundle: DataBundle) -> list[str]:

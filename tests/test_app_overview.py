@@ -128,3 +128,20 @@ def test_official_mode_badge(page_app, monkeypatch: pytest.MonkeyPatch) -> None:
     at.run()
     assert not at.exception
     assert any("badge[" in m.value and "Tjänstepersonsläge" in m.value for m in at.markdown)
+
+
+def test_csv_download_is_excel_safe() -> None:
+    import pandas as pd
+
+    from pages.common import csv_bytes
+
+    table = pd.DataFrame({"Område": ["=HYPERLINK(1)", "Hamnen", "+46", "@x", "-1"],
+                          "Antal": [1, 2, 3, 4, 5]})
+    data = csv_bytes(table)
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Område;Antal"
+    cells = [line.split(";")[0] for line in lines[1:]]
+    assert cells[1] == "Hamnen"
+    for cell in (cells[0], cells[2], cells[3], cells[4]):
+        assert cell.lstrip('"')[0] not in "=+-@"
