@@ -112,7 +112,10 @@ def child_ingest(csv_path: str, store_dir: str) -> dict:
 
         setattr(owner, attr, wrapper)
 
-    timed(reading, "read_raw", "read_raw")
+    for attr, label in (("source_bytes", "file read"), ("read_bytes", "read_raw"),
+                        ("read_raw", "read_raw")):
+        if hasattr(reading, attr):
+            timed(reading, attr, label)
     timed(reading, "detect_dataset", "detect_dataset")
     timed(validation, "validate", "validate")
     timed(hashlib, "sha256", "sha256")
