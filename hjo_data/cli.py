@@ -296,7 +296,8 @@ def cmd_user(args: argparse.Namespace) -> int:
         return EXIT_REJECTED
     encoded = hash_password(password)
     del password
-    print(f'[auth.users."{name}"]\nrole = "{role}"\npassword_hash = "{encoded}"')
+    # Leading blank line: the output can be appended with >> to an existing secrets.toml.
+    print(f'\n[auth.users."{name}"]\nrole = "{role}"\npassword_hash = "{encoded}"')
     _err("Klistra in avsnittet ovan i .streamlit/secrets.toml (versionshanteras inte). "
          "Kontot gäller från nästa sidladdning.")
     try:
