@@ -14,6 +14,22 @@ measure:
 * ``ratio``  ``sum(numerator) / sum(denominator)`` per year (e.g. findings acted on;
   two-proportion z-test with n = the denominator).
 
+Comparison periods (decided per measure):
+
+* count/rate/sum: the last period that is COMPLETE on the reference day vs the one before
+  (granularity from the spec, the dataset default or the page filter). A partial period is
+  never compared with a full one.
+* ratio: the last complete calendar year vs the year before. A ratio is not biased by a
+  short period the way a count is, but the current year's findings are still being acted
+  on (and offences follow the season), so a partial year would look worse than it is.
+* share: the latest survey year (up to the reference year) vs the previous survey year.
+  A survey year is complete once its results exist (one measurement per year).
+
+Public audience: ``indicator_texts`` is the ONE place that turns an ``IndicatorStatus``
+into display texts for an audience (used by the page, the slides and the report): counts
+about people 1..threshold-1 show as ``"<5"`` (also the count behind a rate or a ratio),
+survey shares with n < ``min_survey_n`` as ``"för få svar"``.
+
 Specs are read leniently (dicts or objects, several key spellings) so the page keeps
 working while the promise file evolves; ``DEFAULT_PROMISE`` is used when no promise is
 available.
@@ -30,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
 from hjo_data.filters import Filters
 from hjo_data.schema import DATASETS
 
@@ -83,6 +100,16 @@ class IndicatorStatus:
     unit: str = ""  # "händelser per månad", "%", "per 1 000 invånare"
     indicator_id: str = ""
     dataset: str = ""
+    #: Denominator of a share/ratio (answers, vehicles checked, findings); None for counts.
+    n: float | None = None
+    previous_n: float | None = None
+    #: Underlying number of events (count, sum, the count behind a rate, a ratio's
+    #: numerator); None for survey shares.
+    count: float | None = None
+    previous_count: float | None = None
+    #: True when ``count`` is about people/incidents (suppressed when small in public);
+    #: False for the authorities' own work (activities held, controls, vehicles checked).
+    protected: bool = False
 
     @property
     def latest_text(self) -> str:
@@ -184,7 +211,8 @@ def _change(prev: float | None, latest: float | None, p_value: float | None, tes
 # --------------------------------------------------------------------------- periods
 
 
-def _period_start(day: date, gran: str) -> date:
+def period_start(day: date, gran: str) -> date:
+    """First day of the W/M/Q/Y period that contains ``day`` (weeks start on Monday)."""
     if gran == "W":
         return day - timedelta(days=day.weekday())
     if gran == "M":
@@ -194,7 +222,8 @@ def _period_start(day: date, gran: str) -> date:
     return date(day.year, 1, 1)
 
 
-def _next_start(start: date, gran: str) -> date:
+def next_start(start: date, gran: str) -> date:
+    """First day of the period after the one starting on ``start``."""
     if gran == "W":
         return start + timedelta(days=7)
     if gran == "Y":
@@ -206,11 +235,11 @@ def _next_start(start: date, gran: str) -> date:
 
 def latest_complete_period(as_of: date, gran: str) -> tuple[date, date]:
     """[start, end) of the last period that is complete on ``as_of`` (inclusive day)."""
-    start = _period_start(as_of, gran)
-    end = _next_start(start, gran)
+    start = period_start(as_of, gran)
+    end = next_start(start, gran)
     if end - timedelta(days=1) == as_of:
         return start, end
-    prev_start = _period_start(start - timedelta(days=1), gran)
+    prev_start = period_start(start - timedelta(days=1), gran)
     return prev_start, start
 
 
@@ -230,7 +259,9 @@ def period_label(start: date, gran: str) -> str:
 # --------------------------------------------------------------------------- specs
 
 
-def _get(obj: Any, *names: str, default: Any = None) -> Any:
+def get_field(obj: Any, *names: str, default: Any = None) -> Any:
+    """First non-None of ``names`` on a mapping or an object (promise entries come as
+    dicts from tests and as dataclasses from ``reference.load_promise``)."""
     for name in names:
         if isinstance(obj, Mapping):
             if name in obj and obj[name] is not None:
@@ -293,7 +324,7 @@ def parse_indicator(raw: Any) -> IndicatorSpec:
     filters}}`` as well as flat dicts; keys of ``spec`` that are not reserved are filters
     (column = value or [values]).
     """
-    inner = _get(raw, "spec", default=None)
+    inner = get_field(raw, "spec", default=None)
     spec_map: dict[str, Any] = {}
     if isinstance(inner, Mapping):
         spec_map = dict(inner)
@@ -302,8 +333,8 @@ def parse_indicator(raw: Any) -> IndicatorSpec:
     merged = {**(dict(raw) if isinstance(raw, Mapping) else {}), **spec_map}
 
     def get(*names: str, default: Any = None) -> Any:
-        value = _get(merged, *names, default=None)
-        return value if value is not None else _get(raw, *names, default=default)
+        value = get_field(merged, *names, default=None)
+        return value if value is not None else get_field(raw, *names, default=default)
 
     dataset = str(get("dataset", default="incidents"))
     measure = str(get("measure", "kind", "metric",
@@ -328,17 +359,17 @@ def parse_indicator(raw: Any) -> IndicatorSpec:
     if not spec_map:  # flat form: well-known filter keys at the top level
         for key in ("category", "activity_type", "grade", "gender", "group", "geography",
                     "control_type", "area"):
-            val = _get(raw, key)
+            val = get_field(raw, key)
             if val is not None:
                 filt[key] = _as_tuple(val)
     population = get("population")
     gran = get("granularity")
     return IndicatorSpec(
-        id=str(_get(raw, "id", "key", "name", default=_get(raw, "label", default="?"))),
-        label=str(_get(raw, "label", "title", "name", default="Indikator")),
+        id=str(get_field(raw, "id", "key", "name", default=get_field(raw, "label", default="?"))),
+        label=str(get_field(raw, "label", "title", "name", default="Indikator")),
         dataset=dataset,
         measure=measure,
-        desired_direction=_direction(_get(raw, "desired_direction", "direction", "desired",
+        desired_direction=_direction(get_field(raw, "desired_direction", "direction", "desired",
                                           default=get("direction"))),
         filter=filt,
         indicator=get("indicator", "survey_indicator", "youth_indicator"),
@@ -350,8 +381,9 @@ def parse_indicator(raw: Any) -> IndicatorSpec:
     )
 
 
-def _goals(promise: Any) -> list[Any]:
-    goals = _get(promise, "goals", "mal", "mål", default=None)
+def promise_goals(promise: Any) -> list[Any]:
+    """The goals of a promise (object, mapping or a plain list of goals)."""
+    goals = get_field(promise, "goals", "mal", "mål", default=None)
     if goals is None and isinstance(promise, Sequence) and not isinstance(promise, str):
         goals = promise
     return list(goals or [])
@@ -405,7 +437,8 @@ def _frames_of(bundle_or_frames: Any) -> Mapping[str, pd.DataFrame]:
     return frames if isinstance(frames, Mapping) else {}
 
 
-def _apply_spec_filter(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
+def apply_spec_filter(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
+    """Rows of ``frame`` matching the spec's filter (columns the frame lacks are ignored)."""
     mask = np.ones(len(frame), dtype=bool)
     for col, values in spec.filter.items():
         if col in frame.columns and values:
@@ -413,7 +446,7 @@ def _apply_spec_filter(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame
     return frame.loc[mask] if not mask.all() else frame
 
 
-def _defaults_for_share(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
+def defaults_for_share(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
     """Default breakdown rows of a survey/youth table: total group, whole municipality."""
     defaults = {"survey": {"group": ("Totalt",), "area": ("Hela kommunen",)},
                 "youth": {"gender": ("alla",), "geography": ("Hjo",)}}.get(spec.dataset, {})
@@ -473,9 +506,9 @@ def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran
         denominator = unit
     if frame is None or frame.empty or time_col not in frame.columns:
         return _no_data(spec, denominator, kind)
-    data = _apply_spec_filter(frame, spec)
+    data = apply_spec_filter(frame, spec)
     start, end = latest_complete_period(as_of, gran)
-    prev_start = _period_start(start - timedelta(days=1), gran)
+    prev_start = period_start(start - timedelta(days=1), gran)
     times = data[time_col].to_numpy()
     if kind == "sum" and spec.column in data.columns:
         weights = data[spec.column].to_numpy(dtype=float)
@@ -507,7 +540,26 @@ def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran
         desired_direction=spec.desired_direction,
         status=_status(change, spec.desired_direction, True), denominator=denominator,
         previous_period=period_label(prev_start, gran) if has_prev else "", kind=kind,
-        unit=unit, indicator_id=spec.id, dataset=spec.dataset)
+        unit=unit, indicator_id=spec.id, dataset=spec.dataset, count=latest,
+        previous_count=prev if has_prev else None, protected=is_protected(spec))
+
+
+def is_protected(spec: IndicatorSpec) -> bool:
+    """Is the indicator's count about people/incidents (small counts hidden publicly)?
+
+    Incidents, traffic offences (sums of offence columns, offence ratios) and participants
+    are; activities held, controls and vehicles checked (the authorities' own work) and
+    findings of safety walks are not.
+    """
+    if spec.dataset == "incidents":
+        return True
+    if spec.dataset == "traffic":
+        if spec.measure == "ratio":
+            return True
+        return spec.measure == "sum" and spec.column not in (None, "vehicles_checked")
+    if spec.dataset == "activities":
+        return spec.measure == "sum" and spec.column == "participants"
+    return False
 
 
 def _yearly_pair(years: Iterable[int], as_of: date) -> tuple[int | None, int | None]:
@@ -593,8 +645,8 @@ def _share_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date,
     data = frame
     if spec.indicator and "indicator" in data.columns:
         data = data.loc[data["indicator"] == spec.indicator]
-    data = _apply_spec_filter(data, spec)
-    data = _defaults_for_share(data, spec)
+    data = apply_spec_filter(data, spec)
+    data = defaults_for_share(data, spec)
     latest_y, prev_y = _yearly_pair(data["year"], as_of) if not data.empty else (None, None)
     if latest_y is None:
         return _no_data(spec, "n = –", "share")
@@ -618,7 +670,8 @@ def _share_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date,
         status=_status(change, spec.desired_direction, True),
         denominator=f"n = {_group(n2, 0)}" + (f" (förra: {_group(n1, 0)})" if n1 else ""),
         previous_period=str(prev_y) if prev_y is not None else "", kind="share", unit="%",
-        indicator_id=spec.id, dataset=spec.dataset)
+        indicator_id=spec.id, dataset=spec.dataset, n=n2,
+        previous_n=n1 if prev_y is not None else None)
 
 
 def _ratio_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date
@@ -628,14 +681,16 @@ def _ratio_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date
     if (frame is None or frame.empty or ds is None or not nums or den is None
             or any(c not in frame.columns for c in (*nums, den))):
         return _no_data(spec, "n = –", "ratio")
-    data = _apply_spec_filter(frame, spec)
+    data = apply_spec_filter(frame, spec)
     years = pd.to_datetime(data[ds.time_column]).dt.year.to_numpy()
     parts = pd.DataFrame({"num": data[list(nums)].sum(axis=1).to_numpy(),
                           "den": data[den].to_numpy()})
     sums = parts.groupby(years)[["num", "den"]].sum()
     sums = sums.loc[sums["den"] > 0]
     num = "num"
-    latest_y, prev_y = _yearly_pair(sums.index, as_of)
+    # Ratios compare complete years only (see the module docstring).
+    last_complete = latest_complete_period(as_of, "Y")[0].year
+    latest_y, prev_y = _yearly_pair([y for y in sums.index if y <= last_complete], as_of)
     if latest_y is None:
         return _no_data(spec, "n = –", "ratio")
     n2 = float(sums.loc[latest_y, "den"])
@@ -655,7 +710,11 @@ def _ratio_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date
         status=_status(change, spec.desired_direction, True),
         denominator=f"n = {_group(n2, 0)} {den_label}",
         previous_period=str(prev_y) if prev_y is not None else "", kind="ratio", unit="%",
-        indicator_id=spec.id, dataset=spec.dataset)
+        indicator_id=spec.id, dataset=spec.dataset, n=n2,
+        previous_n=float(sums.loc[prev_y, "den"]) if prev_y is not None else None,
+        count=float(sums.loc[latest_y, num]),
+        previous_count=float(sums.loc[prev_y, num]) if prev_y is not None else None,
+        protected=is_protected(spec))
 
 
 def indicator_status(spec: IndicatorSpec, frames: Mapping[str, pd.DataFrame], *, as_of: date,
@@ -675,8 +734,10 @@ def indicator_status(spec: IndicatorSpec, frames: Mapping[str, pd.DataFrame], *,
     return _count_indicator(spec, frame, as_of, gran, population)
 
 
-def _as_of(frames: Mapping[str, pd.DataFrame], filters: Filters | None, today: date) -> date:
-    """Reference day: the filter's end, never after today or the latest incident date."""
+def reference_day(frames: Mapping[str, pd.DataFrame], filters: Filters | None,
+                  today: date) -> date:
+    """Reference day of the cards: the filter's end, never after today or the latest
+    incident date (so "the latest complete period" is complete in the data)."""
     as_of = today
     if filters is not None and filters.end is not None:
         as_of = min(as_of, filters.end)
@@ -744,53 +805,152 @@ def goal_cards(bundle_or_frames: Any, promise: Any, filters: Filters | None = No
     frames = _frames_of(bundle_or_frames)
     today = today or date.today()
     filters = filters or Filters()
-    as_of = _as_of(frames, filters, today)
+    as_of = reference_day(frames, filters, today)
     if population is None:
         population = population_for_year(as_of.year)
     promise = promise if promise is not None else DEFAULT_PROMISE
-    settings = _get(promise, "settings", default={})
-    never_out = bool(_get(settings, "otrygg_includes_never_out", default=True))
-    planned = list(_get(promise, "activities", default=[]) or [])
+    settings = get_field(promise, "settings", default={})
+    never_out = bool(get_field(settings, "otrygg_includes_never_out", default=True))
+    planned = list(get_field(promise, "activities", default=[]) or [])
     cards: list[GoalCard] = []
-    for raw_goal in _goals(promise):
-        goal_id = str(_get(raw_goal, "id", "key", default=len(cards) + 1))
-        own = [a for a in planned if goal_id in (_get(a, "goals", default=()) or ())]
-        specs = [parse_indicator(r) for r in _get(raw_goal, "indicators", default=[]) or []]
+    for raw_goal in promise_goals(promise):
+        goal_id = str(get_field(raw_goal, "id", "key", default=len(cards) + 1))
+        own = [a for a in planned if goal_id in (get_field(a, "goals", default=()) or ())]
+        specs = [parse_indicator(r) for r in get_field(raw_goal, "indicators", default=[]) or []]
         cards.append(GoalCard(
             goal_id=goal_id,
-            title=str(_get(raw_goal, "title", "name", "label", default="Mål")),
+            title=str(get_field(raw_goal, "title", "name", "label", default="Mål")),
             indicators=[indicator_status(s, frames, as_of=as_of,
                                          granularity=filters.granularity,
                                          population=population,
                                          include_never_out=never_out) for s in specs],
-            activities=[str(_get(a, "title", "name", "label", default=a))
-                        for a in (_get(raw_goal, "activities", default=None) or own)],
+            activities=[str(get_field(a, "title", "name", "label", default=a))
+                        for a in (get_field(raw_goal, "activities", default=None) or own)],
         ))
     return cards
 
 
-def describe_change(ind: IndicatorStatus) -> str:
+# --------------------------------------------------------------------------- audience
+
+
+def disclosure_settings(promise: Any) -> DisclosureSettings:
+    """Public-mode limits from the promise's ``[settings]`` (threshold, min survey n)."""
+    raw = get_field(promise, "settings", default=None) if promise is not None else None
+    if raw is None:
+        return DisclosureSettings()
+    mapping = raw if isinstance(raw, Mapping) else {
+        k: getattr(raw, k) for k in ("suppression_threshold", "min_survey_n", "suppress_zero")
+        if hasattr(raw, k)}
+    return DisclosureSettings.from_mapping(mapping)
+
+
+@dataclass(frozen=True)
+class IndicatorTexts:
+    """Display texts of one indicator for one audience.
+
+    ``latest``/``previous`` are short ("12", "4,1", "12,3 %", "<5", "för få svar", "–");
+    ``unit`` belongs after ``latest`` ("" for shares, ratios and hidden values, except
+    that a hidden rate is shown as a count: "<5" + "händelser per månad").
+    ``previous_unit`` likewise for ``previous``. ``*_hidden`` say whether a value was
+    replaced for the audience.
+    """
+
+    latest: str
+    previous: str
+    unit: str
+    previous_unit: str
+    latest_hidden: bool = False
+    previous_hidden: bool = False
+
+    @property
+    def latest_full(self) -> str:
+        return f"{self.latest} {self.unit}".strip()
+
+    @property
+    def previous_full(self) -> str:
+        return f"{self.previous} {self.previous_unit}".strip()
+
+
+def _small(value: float | None, settings: DisclosureSettings) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return 0 < value < settings.threshold or (settings.suppress_zero and value == 0)
+
+
+def _count_unit(ind: IndicatorStatus) -> str:
+    """Unit of the count behind a rate: "händelser per månad"."""
+    word = ind.unit.rsplit(" ", 1)[-1] if ind.unit else ""
+    return f"händelser per {word}" if word in PERIOD_UNIT.values() else "händelser"
+
+
+def indicator_texts(ind: IndicatorStatus, audience: str = "public",
+                    settings: DisclosureSettings | None = None) -> IndicatorTexts:
+    """Latest/previous value texts of ``ind`` safe for ``audience``.
+
+    The one implementation of the public rules for goal indicators (page, slides, report):
+    a protected count (or the count behind a rate, or a ratio's numerator) of
+    1..threshold-1 reads ``"<5"``; a survey share with n < ``min_survey_n`` (or n unknown)
+    reads ``"för få svar"``. Official: the values as computed.
+    """
+    s = settings or DisclosureSettings()
+    base_unit = "" if ind.kind in ("share", "ratio") else ind.unit
+    if ind.status == STATUS_NO_DATA or ind.latest_value is None:
+        return IndicatorTexts("–", "–", "", "")
+    has_prev = ind.previous_value is not None
+    latest, previous = ind.latest_text, (ind.previous_text if has_prev else "–")
+    unit, prev_unit = base_unit, (base_unit if has_prev else "")
+    if audience == "official":
+        return IndicatorTexts(latest, previous, unit, prev_unit)
+    lat_hidden = prev_hidden = False
+    if ind.kind == "share":
+        if ind.n is None or ind.n < s.min_survey_n:
+            latest, lat_hidden = TOO_FEW_SV, True
+        if has_prev and (ind.previous_n is None or ind.previous_n < s.min_survey_n):
+            previous, prev_hidden = TOO_FEW_SV, True
+        return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
+    if not ind.protected:
+        return IndicatorTexts(latest, previous, unit, prev_unit)
+    # A count about people: hide it, and any rate/ratio it could be recomputed from.
+    noun = {"rate": _count_unit(ind), "ratio": "fall"}.get(ind.kind, base_unit)
+    if ind.count is None or _small(ind.count, s):
+        latest, unit, lat_hidden = s.small_mark, noun, True
+    if has_prev and (ind.previous_count is None or _small(ind.previous_count, s)):
+        previous, prev_unit, prev_hidden = s.small_mark, noun, True
+    return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
+
+
+def describe_change(ind: IndicatorStatus, texts: IndicatorTexts | None = None) -> str:
     """'Motorburen problematik har ökat från 12 (april 2024) till 25 (maj 2024) händelser
-    per månad'."""
+    per månad' with the audience's ``texts`` (default: the official values)."""
+    t = texts or indicator_texts(ind, "official")
     verb = "ökat" if (ind.change.diff or 0) > 0 else "minskat"
-    unit = "" if ind.kind in ("share", "ratio") else f" {ind.unit}".rstrip()
     prev = f" ({ind.previous_period})" if ind.previous_period else ""
     latest = f" ({ind.latest_period})" if ind.latest_period else ""
-    return (f"{ind.label} har {verb} från {ind.previous_text}{prev} till "
-            f"{ind.latest_text}{latest}{unit}")
+    if t.latest_hidden or t.previous_hidden:
+        # Each value with its own unit ("från <5 händelser per månad till 2,1 per 1 000").
+        return (f"{ind.label} har {verb} från {t.previous_full}{prev} till "
+                f"{t.latest}{latest} {t.unit}").rstrip()
+    unit = f" {t.unit}" if t.unit else ""
+    return f"{ind.label} har {verb} från {t.previous}{prev} till {t.latest}{latest}{unit}"
 
 
-def latest_status_text(cards: Sequence[GoalCard]) -> str:
-    """The "Läget just nu" paragraph: names only changes beyond noise."""
-    beyond = [i for c in cards for i in c.indicators
-              if i.status in (STATUS_BETTER, STATUS_WORSE)]
-    within = [i for c in cards for i in c.indicators if i.status == STATUS_NOISE]
-    missing = [i for c in cards for i in c.indicators if i.status == STATUS_NO_DATA]
+def latest_status_text(cards: Sequence[GoalCard], audience: str = "public",
+                       settings: DisclosureSettings | None = None) -> str:
+    """The "Läget just nu" paragraph: names only changes beyond noise.
+
+    Built only from the promise's labels and the indicator values (no free text from the
+    data); values go through ``indicator_texts`` for ``audience``.
+    """
+    inds = [i for c in cards for i in c.indicators]
+    beyond = [i for i in inds if i.status in (STATUS_BETTER, STATUS_WORSE)]
+    within = [i for i in inds if i.status == STATUS_NOISE]
+    missing = [i for i in inds if i.status == STATUS_NO_DATA]
     parts: list[str] = []
     if beyond:
         for ind in beyond:
             tail = "i önskad riktning" if ind.status == STATUS_BETTER else "i fel riktning"
-            parts.append(f"{describe_change(ind)} – utanför slumpvariationen, {tail}.")
+            text = describe_change(ind, indicator_texts(ind, audience, settings))
+            parts.append(f"{text} – utanför slumpvariationen, {tail}.")
     else:
         parts.append("Ingen indikator har förändrats mer än vad slumpen kan förklara "
                      "jämfört med föregående period.")
@@ -802,6 +962,16 @@ def latest_status_text(cards: Sequence[GoalCard]) -> str:
         n = len(missing)
         parts.append(f"{n} indikator{'er' if n != 1 else ''} saknar data.")
     return " ".join(parts)
+
+
+# Backwards-compatible private names (used by older callers).
+_period_start = period_start
+_next_start = next_start
+_get = get_field
+_goals = promise_goals
+_apply_spec_filter = apply_spec_filter
+_defaults_for_share = defaults_for_share
+_as_of = reference_day
 
 
 # --------------------------------------------------------------------------- trend
@@ -834,8 +1004,8 @@ def compact_incidents(incidents: pd.DataFrame, by: Iterable[str] = ("category", 
 def incident_filter_columns(promise: Any) -> tuple[str, ...]:
     """Columns the promise's incident indicators filter on (plus category and source)."""
     cols = ["category", "source"]
-    for goal in _goals(promise if promise is not None else DEFAULT_PROMISE):
-        for raw in _get(goal, "indicators", default=[]) or []:
+    for goal in promise_goals(promise if promise is not None else DEFAULT_PROMISE):
+        for raw in get_field(goal, "indicators", default=[]) or []:
             spec = parse_indicator(raw)
             if spec.dataset == "incidents":
                 cols.extend(c for c in spec.filter if c not in cols)

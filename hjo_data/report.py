@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from hjo_data.disclosure import (
 )
 from hjo_data.errors import HjoDataError
 from hjo_data.filters import Filters
-from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int, fmt_pct
+from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int
 from hjo_data.schema import DATASETS
 
 __all__ = [
@@ -156,7 +156,7 @@ def parse_period(text: str) -> ReportPeriod:
             what = {"M": f"månad {n:02d}", "W": f"vecka {n}"}.get(gran, str(n))
             raise PeriodError(f"Ogiltig period '{raw}': {what} finns inte år {year}. "
                               f"{PERIOD_HELP_SV}") from None
-        return ReportPeriod(gran, start, lb._next_start(start, gran))
+        return ReportPeriod(gran, start, lb.next_start(start, gran))
     raise PeriodError(f"Ogiltig period '{raw}'. {PERIOD_HELP_SV}")
 
 
@@ -244,15 +244,7 @@ def _load_promise() -> Any:
 
 
 def _settings(promise: Any) -> DisclosureSettings:
-    raw = getattr(promise, "settings", None)
-    if raw is None and isinstance(promise, Mapping):
-        raw = promise.get("settings")
-    if raw is None:
-        return DisclosureSettings()
-    mapping = raw if isinstance(raw, Mapping) else {
-        k: getattr(raw, k) for k in ("suppression_threshold", "min_survey_n")
-        if hasattr(raw, k)}
-    return DisclosureSettings.from_mapping(mapping)
+    return lb.disclosure_settings(promise)
 
 
 def _data_dates(bundle: Any, frames: Mapping[str, pd.DataFrame]) -> dict[str, date | None]:
@@ -285,147 +277,11 @@ def _window_start(period: ReportPeriod) -> date:
     back = {"W": 11, "M": 11, "Q": 7, "Y": 2}[period.granularity]
     start = period.start
     for _ in range(back):
-        start = lb._period_start(start - timedelta(days=1), period.granularity)
+        start = lb.period_start(start - timedelta(days=1), period.granularity)
     return start
 
 
 # --------------------------------------------------------------------------- overview
-
-
-class _Values:
-    """Public-safe value texts of goal indicators."""
-
-    def __init__(self, frames: Mapping[str, pd.DataFrame], settings: DisclosureSettings,
-                 as_of: date, population: int | None, never_out: bool) -> None:
-        self.frames, self.settings, self.as_of = frames, settings, as_of
-        self.population, self.never_out = population, never_out
-
-    def small(self, value: float | None) -> bool:
-        return value is not None and not pd.isna(value) and 0 < value < self.settings.threshold
-
-    def count_text(self, value: float | None) -> str:
-        if value is None or pd.isna(value):
-            return MISSING
-        return self.settings.small_mark if self.small(value) else lb.format_value(value,
-                                                                                  "count")
-
-    def share_n(self, spec: lb.IndicatorSpec, year: int) -> float:
-        """Answers behind a survey/youth share in ``year`` (0 when unknown: then hidden)."""
-        if spec.dataset == "survey":
-            responses = self.frames.get("survey_responses")
-            if responses is not None and not responses.empty and spec.indicator:
-                micro = lb.survey_shares_from_responses(
-                    responses, spec.indicator, include_never_out=self.never_out)
-                rows = micro.loc[micro["year"] == year]
-                if not rows.empty:
-                    return float(rows["n"].sum())
-        frame = self.frames.get(spec.dataset)
-        if frame is None or frame.empty or "n" not in frame.columns:
-            return 0.0
-        data = frame.loc[(frame["year"] == year).to_numpy()]
-        if spec.indicator and "indicator" in data.columns:
-            data = data.loc[(data["indicator"] == spec.indicator).to_numpy()]
-        data = lb._defaults_for_share(lb._apply_spec_filter(data, spec), spec)
-        return float(data["n"].sum())
-
-    def numerator(self, spec: lb.IndicatorSpec, year: int) -> float:
-        frame = self.frames.get(spec.dataset)
-        ds = DATASETS.get(spec.dataset)
-        nums = [c for c in spec.numerators if frame is not None and c in frame.columns]
-        if frame is None or frame.empty or not nums or ds is None:
-            return 0.0
-        data = lb._apply_spec_filter(frame, spec)
-        sel = (pd.to_datetime(data[ds.time_column]).dt.year == year).to_numpy()
-        return float(data.loc[sel, nums].to_numpy().sum())
-
-    def texts(self, ind: lb.IndicatorStatus, spec: lb.IndicatorSpec | None, gran: str
-              ) -> tuple[str, str]:
-        """(latest, previous) display texts for the public audience."""
-        if ind.status == lb.STATUS_NO_DATA:
-            return MISSING, MISSING
-        latest, previous = ind.latest_text, ind.previous_text
-        if spec is None:
-            return latest, previous
-        if ind.kind == "share":
-            def share(value: float | None, period: str) -> str:
-                if value is None or not period.isdigit():
-                    return MISSING
-                return fmt_pct(value) if self.share_n(spec, int(period)) >= \
-                    self.settings.min_survey_n else TOO_FEW_SV
-            return (share(ind.latest_value, ind.latest_period),
-                    share(ind.previous_value, ind.previous_period))
-        if ind.kind == "rate":
-            gran = spec.granularity if spec.granularity in lb.PERIOD_UNIT else gran
-            counts = lb.indicator_status(replace(spec, measure="count"), self.frames,
-                                         as_of=self.as_of, granularity=gran,
-                                         population=self.population)
-            if self.small(counts.latest_value):
-                latest = f"{self.settings.small_mark} händelser"
-            if self.small(counts.previous_value):
-                previous = f"{self.settings.small_mark} händelser"
-            return latest, previous
-        if ind.kind == "ratio" and spec.dataset == "traffic":
-            def ratio(value: float | None, period: str) -> str:
-                if value is None or not period.isdigit():
-                    return MISSING
-                small = self.small(self.numerator(spec, int(period)))
-                return f"{self.settings.small_mark} fall" if small else fmt_pct(value)
-            return (ratio(ind.latest_value, ind.latest_period),
-                    ratio(ind.previous_value, ind.previous_period))
-        person_count = spec.dataset == "incidents" or (
-            ind.kind == "sum" and spec.column == "participants")
-        if ind.kind in ("count", "sum") and person_count:
-            return self.count_text(ind.latest_value), self.count_text(ind.previous_value)
-        return latest, previous
-
-
-def _indicator_specs(promise: Any) -> list[list[lb.IndicatorSpec | None]]:
-    out: list[list[lb.IndicatorSpec | None]] = []
-    for goal in lb._goals(promise if promise is not None else lb.DEFAULT_PROMISE):
-        specs: list[lb.IndicatorSpec | None] = []
-        for raw in lb._get(goal, "indicators", default=[]) or []:
-            try:
-                specs.append(lb.parse_indicator(raw))
-            except Exception:  # noqa: BLE001 - texts then stay as computed
-                specs.append(None)
-        out.append(specs)
-    return out
-
-
-def _describe(ind: lb.IndicatorStatus, latest: str, previous: str) -> str:
-    """``lagesbild.describe_change`` with the audience's value texts."""
-    verb = "ökat" if (ind.change.diff or 0) > 0 else "minskat"
-    unit = "" if ind.kind in ("share", "ratio") or not latest[:1].isdigit() else (
-        f" {ind.unit}".rstrip())
-    prev = f" ({ind.previous_period})" if ind.previous_period else ""
-    now = f" ({ind.latest_period})" if ind.latest_period else ""
-    return f"{ind.label} har {verb} från {previous}{prev} till {latest}{now}{unit}"
-
-
-def _status_text(cards: Sequence[lb.GoalCard],
-                 texts: Mapping[int, tuple[str, str]]) -> str:
-    """``lagesbild.latest_status_text`` built from the audience's value texts."""
-    inds = [i for c in cards for i in c.indicators]
-    beyond = [i for i in inds if i.status in (lb.STATUS_BETTER, lb.STATUS_WORSE)]
-    within = [i for i in inds if i.status == lb.STATUS_NOISE]
-    missing = [i for i in inds if i.status == lb.STATUS_NO_DATA]
-    parts: list[str] = []
-    for ind in beyond:
-        tail = "i önskad riktning" if ind.status == lb.STATUS_BETTER else "i fel riktning"
-        latest, previous = texts[id(ind)]
-        parts.append(f"{_describe(ind, latest, previous)} – utanför slumpvariationen, "
-                     f"{tail}.")
-    if not beyond:
-        parts.append("Ingen indikator har förändrats mer än vad slumpen kan förklara "
-                     "jämfört med föregående period.")
-    if beyond and within:
-        n = len(within)
-        parts.append(f"Övriga {n} indikator{'er' if n != 1 else ''} med data ligger inom "
-                     "slumpvariationen.")
-    if missing:
-        n = len(missing)
-        parts.append(f"{n} indikator{'er' if n != 1 else ''} saknar data.")
-    return " ".join(parts)
 
 
 def _overview(frames: Mapping[str, pd.DataFrame], promise: Any, period: ReportPeriod,
@@ -433,26 +289,17 @@ def _overview(frames: Mapping[str, pd.DataFrame], promise: Any, period: ReportPe
               ) -> tuple[list[str], list[IndicatorRow], str, date]:
     filters = Filters(end=period.last_day, granularity=period.granularity)  # type: ignore[arg-type]
     cards = lb.goal_cards(frames, promise, filters, today)
-    as_of = lb._as_of(frames, filters, today)
-    never_out = bool(lb._get(lb._get(promise, "settings", default={}),
-                             "otrygg_includes_never_out", default=True))
-    values = _Values(frames, settings, as_of, lb.population_for_year(as_of.year), never_out)
-    specs = _indicator_specs(promise)
-    texts: dict[int, tuple[str, str]] = {}
+    as_of = lb.reference_day(frames, filters, today)
     rows: list[IndicatorRow] = []
-    for g, card in enumerate(cards):
-        goal_specs = specs[g] if g < len(specs) else []
-        for i, ind in enumerate(card.indicators):
-            spec = goal_specs[i] if i < len(goal_specs) else None
-            if audience == "public":
-                latest, previous = values.texts(ind, spec, period.granularity)
-            elif ind.status == lb.STATUS_NO_DATA:
-                latest, previous = MISSING, MISSING
+    for card in cards:
+        for ind in card.indicators:
+            t = lb.indicator_texts(ind, audience, settings)
+            previous = t.previous_full if t.previous_hidden else t.previous
+            if t.latest_hidden:
+                # "<5" alone for a count; a hidden rate/ratio names what is counted.
+                value = t.latest_full if ind.kind in ("rate", "ratio") else t.latest
             else:
-                latest, previous = ind.latest_text, ind.previous_text
-            texts[id(ind)] = (latest, previous)
-            unit = "" if ind.kind in ("share", "ratio") or not latest[:1].isdigit() \
-                else ind.unit
+                value = t.latest_full
             change = ind.change.label_sv
             if ind.previous_period and ind.status != lb.STATUS_NO_DATA:
                 change = f"{change}; förra: {previous} ({ind.previous_period})"
@@ -460,13 +307,14 @@ def _overview(frames: Mapping[str, pd.DataFrame], promise: Any, period: ReportPe
             if audience == "official" and ind.change.p_value is not None:
                 test = f"{test}, p = {ind.change.p_value:.3f}".replace(".", ",")
             rows.append(IndicatorRow(
-                goal=card.title, label=ind.label, value=f"{latest} {unit}".strip(),
+                goal=card.title, label=ind.label, value=value,
                 period=ind.latest_period, previous=previous, change=change,
                 beyond_noise=MISSING if ind.status == lb.STATUS_NO_DATA else (
                     "ja" if ind.change.significant else "nej"),
                 direction=DIRECTION_SV.get(ind.desired_direction, ind.desired_direction),
                 status=ind.status, test=test))
-    return [c.title for c in cards], rows, _status_text(cards, texts), as_of
+    status_text = lb.latest_status_text(cards, audience, settings)
+    return [c.title for c in cards], rows, status_text, as_of
 
 
 # --------------------------------------------------------------------------- charts
@@ -700,7 +548,7 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     data_dates = _data_dates(bundle, frames)
     is_demo = bool(getattr(bundle, "is_demo", False))
     goals, rows, status_text, as_of = _overview(frames, promise, period, aud, settings, today)
-    never_out = bool(lb._get(lb._get(promise, "settings", default={}),
+    never_out = bool(lb.get_field(lb.get_field(promise, "settings", default={}),
                              "otrygg_includes_never_out", default=True))
 
     charts = _incident_charts(frames, period, aud, settings, data_dates)
@@ -724,8 +572,8 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     sources = [(ds.label, SOURCES_SV.get(name, name),
                 fmt_date(data_dates.get(name)) if data_dates.get(name) else "inga data")
                for name, ds in DATASETS.items()]
-    municipality = str(lb._get(promise, "municipality", default="") or "Hjo kommun")
-    title = str(lb._get(promise, "title", default="") or "Medborgarlöfte i Hjo")
+    municipality = str(lb.get_field(promise, "municipality", default="") or "Hjo kommun")
+    title = str(lb.get_field(promise, "title", default="") or "Medborgarlöfte i Hjo")
     return Report(
         municipality=municipality, promise_title=title, period=period, audience=aud,
         is_demo=is_demo, created=today, data_dates=data_dates, rows=rows, goals=goals,

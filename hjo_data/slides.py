@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ import pandas as pd
 
 from hjo_data import lagesbild as lb
 from hjo_data.activities import done_vs_planned, planned_frame
-from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
+from hjo_data.disclosure import DisclosureSettings
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
@@ -296,15 +296,7 @@ def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
 
 
 def _settings(promise: Any) -> DisclosureSettings:
-    raw = getattr(promise, "settings", None)
-    if raw is None and isinstance(promise, Mapping):
-        raw = promise.get("settings")
-    if raw is None:
-        return DisclosureSettings()
-    mapping = raw if isinstance(raw, Mapping) else {
-        k: getattr(raw, k) for k in ("suppression_threshold", "min_survey_n")
-        if hasattr(raw, k)}
-    return DisclosureSettings.from_mapping(mapping)
+    return lb.disclosure_settings(promise)
 
 
 def _reference_day(frames: Mapping[str, pd.DataFrame], today: date) -> date:
@@ -339,97 +331,15 @@ def _footer(ctx: _Context, source: str, datasets: Sequence[str]) -> str:
 # ---- public values of goal indicators
 
 
-def _share_n(spec: lb.IndicatorSpec, ctx: _Context, year: int) -> float:
-    """Answers behind a survey/youth share in ``year`` (0 when unknown: then hidden)."""
-    if spec.dataset == "survey":
-        responses = ctx.frames.get("survey_responses")
-        if responses is not None and not responses.empty and spec.indicator:
-            micro = lb.survey_shares_from_responses(responses, spec.indicator)
-            rows = micro.loc[micro["year"] == year]
-            if not rows.empty:
-                return float(rows["n"].sum())
-    frame = ctx.frames.get(spec.dataset)
-    if frame is None or frame.empty or "n" not in frame.columns:
-        return 0.0
-    data = frame.loc[(frame["year"] == year).to_numpy()]
-    if spec.indicator and "indicator" in data.columns:
-        data = data.loc[(data["indicator"] == spec.indicator).to_numpy()]
-    for col, values in spec.filter.items():
-        if col in data.columns and values:
-            data = data.loc[data[col].isin(values).to_numpy()]
-    defaults = {"survey": {"group": ("Totalt",), "area": ("Hela kommunen",)},
-                "youth": {"gender": ("alla",), "geography": ("Hjo",)}}.get(spec.dataset, {})
-    for col, values in defaults.items():
-        if col not in spec.filter and col in data.columns:
-            subset = data.loc[data[col].isin(values).to_numpy()]
-            data = subset if not subset.empty else data
-    return float(data["n"].sum())
-
-
-def _ratio_numerator(spec: lb.IndicatorSpec, ctx: _Context, year: int) -> float:
-    frame = ctx.frames.get(spec.dataset)
-    nums = [c for c in spec.numerators if frame is not None and c in frame.columns]
-    if frame is None or frame.empty or not nums:
-        return 0.0
-    data = frame
-    for col, values in spec.filter.items():
-        if col in data.columns and values:
-            data = data.loc[data[col].isin(values).to_numpy()]
-    time_col = "date" if "date" in data.columns else "occurred_at"
-    sel = (pd.to_datetime(data[time_col]).dt.year == year).to_numpy()
-    return float(data.loc[sel, nums].to_numpy().sum())
-
-
-def _is_person_count(ind: lb.IndicatorStatus, spec: lb.IndicatorSpec) -> bool:
-    """Counts about people/incidents (suppressed) vs counts of the authorities' work."""
-    if spec.dataset == "incidents":
-        return True
-    return ind.kind == "sum" and spec.column == "participants"
-
-
 def _public_values(ind: lb.IndicatorStatus, spec: lb.IndicatorSpec, ctx: _Context
                    ) -> tuple[str, str, str]:
-    """(latest text, previous text, unit) safe for the public audience."""
-    unit = "" if ind.kind in ("share", "ratio") else ind.unit
-    latest, previous = ind.latest_text, ind.previous_text
-    if ind.status == lb.STATUS_NO_DATA:
-        return MISSING, MISSING, unit
-    if ind.kind == "share":
-        def share(value: float | None, period: str) -> str:
-            if value is None or not period.isdigit():
-                return MISSING
-            return fmt_pct(value) if _share_n(spec, ctx, int(period)) >= \
-                ctx.settings.min_survey_n else TOO_FEW_SV
-        return (share(ind.latest_value, ind.latest_period),
-                share(ind.previous_value, ind.previous_period), unit)
-    if ind.kind == "rate":
-        counts = lb.indicator_status(replace(spec, measure="count"), ctx.frames,
-                                     as_of=ctx.as_of, granularity=_gran_of(ind),
-                                     population=ctx.population)
-        if ctx.small(counts.latest_value):
-            latest, unit = ctx.settings.small_mark, counts.unit
-        if ctx.small(counts.previous_value):
-            previous = ctx.settings.small_mark + " händelser"
-        return latest, previous, unit
-    if ind.kind == "ratio" and spec.dataset == "traffic":
-        def ratio(value: float | None, period: str) -> str:
-            if value is None or not period.isdigit():
-                return MISSING
-            num = _ratio_numerator(spec, ctx, int(period))
-            return f"{ctx.settings.small_mark} fall" if ctx.small(num) else fmt_pct(value)
-        return (ratio(ind.latest_value, ind.latest_period),
-                ratio(ind.previous_value, ind.previous_period), unit)
-    if ind.kind in ("count", "sum") and _is_person_count(ind, spec):
-        return ctx.count_text(ind.latest_value), ctx.count_text(ind.previous_value), unit
-    return latest, previous, unit
-
-
-def _gran_of(ind: lb.IndicatorStatus) -> str:
-    unit = ind.unit
-    for gran, word in lb.PERIOD_UNIT.items():
-        if unit.endswith(word):
-            return gran
-    return "M"
+    """(latest text, previous text, unit) for the public audience (``lb.indicator_texts``)."""
+    del spec  # the status carries what the public rules need (counts, n)
+    t = lb.indicator_texts(ind, "public", ctx.settings)
+    if ind.kind == "ratio":  # "<5 fall" stays one big number; a ratio has no unit
+        return (t.latest_full if t.latest_hidden else t.latest,
+                t.previous_full if t.previous_hidden else t.previous, "")
+    return t.latest, t.previous_full if t.previous_hidden else t.previous, t.unit
 
 
 # ---- slide builders
@@ -447,23 +357,23 @@ def _title_slide(spec: SlideSpec, ctx: _Context, config: PresentationConfig) -> 
 
 
 def _goal(ctx: _Context, goal_id: str) -> Any:
-    for goal in getattr(ctx.promise, "goals", None) or lb._goals(ctx.promise):
-        if str(lb._get(goal, "id", "key", default="")) == goal_id:
+    for goal in getattr(ctx.promise, "goals", None) or lb.promise_goals(ctx.promise):
+        if str(lb.get_field(goal, "id", "key", default="")) == goal_id:
             return goal
-    known = [str(lb._get(g, "id", "key", default="?"))
-             for g in getattr(ctx.promise, "goals", None) or lb._goals(ctx.promise)]
+    known = [str(lb.get_field(g, "id", "key", default="?"))
+             for g in getattr(ctx.promise, "goals", None) or lb.promise_goals(ctx.promise)]
     raise SlideConfigError(f"Okänt mål {goal_id!r} i presentationsfilen. Målen i "
                            f"medborgarlöftet: {', '.join(known)}.")
 
 
 def _goal_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     goal = _goal(ctx, spec.goal)
-    raw_inds = list(lb._get(goal, "indicators", default=[]) or [])
+    raw_inds = list(lb.get_field(goal, "indicators", default=[]) or [])
     specs = [lb.parse_indicator(r) for r in raw_inds]
     gran = PERIODS[spec.period] if PERIODS[spec.period] != "YTD" else "Y"
     statuses = [lb.indicator_status(s, ctx.frames, as_of=ctx.as_of, granularity=gran,
                                     population=ctx.population) for s in specs]
-    title = spec.title or str(lb._get(goal, "short_title", "title", default=spec.goal))
+    title = spec.title or str(lb.get_field(goal, "short_title", "title", default=spec.goal))
     if not specs:
         return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
                      message="Målet har inga indikatorer.", status="nodata",
