@@ -20,14 +20,27 @@ ingest shows on the next rerun without restarting) and shared between sessions: 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from hjo_data.datasource import DataBundle, demo_rows_from_env, load_bundle, store_version
+from hjo_data.disclosure import (
+    AUDIENCE_LABEL_SV,
+    SECONDARY_MARK,
+    DisclosureError,
+    DisclosureSettings,
+    RowLevelNotPublicError,
+    TableKind,
+    audience_from_env,
+    prepare_table,
+)
 from hjo_data.filters import (
     GRANULARITIES,
     GRANULARITY_LABELS,
@@ -39,7 +52,9 @@ from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
 
 FILTER_NAMES = frozenset({"period", "area", "category", "source"})
 DEMO_BANNER = "Demodata – inte verklig statistik"
-MODE_LABELS = {"public": "Publikt läge", "official": "Tjänstepersonsläge"}
+#: Kept for older imports; the labels live in hjo_data.disclosure.
+MODE_LABELS = AUDIENCE_LABEL_SV
+__all__ = ["audience_from_env"]  # re-exported from hjo_data.disclosure (one definition)
 
 _STATE_KEY = "_hjo_filters"  # last applied Filters (survives page switches)
 _W_PERIOD = "hjo_flt_period"
@@ -58,6 +73,8 @@ class PageContext:
     audience: str  # "public" | "official" (hjo_data.disclosure.Audience)
     #: Bundle frames with the page's filters applied (a lazy read-only mapping).
     frames: Mapping[str, pd.DataFrame]
+    #: Public-mode limits from the promise's [settings] (threshold, min survey n).
+    settings: DisclosureSettings = field(default_factory=DisclosureSettings)
 
     @property
     def is_official(self) -> bool:
@@ -67,14 +84,31 @@ class PageContext:
 # --------------------------------------------------------------------------- data
 
 
-def audience_from_env() -> str:
-    """$HJO_MODE=official gives the officials' view; anything else the public view."""
+def _promise_file_key() -> str:
+    from hjo_data.reference import promise_file
+
+    path = promise_file()
     try:
-        from hjo_data.disclosure import audience_from_env as from_disclosure
-    except ImportError:
-        return "official" if os.environ.get("HJO_MODE", "").strip().lower() == "official" \
-            else "public"
-    return from_disclosure()
+        return f"{path}:{path.stat().st_mtime_ns}"
+    except OSError:
+        return f"{path}:missing"
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_settings(key: str) -> DisclosureSettings:
+    del key
+    from hjo_data.lagesbild import disclosure_settings
+    from hjo_data.reference import load_promise
+
+    try:
+        return disclosure_settings(load_promise())
+    except Exception:  # noqa: BLE001 - a broken promise file: the default (strict) limits
+        return DisclosureSettings()
+
+
+def disclosure_settings() -> DisclosureSettings:
+    """Suppression threshold and minimum survey n from data/medborgarlofte.toml."""
+    return _cached_settings(_promise_file_key())
 
 
 @st.cache_resource(max_entries=4, show_spinner="Läser data …")
@@ -285,14 +319,15 @@ def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset()) 
     sidebar_user_box()
     st.title(title)
     badge_icon = ":material/badge:" if audience == "official" else ":material/public:"
-    st.badge(MODE_LABELS[audience], icon=badge_icon,
+    st.badge(AUDIENCE_LABEL_SV[audience], icon=badge_icon,
              color="orange" if audience == "official" else "blue")
     if bundle.is_demo:
         st.warning(f"**{DEMO_BANNER}.** Lagringen är tom, så sidan visar syntetiska data. "
                    "Läs in riktiga filer för att ersätta dem.", icon=":material/science:")
     chosen = _sidebar_filters(bundle, set(filters))
     return PageContext(bundle=bundle, filters=chosen, audience=audience,
-                       frames=filtered_frames(bundle, chosen))
+                       frames=filtered_frames(bundle, chosen),
+                       settings=disclosure_settings())
 
 
 # --------------------------------------------------------------------------- output
@@ -345,17 +380,168 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return text.encode("utf-8-sig")
 
 
-def show_figure(fig: object, table: pd.DataFrame, *, source: str,
-                data_date: date | int | str | None, key: str, title: str | None = None) -> None:
-    """Chart + "Källa: … · Data t.o.m. …" + a "Visa data" expander with table and CSV."""
+@dataclass(frozen=True)
+class AudienceTable:
+    """A "Visa data" table for one audience.
+
+    display: what the table shows and the CSV contains (hidden values as "<5" / "..").
+    numeric: same columns, numbers; hidden values NaN (build public charts from THIS).
+    note:    Swedish footnote ("" when nothing is hidden).
+    """
+
+    display: pd.DataFrame
+    numeric: pd.DataFrame
+    note: str = ""
+
+
+def _count_columns(table: pd.DataFrame, given: Iterable[str] | None) -> list[str]:
+    if given is not None:
+        return [c for c in given if c in table.columns]
+    out = []
+    for col in table.columns:
+        values = table[col]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            continue
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        finite = arr[np.isfinite(arr)]
+        if (finite >= 0).all() and (finite == np.round(finite)).all():
+            out.append(col)
+    return out
+
+
+def table_for_audience(table: pd.DataFrame, audience: str, kind: TableKind = "counts",
+                       settings: DisclosureSettings | None = None, *,
+                       count_columns: Iterable[str] | None = None) -> AudienceTable:
+    """The table behind a chart, made safe for ``audience`` via disclosure.prepare_table.
+
+    kind="counts": whole-number columns (or ``count_columns``) are counts; the other
+        columns are labels (text) or derived numbers (rates, shares). Public: small counts
+        "<5", secondary suppression ".."; a derived number in a row with a hidden count is
+        hidden too (it could reveal the count).
+    kind="shares": needs columns ``share`` and ``n`` (optionally ``ci_low``/``ci_high``);
+        public: shares with n < min_survey_n read "för få svar".
+    kind="rows": row-level data; public raises RowLevelNotPublicError.
+    Raises DisclosureError when a public table cannot be made safe (fail closed).
+    """
+    s = settings or DisclosureSettings()
+    if audience == "official":
+        return AudienceTable(table, table)
+    if kind == "rows":
+        prepare_table(table, audience, s, "rows")  # raises RowLevelNotPublicError
+    if kind == "shares":
+        prepared = prepare_table(table, audience, s, "shares")
+        return AudienceTable(prepared.display, prepared.numeric, prepared.note)
+    counts = _count_columns(table, count_columns)
+    if not counts:
+        raise DisclosureError("Tabellen har inga antal att skydda.")
+    derived = [c for c in table.columns if c not in counts
+               and pd.api.types.is_numeric_dtype(table[c])
+               and not pd.api.types.is_bool_dtype(table[c])]
+    labels = [c for c in table.columns if c not in counts and c not in derived]
+    values = table[counts].reset_index(drop=True)
+    if labels:
+        index = table[labels].astype("str")
+        values.index = (pd.Index(index.iloc[:, 0]) if len(labels) == 1
+                        else pd.MultiIndex.from_frame(index))
+    try:
+        prepared = prepare_table(values, audience, s, "counts")
+    except ValueError as err:
+        raise DisclosureError(f"Tabellen kan inte skyddas: {err}") from err
+    hidden_row = prepared.suppressed.to_numpy().any(axis=1)
+    display = table.reset_index(drop=True).copy()
+    numeric = table.reset_index(drop=True).copy()
+    for col in counts:
+        display[col] = prepared.display[col].to_numpy()
+        numeric[col] = prepared.numeric[col].to_numpy()
+    for col in derived:
+        shown = numeric[col].astype("float64")
+        numeric[col] = shown.where(~hidden_row)
+        display[col] = [SECONDARY_MARK if h else v for v, h in zip(
+            table[col].to_numpy(), hidden_row, strict=True)]
+        display[col] = display[col].astype("str")
+    return AudienceTable(display, numeric, prepared.note)
+
+
+_SV_ASCII = str.maketrans({"å": "a", "ä": "a", "ö": "o", "Å": "A", "Ä": "A", "Ö": "O"})
+
+
+def image_file_name(text: str) -> str:
+    """File name (without .png) for a chart's PNG download: "handelser-per-manad"."""
+    ascii_text = unicodedata.normalize("NFKD", str(text).translate(_SV_ASCII))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80].strip("-")
+    return slug or "diagram"
+
+
+def chart_config(name: str) -> dict[str, object]:
+    """Plotly config: Swedish PNG download ("Ladda ner som PNG"), no plotly logo."""
+    return {
+        "displaylogo": False,
+        "displayModeBar": True,
+        "toImageButtonOptions": {"format": "png", "filename": image_file_name(name),
+                                 "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"],
+    }
+
+
+def _figure_title(fig: object) -> str:
+    try:
+        return str(fig.layout.title.text or "")  # type: ignore[attr-defined]
+    except AttributeError:
+        return ""
+
+
+def show_figure(fig: object | Callable[[pd.DataFrame], object], table: pd.DataFrame, *,
+                source: str, data_date: date | int | str | None, key: str,
+                title: str | None = None, kind: TableKind | None = None,
+                audience: str | None = None, settings: DisclosureSettings | None = None,
+                count_columns: Iterable[str] | None = None) -> None:
+    """Chart + "Källa: … · Data t.o.m. …" + a "Visa data" expander with table and CSV.
+
+    With ``kind`` ("counts" | "shares" | "rows") the table goes through
+    ``table_for_audience`` for ``audience`` (default: the session's, e.g. public): small
+    counts "<5", few answers "för få svar", row-level data refused in public mode. ``fig``
+    may be a function of the (suppressed) numeric table, so the chart shows no hidden
+    value either. Without ``kind`` the table is shown as given (the caller made it safe).
+    The chart has a "Ladda ner som PNG" button (plotly toolbar, Swedish file name).
+    """
     if title:
         st.subheader(title)
-    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+    aud = audience or _session_audience()
+    safe: AudienceTable | None = AudienceTable(table, table)
+    refused = ""
+    if kind is not None:
+        try:
+            safe = table_for_audience(table, aud, kind, settings or disclosure_settings(),
+                                      count_columns=count_columns)
+        except RowLevelNotPublicError as err:
+            safe, refused = None, str(err)
+        except DisclosureError as err:
+            safe, refused = None, f"Tabellen visas inte i publikt läge. {err}"
+    figure = fig(safe.numeric if safe is not None else table.iloc[0:0]) if callable(fig) \
+        else fig
+    if safe is None and callable(fig):
+        figure = None
+    if figure is not None:
+        name = title or _figure_title(figure) or key
+        st.plotly_chart(figure, key=key, config=chart_config(name))
     st.caption(f"Källa: {source} · Data t.o.m. {format_data_date(data_date)}")
     with st.expander("Visa data"):
-        st.dataframe(table, hide_index=True, key=f"{key}_table")
-        st.download_button("Ladda ner CSV", data=csv_bytes(table), file_name=f"{key}.csv",
-                           mime="text/csv", key=f"{key}_csv", icon=":material/download:")
+        if safe is None:
+            st.info(refused, icon=":material/lock:")
+            return
+        st.dataframe(safe.display, hide_index=True, key=f"{key}_table")
+        if safe.note:
+            st.caption(safe.note)
+        st.download_button("Ladda ner CSV", data=csv_bytes(safe.display),
+                           file_name=f"{key}.csv", mime="text/csv", key=f"{key}_csv",
+                           icon=":material/download:")
+
+
+def _session_audience() -> str:
+    from pages.auth_ui import current_audience
+
+    return current_audience()
 
 
 def show_empty(message_sv: str) -> None:

@@ -8,21 +8,26 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data.datasource import DataBundle
+from hjo_data.disclosure import DisclosureSettings
 from hjo_data.filters import Filters, apply_filters
 from hjo_data.lagesbild import (
     STATUS_BETTER,
     STATUS_NO_DATA,
+    STATUS_NOISE,
     STATUS_WORSE,
     GoalCard,
     IndicatorStatus,
+    IndicatorTexts,
     compact_incidents,
     goal_cards,
     incident_filter_columns,
     incidents_per_period,
+    indicator_texts,
     latest_status_text,
     trend_figure,
 )
 from pages.common import bundle_key, page_setup, show_empty, show_figure
+from pages.report_ui import render_report_download
 
 # Colour-blind-safe: blue = better, orange = worse, grey = within noise / no data; every
 # status also has its own icon and text.
@@ -71,47 +76,57 @@ def _trend(key: str, filters: Filters, _compact_incidents: pd.DataFrame) -> pd.D
     return incidents_per_period(subset, filters.granularity)
 
 
-def _value_text(ind: IndicatorStatus, official: bool) -> str:
-    text = ind.latest_text
-    if (not official and ind.kind == "count" and ind.dataset == "incidents"
-            and ind.latest_value is not None and 0 < ind.latest_value < 5):
-        text = "<5"
-    return text
+VERDICT = {STATUS_BETTER: "bättre", STATUS_WORSE: "sämre", STATUS_NOISE: "inom slumpen"}
+DELTA_COLOR = {STATUS_BETTER: "blue", STATUS_WORSE: "orange"}
 
 
-def _indicator(ind: IndicatorStatus, official: bool) -> None:
+def delta_args(ind: IndicatorStatus, texts: IndicatorTexts) -> dict[str, object]:
+    """st.metric delta text, arrow and colour.
+
+    The arrow follows the numeric change (never the text's sign: Swedish numbers use a
+    true minus that Streamlit does not read); the colour follows the desired direction
+    (blue = better, orange = worse, grey = within noise: colour-blind safe), and the text
+    says it too.
+    """
+    diff = ind.change.diff
+    if ind.previous_value is None or diff is None:
+        return {"delta": None}
+    verdict = "oförändrad" if diff == 0 else VERDICT.get(ind.status, "inom slumpen")
+    period = f" ({ind.previous_period})" if ind.previous_period else ""
+    return {"delta": f"från {texts.previous_full}{period} · {verdict}",
+            "delta_arrow": "off" if diff == 0 else ("up" if diff > 0 else "down"),
+            "delta_color": DELTA_COLOR.get(ind.status, "gray")}
+
+
+def _indicator(ind: IndicatorStatus, audience: str, settings: DisclosureSettings) -> None:
     colour, icon, status_text = STATUS_STYLE.get(ind.status, NOISE_STYLE)
-    unit = "" if ind.kind in ("share", "ratio") else ind.unit
-    delta = None
-    if ind.previous_value is not None and ind.change.diff is not None:
-        prev = ind.previous_text
-        if not official and ind.kind == "count" and ind.dataset == "incidents" and (
-                0 < (ind.previous_value or 0) < 5):
-            prev = "<5"
-        delta = f"från {prev} ({ind.previous_period})"
+    texts = indicator_texts(ind, audience, settings)
+    test = ind.change.test or "–"
+    if audience == "official" and ind.change.p_value is not None:
+        test = f"{test}, p = {ind.change.p_value:.3f}".replace(".", ",")
     with st.container(border=True):
         st.markdown(f"**{ind.label}**")
-        st.metric(ind.label, f"{_value_text(ind, official)} {unit}".strip(), delta=delta,
-                  delta_color="off", delta_arrow="off" if ind.change.diff in (None, 0)
-                  else "auto", label_visibility="collapsed",
-                  help=f"Senaste period: {ind.latest_period}. Test: "
-                       f"{ind.change.test or '–'}.")
+        # The big number stays short (unit in the caption) so it fits a narrow card.
+        st.metric(ind.label, texts.latest, **delta_args(ind, texts),
+                  label_visibility="collapsed",
+                  help=f"Senaste period: {ind.latest_period}. Test: {test}.")
         st.badge(status_text, icon=icon, color=colour)
-        st.caption(f"{ind.latest_period} · {ind.denominator} · "
-                   f"{DIRECTION_TEXT.get(ind.desired_direction, '')}")
+        parts = [ind.latest_period, texts.unit]
+        if ind.denominator and ind.denominator != texts.unit:
+            parts.append(ind.denominator)
+        parts.append(DIRECTION_TEXT.get(ind.desired_direction, ""))
+        st.caption(" · ".join(p for p in parts if p))
 
 
-def _card(card: GoalCard, official: bool) -> None:
+def _card(card: GoalCard, audience: str, settings: DisclosureSettings) -> None:
     with st.container(border=True):
         st.subheader(card.title)
         counts = card.counts
         st.caption(f"{counts[STATUS_BETTER]} bättre · {counts[STATUS_WORSE]} sämre · "
-                   f"{counts['oförändrad/inom slumpen']} inom slumpen · "
+                   f"{counts[STATUS_NOISE]} inom slumpen · "
                    f"{counts[STATUS_NO_DATA]} utan data")
-        cols = st.columns(2)
-        for i, ind in enumerate(card.indicators):
-            with cols[i % 2]:
-                _indicator(ind, official)
+        for ind in card.indicators:
+            _indicator(ind, audience, settings)
         if card.activities:
             with st.expander("Planerade aktiviteter"):
                 st.markdown("\n".join(f"- {a}" for a in card.activities))
@@ -126,11 +141,15 @@ cards = _cards(cache_key, ctx.filters.end, ctx.filters.granularity, date.today()
                promise)
 
 st.subheader("Läget just nu")
-st.markdown(latest_status_text(cards))
+st.markdown(latest_status_text(cards, ctx.audience, ctx.settings))
 st.caption("Jämförelsen gäller senaste hela period mot perioden före (händelser: vald "
-           "tidsindelning; aktiviteter och trafik: år; enkäter: senaste mätåret mot det "
-           "förra). En förändring räknas som utanför slumpen när testet ger p < 0,05 "
-           "(Poissontest för antal, z-test för andelar). Se **Om data**.")
+           "tidsindelning; aktiviteter och trafik: senaste hela år; enkäter: senaste "
+           "mätåret mot det förra). En förändring räknas som utanför slumpen när testet ger "
+           "p < 0,05 (Poissontest för antal, z-test för andelar). Se **Om data**.")
+if not ctx.is_official:
+    st.caption(f"Publikt läge: antal mellan 1 och {ctx.settings.threshold - 1} visas som "
+               f"”{ctx.settings.small_mark}”, enkätandelar med färre än "
+               f"{ctx.settings.min_survey_n} svar som ”för få svar”.")
 
 if not cards:
     show_empty("Medborgarlöftet har inga mål att visa.")
@@ -138,14 +157,20 @@ else:
     left, right = st.columns(2)
     for i, card in enumerate(cards):
         with left if i % 2 == 0 else right:
-            _card(card, ctx.is_official)
+            _card(card, ctx.audience, ctx.settings)
 
 table = _trend(cache_key, ctx.filters, compact["incidents"])
 if table.empty or int(table["antal"].sum()) == 0:
     show_empty("Inga händelser finns för den valda perioden.")
 else:
-    show_figure(trend_figure(table, ctx.filters.granularity),
-                table.rename(columns={"period": "Period", "antal": "Antal händelser"})
-                .drop(columns=["period_start"]),
+    shown = table.rename(columns={"period": "Period", "antal": "Antal händelser"}).drop(
+        columns=["period_start"])
+    show_figure(lambda safe: trend_figure(table.assign(antal=safe["Antal händelser"]
+                                                       .to_numpy()),
+                                          ctx.filters.granularity),
+                shown, kind="counts", count_columns=["Antal händelser"],
+                audience=ctx.audience, settings=ctx.settings,
                 source="EST-rapporter (kommun, polis och parter)",
                 data_date=bundle.data_date.get("incidents"), key="lagesbild_trend")
+
+render_report_download(ctx)
