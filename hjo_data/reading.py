@@ -477,26 +477,43 @@ def _lines_text(lines: list[int]) -> str:
     shown = ", ".join(str(n) for n in lines[:_LINES_NAMED])
     more = len(lines) - _LINES_NAMED
     word = "rad" if len(lines) == 1 else "raderna"
-    return f"{word} {shown}" + (f" och {more} till" if more > 0 else "")
+    more_text = f"{more:,}".replace(",", "\u00a0")
+    return f"{word} {shown}" + (f" och {more_text} till" if more > 0 else "")
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
 
 
 def _decode_lines(raw: bytes) -> tuple[str, list[int]]:
     """Decode line by line: UTF-8 where valid, else cp1252. Returns (text, 1-based lines
     decoded as cp1252) — the list is empty unless some other line is non-ASCII UTF-8, i.e.
     unless the file really mixes encodings (a plain cp1252 file gives [])."""
-    parts: list[str] = []
+    if not _may_hold_utf8(raw):  # no UTF-8 sequence at all: plain cp1252 (fast)
+        return raw.decode("cp1252", errors="hjo_cp1252_c1"), []
+    # Undecodable bytes become lone surrogates; only the lines holding one are re-decoded.
+    text = raw.decode("utf-8", errors="surrogateescape")
+    lines = list(io.StringIO(text, newline=""))  # splits on \r\n, \n, \r only
     cp_lines: list[int] = []
     utf8_non_ascii = False
-    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
-        try:
-            text = line.decode("utf-8")
-            if not utf8_non_ascii and not line.isascii():
-                utf8_non_ascii = True
-        except UnicodeDecodeError:
-            text = line.decode("cp1252", errors="hjo_cp1252_c1")
-            cp_lines.append(number)
-        parts.append(text)
-    return "".join(parts), (cp_lines if utf8_non_ascii else [])
+    for index, line in enumerate(lines):
+        if _ESCAPED.search(line) is not None:
+            lines[index] = line.encode("utf-8", errors="surrogateescape").decode(
+                "cp1252", errors="hjo_cp1252_c1")
+            cp_lines.append(index + 1)
+        elif not utf8_non_ascii and not line.isascii():
+            utf8_non_ascii = True
+    return "".join(lines), (cp_lines if utf8_non_ascii else [])
+
+
+def _may_hold_utf8(raw: bytes) -> bool:
+    """True when some lead byte (0xC2-0xF4) is followed by a continuation byte (0x80-0xBF):
+    a UTF-8 multi-byte sequence may be present (in cp1252 text, å/ä/ö are followed by
+    ASCII, so a plain cp1252 file answers False)."""
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    lead = np.flatnonzero(arr[:-1] >= 0xC2)
+    lead = lead[arr[lead] <= 0xF4]
+    follow = arr[lead + 1]
+    return bool(((follow >= 0x80) & (follow <= 0xBF)).any())
 
 
 def _nul_warning(buf: pa.Buffer) -> list[str]:
@@ -786,8 +803,6 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
     # The header record starts right after the skipped lines ("sep=;").
     starts = np.arange(layout.skip_lines + 1, layout.skip_lines + 1 + total, dtype=np.int64)
     starts[1:] += np.cumsum(breaks[:-1], dtype=np.int64)
-    if quoted and starts[-1] + breaks[-1] != _physical_lines(payload):
-        raise _Fallback  # e.g. pyarrow silently dropped an unterminated last record
 
     errors: list[RowError] = []
     for pos, (_, text) in zip(bad_pos.tolist(), bad, strict=True):
@@ -805,20 +820,6 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
         lines = lines[keep]
     frame = _to_frame(table.rename_columns(layout.header))
     return frame, lines, errors
-
-
-def _physical_lines(buf: pa.Buffer) -> int:
-    """Lines in the file as editors count them (\\r\\n, \\n or a lone \\r ends a line)."""
-    arr = np.frombuffer(buf, dtype=np.uint8)
-    if arr.size == 0:
-        return 0
-    hits = np.flatnonzero(arr < 14)
-    values = arr[hits]
-    lf = int(np.count_nonzero(values == 10))
-    cr = hits[values == 13]
-    crlf = int(np.count_nonzero(arr[cr[cr + 1 < arr.size] + 1] == 10)) if cr.size else 0
-    breaks = lf + cr.size - crlf
-    return breaks + (0 if arr[-1] in (10, 13) else 1)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
