@@ -8,7 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data.datasource import DataBundle
-from hjo_data.lagesbild import DEFAULT_PROMISE, _get, parse_indicator
+from hjo_data.disclosure import DisclosureSettings, suppression_note
+from hjo_data.formatting import fmt_int
+from hjo_data.lagesbild import DEFAULT_PROMISE, get_field, parse_indicator
 from hjo_data.schema import DATASETS
 from pages.common import format_data_date, page_setup, show_empty
 
@@ -32,7 +34,10 @@ MEASURE_TEXT = {
 
 METHODS_MD = """
 **Jämförelse med föregående period.** Korten på *Lägesbild* jämför senaste hela period med
-perioden före. En period räknas som hel när data når periodens sista dag.
+perioden före. En period räknas som hel när data når periodens sista dag, så ett
+pågående år eller en pågående månad jämförs aldrig med en hel. Antal jämförs per vald
+tidsindelning (aktiviteter och trafik: per år), kvoter (t.ex. andel åtgärdade
+iakttagelser) per helt kalenderår och enkätandelar per mätår (senaste mot förra).
 
 **Antal (händelser, aktiviteter, kontroller).** Två antal jämförs med ett exakt
 Poissontest: givet summan av båda perioderna är antalet i den senaste perioden
@@ -59,7 +64,15 @@ sämre, grått = inom slumpen eller ingen data (med ikon och text, inte bara fä
 """
 
 
-def _freshness(bundle: DataBundle, today: date) -> pd.DataFrame:
+def count_text(value: float, audience: str, settings: DisclosureSettings) -> str:
+    """A row count for the audience: 1..threshold-1 reads "<5" in public mode."""
+    if audience != "official" and 0 < value < settings.threshold:
+        return settings.small_mark
+    return fmt_int(value)
+
+
+def _freshness(bundle: DataBundle, today: date, audience: str,
+               settings: DisclosureSettings) -> pd.DataFrame:
     rows = []
     for name, ds in DATASETS.items():
         frame = bundle.frames.get(name)
@@ -75,14 +88,14 @@ def _freshness(bundle: DataBundle, today: date) -> pd.DataFrame:
         latest_text = (str(latest.year) if latest is not None and ds.time_column == "year"
                        else format_data_date(latest) if latest else "–")
         rows.append({"Datamängd": ds.label, "Källa": SOURCE_TEXT.get(name, ""),
-                     "Rader": n, "Data t.o.m.": latest_text,
+                     "Rader": count_text(n, audience, settings), "Data t.o.m.": latest_text,
                      "Förväntas var": f"{ds.cadence_days} dag" + (
                          "" if ds.cadence_days == 1 else "ar"),
                      "Status": status})
     return pd.DataFrame(rows)
 
 
-def _ingest_log(bundle: DataBundle, official: bool) -> None:
+def _ingest_log(bundle: DataBundle, official: bool, settings: DisclosureSettings) -> None:
     log = bundle.ingest_log
     st.subheader("Inläsningslogg")
     if bundle.is_demo or log is None or log.empty:
@@ -109,6 +122,8 @@ def _ingest_log(bundle: DataBundle, official: bool) -> None:
         summary["dataset"] = summary["dataset"].map(
             lambda d: DATASETS[d].label if d in DATASETS else d)
         summary.columns = ["Datamängd", "Inläsningar", "Tillagda rader", "Avvisade rader"]
+        for col in ("Tillagda rader", "Avvisade rader"):
+            summary[col] = summary[col].map(lambda v: count_text(v, "public", settings))
         st.dataframe(summary, hide_index=True)
         st.caption("I publikt läge visas bara antal; filnamn visas i tjänstepersonsläge.")
 
@@ -122,8 +137,8 @@ def _definitions() -> pd.DataFrame:
     except Exception as err:  # noqa: BLE001 - show the defaults with a note
         st.warning(f"Medborgarlöftet kunde inte läsas: {err}")
     rows = []
-    for goal in _get(promise, "goals", default=[]) or []:
-        for raw in _get(goal, "indicators", default=[]) or []:
+    for goal in get_field(promise, "goals", default=[]) or []:
+        for raw in get_field(goal, "indicators", default=[]) or []:
             spec = parse_indicator(raw)
             ds = DATASETS.get(spec.dataset)
             filt = "; ".join(f"{(ds.column(c).label if ds and c in ds.column_names else c)}"
@@ -132,7 +147,7 @@ def _definitions() -> pd.DataFrame:
                 f"{'+'.join(spec.numerators)} / {spec.denominator}" if spec.denominator
                 else "")
             rows.append({
-                "Mål": str(_get(goal, "short_title", "title", default="")),
+                "Mål": str(get_field(goal, "short_title", "title", default="")),
                 "Indikator": spec.label,
                 "Datamängd": ds.label if ds else spec.dataset,
                 "Mått": MEASURE_TEXT.get(spec.measure, spec.measure)
@@ -152,11 +167,11 @@ st.markdown("Dashboarden sammanställer lokala källor till en lägesbild för "
             "siffrorna räknas.")
 
 st.subheader("Källor och aktualitet")
-st.dataframe(_freshness(bundle, date.today()), hide_index=True)
+st.dataframe(_freshness(bundle, date.today(), ctx.audience, ctx.settings), hide_index=True)
 if bundle.is_demo:
     st.caption("Lagringen är tom: alla datamängder är syntetiska demodata.")
 
-_ingest_log(bundle, ctx.is_official)
+_ingest_log(bundle, ctx.is_official, ctx.settings)
 
 st.subheader("Indikatorer i medborgarlöftet")
 definitions = _definitions()
@@ -169,13 +184,9 @@ st.subheader("Så räknas osäkerhet och förändring")
 st.markdown(METHODS_MD)
 
 st.subheader("Skydd av små antal (publikt läge)")
-try:
-    from hjo_data.disclosure import suppression_note
-
-    note = suppression_note()
-except ImportError:
-    note = "Antal mellan 1 och 4 visas som ”<5”."
 st.markdown(
-    f"{note} I publikt läge visas inga enskilda händelser, fritexter eller exakta "
-    "positioner, och enkätandelar med färre än 30 svar visas inte. Tjänstepersonsläget "
-    "(miljövariabeln `HJO_MODE=official`) visar allt.")
+    f"{suppression_note(ctx.settings)} I publikt läge visas inga enskilda händelser, "
+    "fritexter eller exakta positioner, och enkätandelar med färre än "
+    f"{ctx.settings.min_survey_n} svar visas som ”för få svar” (utan konfidensintervall). "
+    "Gränserna står i medborgarlöftets inställningar (`data/medborgarlofte.toml`). "
+    "Tjänstepersonsläget (inloggad tjänsteperson) visar allt.")

@@ -48,12 +48,14 @@ def test_freshness_and_public_log_show_counts_not_file_names(page_app, isolated_
     assert not at.exception
     fresh = _frames(at)[0].set_index("Datamängd")
     row = fresh.loc[DATASETS["incidents"].label]
-    assert (row["Rader"], row["Data t.o.m."]) == (3, "2024-05-20")
+    # Public mode: 3 rows is a small count -> "<5" (official mode shows 3, below).
+    assert (row["Rader"], row["Data t.o.m."]) == ("<5", "2024-05-20")
     assert fresh.loc[DATASETS["traffic"].label, "Status"] == "Ingen data"
     log = _frames(at)[1]
     assert "Fil" not in log.columns
-    assert log["Tillagda rader"].tolist() == [3]
+    assert log["Tillagda rader"].tolist() == ["<5"]
     assert "est_maj_hemlig" not in str(at.main)
+    assert not any(str(v) == "3" for v in fresh["Rader"])
 
 
 def test_official_log_shows_file_names(page_app, isolated_store,
@@ -63,6 +65,8 @@ def test_official_log_shows_file_names(page_app, isolated_store,
     at = page_app("om_data")
     at.run()
     assert not at.exception
+    fresh = _frames(at)[0].set_index("Datamängd")
+    assert fresh.loc[DATASETS["incidents"].label, "Rader"] == "3"
     log = _frames(at)[1]
     assert log["Fil"].tolist() == ["est_maj_hemlig.csv"]
     assert log["Tillagda"].tolist() == [3]
