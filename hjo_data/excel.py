@@ -185,13 +185,9 @@ def read_excel(data: bytes, *, name: str, sheet: str | int | None = None) -> Any
 
 def _to_raw_table(rows: list[tuple[Any, ...]], formula_cells: dict[tuple[int, int], str],
                   *, name: str, sheet: str, sheets: Iterable[str], reading: Any) -> Any:
-    texts: list[list[str]] = []
-    for i, row in enumerate(rows):
-        cells = [_cell_text(v) for v in row]
-        for (fi, fj), formula in formula_cells.items():
-            if fi == i:
-                cells[fj] = formula
-        texts.append(cells)
+    texts = [[_cell_text(v) for v in row] for row in rows]
+    for (fi, fj), formula in formula_cells.items():
+        texts[fi][fj] = formula
     header_index = next((i for i, r in enumerate(texts) if any(c.strip() for c in r)), None)
     if header_index is None:
         raise _fail(name, f"Bladet '{sheet}' är tomt.")

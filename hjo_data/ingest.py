@@ -307,10 +307,10 @@ def _quarantine_original(raw: reading.RawTable, rejected: pd.DataFrame
 def commit_ingest(
     prepared: PreparedIngest,
     store: Store | None = None,
-    *,
     user: str | None = None,
-    strict: bool = False,
     progress: Callable[[float], None] | None = None,
+    *,
+    strict: bool = False,
 ) -> IngestReport:
     """Store a prepared file: new rows under a fresh batch id, rejected rows to quarantine,
     one log entry. Duplicates are recounted under the store lock (the store may have
