@@ -18,9 +18,9 @@ How a trygghetsvandring maps onto the activities dataset:
   participants per organisation. Free text: masked, shown to officials only.
 
 Errors are Swedish and name the form field ("Datum: ..."). Besides the dataset's own
-rules (checked per field by the shared validation) a walk's findings list has structural
-rules of its own: a finding needs a text, a status from :data:`FINDING_STATUSES`, and a
-finding marked "klar" needs an action.
+rules (checked per field by the shared validation) a walk has structural rules of its own:
+an area is required (optional for other activities), a finding needs a text, a status
+from :data:`FINDING_STATUSES`, and a finding marked "klar" needs an action.
 """
 
 from __future__ import annotations
@@ -212,6 +212,8 @@ def safety_walk_errors(walk: SafetyWalk) -> list[str]:
     """Errors of the walk's own structure (participants and findings lists), Swedish,
     naming the field; the row values are checked by :func:`field_errors`."""
     errors: list[str] = []
+    if not _text(walk.area):
+        errors.append("Område: ange var trygghetsvandringen gjordes.")
     for i, (org, raw) in enumerate(_clean_participants(walk.participants), start=1):
         n = _count(raw)
         where = f"Deltagare, rad {i}"
