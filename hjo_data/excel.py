@@ -96,9 +96,18 @@ def _open(data: bytes, file_name: str, *, data_only: bool) -> Any:
                                "Spara om den i Excel eller som CSV.") from exc
 
 
-def list_sheets(data: bytes, *, name: str | None = None) -> list[str]:
-    """Names of the workbook's worksheets, in order."""
-    file_name = name or "arbetsbok.xlsx"
+def list_sheets(source: Any, *, name: str | None = None) -> list[str]:
+    """Names of the workbook's sheets, in order. ``source``: bytes, path or file-like
+    (size-checked like any upload; a file-like is rewound afterwards when possible)."""
+    from hjo_data import reading
+
+    file_name = reading._base_name(name if name is not None else reading._source_name(source))
+    if isinstance(source, bytes):
+        data = source
+    else:
+        data = reading.source_bytes(source, name=file_name)
+        if hasattr(source, "seek"):
+            source.seek(0)
     check_zip(data, file_name)
     wb = _open(data, file_name, data_only=True)
     try:

@@ -86,6 +86,9 @@ def test_chosen_sheet_and_list_sheets(st: Store) -> None:
                    [date(2024, 5, 3), "Centrum", "hastighet", 40, 3]],
     })
     assert excel.list_sheets(data, name="t.xlsx") == ["Info", "Trafik"]
+    upload = io.BytesIO(data)
+    assert excel.list_sheets(upload, name="t.xlsx") == ["Info", "Trafik"]
+    assert upload.tell() == 0  # rewound: the same upload can be read again
     report = ingest_file(data, name="t.xlsx", store=st, sheet="Trafik", today=TODAY)
     assert report.dataset == "traffic" and report.accepted == 1 and report.sheet == "Trafik"
     row = st.read("traffic").iloc[0]
