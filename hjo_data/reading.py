@@ -15,6 +15,7 @@ Non-UTF-8 input (UTF-16, cp1252) is transcoded to UTF-8 in memory once, then par
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -258,6 +259,10 @@ def source_bytes(source: Source, *, name: str | None = None, max_bytes: int | No
     the limit + 1 byte (its size may be unknown), so an oversized stream is never read."""
     limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
     file_name = _base_name(name if name is not None else _source_name(source))
+    if hasattr(source, "read") and hasattr(source, "seek"):
+        # an upload is read from its start, also when read before (Streamlit reruns)
+        with contextlib.suppress(OSError, ValueError):
+            source.seek(0)  # type: ignore[union-attr]
     check_size(source, name=file_name, max_bytes=limit)
     if isinstance(source, bytes):
         return source

@@ -5,6 +5,7 @@ Excel-specific cases (zip bombs, formulas, merged cells) are in test_excel.py.
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import signal
@@ -101,6 +102,10 @@ def test_size_limit_file_like(st: Store) -> None:
     assert stream.reads == [1001]
     ok = _Upload(est_bytes(est_lines(3)), "ok.csv", size=len(est_bytes(est_lines(3))))
     assert prepare_ingest(ok, store=st, today=TODAY).new_rows == 3
+    # a real file object already read once (a rerun) is read again from its start
+    upload = io.BytesIO(est_bytes(est_lines(4)))
+    upload.read()
+    assert prepare_ingest(upload, name="igen.csv", store=st, today=TODAY).new_rows == 4
 
 
 def test_streamlit_config_matches_default_limit() -> None:
