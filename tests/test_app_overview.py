@@ -145,3 +145,165 @@ def test_csv_download_is_excel_safe() -> None:
     assert cells[1] == "Hamnen"
     for cell in (cells[0], cells[2], cells[3], cells[4]):
         assert cell.lstrip('"')[0] not in "=+-@"
+
+
+# --------------------------------------------------------------------------- public mode
+
+SMALL = {1, 2, 3, 4}
+
+
+def _small_rows() -> list:
+    """Klotter 1 (April) -> 12 (May); motorburen 3 -> 2; all reported by "kommun", so
+    "EST-rapporter från andra än polisen" is 4 -> 14. Data ends 2024-05-31 (May complete).
+    """
+    rows = [("2024-04-10T12:00:00", "klotter", "Hamnen")]
+    rows += [(f"2024-05-{d:02d}T12:00:00", "klotter", "Hamnen") for d in range(1, 12)]
+    rows += [("2024-05-31T12:00:00", "klotter", "Hamnen")]
+    rows += [(f"2024-04-{d:02d}T09:00:00", "motorburen problematik", "Hamnen")
+             for d in (3, 13, 23)]
+    rows += [(f"2024-05-{d:02d}T09:00:00", "motorburen problematik", "Hamnen") for d in (5, 15)]
+    return rows
+
+
+def _few_answers_survey():
+    from tests.conftest import canonical
+
+    return canonical("survey", [
+        {"year": y, "indicator": "otrygg_kvall", "group": "Totalt", "area": "Hela kommunen",
+         "share": s, "n": n} for y, s, n in ((2022, 0.30, 20), (2023, 0.40, 25))])
+
+
+def _population_2024() -> int:
+    import csv
+
+    with open(ROOT / "data" / "reference" / "population.csv", encoding="utf-8-sig") as fh:
+        return next(int(r["population"]) for r in csv.DictReader(fh)
+                    if r["year"] == "2024" and r["area"] == "Hela kommunen")
+
+
+def _forbidden() -> set[str]:
+    """Texts that would reveal a count 1..4: the count and its rate per 1 000."""
+    pop = _population_2024()
+    rates = {f"{c / pop * 1000:.1f}".replace(".", ",") for c in SMALL}
+    return {str(c) for c in SMALL} | rates
+
+
+def _run_small(page_app, store_with, monkeypatch, mode: str | None):
+    if mode:
+        monkeypatch.setenv("HJO_MODE", mode)
+    store_with(incidents=incidents(_small_rows()), survey=_few_answers_survey())
+    at = page_app("lagesbild")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _metrics(at) -> dict[str, object]:
+    return {m.label: m for m in at.metric}
+
+
+def _direction(metric) -> str:
+    field = metric.proto.DESCRIPTOR.fields_by_name["direction"]
+    return field.enum_type.values_by_number[metric.proto.direction].name
+
+
+def test_public_mode_shows_no_small_count(page_app, store_with, monkeypatch) -> None:
+    at = _run_small(page_app, store_with, monkeypatch, None)
+    forbidden = _forbidden()
+    metrics = _metrics(at)
+    values = {label: m.value for label, m in metrics.items()}
+    assert values["Klotter per 1 000 invånare"] != "<5"  # 12 is shown
+    assert values["Motorburen problematik per 1 000 invånare"] == "<5"  # 2 in May
+    assert values["EST-rapporter från andra än polisen"] == "14"
+    for label, m in metrics.items():
+        assert m.value not in forbidden, (label, m.value)
+        delta = m.delta or ""
+        for bad in forbidden:
+            assert f"från {bad} " not in delta, (label, delta)
+    assert metrics["EST-rapporter från andra än polisen"].delta.startswith(
+        "från <5 händelser per månad (april 2024)")
+    # Läget just nu: the two changes beyond noise, small sides as "<5".
+    text = next(m.value for m in at.markdown if "slumpvariationen" in m.value)
+    assert "från <5 händelser per månad (april 2024)" in text
+    for bad in forbidden:
+        assert f"från {bad} (" not in text and f"till {bad} (" not in text
+    # Survey shares on 20 and 25 answers: not shown as numbers, no CI.
+    survey = values["Andel otrygga ute ensam sent en kväll i eget bostadsområde"]
+    assert survey == "för få svar"
+    assert "40,0" not in "\n".join(str(m.delta) for m in at.metric)
+    # The trend table: April 1 + 3 = 4 -> "<5"; May 14 hidden too (else total - 14 = 4).
+    table = at.dataframe[0].value
+    assert table["Antal händelser"].tolist() == ["<5", ".."]
+
+
+def test_official_mode_shows_the_numbers(page_app, store_with, monkeypatch) -> None:
+    at = _run_small(page_app, store_with, monkeypatch, "official")
+    metrics = _metrics(at)
+    pop = _population_2024()
+    assert metrics["Motorburen problematik per 1 000 invånare"].value == \
+        f"{2 / pop * 1000:.1f}".replace(".", ",")
+    assert metrics["EST-rapporter från andra än polisen"].delta.startswith(
+        "från 4 händelser per månad (april 2024)")
+    assert metrics["Andel otrygga ute ensam sent en kväll i eget bostadsområde"].value \
+        == "40,0\u00a0%"
+    text = next(m.value for m in at.markdown if "slumpvariationen" in m.value)
+    assert "från 4 (april 2024)" in text
+    assert at.dataframe[0].value["Antal händelser"].tolist() == [4, 14]
+
+
+def test_delta_arrow_and_colour_follow_the_numeric_change(page_app, store_with,
+                                                         monkeypatch) -> None:
+    at = _run_small(page_app, store_with, monkeypatch, None)
+    metrics = _metrics(at)
+    klotter = metrics["Klotter per 1 000 invånare"]  # 1 -> 12: up, worse (lower is better)
+    assert _direction(klotter) == "UP"
+    assert klotter.delta.endswith("· sämre")
+    motor = metrics["Motorburen problematik per 1 000 invånare"]  # 3 -> 2: down, noise
+    assert _direction(motor) == "DOWN"
+    assert motor.delta.endswith("· inom slumpen")
+    survey = metrics["Andel otrygga ute ensam sent en kväll i eget bostadsområde"]
+    assert _direction(survey) == "UP"  # 0.30 -> 0.40 (values hidden, direction shown)
+
+
+def test_chart_is_downloadable_as_png(page_app) -> None:
+    at = page_app("lagesbild")
+    at.run()
+    config = json.loads(at.get("plotly_chart")[0].proto.config)
+    assert config["toImageButtonOptions"]["format"] == "png"
+    name = config["toImageButtonOptions"]["filename"]
+    assert name.isascii() and "handelser" in name
+
+
+def test_report_download_builds_only_on_click(page_app, store_with) -> None:
+    store_with(incidents=incidents(_small_rows()))
+    at = page_app("lagesbild")
+    at.run()
+    assert "_hjo_report_file" not in at.session_state
+    assert not at.get("download_button") or all(
+        "lagesbild-" not in str(b.proto.label) for b in at.get("download_button"))
+    at.selectbox(key="hjo_rap_gran").set_value("M").run()
+    at.selectbox(key="hjo_rap_period_M").set_value("2024-05").run()
+    at.button(key="hjo_rap_skapa").click().run()
+    assert not at.exception
+    _, data, name, mime = at.session_state["_hjo_report_file"]
+    assert (name, mime) == ("lagesbild-2024-05-publik.html", "text/html")
+    page = data.decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Lägesbild maj 2024" in page
+    assert "Publikt läge" in page
+    labels = [str(b.proto.label) for b in at.get("download_button")]
+    assert any(name in label for label in labels)
+
+
+def test_navigation_lists_login_and_admin_but_no_helpers() -> None:
+    import ast
+
+    tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
+    pages = next(ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") ==
+                 "PAGES")
+    files = [p[0] for p in pages]
+    assert "pages/login.py" in files and "pages/admin.py" in files
+    for helper in ("pages/common.py", "pages/auth_ui.py", "pages/report_ui.py"):
+        assert helper not in files
+    text = (ROOT / "dashboard.py").read_text(encoding="utf-8")
+    assert text.index("presentation") < text.index("st.set_page_config(")
