@@ -433,6 +433,7 @@ def _withdraw(batch_id: str) -> None:
     _refresh_data()
     st.session_state.pop(_CONFIRM, None)
     st.session_state.pop(_PREPARED, None)  # duplicates counted before are stale now
+    st.session_state.pop(_LAST_REPORT, None)
     _flash("success", md_escape(result.message))
     st.rerun()
 
