@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -531,3 +531,76 @@ def _prepare_shares(table: pd.DataFrame, aud: Audience, s: DisclosureSettings
     note = (f"Andelar som bygger på färre än {s.min_survey_n} svar visas inte."
             if hidden.any() else "")
     return PreparedTable(display, numeric, mask, note, aud, "shares")
+
+
+# --------------------------------------------------------------------------- page helpers
+
+
+def count_text(value: float | int | None, audience: str,
+               settings: DisclosureSettings | None = None) -> str:
+    """One count for a KPI/metric: ``"<5"`` in public mode when 1..threshold-1."""
+    s = settings or DisclosureSettings()
+    if value is None or pd.isna(value):
+        return MISSING
+    small = 1 <= value < s.threshold or (s.suppress_zero and value == 0)
+    if check_audience(audience) == "public" and small:
+        return s.small_mark
+    return fmt_int(value)
+
+
+_TOTAL_ROW = "Totalt"
+
+
+def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str,
+                    settings: DisclosureSettings | None = None, *,
+                    label: str | None = None,
+                    derived: Mapping[str, str] | None = None) -> PreparedTable:
+    """``prepare_table`` for a long table whose ``columns`` are counts, one column at a time.
+
+    Each count column is protected on its own with its total taken as published (a row
+    labelled "Totalt" in ``label`` is that total, else it is assumed shown elsewhere):
+    small counts show as ``"<5"``, plus secondary cells so no hidden count can be
+    recomputed from the total. ``derived`` maps a column computed from a count (a rate, a
+    difference, a share) to that count column: it is hidden (``".."``, NaN) wherever its
+    count is. Other columns are passed through unchanged.
+
+    Returns a PreparedTable whose ``display`` has the count columns as strings and
+    ``numeric`` the numbers to chart (NaN where hidden); ``suppressed`` is the mask.
+    """
+    aud = check_audience(audience)
+    display = frame.copy()
+    numeric = frame.copy()
+    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    notes: list[str] = []
+    for col in columns:
+        # Neutral row labels: only the row labelled "Totalt" in ``label`` is a margin (an
+        # area called "Hela kommunen" is a row like any other here).
+        labels = frame[label].astype("str").to_numpy() if label is not None else None
+        index = [_TOTAL_ROW if labels is not None and labels[i].strip().lower() == "totalt"
+                 else f"r{i}" for i in range(len(frame))]
+        series = pd.Series(frame[col].to_numpy(), index=index, name=col)
+        prepared = prepare_table(series, aud, settings, kind="counts")
+        display[col] = prepared.display[col].to_numpy()
+        display[col] = display[col].astype("str")
+        numeric[col] = prepared.numeric[col].to_numpy()
+        hidden = prepared.suppressed[col].to_numpy(dtype=bool)
+        mask[col] = hidden
+        if prepared.note:
+            notes.append(prepared.note)
+    for col, source in (derived or {}).items():
+        hidden = mask[source].to_numpy(dtype=bool)
+        if not hidden.any():
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        numeric[col] = values.where(~hidden)
+        shown = display[col].astype(object)
+        shown[hidden] = SECONDARY_MARK
+        display[col] = shown
+        mask[col] = hidden
+    return PreparedTable(display, numeric, mask, notes[0] if notes else "", aud, "counts")
+
+
+def formatted(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
+    """Format numbers with ``fmt``; strings (markers such as ``"<5"``, ``".."``) pass."""
+    return pd.Series([v if isinstance(v, str) else fmt(v) for v in values],
+                     index=values.index, dtype="str")

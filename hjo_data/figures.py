@@ -9,7 +9,8 @@ numbers, the Okabe–Ito colour-blind-safe palette, hover texts pre-formatted wi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import plotly.graph_objects as go
 from hjo_data.formatting import (
     SWEDISH_MONTHS_SHORT,
     SWEDISH_WEEKDAYS_SHORT,
+    fmt_change,
     fmt_ci,
     fmt_float,
     fmt_int,
@@ -33,6 +35,82 @@ SEQUENTIAL = "Cividis"
 INCREASE_COLOUR = "#D55E00"
 DECREASE_COLOUR = "#0072B2"
 PCT_SUFFIX = "\u00a0%"
+
+
+#: What a hidden (suppressed) value shows as in hover texts when no display text is given.
+HIDDEN_SV = "dolt"
+#: Legend names of the beyond-noise markers on the EST week chart.
+MARKER_UP_SV = "▲ ökning utanför slumpvariationen"
+MARKER_DOWN_SV = "▼ minskning utanför slumpvariationen"
+
+# A trimmed "plotly_white": only the layout part. Assigning the full named template deep-
+# copies its trace defaults on every figure (~0,1 s each), which dominated page reruns.
+_TEMPLATE = go.layout.Template(layout={
+    "font": {"color": "#2a3f5f"}, "hoverlabel": {"align": "left"},
+    "paper_bgcolor": "white", "plot_bgcolor": "white",
+    **{axis: {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "ticks": "",
+              "title": {"standoff": 15}, "zerolinecolor": "#EBF0F8", "automargin": True,
+              "zerolinewidth": 2} for axis in ("xaxis", "yaxis")},
+    "geo": {"bgcolor": "white", "landcolor": "white", "subunitcolor": "#C8D4E3",
+            "showland": True, "showlakes": True, "lakecolor": "white"},
+})
+
+
+def new_figure(*traces: Any) -> go.Figure:
+    """An empty figure with the dashboard's template (skips plotly's default template)."""
+    fig = go.Figure(layout={"template": _TEMPLATE})
+    for trace in traces:
+        fig.add_trace(trace)
+    return fig
+
+
+def value_texts(values: Any, texts: Any = None, decimals: int = 0) -> list[str]:
+    """Hover/label texts: the given display texts (e.g. ``"<5"``) or formatted numbers;
+    a hidden (NaN) value without a text shows as ``"dolt"``."""
+    if texts is not None:
+        return [str(t) for t in texts]
+    return [HIDDEN_SV if pd.isna(v) else fmt_float(v, decimals) for v in values]
+
+
+@dataclass(frozen=True)
+class MetricDelta:
+    """Arguments for ``st.metric``: ``delta``, ``delta_arrow`` and ``delta_color``.
+
+    The arrow comes from the number, not from the text: ``fmt_change`` writes the true minus
+    (U+2212), which Streamlit does not recognise as negative (it showed "↑ −23,2"). Colour
+    says good (blue) / bad (orange) relative to the desired direction — the colour-blind
+    safe pair of the charts — or grey (no change, or within random variation); the text
+    says it in words too, so nothing depends on colour alone.
+    """
+
+    text: str | None
+    arrow: Literal["up", "down", "off"]
+    color: Literal["blue", "orange", "gray"]
+
+
+def metric_delta(diff: float | None, *, desired: Literal["up", "down"] | None = "down",
+                 decimals: int | None = 1, significant: bool | None = None,
+                 suffix: str = "") -> MetricDelta:
+    """``st.metric`` delta for a change ``diff`` (e.g. count minus baseline).
+
+    ``desired``: the direction the promise wants (incidents: "down"); None = neutral.
+    ``significant``: False greys the delta out and says "inom slumpvariationen".
+    """
+    if diff is None or pd.isna(diff):
+        return MetricDelta(None, "off", "gray")
+    x = float(diff)
+    text = fmt_change(x, decimals=decimals if not x.is_integer() else 0) + suffix
+    if x == 0:
+        return MetricDelta(f"{text} (oförändrat)", "off", "gray")
+    arrow: Literal["up", "down"] = "up" if x > 0 else "down"
+    word = "ökning" if x > 0 else "minskning"
+    if significant is False:
+        return MetricDelta(f"{text} ({word} inom slumpvariationen)", arrow, "gray")
+    if desired is None:
+        return MetricDelta(f"{text} ({word})", arrow, "gray")
+    good = arrow == desired
+    verdict = "i önskad riktning" if good else "mot önskad riktning"
+    return MetricDelta(f"{text} ({word}, {verdict})", arrow, "blue" if good else "orange")
 
 
 def colour(i: int) -> str:
@@ -52,7 +130,6 @@ def base_layout(fig: go.Figure, *, title: str, x_title: str | None, y_title: str
         title={"text": title, "x": 0.0, "xanchor": "left"},
         separators=plotly_separators,
         colorway=list(OKABE_ITO),
-        template="plotly_white",
         height=height,
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
         legend={"title": {"text": legend_title or ""}},
@@ -74,9 +151,11 @@ def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: 
                 ) -> go.Figure:
     """Shares over ``x`` as lines per ``group`` with a shaded 95 % CI band and n in hover.
 
-    ``frame`` columns: x, [group], share, ci_low, ci_high, n (shares 0..1).
+    ``frame`` columns: x, [group], share, ci_low, ci_high, n (shares 0..1). Rows whose
+    share is NaN (hidden in public mode: too few answers) are left out of the chart.
     """
-    fig = go.Figure()
+    frame = frame[frame["share"].notna()]
+    fig = new_figure()
     groups = list(dict.fromkeys(frame[group])) if group else [None]
     for i, g in enumerate(groups):
         sub = frame if g is None else frame[frame[group] == g]
@@ -104,13 +183,14 @@ def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: 
 
 def ranked_share_bars(frame: pd.DataFrame, *, label: str, title: str, x_title: str,
                       colour_index: int = 0) -> go.Figure:
-    """Horizontal bars of shares (largest on top) with 95 % CI error bars and n in hover."""
-    sub = frame.sort_values("share")
+    """Horizontal bars of shares (largest on top) with 95 % CI error bars and n in hover.
+    Rows whose share is NaN (hidden: too few answers) are left out."""
+    sub = frame[frame["share"].notna()].sort_values("share")
     share = _pct(sub["share"])
     hover = [f"{lab}: {fmt_pct(s)} {fmt_ci(lo, hi)}<br>n = {fmt_int(n)}"
              for lab, s, lo, hi, n in zip(sub[label], sub["share"], sub["ci_low"],
                                           sub["ci_high"], sub["n"], strict=True)]
-    fig = go.Figure(go.Bar(
+    fig = new_figure(go.Bar(
         x=share, y=sub[label].astype(str), orientation="h", marker_color=colour(colour_index),
         error_x={"type": "data", "symmetric": False,
                  "array": _pct(sub["ci_high"]) - share, "arrayminus": share - _pct(sub["ci_low"]),
@@ -122,49 +202,66 @@ def ranked_share_bars(frame: pd.DataFrame, *, label: str, title: str, x_title: s
     return fig
 
 
-def est_week_bars(table: pd.DataFrame, *, title: str, group_title: str) -> go.Figure:
+def est_week_bars(table: pd.DataFrame, *, title: str, group_title: str,
+                  texts: pd.DataFrame | None = None) -> go.Figure:
     """This week vs mean of the previous 4 weeks vs same week last year, per group.
 
-    ``table`` = ``EstWeek.table`` without the total row. Groups whose change is beyond
-    random variation get a ▲/▼ marker above their bars.
+    ``table`` = ``EstWeek.table`` without the total row (in public mode with hidden counts
+    as NaN). ``texts``: optional display texts (columns count, baseline, last_year, e.g.
+    ``"<5"``) for the hover. Groups whose change is beyond random variation get a ▲/▼
+    label on top of their "Senaste veckan" bar, explained by two legend entries.
     """
     groups = table["group"].astype(str).tolist()
-    fig = go.Figure()
+    fig = new_figure()
     series = (("count", "Senaste veckan", 0), ("baseline", "Snitt föregående 4 veckor", 5),
               ("last_year", "Samma vecka i fjol", 7))
+    sig = table["significant"].astype(bool).to_numpy()
+    up = (table["count"].astype("float64") > table["baseline"].astype("float64")).to_numpy()
+    marks = ["" if not s_ else ("▲" if u else "▼") for s_, u in zip(sig, up, strict=True)]
     for col, name, ci in series:
         values = table[col].to_numpy(dtype="float64")
-        text = [f"{g}: {fmt_float(v, 1 if col == 'baseline' else 0)} ({name.lower()})"
-                for g, v in zip(groups, values, strict=True)]
+        shown = value_texts(values, None if texts is None else texts[col],
+                            1 if col == "baseline" else 0)
+        hover = [f"{g}: {v} ({name.lower()})" for g, v in zip(groups, shown, strict=True)]
+        extra: dict[str, Any] = {"textposition": "none"}
+        if col == "count":
+            hover = [f"{h}<br>{c}" if m else h
+                     for h, m, c in zip(hover, marks, table["change"].astype(str),
+                                        strict=True)]
+            extra = {"text": marks, "textposition": "outside", "cliponaxis": False,
+                     "textfont": {"size": 16, "color": [
+                         INCREASE_COLOUR if u else DECREASE_COLOUR for u in up]}}
         fig.add_trace(go.Bar(x=groups, y=values, name=name, marker_color=colour(ci),
-                             text=text, hovertemplate="%{text}<extra></extra>",
-                             textposition="none"))
-    sig = table[table["significant"].astype(bool)]
-    if len(sig):
-        up = sig["count"] > sig["baseline"]
-        top = float(table[["count", "baseline", "last_year"]].to_numpy(dtype=float).max())
-        fig.add_trace(go.Scatter(
-            x=sig["group"].astype(str), y=[top * 1.08 + 0.5] * len(sig), mode="text",
-            text=["▲" if u else "▼" for u in up], name="Utanför slumpvariationen",
-            textfont={"size": 18, "color": [INCREASE_COLOUR if u else DECREASE_COLOUR
-                                            for u in up]},
-            hovertext=sig["change"].astype(str), hovertemplate="%{hovertext}<extra></extra>"))
+                             hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+                             **extra))
+    for present, name, symbol, c in ((sig & up, MARKER_UP_SV, "triangle-up", INCREASE_COLOUR),
+                                     (sig & ~up, MARKER_DOWN_SV, "triangle-down",
+                                      DECREASE_COLOUR)):
+        if present.any():  # legend entry only: the marker itself is the bar's label
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                     marker={"symbol": symbol, "color": c, "size": 11},
+                                     hoverinfo="skip"))
     base_layout(fig, title=title, x_title=group_title, y_title="Antal händelser")
     fig.update_layout(barmode="group")
+    fig.update_yaxes(rangemode="tozero")
     return fig
 
 
 def count_lines(frame: pd.DataFrame, *, x: str, group: str | None, title: str,
                 x_title: str, y_title: str, legend_title: str | None = None,
-                monthly: bool = True) -> go.Figure:
-    """Counts over time as one line per group (long frame: x, group, count)."""
-    fig = go.Figure()
+                monthly: bool = True, value_text: str | None = None) -> go.Figure:
+    """Counts over time as one line per group (long frame: x, group, count).
+
+    ``value_text`` names a column of display texts for the counts (public mode: "<5");
+    hidden counts are NaN and leave a gap in the line.
+    """
+    fig = new_figure()
     groups = list(dict.fromkeys(frame[group])) if group else [None]
     for i, g in enumerate(groups):
         sub = frame if g is None else frame[frame[group] == g]
         labels = [_month_label(v) if monthly else str(v) for v in sub[x]]
-        text = [f"{g or 'Antal'} {lab}: {fmt_int(c)}"
-                for lab, c in zip(labels, sub["count"], strict=True)]
+        shown = value_texts(sub["count"], None if value_text is None else sub[value_text])
+        text = [f"{g or 'Antal'} {lab}: {c}" for lab, c in zip(labels, shown, strict=True)]
         fig.add_trace(go.Scatter(x=sub[x], y=sub["count"], mode="lines+markers",
                                  name=str(g) if g is not None else "Antal",
                                  line={"color": colour(i)}, text=text,
@@ -179,37 +276,54 @@ def _month_label(value: Any) -> str:
     return f"{SWEDISH_MONTHS_SHORT[ts.month - 1]} {ts.year}"
 
 
-def weekday_hour_heatmap(grid: pd.DataFrame, *, title: str) -> go.Figure:
-    """7 × 24 counts (index weekday 0..6, columns hour 0..23) as a heat map."""
-    z = grid.to_numpy()
+def weekday_hour_heatmap(grid: pd.DataFrame, *, title: str,
+                         texts: pd.DataFrame | None = None,
+                         hours_per_cell: int = 1) -> go.Figure:
+    """Weekday × hour counts as a heat map.
+
+    ``grid``: index weekday 0..6, columns = first hour of each cell (0..23, or 0, 3, ..., 21
+    with ``hours_per_cell=3``). Hidden cells (public mode) are NaN and drawn blank;
+    ``texts`` gives their display text ("<5") for the hover.
+    """
+    z = grid.to_numpy(dtype="float64")
     days = [SWEDISH_WEEKDAYS_SHORT[i] for i in grid.index]
-    hours = [f"{h:02d}" for h in grid.columns]
-    text = [[f"{days[r]} kl. {hours[c]}–{(int(hours[c]) + 1) % 24:02d}: {fmt_int(z[r, c])} "
-             "händelser" for c in range(z.shape[1])] for r in range(z.shape[0])]
-    fig = go.Figure(go.Heatmap(z=z, x=hours, y=days, colorscale=SEQUENTIAL, text=text,
-                               hovertemplate="%{text}<extra></extra>",
-                               colorbar={"title": {"text": "Antal"}}))
-    base_layout(fig, title=title, x_title="Timme på dygnet", y_title="Veckodag", height=360)
+    starts = [int(h) for h in grid.columns]
+    hours = [f"{h:02d}" if hours_per_cell == 1 else
+             f"{h:02d}–{(h + hours_per_cell) % 24:02d}" for h in starts]
+    shown = texts.to_numpy() if texts is not None else None
+    text = [[f"{days[r]} kl. {starts[c]:02d}–{(starts[c] + hours_per_cell) % 24:02d}: "
+             f"{shown[r, c] if shown is not None else value_texts([z[r, c]])[0]} händelser"
+             for c in range(z.shape[1])] for r in range(z.shape[0])]
+    fig = new_figure(go.Heatmap(z=z, x=hours, y=days, colorscale=SEQUENTIAL, text=text,
+                                hovertemplate="%{text}<extra></extra>", hoverongaps=True,
+                                colorbar={"title": {"text": "Antal"}}))
+    x_title = "Timme på dygnet" if hours_per_cell == 1 else \
+        f"Tid på dygnet ({hours_per_cell}-timmarsblock)"
+    base_layout(fig, title=title, x_title=x_title, y_title="Veckodag", height=360)
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
 def bar_chart(frame: pd.DataFrame, *, x: str, y: str, title: str, x_title: str,
               y_title: str | None, horizontal: bool = True, colour_index: int = 0,
-              decimals: int = 0, suffix: str = "", hover: str | None = None) -> go.Figure:
+              decimals: int = 0, suffix: str = "", hover: str | None = None,
+              value_text: str | None = None) -> go.Figure:
     """Bar chart of a value per category. Horizontal: ``x`` is the value and ``y`` the
     category (largest on top); vertical: ``x`` category, ``y`` value. ``hover`` names a
-    column of extra pre-formatted hover text."""
+    column of extra pre-formatted hover text; ``value_text`` a column of display texts
+    for the value (public mode: "<5" where the value is hidden, i.e. NaN: no bar)."""
     value_col, cat_col = (x, y) if horizontal else (y, x)
-    sub = frame.sort_values(value_col, ascending=True) if horizontal else frame
+    sub = frame.sort_values(value_col, ascending=True, na_position="first") \
+        if horizontal else frame
     values, cats = sub[value_col], sub[cat_col].astype(str)
-    text = [f"{c}: {fmt_float(v, decimals)}{suffix}" for c, v in zip(cats, values, strict=True)]
+    shown = value_texts(values, None if value_text is None else sub[value_text], decimals)
+    text = [f"{c}: {v}{suffix}" for c, v in zip(cats, shown, strict=True)]
     if hover is not None:
         text = [f"{t}<br>{e}" for t, e in zip(text, sub[hover], strict=True)]
     bar = go.Bar(x=values if horizontal else cats, y=cats if horizontal else values,
                  orientation="h" if horizontal else "v", marker_color=colour(colour_index),
                  text=text, hovertemplate="%{text}<extra></extra>", textposition="none")
-    fig = go.Figure(bar)
+    fig = new_figure(bar)
     base_layout(fig, title=title, x_title=x_title, y_title=y_title,
                 height=max(280, 60 + 32 * len(sub)) if horizontal else 420)
     return fig
@@ -217,15 +331,19 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str, title: str, x_title: str,
 
 def area_map(rates: pd.DataFrame, geojson: dict, *, value: str, title: str,
              colour_title: str, points: pd.DataFrame | None = None,
-             feature_key: str = "properties.name") -> go.Figure:
+             feature_key: str = "properties.name", count_text: str | None = None
+             ) -> go.Figure:
     """Choropleth of areas from the GeoJSON (no tile server: works offline).
 
     ``rates`` columns: area, count, per_1000 (and ``value``). ``points`` (lat, lon,
-    category) are drawn on top — only pass them for the official audience.
+    category) are drawn on top — only pass them for the official audience. Hidden values
+    (public mode) are NaN; ``count_text`` names a column of display texts for the count.
     """
-    text = [f"{a}: {fmt_int(c)} händelser, {fmt_float(r, 1)} per 1 000 inv."
-            for a, c, r in zip(rates["area"], rates["count"], rates["per_1000"], strict=True)]
-    fig = go.Figure(go.Choropleth(
+    counts = value_texts(rates["count"], None if count_text is None else rates[count_text])
+    rates_txt = value_texts(rates["per_1000"], None, 1)
+    text = [f"{a}: {c} händelser, {r} per 1 000 inv."
+            for a, c, r in zip(rates["area"], counts, rates_txt, strict=True)]
+    fig = new_figure(go.Choropleth(
         geojson=geojson, featureidkey=feature_key, locations=rates["area"].astype(str),
         z=rates[value].astype("float64"), colorscale=SEQUENTIAL, text=text,
         hovertemplate="%{text}<extra></extra>", marker_line_color="white",
@@ -243,18 +361,23 @@ def area_map(rates: pd.DataFrame, geojson: dict, *, value: str, title: str,
 
 def bars_with_line(frame: pd.DataFrame, *, x: str, bars: str, line: str, bar_name: str,
                    line_name: str, title: str, x_title: str, bar_title: str,
-                   line_title: str) -> go.Figure:
-    """Bars (left axis) with a line (right axis) over time, e.g. controls vs incidents."""
+                   line_title: str, texts: pd.DataFrame | None = None) -> go.Figure:
+    """Bars (left axis) with a line (right axis) over time, e.g. controls vs incidents.
+    ``texts``: optional display texts per value column (public mode: "<5")."""
     labels = [_month_label(v) for v in frame[x]]
-    fig = go.Figure()
+    bar_txt = value_texts(frame[bars], None if texts is None or bars not in texts
+                          else texts[bars])
+    line_txt = value_texts(frame[line], None if texts is None or line not in texts
+                           else texts[line])
+    fig = new_figure()
     fig.add_trace(go.Bar(x=frame[x], y=frame[bars], name=bar_name, marker_color=colour(0),
-                         text=[f"{lab}: {fmt_int(v)} {bar_name.lower()}"
-                               for lab, v in zip(labels, frame[bars], strict=True)],
+                         text=[f"{lab}: {v} {bar_name.lower()}"
+                               for lab, v in zip(labels, bar_txt, strict=True)],
                          hovertemplate="%{text}<extra></extra>", textposition="none"))
     fig.add_trace(go.Scatter(x=frame[x], y=frame[line], name=line_name, yaxis="y2",
                              mode="lines+markers", line={"color": colour(3)},
-                             text=[f"{lab}: {fmt_int(v)} {line_name.lower()}"
-                                   for lab, v in zip(labels, frame[line], strict=True)],
+                             text=[f"{lab}: {v} {line_name.lower()}"
+                                   for lab, v in zip(labels, line_txt, strict=True)],
                              hovertemplate="%{text}<extra></extra>"))
     base_layout(fig, title=title, x_title=x_title, y_title=bar_title)
     fig.update_layout(yaxis2={"title": {"text": line_title}, "overlaying": "y", "side": "right",
@@ -264,14 +387,18 @@ def bars_with_line(frame: pd.DataFrame, *, x: str, bars: str, line: str, bar_nam
 
 
 def grouped_bars(frame: pd.DataFrame, *, x: str, series: Sequence[tuple[str, str]],
-                 title: str, x_title: str, y_title: str) -> go.Figure:
-    """Grouped vertical bars: one bar per (column, Swedish name) in ``series`` per x."""
-    fig = go.Figure()
+                 title: str, x_title: str, y_title: str,
+                 texts: pd.DataFrame | None = None) -> go.Figure:
+    """Grouped vertical bars: one bar per (column, Swedish name) in ``series`` per x.
+    ``texts``: optional display texts per value column (public mode: "<5")."""
+    fig = new_figure()
     cats = frame[x].astype(str)
     for i, (col, name) in enumerate(series):
+        shown = value_texts(frame[col], None if texts is None or col not in texts
+                            else texts[col])
         fig.add_trace(go.Bar(x=cats, y=frame[col], name=name, marker_color=colour(i),
-                             text=[f"{c}: {fmt_int(v)} ({name.lower()})"
-                                   for c, v in zip(cats, frame[col], strict=True)],
+                             text=[f"{c}: {v} ({name.lower()})"
+                                   for c, v in zip(cats, shown, strict=True)],
                              hovertemplate="%{text}<extra></extra>", textposition="none"))
     base_layout(fig, title=title, x_title=x_title, y_title=y_title)
     fig.update_layout(barmode="group")
@@ -280,8 +407,10 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, series: Sequence[tuple[str, str
 
 def share_lines_errorbars(frame: pd.DataFrame, *, group: str, title: str, y_title: str,
                           legend_title: str | None = None) -> go.Figure:
-    """Shares per year as lines per ``group`` with 95 % CI error bars (youth indicators)."""
-    fig = go.Figure()
+    """Shares per year as lines per ``group`` with 95 % CI error bars (youth indicators).
+    Rows whose share is NaN (hidden: too few answers) are left out."""
+    frame = frame[frame["share"].notna()]
+    fig = new_figure()
     for i, g in enumerate(dict.fromkeys(frame[group])):
         sub = frame[frame[group] == g].sort_values("year")
         share = _pct(sub["share"])

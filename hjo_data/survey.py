@@ -20,6 +20,7 @@ interval uses, so unequal weights widen the interval.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -94,35 +95,71 @@ def survey_shares(responses: pd.DataFrame, *, by: Sequence[str] = (),
     year, indicator, *by, share, n, ci_low, ci_high, n_effective. Groups without any
     answer in the denominator, and rows with a missing ``by`` value, are left out of the
     breakdown (they still count in the totals when ``by`` is empty).
+
+    Vectorised: every indicator is stacked into one long frame and a single groupby
+    computes all sums (a per-indicator groupby cost ~0,1 s each at dashboard scale).
     """
-    by = list(by)
     names = [indicator] if isinstance(indicator, str) else list(indicator)
-    weights = _weights(responses)
-    parts: list[pd.DataFrame] = []
-    for name in names:
-        y = _indicator_values(responses, name, include_never_out)
-        keep = y.notna() & (weights > 0)
-        if not keep.any():
-            continue
-        w, yy = weights[keep], y[keep]
-        work = responses.loc[keep, ["year", *by]].copy()
-        work["_w"], work["_wy"], work["_w2"] = w, w * yy, w * w
-        agg = work.groupby(["year", *by], dropna=True, sort=True).agg(
-            sum_w=("_w", "sum"), sum_wy=("_wy", "sum"), sum_w2=("_w2", "sum"),
-            n=("_w", "size"))
-        agg = agg.reset_index()
-        agg.insert(1, "indicator", name)
-        agg["share"] = agg["sum_wy"] / agg["sum_w"]
-        agg["n_effective"] = agg["sum_w"] ** 2 / agg["sum_w2"]
-        low, high = wilson_interval(agg["share"] * agg["n_effective"], agg["n_effective"])
-        agg["ci_low"], agg["ci_high"] = low, high
-        parts.append(agg[["year", "indicator", *by, *SHARE_COLUMNS]])
-    if not parts:
+    return _shares_from_stack(_stack(responses, names, include_never_out), responses, by)
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """Every (indicator, answer) pair in a denominator: row position, indicator code, y, w."""
+
+    names: tuple[str, ...]
+    pos: np.ndarray
+    code: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+
+
+def _stack(responses: pd.DataFrame, names: Sequence[str], include_never_out: bool
+           ) -> _Stack:
+    weights = _weights(responses).to_numpy(dtype="float64")
+    rows: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for code, name in enumerate(names):
+        y = _indicator_values(responses, name, include_never_out).to_numpy(dtype="float64")
+        keep = np.flatnonzero(~np.isnan(y) & (weights > 0))
+        rows.append(keep)
+        codes.append(np.full(len(keep), code, dtype="int64"))
+        values.append(y[keep])
+    pos = np.concatenate(rows) if rows else np.array([], dtype="int64")
+    return _Stack(tuple(names), pos,
+                  np.concatenate(codes) if codes else np.array([], dtype="int64"),
+                  np.concatenate(values) if values else np.array([], dtype="float64"),
+                  weights[pos])
+
+
+def _shares_from_stack(stack: _Stack, responses: pd.DataFrame, by: Sequence[str]
+                       ) -> pd.DataFrame:
+    by = list(by)
+    if not len(stack.pos):
         return _empty(by)
-    out = pd.concat(parts, ignore_index=True)
+    w, yy = stack.w, stack.y
+    work = pd.DataFrame({"_code": stack.code})
+    for col in ["year", *by]:
+        work[col] = responses[col].to_numpy()[stack.pos]
+    work["_w"], work["_wy"], work["_w2"] = w, w * yy, w * w
+    grouped = work.groupby(["_code", "year", *by], dropna=True, sort=True)
+    agg = grouped[["_w", "_wy", "_w2"]].sum()
+    agg["n"] = grouped.size()
+    agg = agg.reset_index()
+    if agg.empty:
+        return _empty(by)
+    agg.insert(0, "indicator", np.asarray(stack.names, dtype=object)[agg["_code"].to_numpy()])
+    agg["share"] = agg["_wy"] / agg["_w"]
+    agg["n_effective"] = agg["_w"] ** 2 / agg["_w2"]
+    low, high = wilson_interval(agg["share"] * agg["n_effective"], agg["n_effective"])
+    agg["ci_low"], agg["ci_high"] = low, high
+    out = agg[["year", "indicator", *by, *SHARE_COLUMNS]].reset_index(drop=True)
     out["year"] = out["year"].astype("int64")
     out["n"] = out["n"].astype("int64")
     out["indicator"] = out["indicator"].astype("str")
+    for col in by:
+        out[col] = out[col].astype(responses[col].dtype)
     return out
 
 
@@ -152,14 +189,14 @@ def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | No
     columns = ["year", "indicator", "area", "group", *SHARE_COLUMNS, "source"]
     parts: list[pd.DataFrame] = []
     if responses is not None and len(responses):
-        names = [OTRYGG, *PROBLEM_INDICATORS]
-        kw = {"indicator": names, "include_never_out": include_never_out}
-        parts.append(_with_area_group(survey_shares(responses, **kw), TOTAL_AREA, None))
-        parts.append(_with_area_group(survey_shares(responses, by=["area"], **kw), None,
+        stack = _stack(responses, [OTRYGG, *PROBLEM_INDICATORS], include_never_out)
+        parts.append(_with_area_group(_shares_from_stack(stack, responses, []), TOTAL_AREA,
+                                      None))
+        parts.append(_with_area_group(_shares_from_stack(stack, responses, ["area"]), None,
                                       None))
         for col in ("gender", "age_group"):
             if col in responses.columns:
-                parts.append(_with_area_group(survey_shares(responses, by=[col], **kw),
+                parts.append(_with_area_group(_shares_from_stack(stack, responses, [col]),
                                               TOTAL_AREA, col))
         for part in parts:
             part["source"] = "svar"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from hjo_data.est import IncidentCube, incident_cube, monthly_counts
 from hjo_data.schema import TRAFFIC_OFFENCES
 
 MOTOR_CATEGORY = "motorburen problematik"
@@ -100,20 +101,27 @@ def offences_per_100(traffic: pd.DataFrame, *, by: str | None = None) -> pd.Data
     return long[out_cols].reset_index(drop=True)
 
 
-def motor_alongside_controls(traffic: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
+def _motor(incidents: pd.DataFrame | IncidentCube | None) -> IncidentCube | None:
+    """The "motorburen problematik" part of the incidents, as an (integer-coded) cube:
+    cheap at a million incident rows."""
+    if incidents is None:
+        return None
+    return incident_cube(incidents).where(categories=(MOTOR_CATEGORY,))
+
+
+def motor_alongside_controls(traffic: pd.DataFrame,
+                             incidents: pd.DataFrame | IncidentCube) -> pd.DataFrame:
     """Per month: controls and vehicles checked next to "motorburen problematik" incidents.
 
     Columns: month, controls, vehicles_checked, motor_incidents (zero-filled over the
     union of both datasets' months).
     """
     ctrl = controls_per_month(traffic).set_index("month")[["controls", "vehicles_checked"]]
-    if not incidents.empty:
-        motor = incidents.loc[(incidents["category"] == MOTOR_CATEGORY).to_numpy(),
-                              "occurred_at"]
-    else:
-        motor = pd.Series([], dtype="datetime64[us]")
-    motor_months = _month(motor) if len(motor) else pd.Series([], dtype="datetime64[us]")
-    motor_counts = motor_months.value_counts()
+    per_month = monthly_counts(_motor(incidents), by=None)
+    motor_counts = pd.Series(per_month["count"].to_numpy("int64"),
+                             index=pd.DatetimeIndex(per_month["month"]))
+    motor_counts = motor_counts[motor_counts > 0]
+    motor_months = pd.Series(motor_counts.index, dtype="datetime64[us]")
     full = _month_range(pd.Series(ctrl.index), motor_months)
     out = pd.DataFrame(index=full)
     out.index.name = "month"
@@ -124,7 +132,7 @@ def motor_alongside_controls(traffic: pd.DataFrame, incidents: pd.DataFrame) -> 
     return out.reset_index()
 
 
-def by_area(traffic: pd.DataFrame, incidents: pd.DataFrame | None = None,
+def by_area(traffic: pd.DataFrame, incidents: pd.DataFrame | IncidentCube | None = None,
             area_types: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Per area: controls, vehicles_checked, offences, per_100, motor_incidents, area_type.
 
@@ -139,10 +147,8 @@ def by_area(traffic: pd.DataFrame, incidents: pd.DataFrame | None = None,
         "offences": total_offences(traffic).to_numpy("int64"),
     })
     grouped = frame.groupby("area")[["controls", "vehicles_checked", "offences"]].sum()
-    motor = pd.Series(dtype="int64")
-    if incidents is not None and not incidents.empty:
-        motor = incidents.loc[(incidents["category"] == MOTOR_CATEGORY).to_numpy(),
-                              "area"].astype(str).value_counts()
+    cube = _motor(incidents)
+    motor = cube.counts("area") if cube is not None else pd.Series(dtype="int64")
     names = sorted(set(grouped.index) | set(motor.index))
     out = pd.DataFrame({"area": pd.Series(names, dtype="str")})
     for col in ("controls", "vehicles_checked", "offences"):

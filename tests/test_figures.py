@@ -26,10 +26,44 @@ def test_est_week_bars_marks_significant_groups() -> None:
                           "significant": [True, False],
                           "change": ["ökning utanför slumpvariationen", "inom"]})
     fig = figures.est_week_bars(table, title="Vecka", group_title="Kategori")
-    assert len(fig.data) == 4
-    assert list(fig.data[0].y) == [30, 2]
-    assert list(fig.data[3].x) == ["brand"] and list(fig.data[3].text) == ["▲"]
+    assert len(fig.data) == 4  # three bar series + one legend entry (only ▲ present)
+    bars = fig.data[0]
+    assert list(bars.y) == [30, 2]
+    # The marker is the label of the significant group's own bar (sits on that bar).
+    assert list(bars.text) == ["▲", ""] and bars.textposition == "outside"
+    assert fig.data[3].name == figures.MARKER_UP_SV  # explained in the legend
+    assert "utanför slumpvariationen" in bars.hovertext[0]
     assert fig.layout.colorway[0] == figures.OKABE_ITO[0]
+
+
+def test_est_week_bars_hidden_counts_use_display_text() -> None:
+    table = pd.DataFrame({"group": ["brand", "klotter"], "count": [float("nan"), 12.0],
+                          "baseline": [1.0, 2.0], "last_year": [0, 7],
+                          "significant": [False, False], "change": ["inom", "inom"]})
+    texts = pd.DataFrame({"count": ["<5", "12"], "baseline": ["1,0", "2,0"],
+                          "last_year": ["0", "7"]})
+    fig = figures.est_week_bars(table, title="V", group_title="K", texts=texts)
+    assert "brand: <5" in fig.data[0].hovertext[0]
+    assert len(fig.data) == 3  # no marker legend when nothing is beyond noise
+
+
+def test_metric_delta_arrow_and_colour_follow_the_number() -> None:
+    down = figures.metric_delta(-23.2, desired="down")
+    assert down.arrow == "down" and down.color == "blue"
+    assert down.text.startswith("\u221223,2") and "i önskad riktning" in down.text
+    up = figures.metric_delta(4, desired="down")
+    assert (up.arrow, up.color) == ("up", "orange") and "mot önskad riktning" in up.text
+    assert figures.metric_delta(4, desired="up").color == "blue"
+    assert figures.metric_delta(0).arrow == "off"
+    assert figures.metric_delta(-3, significant=False).color == "gray"
+    assert figures.metric_delta(float("nan")).text is None
+
+
+def test_figures_use_the_light_template() -> None:
+    fig = figures.bar_chart(pd.DataFrame({"g": ["a"], "n": [1]}), x="n", y="g", title="T",
+                            x_title="x", y_title=None)
+    assert fig.layout.template.layout.plot_bgcolor == "white"
+    assert not fig.layout.template.data.bar  # no per-trace defaults copied per figure
 
 
 def test_heatmap_and_map_are_offline() -> None:
