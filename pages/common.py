@@ -48,6 +48,7 @@ from hjo_data.filters import (
     Filters,
     apply_filters,
 )
+from hjo_data.formatting import fmt_float
 from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
 
 FILTER_NAMES = frozenset({"period", "area", "category", "source"})
@@ -456,8 +457,8 @@ def table_for_audience(table: pd.DataFrame, audience: str, kind: TableKind = "co
     for col in derived:
         shown = numeric[col].astype("float64")
         numeric[col] = shown.where(~hidden_row)
-        display[col] = [SECONDARY_MARK if h else v for v, h in zip(
-            table[col].to_numpy(), hidden_row, strict=True)]
+        display[col] = [SECONDARY_MARK if h else fmt_float(v, 1) for v, h in zip(
+            table[col].to_numpy(dtype="float64"), hidden_row, strict=True)]
         display[col] = display[col].astype("str")
     return AudienceTable(display, numeric, prepared.note)
 

@@ -307,3 +307,28 @@ def test_navigation_lists_login_and_admin_but_no_helpers() -> None:
         assert helper not in files
     text = (ROOT / "dashboard.py").read_text(encoding="utf-8")
     assert text.index("presentation") < text.index("st.set_page_config(")
+
+
+def test_table_for_audience_counts_shares_rows() -> None:
+    import pandas as pd
+
+    from hjo_data.disclosure import RowLevelNotPublicError
+    from pages.common import table_for_audience
+
+    table = pd.DataFrame({"Område": ["A", "B", "C"], "Antal": [2, 30, 40],
+                          "Per 1 000": [0.5, 7.5, 10.0]})
+    public = table_for_audience(table, "public", "counts", count_columns=["Antal"])
+    # 2 is small; with the total published, one more cell hides it (smallest safe: 30).
+    assert public.display["Antal"].tolist() == ["<5", "..", "40"]
+    # The rate of a hidden row would reveal the count: hidden too.
+    assert public.display["Per 1 000"].tolist() == ["..", "..", "10,0"]
+    assert public.numeric["Antal"].isna().tolist() == [True, True, False]
+    assert public.note
+    official = table_for_audience(table, "official", "counts")
+    assert official.display["Antal"].tolist() == [2, 30, 40]
+    shares = pd.DataFrame({"År": ["2023", "2024"], "share": [0.2, 0.3], "n": [12, 300]})
+    shown = table_for_audience(shares, "public", "shares").display
+    assert shown["share"].tolist()[0] == "för få svar"
+    assert shown["share"].tolist()[1].startswith("30,0")
+    with pytest.raises(RowLevelNotPublicError):
+        table_for_audience(table, "public", "rows")

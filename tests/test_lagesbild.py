@@ -275,3 +275,90 @@ def test_compact_incidents_give_the_same_cards_and_trend() -> None:
     for gran in ("W", "M", "Q"):
         pd.testing.assert_frame_equal(incidents_per_period(data["incidents"], gran),
                                       incidents_per_period(compact["incidents"], gran))
+
+
+# --------------------------------------------------------------------------- audience
+
+
+def _one(spec: dict, frames_: dict, today: date = TODAY):
+    promise = {"goals": [{"id": "g", "title": "G", "indicators": [spec]}]}
+    return goal_cards(frames_, promise, Filters(), today, population=10_000)[0].indicators[0]
+
+
+def test_indicator_texts_hide_small_counts_and_rates_publicly() -> None:
+    from hjo_data.disclosure import DisclosureSettings
+    from hjo_data.lagesbild import indicator_texts
+
+    # April 2 klotter, May 9: the count and the rate of April reveal 2.
+    rows = spread("klotter", date(2024, 4, 1), 2) + spread("klotter", date(2024, 5, 1), 9)
+    rows += [("2024-06-14T10:00:00", "brand", "Hamnen")]
+    data = {"incidents": incidents(rows)}
+    count = _one({"id": "k", "label": "Klotter", "direction": "down",
+                  "spec": {"dataset": "incidents", "category": "klotter"}}, data)
+    rate = _one({"id": "r", "label": "Klotter per 1 000", "direction": "down",
+                 "spec": {"dataset": "incidents", "measure": "rate_per_1000",
+                          "category": "klotter"}}, data)
+    assert (count.count, count.previous_count) == (9, 2)
+    pub = indicator_texts(count, "public")
+    assert (pub.latest, pub.previous, pub.previous_hidden) == ("9", "<5", True)
+    off = indicator_texts(count, "official")
+    assert (off.latest, off.previous) == ("9", "2")
+    pub_rate = indicator_texts(rate, "public")
+    assert pub_rate.previous_full == "<5 händelser per månad"
+    assert pub_rate.latest == "0,9"  # 9 / 10 000 * 1 000, not small
+    assert indicator_texts(rate, "official").previous == "0,2"
+    # A higher threshold from the promise settings hides 9 as well.
+    strict = indicator_texts(count, "public", DisclosureSettings(threshold=10))
+    assert (strict.latest, strict.previous) == ("<10", "<10")
+
+
+def test_indicator_texts_too_few_answers() -> None:
+    from hjo_data.lagesbild import indicator_texts
+
+    survey = canonical("survey", [
+        {"year": y, "indicator": "otrygg_kvall", "group": "Totalt", "area": "Hela kommunen",
+         "share": s, "n": n} for y, s, n in ((2022, 0.3, 29), (2023, 0.2, 30))])
+    ind = _one({"id": "o", "label": "Otrygga", "direction": "down",
+                "spec": {"dataset": "survey", "indicator": "otrygg_kvall"}},
+               {"survey": survey})
+    assert (ind.n, ind.previous_n) == (30, 29)
+    t = indicator_texts(ind, "public")
+    assert (t.latest, t.previous) == ("20,0\u00a0%", "för få svar")
+
+
+def test_public_status_text_has_no_small_count() -> None:
+    rows = spread("klotter", date(2024, 4, 1), 1) + spread("klotter", date(2024, 5, 1), 14)
+    rows += [("2024-06-14T10:00:00", "brand", "Hamnen")]
+    promise = {"goals": [{"id": "g", "title": "G", "indicators": [
+        {"id": "k", "label": "Klotter", "direction": "down",
+         "spec": {"dataset": "incidents", "category": "klotter"}}]}]}
+    cards = goal_cards({"incidents": incidents(rows)}, promise, Filters(), TODAY,
+                       population=10_000)
+    public = latest_status_text(cards)  # public is the default
+    assert "Klotter har ökat från <5 händelser per månad (april 2024) till 14" in public
+    assert "från 1 " not in public
+    assert "från 1 (april 2024)" in latest_status_text(cards, "official")
+
+
+def test_yearly_counts_and_ratios_compare_complete_years_only() -> None:
+    acts = canonical("activities", [
+        {"date": datetime(y, 5, 1), "activity_type": "trygghetsvandring", "area": "Hamnen",
+         "findings": 10, "actions_decided": 10, "actions_done": done}
+        for y, done in ((2022, 5), (2023, 8), (2024, 1))])
+    count = _one({"id": "c", "label": "Vandringar", "direction": "up",
+                  "spec": {"dataset": "activities", "activity_type": "trygghetsvandring"}},
+                 {"activities": acts})
+    ratio = _one({"id": "r", "label": "Åtgärdade", "direction": "up",
+                  "spec": {"dataset": "activities", "measure": "share_done",
+                           "activity_type": "trygghetsvandring"}}, {"activities": acts})
+    # TODAY is 2024-06-15: 2024 is not complete, so 2023 is compared with 2022.
+    assert (count.latest_period, count.previous_period) == ("2023", "2022")
+    assert (ratio.latest_period, ratio.previous_period) == ("2023", "2022")
+    assert ratio.latest_value == pytest.approx(8 / 10)
+    assert (ratio.count, ratio.n) == (8, 10)
+    # On the last day of 2024 the year is complete.
+    late = _one({"id": "r", "label": "Åtgärdade", "direction": "up",
+                 "spec": {"dataset": "activities", "measure": "share_done",
+                          "activity_type": "trygghetsvandring"}}, {"activities": acts},
+                today=date(2024, 12, 31))
+    assert late.latest_period == "2024"
