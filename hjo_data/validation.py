@@ -306,11 +306,13 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                 [], type=pa.large_string())
         stripped[col.name] = texts
         if present:
-            too_long = pc.greater(pc.utf8_length(texts), MAX_FIELD_CHARS)
-            too_long_mask = too_long.to_numpy(zero_copy_only=False)
-            if too_long_mask.any():
-                rej.add(too_long_mask, label, texts, _reason_too_long(label),
-                        clip=_SHOWN_CHARS)
+            # bytes >= characters: only values long in bytes need counting characters
+            by_bytes = pc.greater(pc.binary_length(texts), MAX_FIELD_CHARS)
+            if pc.any(by_bytes).as_py():
+                too_long = pc.and_(by_bytes, pc.greater(pc.utf8_length(texts),
+                                                        MAX_FIELD_CHARS))
+                rej.add(np.asarray(too_long.to_numpy(zero_copy_only=False), dtype=bool),
+                        label, texts, _reason_too_long(label), clip=_SHOWN_CHARS)
         empty = parsing._empty_mask(texts)
         if col.required:
             rej.add(empty, label, texts, _reason_empty(label))
