@@ -5,6 +5,7 @@ Excel-specific cases (zip bombs, formulas, merged cells) are in test_excel.py.
 
 from __future__ import annotations
 
+import csv
 import io
 import multiprocessing
 import os
@@ -184,6 +185,12 @@ def test_too_many_and_too_few_fields_are_structural_errors(st: Store) -> None:
     assert (report.rows_read, report.accepted, report.rejected) == (5, 3, 2)
     assert [(e.line, e.reason) for e in report.errors] == [
         (3, "Fel antal fält: 4 i stället för 6"), (5, "Fel antal fält: 7 i stället för 6")]
+    # nothing lost: the short row's fields sit in their columns, the long row's whole text
+    # in 'originalrad'
+    text = Path(report.rejected_file).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[1][:6] == ["X1", "2024-05-01", "klotter", "Centrum", "", ""]
+    assert rows[2][:6] == [""] * 6 and rows[2][-1] == "X2;2024-05-01;klotter;Centrum;polis;a;b"
 
 
 def test_header_of_another_dataset(st: Store) -> None:
@@ -347,6 +354,14 @@ def test_aggregated_survey_rows_still_deduplicate(st: Store) -> None:
     data = ("År;Indikator;Andel;Antal svar\n" + "2024;otrygg_kvall;0,2;100\n" * 2).encode()
     report = ingest_file(data, name="agg.csv", store=st, today=TODAY)
     assert (report.accepted, report.duplicates) == (1, 1)
+
+
+def test_identical_incidents_without_id_are_all_kept(st: Store) -> None:
+    data = ("Tidpunkt;Kategori;Område;Rapportör\n" + "2024-05-01;klotter;Centrum;polis\n" * 3
+            + "2024-05-01;brand;Centrum;polis\n").encode()
+    assert ingest_file(data, name="utan_id.csv", store=st, today=TODAY).accepted == 4
+    again = ingest_file(data, name="utan_id.csv", store=st, today=TODAY)
+    assert (again.accepted, again.duplicates) == (0, 4)
 
 
 def test_identical_traffic_controls_counted_per_file(st: Store) -> None:
