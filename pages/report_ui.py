@@ -84,3 +84,9 @@ def render_report_download(ctx: Any) -> None:
         _, data, file_name, mime = stored
         st.download_button(f"Ladda ner {file_name}", data=data, file_name=file_name,
                            mime=mime, key="hjo_rap_ladda", icon=":material/download:")
+
+
+if __name__ == "__main__":  # run on its own (e.g. by tests that render every file here)
+    from pages.common import page_setup
+
+    render_report_download(page_setup("Lägesbild – rapport"))
