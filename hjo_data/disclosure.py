@@ -554,7 +554,8 @@ _TOTAL_ROW = "Totalt"
 def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str,
                     settings: DisclosureSettings | None = None, *,
                     label: str | None = None,
-                    derived: Mapping[str, str] | None = None) -> PreparedTable:
+                    derived: Mapping[str, str | tuple[str, ...]] | None = None
+                    ) -> PreparedTable:
     """``prepare_table`` for a long table whose ``columns`` are counts, one column at a time.
 
     Each count column is protected on its own with its total taken as published (a row
@@ -562,7 +563,7 @@ def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str
     small counts show as ``"<5"``, plus secondary cells so no hidden count can be
     recomputed from the total. ``derived`` maps a column computed from a count (a rate, a
     difference, a share) to that count column: it is hidden (``".."``, NaN) wherever its
-    count is. Other columns are passed through unchanged.
+    count (any of them, for a tuple) is. Other columns are passed through unchanged.
 
     Returns a PreparedTable whose ``display`` has the count columns as strings and
     ``numeric`` the numbers to chart (NaN where hidden); ``suppressed`` is the mask.
@@ -587,8 +588,10 @@ def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str
         mask[col] = hidden
         if prepared.note:
             notes.append(prepared.note)
-    for col, source in (derived or {}).items():
-        hidden = mask[source].to_numpy(dtype=bool)
+    for col, sources in (derived or {}).items():
+        hidden = np.zeros(len(frame), dtype=bool)
+        for source in (sources,) if isinstance(sources, str) else sources:
+            hidden |= mask[source].to_numpy(dtype=bool)
         if not hidden.any():
             continue
         values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
@@ -604,3 +607,31 @@ def formatted(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
     """Format numbers with ``fmt``; strings (markers such as ``"<5"``, ``".."``) pass."""
     return pd.Series([v if isinstance(v, str) else fmt(v) for v in values],
                      index=values.index, dtype="str")
+
+
+def hidden_last(prepared: PreparedTable, column: str, *, label: str | None = None,
+                ascending: bool = False) -> PreparedTable:
+    """Rows ordered by ``column``'s shown value with hidden rows last (then by ``label``).
+
+    A ranking that placed a hidden row between two shown values would bound it (".."
+    between 12 and 9 is 9..12), and with the total the small cell could be narrowed down.
+    """
+    order = prepared.numeric.assign(_hidden=prepared.numeric[column].isna())
+    keys = ["_hidden", column] + ([label] if label else [])
+    order = order.sort_values(keys, ascending=[True, ascending] + ([True] if label else []),
+                              kind="stable").index
+    mask = prepared.suppressed.loc[order] if prepared.suppressed is not None else None
+    return PreparedTable(prepared.display.loc[order], prepared.numeric.loc[order], mask,
+                         prepared.note, prepared.audience, prepared.kind)
+
+
+def promise_settings() -> DisclosureSettings:
+    """Public-mode limits from the promise file's [settings] (defaults when unreadable)."""
+    try:
+        from dataclasses import asdict
+
+        from hjo_data import reference
+
+        return DisclosureSettings.from_mapping(asdict(reference.load_promise().settings))
+    except Exception:  # noqa: BLE001 - a broken promise file must not open the gate wider
+        return DisclosureSettings()

@@ -1,4 +1,9 @@
-"""Händelser (EST): the weekly lägesbild, trends, heat map, hotspots, reporters and map."""
+"""Händelser (EST): the weekly lägesbild, trends, heat map, hotspots, reporters and map.
+
+All counts go through ``hjo_data.disclosure`` (public mode: "<5", secondary "..", charts
+drawn from the values with hidden cells as NaN). The aggregations run on the integer-coded
+``est.IncidentCube`` (built once per loaded bundle), not on the incident rows.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,13 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from hjo_data import disclosure as dc
 from hjo_data import est, figures
-from hjo_data.filters import apply_filters
 from hjo_data.formatting import (
     SWEDISH_WEEKDAYS_SHORT,
     fmt_change,
     fmt_date,
     fmt_float,
-    fmt_int,
     fmt_pct,
     fmt_week,
 )
@@ -22,8 +26,14 @@ from pages.common import page_setup, show_empty, show_figure
 
 SOURCE = "EST-rapporter"
 ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
-incidents = ctx.frames["incidents"]
 data_date = ctx.bundle.data_date.get("incidents")
+aud = ctx.audience
+settings = dc.promise_settings()
+flt = ctx.filters
+# The weekly comparison needs earlier weeks: all filters except the period.
+no_period = est.incident_cube(ctx.bundle.frame("incidents")).where(
+    categories=flt.categories, areas=flt.areas, sources=flt.sources)
+incidents = no_period.where(start=flt.start, end=flt.end)
 
 
 def _reference_data() -> tuple[pd.DataFrame, dict | None]:
@@ -34,6 +44,12 @@ def _reference_data() -> tuple[pd.DataFrame, dict | None]:
         return pd.DataFrame(), None
 
 
+def _note(prepared: dc.PreparedTable, chart: bool = True) -> None:
+    if prepared.note:
+        extra = " Dolda värden ritas inte i diagrammet." if chart else ""
+        st.caption(prepared.note + extra)
+
+
 if data_date is None or incidents.empty:
     show_empty("Det finns inga händelser som matchar filtren. Välj en längre period eller "
                "färre avgränsningar i sidomenyn.")
@@ -41,72 +57,108 @@ if data_date is None or incidents.empty:
 
 population, geojson = _reference_data()
 as_of = data_date + timedelta(days=1)
-if ctx.filters.end is not None:
-    as_of = min(as_of, ctx.filters.end + timedelta(days=1))
-# The weekly comparison needs earlier weeks: all filters except the period.
-no_period = apply_filters(ctx.bundle.frame("incidents"), "incidents",
-                          ctx.filters.with_(start=None, end=None))
+if flt.end is not None:
+    as_of = min(as_of, flt.end + timedelta(days=1))
 
 # ----------------------------------------------------------------- weekly lägesbild
-week = est.weekly_lagesbild(no_period, as_of=as_of, by="category")
-total = week.total
+WEEK_COUNTS = ["count", "baseline_total", "last_year"]
+WEEK_DERIVED = {"baseline": "baseline_total", "diff": ("count", "baseline_total")}
+
+
+def _week(by: str) -> tuple[est.EstWeek, dc.PreparedTable]:
+    week = est.weekly_lagesbild(no_period, as_of=as_of, by=by)
+    prepared = dc.prepare_columns(week.table, WEEK_COUNTS, aud, settings, label="group",
+                                  derived=WEEK_DERIVED)
+    return week, prepared
+
+
+week, week_prep = _week("category")
+total, total_shown = week.total, week_prep.display.iloc[0]
+total_hidden = bool(week_prep.suppressed.iloc[0][["count", "baseline_total"]].any())
 st.subheader(f"Veckans lägesbild – {fmt_week(week.week_start, with_year=True)} "
              f"({fmt_date(week.week_start)}–{fmt_date(week.week_end)})")
+delta = figures.metric_delta(None if total_hidden else total["diff"], desired="down",
+                             significant=bool(total["significant"]))
 c1, c2, c3 = st.columns(3)
-c1.metric("Händelser senaste hela veckan", fmt_int(total["count"]),
-          delta=fmt_change(total["diff"], decimals=1), delta_color="inverse",
-          help="Jämfört med snittet för de fyra föregående veckorna.")
-c2.metric("Snitt föregående 4 veckor", fmt_float(total["baseline"], 1))
-c3.metric("Samma vecka i fjol", fmt_int(total["last_year"]))
+c1.metric("Händelser senaste hela veckan", total_shown["count"], delta=delta.text,
+          delta_arrow=delta.arrow, delta_color=delta.color,
+          help="Jämfört med snittet för de fyra föregående veckorna. Färre händelser är "
+               "önskad riktning.")
+c2.metric("Snitt föregående 4 veckor", dc.formatted(
+    week_prep.display["baseline"].iloc[:1], lambda v: fmt_float(v, 1)).iloc[0])
+c3.metric("Samma vecka i fjol", total_shown["last_year"])
 st.caption(f"Förändring mot snittet: **{total['change']}** (Poisson-test, 5 % nivå).")
 
 
-def _week_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
+def _week_table(shown: pd.DataFrame, group_label: str) -> pd.DataFrame:
     return pd.DataFrame({
-        group_label: table["group"],
-        "Senaste veckan": table["count"].map(fmt_int),
-        "Snitt 4 veckor": table["baseline"].map(lambda v: fmt_float(v, 1)),
-        "Samma vecka i fjol": table["last_year"].map(fmt_int),
-        "Skillnad mot snitt": table["diff"].map(lambda v: fmt_change(v, decimals=1)),
-        "Bedömning": table["change"],
+        group_label: shown["group"].to_numpy(),
+        "Senaste veckan": shown["count"].to_numpy(),
+        "Snitt 4 veckor": dc.formatted(shown["baseline"], lambda v: fmt_float(v, 1)).to_numpy(),
+        "Samma vecka i fjol": shown["last_year"].to_numpy(),
+        "Skillnad mot snitt": dc.formatted(
+            shown["diff"], lambda v: fmt_change(v, decimals=1)).to_numpy(),
+        "Bedömning": shown["change"].to_numpy(),
     })
 
 
 for by, label, key in (("category", "Kategori", "est_vecka_kategori"),
                        ("area", "Område", "est_vecka_omrade")):
-    table = week.table if by == "category" else est.weekly_lagesbild(
-        no_period, as_of=as_of, by=by).table
-    body = table.iloc[1:]
-    if body.empty:
+    prepared = week_prep if by == "category" else _week(by)[1]
+    if len(prepared.display) <= 1:
         show_empty(f"Inga händelser under de jämförda veckorna ({label.lower()}).")
         continue
+    body = dc.hidden_last(dc.PreparedTable(
+        prepared.display.iloc[1:], prepared.numeric.iloc[1:], prepared.suppressed.iloc[1:],
+        prepared.note, aud, "counts"), "count", label="group")
     fig = figures.est_week_bars(
-        body.head(12), title=f"Senaste veckan jämfört med tidigare, per {label.lower()}",
-        group_title=label)
-    show_figure(fig, _week_table(table, label), source=SOURCE, data_date=data_date, key=key)
+        body.numeric.head(12), texts=body.display.head(12),
+        title=f"Senaste veckan jämfört med tidigare, per {label.lower()}", group_title=label)
+    show_figure(fig, _week_table(pd.concat([prepared.display.iloc[:1], body.display]), label),
+                source=SOURCE, data_date=data_date, key=key)
+    st.caption("▲/▼ på en stapel: antalet senaste veckan skiljer sig från snittet mer än "
+               "slumpen brukar ge (Poisson-test, 5 % nivå); ▲ ökning, ▼ minskning.")
+    _note(prepared)
 
 # ----------------------------------------------------------------- trends
 st.subheader("Utveckling per månad")
 monthly = est.monthly_counts(incidents, by="category", top=6)
-fig = figures.count_lines(monthly, x="month", group="group",
+pivot = monthly.pivot(index="month", columns="group", values="count")
+month_prep = dc.prepare_table(pivot, aud, settings, kind="counts")
+long = month_prep.numeric.stack(future_stack=True).rename("count").reset_index()
+long["shown"] = month_prep.display.stack(future_stack=True).to_numpy()
+fig = figures.count_lines(long, x="month", group="group", value_text="shown",
                           title="Händelser per månad och kategori", x_title="Månad",
                           y_title="Antal händelser per månad", legend_title="Kategori")
-show_figure(fig, monthly.assign(month=monthly["month"].dt.strftime("%Y-%m")).rename(
-    columns={"month": "Månad", "group": "Kategori", "count": "Antal"}),
-    source=SOURCE, data_date=data_date, key="est_manad")
+show_figure(fig, pd.DataFrame({"Månad": long["month"].dt.strftime("%Y-%m"),
+                               "Kategori": long["group"], "Antal": long["shown"]}),
+            source=SOURCE, data_date=data_date, key="est_manad")
+_note(month_prep)
 
 # ----------------------------------------------------------------- heat map
 grid = est.heatmap_counts(incidents)
 if int(grid.to_numpy().sum()) == 0:
     show_empty("Inga händelser med känt klockslag i urvalet – värmekartan kan inte ritas.")
 else:
-    fig = figures.weekday_hour_heatmap(grid, title="När händer det? Veckodag och timme "
-                                       "(händelser med känt klockslag)")
-    heat_table = grid.copy()
-    heat_table.index = [SWEDISH_WEEKDAYS_SHORT[i] for i in grid.index]
-    heat_table.columns = [f"{h:02d}" for h in grid.columns]
+    # Public: 3-hour blocks (per-hour cells of a small municipality are mostly below the
+    # threshold, so suppression would blank the chart).
+    hours = 1 if ctx.is_official else 3
+    cells = grid if hours == 1 else est.coarse_heatmap(grid, hours)
+    heat_prep = dc.prepare_table(cells, aud, settings, kind="counts")
+    fig = figures.weekday_hour_heatmap(
+        heat_prep.numeric, texts=heat_prep.display, hours_per_cell=hours,
+        title="När händer det? Veckodag och " + ("timme" if hours == 1 else "tid på dygnet")
+        + " (händelser med känt klockslag)")
+    heat_table = heat_prep.display.copy()
+    heat_table.index = [SWEDISH_WEEKDAYS_SHORT[i] for i in cells.index]
+    heat_table.columns = [f"{h:02d}" if hours == 1 else f"{h:02d}–{(h + hours) % 24:02d}"
+                          for h in cells.columns]
     show_figure(fig, heat_table.reset_index(names="Veckodag"), source=SOURCE,
                 data_date=data_date, key="est_heatmap")
+    if hours > 1:
+        st.caption("I publikt läge visas tre timmar per ruta, så att så få rutor som möjligt "
+                   "behöver döljas.")
+    _note(heat_prep)
 
 # ----------------------------------------------------------------- hotspots
 st.subheader("Områden – var ökar problemen?")
@@ -115,45 +167,65 @@ spots = spots[(spots["count"] > 0) | (spots["baseline"] > 0)]
 if spots.empty:
     show_empty("Inga händelser de senaste fyra hela veckorna.")
 else:
-    spots = spots.assign(hover=[f"{fmt_float(r, 1)} per 1 000 inv. · {c}"
-                                for r, c in zip(spots["per_1000"], spots["change"],
-                                                strict=True)])
-    fig = figures.bar_chart(spots.head(15), x="count", y="area",
+    spots = spots.assign(baseline_total=(spots["baseline"] * est.BASELINE_WEEKS).round()
+                         .astype("int64"))
+    spot_prep = dc.hidden_last(dc.prepare_columns(
+        spots, ["count", "baseline_total"], aud, settings,
+        derived={"per_1000": "count", "baseline": "baseline_total",
+                 "diff": ("count", "baseline_total")}), "count", label="area")
+    shown, values = spot_prep.display, spot_prep.numeric
+    per_1000 = dc.formatted(shown["per_1000"], lambda v: fmt_float(v, 1))
+    values = values.assign(shown=shown["count"].to_numpy(), hover=[
+        f"{r} per 1 000 inv. · {c}" for r, c in zip(per_1000, shown["change"], strict=True)])
+    fig = figures.bar_chart(values.head(15), x="count", y="area", value_text="shown",
                             title="Händelser per område, senaste fyra hela veckorna",
                             x_title="Antal händelser (4 veckor)", y_title=None, hover="hover")
     table = pd.DataFrame({
-        "Område": spots["area"], "Antal (4 veckor)": spots["count"].map(fmt_int),
-        "Per 1 000 invånare": spots["per_1000"].map(lambda v: fmt_float(v, 1)),
-        "Snitt tidigare 4-veckorsperioder": spots["baseline"].map(lambda v: fmt_float(v, 1)),
-        "Skillnad": spots["diff"].map(lambda v: fmt_change(v, decimals=1)),
-        "Bedömning": spots["change"],
+        "Område": shown["area"].to_numpy(), "Antal (4 veckor)": shown["count"].to_numpy(),
+        "Per 1 000 invånare": per_1000.to_numpy(),
+        "Snitt tidigare 4-veckorsperioder": dc.formatted(
+            shown["baseline"], lambda v: fmt_float(v, 1)).to_numpy(),
+        "Skillnad": dc.formatted(shown["diff"], lambda v: fmt_change(v, decimals=1)).to_numpy(),
+        "Bedömning": shown["change"].to_numpy(),
     })
     show_figure(fig, table, source=f"{SOURCE}; befolkning: referensdata (ungefärlig)",
                 data_date=data_date, key="est_hotspots")
+    _note(spot_prep)
 
 # ----------------------------------------------------------------- reporters
-sources = est.counts_by(incidents, "source")
-fig = figures.bar_chart(sources, x="count", y="group", title="Händelser per rapportör",
-                        x_title="Antal händelser", y_title=None, colour_index=2)
-show_figure(fig, pd.DataFrame({"Rapportör": sources["group"],
-                               "Antal": sources["count"].map(fmt_int),
-                               "Andel": sources["share"].map(fmt_pct)}),
+src_prep = dc.hidden_last(dc.prepare_columns(
+    est.counts_by(incidents, "source"), ["count"], aud, settings,
+    derived={"share": "count"}), "count", label="group")
+fig = figures.bar_chart(src_prep.numeric.assign(shown=src_prep.display["count"].to_numpy()),
+                        x="count", y="group", value_text="shown", colour_index=2,
+                        title="Händelser per rapportör", x_title="Antal händelser",
+                        y_title=None)
+show_figure(fig, pd.DataFrame({"Rapportör": src_prep.display["group"].to_numpy(),
+                               "Antal": src_prep.display["count"].to_numpy(),
+                               "Andel": dc.formatted(src_prep.display["share"],
+                                                     fmt_pct).to_numpy()}),
             source=SOURCE, data_date=data_date, key="est_rapportor")
+_note(src_prep)
 
 # ----------------------------------------------------------------- map
 st.subheader("Karta")
 if not geojson:
     show_empty("Kartan saknas: referensfilen med områdesgränser kunde inte läsas.")
 else:
-    rates = est.area_rates(incidents, population)
-    points = est.incident_points(incidents) if ctx.is_official else None
-    fig = figures.area_map(rates, geojson, value="per_1000",
+    rate_prep = dc.prepare_columns(est.area_rates(incidents, population), ["count"], aud,
+                                   settings, derived={"per_1000": "count"})
+    shown = rate_prep.display
+    points = est.incident_points(ctx.frames["incidents"]) if ctx.is_official else None
+    fig = figures.area_map(rate_prep.numeric.assign(shown=shown["count"].to_numpy()),
+                           geojson, value="per_1000", count_text="shown",
                            title="Händelser per 1 000 invånare och område (valt urval)",
                            colour_title="Per 1 000 inv.", points=points)
-    show_figure(fig, pd.DataFrame({"Område": rates["area"], "Antal": rates["count"].map(fmt_int),
-                                   "Per 1 000 invånare": rates["per_1000"].map(
-                                       lambda v: fmt_float(v, 1))}),
+    show_figure(fig, pd.DataFrame({
+        "Område": shown["area"].to_numpy(), "Antal": shown["count"].to_numpy(),
+        "Per 1 000 invånare": dc.formatted(shown["per_1000"],
+                                           lambda v: fmt_float(v, 1)).to_numpy()}),
                 source=f"{SOURCE}; områdesgränser schematiska", data_date=data_date,
                 key="est_karta")
+    _note(rate_prep)
     if not ctx.is_official:
         st.caption("Exakta positioner visas bara i tjänstepersonsläget.")
