@@ -635,3 +635,14 @@ def promise_settings() -> DisclosureSettings:
         return DisclosureSettings.from_mapping(asdict(reference.load_promise().settings))
     except Exception:  # noqa: BLE001 - a broken promise file must not open the gate wider
         return DisclosureSettings()
+
+
+def ci_texts(prepared: PreparedTable) -> list[str]:
+    """"(10,2–14,5 %)" per row of a prepared share table; ``"för få svar"`` where hidden."""
+    from hjo_data.formatting import fmt_ci
+
+    lows, highs = prepared.numeric["ci_low"], prepared.numeric["ci_high"]
+    return [TOO_FEW_SV if pd.isna(s) and isinstance(d, str) and d == TOO_FEW_SV
+            else fmt_ci(lo, hi)
+            for s, d, lo, hi in zip(prepared.numeric["share"], prepared.display["share"],
+                                    lows, highs, strict=True)]

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data import activities as act
+from hjo_data import disclosure as dc
 from hjo_data import figures
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
 from pages.common import page_setup, show_empty, show_figure
@@ -14,6 +15,15 @@ SOURCE = "Aktivitetslogg; medborgarlöftet"
 ctx = page_setup("Aktiviteter", filters={"period", "area"})
 data = ctx.frames["activities"]
 data_date = ctx.bundle.data_date.get("activities")
+aud = ctx.audience
+settings = dc.promise_settings()
+# Participants are people: small numbers are hidden in public mode. Activities held,
+# planned, findings and actions are about places and the organisers' work: shown as is.
+
+
+def _note(prepared: dc.PreparedTable) -> None:
+    if prepared.note:
+        st.caption(prepared.note + " Dolda värden ritas inte i diagrammet.")
 
 
 def _planned() -> pd.DataFrame:
@@ -59,9 +69,10 @@ else:
         fig = figures.share_trend(shown, group=None, x="year",
                                   title="Andel genomförda åtgärder efter trygghetsvandringar",
                                   y_title="Genomförda av beslutade åtgärder (%)")
+        walk_prep = dc.prepare_columns(walks, ["participants"], aud, settings)
         show_figure(fig, pd.DataFrame({
             "År": walks["year"].astype(str), "Vandringar": walks["walks"].map(fmt_int),
-            "Deltagare": walks["participants"].map(fmt_int),
+            "Deltagare": walk_prep.display["participants"].to_numpy(),
             "Iakttagelser": walks["findings"].map(fmt_int),
             "Beslutade åtgärder (n)": walks["actions_decided"].map(fmt_int),
             "Genomförda åtgärder": walks["actions_done"].map(fmt_int),
@@ -69,17 +80,23 @@ else:
             "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(walks["ci_low"], walks["ci_high"],
                                                          strict=True)]}),
             source=SOURCE, data_date=data_date, key="akt_vandringar")
+        _note(walk_prep)
 
 if not data.empty:
     st.subheader("Deltagare och målgrupper")
-    parts = act.participants_by(data)
-    fig = figures.bar_chart(parts, x="participants", y="group", colour_index=2,
+    parts = dc.hidden_last(dc.prepare_columns(act.participants_by(data), ["participants"],
+                                              aud, settings), "participants", label="group")
+    fig = figures.bar_chart(parts.numeric.assign(shown=parts.display["participants"]
+                                                 .to_numpy()),
+                            x="participants", y="group", colour_index=2, value_text="shown",
                             title="Deltagare per aktivitetstyp", x_title="Antal deltagare",
                             y_title=None)
-    show_figure(fig, pd.DataFrame({"Aktivitet": parts["group"],
-                                   "Tillfällen": parts["activities"].map(fmt_int),
-                                   "Deltagare": parts["participants"].map(fmt_int)}),
+    show_figure(fig, pd.DataFrame({"Aktivitet": parts.display["group"].to_numpy(),
+                                   "Tillfällen": parts.display["activities"].map(fmt_int)
+                                   .to_numpy(),
+                                   "Deltagare": parts.display["participants"].to_numpy()}),
                 source=SOURCE, data_date=data_date, key="akt_deltagare")
+    _note(parts)
     targets = act.target_groups(data)
     if targets.empty:
         show_empty("Inga målgrupper angivna i urvalet.")
@@ -87,10 +104,14 @@ if not data.empty:
         fig = figures.bar_chart(targets.head(15), x="activities", y="group", colour_index=4,
                                 title="Aktiviteter per målgrupp",
                                 x_title="Antal aktiviteter", y_title=None)
-        show_figure(fig, pd.DataFrame({"Målgrupp": targets["group"],
-                                       "Aktiviteter": targets["activities"].map(fmt_int),
-                                       "Deltagare": targets["participants"].map(fmt_int)}),
+        target_prep = dc.prepare_columns(targets, ["participants"], aud, settings)
+        show_figure(fig, pd.DataFrame({"Målgrupp": targets["group"].to_numpy(),
+                                       "Aktiviteter": targets["activities"].map(fmt_int)
+                                       .to_numpy(),
+                                       "Deltagare": target_prep.display["participants"]
+                                       .to_numpy()}),
                     source=SOURCE, data_date=data_date, key="akt_malgrupp")
+        _note(target_prep)
 
     st.subheader("Samverkan – vilka parter arrangerar?")
     sectors = act.organiser_sectors(data)

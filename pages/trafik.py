@@ -5,15 +5,28 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hjo_data import figures, traffic
+from hjo_data import disclosure as dc
+from hjo_data import est, figures, traffic
 from hjo_data.formatting import fmt_float, fmt_int
 from pages.common import page_setup, show_empty, show_figure
 
 SOURCE = "Polisens trafikkontroller; EST-rapporter"
 ctx = page_setup("Trafik", filters={"period", "area"})
 controls = ctx.frames["traffic"]
-incidents = ctx.frames["incidents"]
+# Incidents as the integer-coded cube (built once per bundle): filtering a million rows by
+# area and period on every rerun cost most of this page's time.
+incidents = est.incident_cube(ctx.bundle.frame("incidents")).where(
+    start=ctx.filters.start, end=ctx.filters.end, areas=ctx.filters.areas)
 data_date = ctx.bundle.data_date.get("traffic")
+aud = ctx.audience
+settings = dc.promise_settings()
+# Offences are people caught and incidents concern people: small counts are hidden in
+# public mode. Controls and checked vehicles are the police's own activity: shown as is.
+
+
+def _note(prepared: dc.PreparedTable) -> None:
+    if prepared.note:
+        st.caption(prepared.note + " Dolda värden ritas inte i diagrammet.")
 
 
 def _area_types() -> dict[str, str]:
@@ -34,45 +47,66 @@ tot = traffic.totals(controls)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Kontroller", fmt_int(tot["controls"]))
 c2.metric("Kontrollerade fordon", fmt_int(tot["vehicles_checked"]))
-c3.metric("Överträdelser", fmt_int(tot["offences"]))
-c4.metric("Överträdelser per 100 kontrollerade", fmt_float(tot["per_100"], 1))
+few_offences = dc.count_text(tot["offences"], aud, settings) != fmt_int(tot["offences"])
+c3.metric("Överträdelser", dc.count_text(tot["offences"], aud, settings))
+c4.metric("Överträdelser per 100 kontrollerade",
+          dc.SECONDARY_MARK if few_offences else fmt_float(tot["per_100"], 1))
 
-monthly = traffic.motor_alongside_controls(controls, incidents)
+monthly = dc.prepare_columns(traffic.motor_alongside_controls(controls, incidents),
+                             ["motor_incidents"], aud, settings)
 fig = figures.bars_with_line(
-    monthly, x="month", bars="controls", line="motor_incidents", bar_name="Kontroller",
-    line_name="Händelser motorburen problematik",
+    monthly.numeric, x="month", bars="controls", line="motor_incidents",
+    bar_name="Kontroller", line_name="Händelser motorburen problematik",
     title="Trafikkontroller och motorburen problematik per månad", x_title="Månad",
-    bar_title="Antal kontroller per månad", line_title="Antal händelser per månad")
+    bar_title="Antal kontroller per månad", line_title="Antal händelser per månad",
+    texts=monthly.display[["motor_incidents"]])
 show_figure(fig, pd.DataFrame({
-    "Månad": monthly["month"].dt.strftime("%Y-%m"), "Kontroller": monthly["controls"],
-    "Kontrollerade fordon": monthly["vehicles_checked"],
-    "Händelser motorburen problematik": monthly["motor_incidents"]}),
+    "Månad": monthly.display["month"].dt.strftime("%Y-%m").to_numpy(),
+    "Kontroller": monthly.display["controls"].map(fmt_int).to_numpy(),
+    "Kontrollerade fordon": monthly.display["vehicles_checked"].map(fmt_int).to_numpy(),
+    "Händelser motorburen problematik": monthly.display["motor_incidents"].to_numpy()}),
     source=SOURCE, data_date=data_date, key="trafik_manad")
+_note(monthly)
 
 rates = traffic.offences_per_100(controls)
 if rates.empty or tot["vehicles_checked"] == 0:
     show_empty("Inga kontrollerade fordon i urvalet – andelen överträdelser kan inte räknas.")
 else:
-    fig = figures.bar_chart(rates, x="per_100", y="label", decimals=1,
+    rate_prep = dc.hidden_last(dc.prepare_columns(
+        rates, ["offences"], aud, settings, derived={"per_100": "offences"}), "per_100",
+        label="label")
+    shown = rate_prep.display
+    per_100 = dc.formatted(shown["per_100"], lambda v: fmt_float(v, 1))
+    fig = figures.bar_chart(rate_prep.numeric.assign(shown=per_100.to_numpy()), x="per_100",
+                            y="label", decimals=1, value_text="shown",
                             title="Överträdelser per 100 kontrollerade fordon, per typ",
                             x_title="Överträdelser per 100 kontrollerade fordon", y_title=None,
                             colour_index=1)
     show_figure(fig, pd.DataFrame({
-        "Överträdelse": rates["label"], "Antal": rates["offences"].map(fmt_int),
-        "Kontrollerade fordon": rates["vehicles_checked"].map(fmt_int),
-        "Per 100 kontrollerade": rates["per_100"].map(lambda v: fmt_float(v, 1))}),
+        "Överträdelse": shown["label"].to_numpy(), "Antal": shown["offences"].to_numpy(),
+        "Kontrollerade fordon": shown["vehicles_checked"].map(fmt_int).to_numpy(),
+        "Per 100 kontrollerade": per_100.to_numpy()}),
         source=SOURCE, data_date=data_date, key="trafik_per100")
+    _note(rate_prep)
 
-areas = traffic.by_area(controls, incidents, _area_types())
+area_prep = dc.prepare_columns(traffic.by_area(controls, incidents, _area_types()),
+                               ["offences", "motor_incidents"], aud, settings,
+                               derived={"per_100": "offences"})
+shown = area_prep.display
 st.subheader("Per område (tätorten först)")
-fig = figures.grouped_bars(areas, x="area", series=(("controls", "Kontroller"),
-                                                    ("motor_incidents",
-                                                     "Händelser motorburen problematik")),
+fig = figures.grouped_bars(area_prep.numeric, x="area",
+                           series=(("controls", "Kontroller"),
+                                   ("motor_incidents", "Händelser motorburen problematik")),
                            title="Kontroller och motorburen problematik per område",
-                           x_title="Område", y_title="Antal")
+                           x_title="Område", y_title="Antal",
+                           texts=shown[["motor_incidents"]])
 show_figure(fig, pd.DataFrame({
-    "Område": areas["area"], "Typ": areas["area_type"], "Kontroller": areas["controls"],
-    "Kontrollerade fordon": areas["vehicles_checked"], "Överträdelser": areas["offences"],
-    "Per 100 kontrollerade": areas["per_100"].map(lambda v: fmt_float(v, 1)),
-    "Händelser motorburen problematik": areas["motor_incidents"]}),
+    "Område": shown["area"].to_numpy(), "Typ": shown["area_type"].to_numpy(),
+    "Kontroller": shown["controls"].map(fmt_int).to_numpy(),
+    "Kontrollerade fordon": shown["vehicles_checked"].map(fmt_int).to_numpy(),
+    "Överträdelser": shown["offences"].to_numpy(),
+    "Per 100 kontrollerade": dc.formatted(shown["per_100"],
+                                          lambda v: fmt_float(v, 1)).to_numpy(),
+    "Händelser motorburen problematik": shown["motor_incidents"].to_numpy()}),
     source=SOURCE, data_date=data_date, key="trafik_omrade")
+_note(area_prep)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from hjo_data import disclosure as dc
 from hjo_data import figures, survey
-from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
 from hjo_data.schema import AGE_GROUPS, GENDERS
-from pages.common import page_setup, show_empty, show_figure
+from pages.common import bundle_key, page_setup, show_empty, show_figure
 
 SOURCE = "Trygghetsmätning"
 ctx = page_setup("Trygghet", filters={"period", "area"})
@@ -21,17 +21,33 @@ if responses.empty and aggregated.empty:
                "varje år – välj en längre period i sidomenyn.")
     st.stop()
 
-shares = survey.combine_survey(responses, aggregated)
+settings = dc.promise_settings()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _shares(key: str, query: tuple, _responses: pd.DataFrame, _aggregated: pd.DataFrame
+            ) -> pd.DataFrame:
+    """Survey shares per bundle and filter state (the filters are in ``query``)."""
+    del key, query
+    return survey.combine_survey(_responses, _aggregated)
+
+
+shares = _shares(bundle_key(ctx.bundle), tuple(sorted(ctx.filters.to_query().items())),
+                 responses, aggregated)
 unsafe = shares[shares["indicator"] == survey.OTRYGG]
 
 
-def _table(frame: pd.DataFrame, group_label: str, group_col: str) -> pd.DataFrame:
+def _table(prepared: dc.PreparedTable, group_label: str, group_col: str) -> pd.DataFrame:
+    shown = prepared.display
     return pd.DataFrame({
-        "År": frame["year"].astype(str), group_label: frame[group_col],
-        "Andel otrygga": frame["share"].map(fmt_pct),
-        "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"],
-                                                     strict=True)],
-        "Antal svar (n)": frame["n"].map(fmt_int)})
+        "År": shown["year"].astype(str).to_numpy(), group_label: shown[group_col].to_numpy(),
+        "Andel otrygga": shown["share"].to_numpy(), "95 % KI": dc.ci_texts(prepared),
+        "Antal svar (n)": shown["n"].to_numpy()})
+
+
+def _note(prepared: dc.PreparedTable) -> None:
+    if prepared.note:
+        st.caption(prepared.note + " De punkterna saknas i diagrammet.")
 
 
 TITLE = "Andel otrygga ensam ute sent en kväll"
@@ -54,10 +70,13 @@ for name, frame, label, key in views:
                    else "Ingen redovisning för hela kommunen i urvalet.")
         continue
     title = TITLE if key == "tr_total" else f"{TITLE}, per {name}"
-    fig = figures.share_trend(frame, group=group_col if key != "tr_total" else None,
+    prepared = dc.prepare_table(frame, ctx.audience, settings, kind="shares")
+    fig = figures.share_trend(prepared.numeric,
+                              group=group_col if key != "tr_total" else None,
                               title=title, y_title=Y, legend_title=label)
-    show_figure(fig, _table(frame, label, group_col), source=SOURCE, data_date=data_date,
+    show_figure(fig, _table(prepared, label, group_col), source=SOURCE, data_date=data_date,
                 key=key)
+    _note(prepared)
 
 st.subheader("Problemindex – hur stora är problemen i bostadsområdet?")
 problem_years = sorted(shares.loc[shares["indicator"].isin(survey.PROBLEM_INDICATORS),
@@ -70,15 +89,19 @@ else:
     if index.empty:
         show_empty(f"Inga svar på problemfrågorna {year}.")
     else:
+        prepared = dc.prepare_table(index, ctx.audience, settings, kind="shares")
         fig = figures.ranked_share_bars(
-            index, label="label", colour_index=3,
+            prepared.numeric, label="label", colour_index=3,
             title=f"Andel som ser ett stort problem i bostadsområdet, {year}",
             x_title="Andel som svarat mycket/ganska stort problem (%)")
+        hidden = prepared.numeric["share"].isna().to_numpy()
         show_figure(fig, pd.DataFrame({
-            "Rang": index["rank"], "Problem": index["label"],
-            "Andel stort problem": index["share"].map(fmt_pct),
-            "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(index["ci_low"], index["ci_high"],
-                                                         strict=True)],
-            "Antal svar (n)": index["n"].map(fmt_int),
-            "Ordningen säker": (~index["overlaps_next"]).map({True: "ja", False: "nej"})}),
+            "Rang": ["–" if h else str(r) for r, h in zip(index["rank"], hidden, strict=True)],
+            "Problem": index["label"].to_numpy(),
+            "Andel stort problem": prepared.display["share"].to_numpy(),
+            "95 % KI": dc.ci_texts(prepared),
+            "Antal svar (n)": prepared.display["n"].to_numpy(),
+            "Ordningen säker": ["–" if h else ("nej" if o else "ja") for o, h in zip(
+                index["overlaps_next"], hidden, strict=True)]}),
             source=SOURCE, data_date=data_date, key="tr_problem")
+        _note(prepared)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from hjo_data import disclosure as dc
 from hjo_data import figures, youth
-from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
 from hjo_data.schema import GRADES
 from pages.common import page_setup, show_empty, show_figure
 
@@ -31,13 +31,21 @@ if series.empty:
     st.stop()
 
 
-def _table(frame: pd.DataFrame) -> pd.DataFrame:
+settings = dc.promise_settings()
+
+
+def _table(prepared: dc.PreparedTable) -> pd.DataFrame:
+    shown = prepared.display
     return pd.DataFrame({
-        "Indikator": frame["indicator_label"], "År": frame["year"].astype(str),
-        "Årskurs": frame["grade"], "Kön": frame["gender"], "Andel": frame["share"].map(fmt_pct),
-        "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"],
-                                                     strict=True)],
-        "Antal svar (n)": frame["n"].map(fmt_int)})
+        "Indikator": shown["indicator_label"].to_numpy(),
+        "År": shown["year"].astype(str).to_numpy(), "Årskurs": shown["grade"].to_numpy(),
+        "Kön": shown["gender"].to_numpy(), "Andel": shown["share"].to_numpy(),
+        "95 % KI": dc.ci_texts(prepared), "Antal svar (n)": shown["n"].to_numpy()})
+
+
+def _note(prepared: dc.PreparedTable) -> None:
+    if prepared.note:
+        st.caption(prepared.note + " De punkterna saknas i diagrammet.")
 
 
 grade_order = {g: i for i, g in enumerate(GRADES)}
@@ -47,10 +55,12 @@ for ind in indicators:
     if sub.empty:
         continue
     label = youth.YOUTH_LABELS.get(ind, ind)
+    prepared = dc.prepare_table(sub, ctx.audience, settings, kind="shares")
     fig = figures.share_lines_errorbars(
-        sub, group="grade", title=f"{label} – andel per årskurs", y_title="Andel elever (%)",
-        legend_title="Årskurs")
-    show_figure(fig, _table(sub), source=SOURCE, data_date=data_date, key=f"unga_{ind}")
+        prepared.numeric, group="grade", title=f"{label} – andel per årskurs",
+        y_title="Andel elever (%)", legend_title="Årskurs")
+    show_figure(fig, _table(prepared), source=SOURCE, data_date=data_date, key=f"unga_{ind}")
+    _note(prepared)
 
 year = youth.latest_year(data)
 comp_grade = "åk 9" if (data["grade"] == "åk 9").any() else str(data["grade"].iloc[0])
@@ -61,12 +71,14 @@ if comp.empty:
     show_empty("Underlaget har ingen jämförelse med region eller riket för det här urvalet.")
 else:
     comp = comp.assign(label=comp["indicator_label"] + " – " + comp["geography"])
-    fig = figures.ranked_share_bars(comp, label="label", x_title="Andel elever (%)",
+    prepared = dc.prepare_table(comp, ctx.audience, settings, kind="shares")
+    fig = figures.ranked_share_bars(prepared.numeric, label="label",
+                                    x_title="Andel elever (%)",
                                     title=f"{group}: {comp_grade}, {year}, jämförelse")
     show_figure(fig, pd.DataFrame({
-        "Indikator": comp["indicator_label"], "Geografi": comp["geography"],
-        "Andel": comp["share"].map(fmt_pct),
-        "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(comp["ci_low"], comp["ci_high"],
-                                                     strict=True)],
-        "Antal svar (n)": comp["n"].map(fmt_int)}),
+        "Indikator": comp["indicator_label"].to_numpy(),
+        "Geografi": comp["geography"].to_numpy(),
+        "Andel": prepared.display["share"].to_numpy(), "95 % KI": dc.ci_texts(prepared),
+        "Antal svar (n)": prepared.display["n"].to_numpy()}),
         source=SOURCE, data_date=data_date, key="unga_jamforelse")
+    _note(prepared)
