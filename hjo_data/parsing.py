@@ -69,14 +69,16 @@ _WS_FIRST[[9, 10, 11, 12, 13, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = True
 
 
 def _needs_trim(arr: pa.Array) -> bool:
-    """Cheap conservative test on the raw bytes: may any value start/end with whitespace?"""
-    offsets, data = _string_buffers(arr, pad=0)
-    starts, ends = offsets[:-1], offsets[1:]
-    nonempty = ends > starts
-    if not nonempty.any():
+    """Cheap conservative test on the raw bytes: may any value start/end with whitespace?
+
+    An empty value looks at its neighbour's first/last byte: a false alarm at worst."""
+    if len(arr) == 0:
         return False
-    return bool(_WS_FIRST[data[starts[nonempty]]].any()
-                or _WS_LAST[data[ends[nonempty] - 1]].any())
+    offsets, data = _string_buffers(arr, pad=1, widen=False)
+    if offsets[-1] == offsets[0]:
+        return False
+    # data[-1] is a zero pad byte (for an empty first value, ends - 1 == offsets[0] - 1)
+    return bool(_WS_FIRST[data[offsets[:-1]]].any() or _WS_LAST[data[offsets[1:] - 1]].any())
 
 
 def strip(values: pd.Series | pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:
@@ -97,8 +99,23 @@ def _prepare(values: object, stripped: bool) -> pa.Array:
     return as_arrow(values) if stripped else strip(values)  # type: ignore[arg-type]
 
 
+def value_lengths(arr: pa.Array) -> np.ndarray:
+    """Byte length of every value (int64), straight from the offsets (0 for null)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+            or pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type)):
+        return pc.binary_length(arr).to_numpy(zero_copy_only=False)
+    offsets = _string_buffers(arr, pad=0, widen=False, with_data=False)[0]
+    lengths = np.diff(offsets).astype(np.int64, copy=False)
+    if arr.null_count:
+        lengths[~_np_bool(pc.is_valid(arr))] = 0
+    return lengths
+
+
 def _empty_mask(arr: pa.Array) -> np.ndarray:
-    return _np_bool(pc.equal(pc.binary_length(arr), 0))
+    """True where the value is "" (or null)."""
+    return value_lengths(arr) == 0
 
 
 # --------------------------------------------------------------------------- dates
@@ -114,16 +131,26 @@ class DateParse:
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
-def _string_buffers(arr: pa.Array, pad: int = 19) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets[n + 1], data bytes followed by ``pad`` zero bytes) of a string array."""
-    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+def _string_buffers(arr: pa.Array, pad: int = 19, *, widen: bool = True,
+                    with_data: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets[n + 1], data bytes followed by ``pad`` zero bytes) of a string array.
+
+    ``widen`` converts int32 offsets to int64; ``pad=0`` returns a view of the data
+    (no copy); ``with_data=False`` skips the data (an empty array is returned)."""
+    off_type = np.int64 if pa.types.is_large_string(arr.type) or pa.types.is_large_binary(
+        arr.type) else np.int32
     bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset:arr.offset + len(arr) + 1]
+    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset:arr.offset + len(arr) + 1] \
+        if bufs[1] is not None else np.zeros(1, dtype=off_type)
+    if widen:
+        offsets = offsets.astype(np.int64)
+    if not with_data:
+        return offsets, np.zeros(0, np.uint8)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(
         0, np.uint8)
     if pad:
         data = np.concatenate([data, np.zeros(pad, np.uint8)])
-    return offsets.astype(np.int64), data
+    return offsets, data
 
 
 def _iso_fast(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -190,6 +217,45 @@ def _iso_fast(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return rows, values, timed & valid, ok
 
 
+def _iso_cast(arr: pa.Array
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Fast path of :func:`_iso_fast` (same result) for a column whose ISO-shaped values
+    are all valid: the separators are checked here, arrow's strict ISO-8601 cast checks the
+    digits, the calendar and the time of day. None when any ISO-shaped value is invalid
+    (then :func:`_iso_fast` words which), or when arrow's parser might be more lenient.
+
+    Only lengths 10, 16 and 19 with '-' at 4 and 7 (and ':' at 13, 16) are cast, so the
+    forms arrow accepts beyond ours (``YYYY-MM-DD hh``, zone suffixes, fractions, basic
+    ``hhmm``) never reach it.
+    """
+    offsets, data = _string_buffers(arr)
+    starts = offsets[:-1]
+    lengths = offsets[1:] - starts
+    sized = (lengths == 10) | (lengths == 16) | (lengths == 19)
+    rows = np.flatnonzero(sized)
+    if rows.size == 0:
+        return None
+    length = lengths[rows]
+    base = starts[rows]
+    timed = length >= 16
+    secs = length == 19
+    shaped = ((data[base + 4] == 45) & (data[base + 7] == 45)
+              & (~timed | (data[base + 13] == 58)) & (~secs | (data[base + 16] == 58)))
+    if not shaped.all():
+        rows, timed, shaped = rows[shaped], timed[shaped], shaped[shaped]
+    if rows.size == 0:
+        return None
+    sub = arr if rows.size == len(arr) else pc.take(arr, pa.array(rows))
+    try:
+        cast = pc.cast(sub, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if cast.null_count:  # cannot happen for a null-free input; be safe
+        return None
+    values = cast.to_numpy(zero_copy_only=False).astype("datetime64[us]", copy=False)
+    return rows, values, timed, shaped
+
+
 def parse_datetime(values: object, *, stripped: bool = False) -> DateParse:
     """Parse dates/datetimes in the accepted formats (see ``DATE_FORMATS_SV``).
 
@@ -206,7 +272,8 @@ def parse_datetime(values: object, *, stripped: bool = False) -> DateParse:
     if n == 0 or missing.all():
         return DateParse(out, done, missing, has_time)
 
-    rows, vals, timed, shaped = _iso_fast(arr)
+    fast = _iso_cast(arr)
+    rows, vals, timed, shaped = fast if fast is not None else _iso_fast(arr)
     good = ~np.isnat(vals)
     out[rows[good]] = vals[good]
     has_time[rows[good]] = timed[good]
@@ -264,6 +331,43 @@ def _parse_number_core(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, ok
 
 
+#: Bytes of a plain number: digits, one decimal separator, a leading sign.
+_PLAIN_NUMBER_BYTES = np.zeros(256, dtype=bool)
+_PLAIN_NUMBER_BYTES[[ord(c) for c in "0123456789.,+-"]] = True
+
+
+def _plain_numbers(arr: pa.Array, missing: np.ndarray) -> np.ndarray | None:
+    """Values (NaN where missing) when every value is a plain number, i.e. matches
+    ``[+-]?(\\d+([.,]\\d+)?|[.,]\\d+)``; None when any value needs the exact path.
+
+    On that byte set arrow's float cast accepts ``[+-]?(\\d+(\\.\\d*)?|\\.\\d+)``:
+    the only extra form, a trailing separator ("5."), is ruled out first; anything else
+    makes the cast fail and the caller falls back to the regular expression.
+    """
+    offsets, data = _string_buffers(arr, pad=0)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    body = data[lo:hi]
+    if not _PLAIN_NUMBER_BYTES[body].all():
+        return None
+    present = ~missing
+    last = data[offsets[1:][present] - 1]
+    if ((last == 44) | (last == 46)).any():
+        return None
+    if (body == 44).any():
+        body = np.where(body == 44, np.uint8(46), body)
+    validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    plain = pa.Array.from_buffers(
+        pa.large_string(), len(arr),
+        [validity, pa.py_buffer(offsets - lo), pa.py_buffer(np.ascontiguousarray(body))],
+        null_count=int(missing.sum()),
+    )
+    try:
+        cast = pc.cast(plain, pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    return cast.to_numpy(zero_copy_only=False, writable=True)
+
+
 def parse_number(values: object, *, stripped: bool = False) -> NumberParse:
     """Decimal comma or point, space/nbsp/narrow-nbsp thousands groups, leading sign.
 
@@ -274,7 +378,13 @@ def parse_number(values: object, *, stripped: bool = False) -> NumberParse:
     missing = _empty_mask(arr)
     vals = np.full(n, np.nan)
     ok = missing.copy()
-    present = np.flatnonzero(~missing)
+    plain = _plain_numbers(arr, missing) if n and not missing.all() else None
+    if plain is not None:
+        vals = plain
+        ok = np.ones(n, dtype=bool)
+        present = np.zeros(0, dtype=np.int64)
+    else:
+        present = np.flatnonzero(~missing)
     if present.size:
         sub = arr if present.size == n else pc.take(arr, pa.array(present))
         v, good = _parse_number_core(sub)
