@@ -36,6 +36,15 @@ SERVER_START_TIMEOUT_S = 60.0
 RENDER_TIMEOUT_MS = 45_000
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in tests/browser is a browser test (``-m "not browser"`` skips them all),
+    also in files that forget ``pytestmark``."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
 def _require_chromium() -> None:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.skip("Debian chromium saknas (/usr/bin/chromium): installera med "
