@@ -10,6 +10,7 @@ import streamlit as st
 from hjo_data.datasource import DataBundle
 from hjo_data.disclosure import DisclosureSettings
 from hjo_data.filters import Filters, apply_filters
+from hjo_data.freshness import freshness_warnings
 from hjo_data.lagesbild import (
     STATUS_BETTER,
     STATUS_NO_DATA,
@@ -133,6 +134,8 @@ def _card(card: GoalCard, audience: str, settings: DisclosureSettings) -> None:
 
 
 ctx = page_setup("Lägesbild", filters={"period"})
+for warning in freshness_warnings(ctx.bundle, date.today()):
+    st.warning(warning)
 bundle = ctx.bundle
 cache_key = bundle_key(bundle)
 promise = _promise()

@@ -332,3 +332,23 @@ def test_table_for_audience_counts_shares_rows() -> None:
     assert shown["share"].tolist()[1].startswith("30,0")
     with pytest.raises(RowLevelNotPublicError):
         table_for_audience(table, "public", "rows")
+
+
+def test_overview_warns_when_a_dataset_is_older_than_its_cadence(page_app, store_with) -> None:
+    store_with(incidents=incidents(_rows()))  # latest incident 2024-05-31, cadence 7 days
+    at = page_app("lagesbild").run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    age = (date.today() - date(2024, 5, 31)).days
+    stale = [w for w in warnings if "Händelser (EST)" in w]
+    assert stale, warnings
+    assert "2024-05-31" in stale[0] or str(age) in stale[0]
+
+
+def test_overview_has_no_freshness_warning_for_fresh_data(page_app, store_with) -> None:
+    yesterday = (datetime.combine(date.today(), datetime.min.time())
+                 - timedelta(days=1, hours=-9)).isoformat()
+    store_with(incidents=incidents([(yesterday, "klotter", "Hamnen")]))
+    at = page_app("lagesbild").run()
+    assert not at.exception
+    assert not [w.value for w in at.warning if "Händelser (EST)" in w.value]

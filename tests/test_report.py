@@ -240,7 +240,7 @@ def test_status_text_matches_lagesbild_in_official_mode(demo_bundle) -> None:
                               today=today)
     cards = lb.goal_cards(demo_bundle, promise, Filters(end=period.last_day,
                                                         granularity="M"), today)
-    assert report.status_text == lb.latest_status_text(cards)
+    assert report.status_text == lb.latest_status_text(cards, "official")
 
 
 def test_find_chromium_env(monkeypatch, tmp_path) -> None:
