@@ -138,28 +138,45 @@ def _shares_from_stack(stack: _Stack, responses: pd.DataFrame, by: Sequence[str]
     by = list(by)
     if not len(stack.pos):
         return _empty(by)
-    w, yy = stack.w, stack.y
-    work = pd.DataFrame({"_code": stack.code})
-    for col in ["year", *by]:
-        work[col] = responses[col].to_numpy()[stack.pos]
-    work["_w"], work["_wy"], work["_w2"] = w, w * yy, w * w
-    grouped = work.groupby(["_code", "year", *by], dropna=True, sort=True)
-    agg = grouped[["_w", "_wy", "_w2"]].sum()
-    agg["n"] = grouped.size()
-    agg = agg.reset_index()
-    if agg.empty:
-        return _empty(by)
-    agg.insert(0, "indicator", np.asarray(stack.names, dtype=object)[agg["_code"].to_numpy()])
-    agg["share"] = agg["_wy"] / agg["_w"]
-    agg["n_effective"] = agg["_w"] ** 2 / agg["_w2"]
-    low, high = wilson_interval(agg["share"] * agg["n_effective"], agg["n_effective"])
-    agg["ci_low"], agg["ci_high"] = low, high
-    out = agg[["year", "indicator", *by, *SHARE_COLUMNS]].reset_index(drop=True)
-    out["year"] = out["year"].astype("int64")
-    out["n"] = out["n"].astype("int64")
-    out["indicator"] = out["indicator"].astype("str")
+    # A numpy groupby: each key column ranked by np.unique (sorted, like groupby's sort),
+    # the ranks combined into one integer key, sums by bincount.
+    keep = np.ones(len(stack.pos), dtype=bool)
+    columns = {col: responses[col].to_numpy()[stack.pos] for col in ["year", *by]}
     for col in by:
-        out[col] = out[col].astype(responses[col].dtype)
+        keep &= ~pd.isna(columns[col])
+    if not keep.any():
+        return _empty(by)
+    key = stack.code[keep]
+    uniques: dict[str, np.ndarray] = {}
+    for col in ["year", *by]:
+        values = columns[col][keep]
+        if values.dtype == object:
+            values = values.astype("str")
+        uniq, inverse = np.unique(values, return_inverse=True)
+        uniques[col] = uniq
+        key = key * len(uniq) + inverse
+    groups, inverse = np.unique(key, return_inverse=True)
+    w, yy = stack.w[keep], stack.y[keep]
+    sum_w = np.bincount(inverse, weights=w, minlength=len(groups))
+    sum_wy = np.bincount(inverse, weights=w * yy, minlength=len(groups))
+    sum_w2 = np.bincount(inverse, weights=w * w, minlength=len(groups))
+    n = np.bincount(inverse, minlength=len(groups)).astype("int64")
+    parts: dict[str, np.ndarray] = {}
+    rest = groups.copy()
+    for col in reversed(["year", *by]):
+        size = len(uniques[col])
+        parts[col] = uniques[col][rest % size]
+        rest = rest // size
+    share = sum_wy / sum_w
+    n_eff = sum_w ** 2 / sum_w2
+    low, high = wilson_interval(share * n_eff, n_eff)
+    out = pd.DataFrame({
+        "year": parts["year"].astype("int64"),
+        "indicator": pd.array(np.asarray(stack.names, dtype=object)[rest], dtype="str"),
+        **{col: pd.array(parts[col], dtype=responses[col].dtype) for col in by},
+        "share": share, "n": n, "ci_low": np.asarray(low, dtype="float64"),
+        "ci_high": np.asarray(high, dtype="float64"), "n_effective": n_eff,
+    })
     return out
 
 
