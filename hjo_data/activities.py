@@ -157,10 +157,14 @@ def sector_of(name: str) -> str:
 
 
 def _explode(activities: pd.DataFrame, column: str) -> pd.DataFrame:
-    names = activities[column].map(split_names)
+    """One row per (activity row, name) — the names of ``split_names``, vectorised."""
+    text = activities[column].astype("str").fillna("")
+    names = text.str.split(_SPLIT, regex=True)
     frame = pd.DataFrame({"_row": np.arange(len(activities)), "name": names.to_numpy(),
                           "participants": activities["participants"].fillna(0).to_numpy()})
-    return frame.explode("name").dropna(subset=["name"])
+    frame = frame.explode("name")
+    frame["name"] = frame["name"].astype("str").str.strip()
+    return frame[frame["name"].notna() & (frame["name"] != "")]
 
 
 def target_groups(activities: pd.DataFrame) -> pd.DataFrame:
@@ -187,12 +191,16 @@ def organiser_sectors(activities: pd.DataFrame) -> pd.DataFrame:
     rows: list[tuple[str, int]] = []
     if total:
         long = _explode(activities, "organisers")
-        long["sector"] = long["name"].map(sector_of)
-        per_row = long.groupby("_row")["sector"].agg(lambda s: frozenset(s))
-        for sector in SECTORS:
-            rows.append((sector, int(sum(sector in s for s in per_row))))
+        names = long["name"].unique()
+        sector = dict(zip(names, (sector_of(n) for n in names), strict=True))
+        pairs = pd.DataFrame({"_row": long["_row"].to_numpy(),
+                              "sector": long["name"].map(sector).to_numpy()}).drop_duplicates()
+        per_sector = pairs["sector"].value_counts()
+        for name in SECTORS:
+            rows.append((name, int(per_sector.get(name, 0))))
+        known = pairs[pairs["sector"] != "övriga"]
         rows.append(("samverkan (minst två parter)",
-                     int(sum(len(s - {"övriga"}) >= 2 for s in per_row))))
+                     int((known.groupby("_row").size() >= 2).sum())))
     else:
         rows = [(s, 0) for s in SECTORS] + [("samverkan (minst två parter)", 0)]
     out = pd.DataFrame(rows, columns=["sector", "activities"]).astype(
