@@ -261,13 +261,18 @@ def test_two_simultaneous_uploads_both_land_whole(tmp_path: Path) -> None:
         paths.append(path)
     from hjo_data.cli import main
 
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("fork")  # no re-import: fast; arrow is fork-safe
     procs = [ctx.Process(target=main, args=(["ingest", str(p), "--store", str(store)],))
              for p in paths]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=120)
+    try:
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(timeout=120)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
     assert [p.exitcode for p in procs] == [0, 0]
     stored = Store(store).read("incidents")
     counts = stored.groupby("batch_id").size()
