@@ -7,7 +7,9 @@ drawn from the values with hidden cells as NaN). The aggregations run on the int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -22,7 +24,7 @@ from hjo_data.formatting import (
     fmt_pct,
     fmt_week,
 )
-from pages.common import page_setup, show_empty, show_figure
+from pages.common import bundle_key, page_setup, show_empty, show_figure
 
 SOURCE = "EST-rapporter"
 ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
@@ -34,6 +36,15 @@ flt = ctx.filters
 no_period = est.incident_cube(ctx.bundle.frame("incidents")).where(
     categories=flt.categories, areas=flt.areas, sources=flt.sources)
 incidents = no_period.where(start=flt.start, end=flt.end)
+
+
+@st.cache_resource(max_entries=96, show_spinner=False)
+def _cached(name: str, key: tuple, _compute: Callable[[], Any]) -> Any:
+    """Section results (prepared tables, figures) per bundle and relevant filter values:
+    a rerun that does not change a section's inputs (another widget, the granularity, the
+    period for the weekly comparison) reuses them. Treat the results as read-only."""
+    del name, key
+    return _compute()
 
 
 def _reference_data() -> tuple[pd.DataFrame, dict | None]:
@@ -59,6 +70,10 @@ population, geojson = _reference_data()
 as_of = data_date + timedelta(days=1)
 if flt.end is not None:
     as_of = min(as_of, flt.end + timedelta(days=1))
+# Cache keys: the weekly comparison and hotspots ignore the period (except as_of).
+KEY_WEEK = (bundle_key(ctx.bundle), flt.categories, flt.areas, flt.sources, as_of, aud,
+            settings)
+KEY_PERIOD = (*KEY_WEEK, flt.start, flt.end)
 
 # ----------------------------------------------------------------- weekly lägesbild
 WEEK_COUNTS = ["count", "baseline_total", "last_year"]
@@ -72,7 +87,7 @@ def _week(by: str) -> tuple[est.EstWeek, dc.PreparedTable]:
     return week, prepared
 
 
-week, week_prep = _week("category")
+week, week_prep = _cached("week_category", KEY_WEEK, lambda: _week("category"))
 total, total_shown = week.total, week_prep.display.iloc[0]
 total_hidden = bool(week_prep.suppressed.iloc[0][["count", "baseline_total"]].any())
 st.subheader(f"Veckans lägesbild – {fmt_week(week.week_start, with_year=True)} "
@@ -102,41 +117,55 @@ def _week_table(shown: pd.DataFrame, group_label: str) -> pd.DataFrame:
     })
 
 
-for by, label, key in (("category", "Kategori", "est_vecka_kategori"),
-                       ("area", "Område", "est_vecka_omrade")):
+def _week_section(by: str, label: str) -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
     prepared = week_prep if by == "category" else _week(by)[1]
     if len(prepared.display) <= 1:
-        show_empty(f"Inga händelser under de jämförda veckorna ({label.lower()}).")
-        continue
+        return None, pd.DataFrame(), prepared
     body = dc.hidden_last(dc.PreparedTable(
         prepared.display.iloc[1:], prepared.numeric.iloc[1:], prepared.suppressed.iloc[1:],
         prepared.note, aud, "counts"), "count", label="group")
     fig = figures.est_week_bars(
         body.numeric.head(12), texts=body.display.head(12),
         title=f"Senaste veckan jämfört med tidigare, per {label.lower()}", group_title=label)
-    show_figure(fig, _week_table(pd.concat([prepared.display.iloc[:1], body.display]), label),
-                source=SOURCE, data_date=data_date, key=key)
+    return fig, _week_table(pd.concat([prepared.display.iloc[:1], body.display]), label), \
+        prepared
+
+
+for by, label, key in (("category", "Kategori", "est_vecka_kategori"),
+                       ("area", "Område", "est_vecka_omrade")):
+    fig, table, prepared = _cached(key, KEY_WEEK,
+                                   lambda by=by, label=label: _week_section(by, label))
+    if fig is None:
+        show_empty(f"Inga händelser under de jämförda veckorna ({label.lower()}).")
+        continue
+    show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
     st.caption("▲/▼ på en stapel: antalet senaste veckan skiljer sig från snittet mer än "
                "slumpen brukar ge (Poisson-test, 5 % nivå); ▲ ökning, ▼ minskning.")
     _note(prepared)
 
 # ----------------------------------------------------------------- trends
 st.subheader("Utveckling per månad")
-monthly = est.monthly_counts(incidents, by="category", top=6)
-pivot = monthly.pivot(index="month", columns="group", values="count")
-month_prep = dc.prepare_table(pivot, aud, settings, kind="counts")
-long = month_prep.numeric.stack(future_stack=True).rename("count").reset_index()
-long["shown"] = month_prep.display.stack(future_stack=True).to_numpy()
-fig = figures.count_lines(long, x="month", group="group", value_text="shown",
-                          title="Händelser per månad och kategori", x_title="Månad",
-                          y_title="Antal händelser per månad", legend_title="Kategori")
-show_figure(fig, pd.DataFrame({"Månad": long["month"].dt.strftime("%Y-%m"),
-                               "Kategori": long["group"], "Antal": long["shown"]}),
-            source=SOURCE, data_date=data_date, key="est_manad")
+
+
+def _monthly_section() -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
+    monthly = est.monthly_counts(incidents, by="category", top=6)
+    pivot = monthly.pivot(index="month", columns="group", values="count")
+    prepared = dc.prepare_table(pivot, aud, settings, kind="counts")
+    long = prepared.numeric.stack(future_stack=True).rename("count").reset_index()
+    long["shown"] = prepared.display.stack(future_stack=True).to_numpy()
+    fig = figures.count_lines(long, x="month", group="group", value_text="shown",
+                              title="Händelser per månad och kategori", x_title="Månad",
+                              y_title="Antal händelser per månad", legend_title="Kategori")
+    return fig, pd.DataFrame({"Månad": long["month"].dt.strftime("%Y-%m"),
+                              "Kategori": long["group"], "Antal": long["shown"]}), prepared
+
+
+fig, table, month_prep = _cached("est_manad", KEY_PERIOD, _monthly_section)
+show_figure(fig, table, source=SOURCE, data_date=data_date, key="est_manad")
 _note(month_prep)
 
 # ----------------------------------------------------------------- heat map
-grid = est.heatmap_counts(incidents)
+grid = _cached("heat", KEY_PERIOD, lambda: est.heatmap_counts(incidents))
 if int(grid.to_numpy().sum()) == 0:
     show_empty("Inga händelser med känt klockslag i urvalet – värmekartan kan inte ritas.")
 else:
@@ -162,7 +191,8 @@ else:
 
 # ----------------------------------------------------------------- hotspots
 st.subheader("Områden – var ökar problemen?")
-spots = est.hotspots(no_period, population, as_of=as_of, window_weeks=4)
+spots = _cached("spots", KEY_WEEK,
+               lambda: est.hotspots(no_period, population, as_of=as_of, window_weeks=4))
 spots = spots[(spots["count"] > 0) | (spots["baseline"] > 0)]
 if spots.empty:
     show_empty("Inga händelser de senaste fyra hela veckorna.")
@@ -194,7 +224,8 @@ else:
 
 # ----------------------------------------------------------------- reporters
 src_prep = dc.hidden_last(dc.prepare_columns(
-    est.counts_by(incidents, "source"), ["count"], aud, settings,
+    _cached("sources", KEY_PERIOD, lambda: est.counts_by(incidents, "source")), ["count"],
+    aud, settings,
     derived={"share": "count"}), "count", label="group")
 fig = figures.bar_chart(src_prep.numeric.assign(shown=src_prep.display["count"].to_numpy()),
                         x="count", y="group", value_text="shown", colour_index=2,
@@ -212,8 +243,9 @@ st.subheader("Karta")
 if not geojson:
     show_empty("Kartan saknas: referensfilen med områdesgränser kunde inte läsas.")
 else:
-    rate_prep = dc.prepare_columns(est.area_rates(incidents, population), ["count"], aud,
-                                   settings, derived={"per_1000": "count"})
+    rates = _cached("rates", KEY_PERIOD, lambda: est.area_rates(incidents, population))
+    rate_prep = dc.prepare_columns(rates, ["count"], aud, settings,
+                                   derived={"per_1000": "count"})
     shown = rate_prep.display
     points = est.incident_points(ctx.frames["incidents"]) if ctx.is_official else None
     fig = figures.area_map(rate_prep.numeric.assign(shown=shown["count"].to_numpy()),
