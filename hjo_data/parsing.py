@@ -59,13 +59,11 @@ def as_arrow(values: pd.Series | pa.Array | pa.ChunkedArray | list[str]) -> pa.A
     return arr
 
 
-#: Last byte of every whitespace character utf8_trim_whitespace removes that we expect in
-#: CSV cells: ASCII whitespace, NBSP (C2 A0), narrow NBSP (E2 80 AF), other U+20xx spaces.
-_WS_LAST = np.zeros(256, dtype=bool)
-_WS_LAST[[9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0xAF, 0x80, 0x81, 0x82, 0x83, 0x84, 0x86,
-          0x87, 0x88, 0x89, 0x8A, 0xA8, 0xA9, 0x9F]] = True
-_WS_FIRST = np.zeros(256, dtype=bool)
-_WS_FIRST[[9, 10, 11, 12, 13, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+#: Whitespace utf8_trim_whitespace removes that we expect in CSV cells, as seen on the raw
+#: bytes by ``_needs_trim``: ASCII whitespace (<= 32), NBSP (C2 A0), NEL (C2 85), narrow
+#: NBSP (E2 80 AF), the other U+2000..U+200A / U+2028 / U+2029 / U+205F spaces (E2 ..),
+#: U+1680 (E1 ..) and U+3000 (E3 80 80): first bytes C2/E1/E2/E3, last bytes 80..8A, 9F,
+#: A0, A8, A9, AF.
 
 
 def _needs_trim(arr: pa.Array) -> bool:
@@ -74,11 +72,21 @@ def _needs_trim(arr: pa.Array) -> bool:
     An empty value looks at its neighbour's first/last byte: a false alarm at worst."""
     if len(arr) == 0:
         return False
-    offsets, data = _string_buffers(arr, pad=1, widen=False)
+    offsets, data = _string_buffers(arr, pad=0, widen=False)
     if offsets[-1] == offsets[0]:
         return False
-    # data[-1] is a zero pad byte (for an empty first value, ends - 1 == offsets[0] - 1)
-    return bool(_WS_FIRST[data[offsets[:-1]]].any() or _WS_LAST[data[offsets[1:] - 1]].any())
+    # Empty values point at a neighbour's byte (or, clipped, at some byte of the buffer):
+    # at worst a needless trim, never a missed one.
+    starts = offsets[:-1].astype(np.intp)
+    if starts[-1] >= data.size:
+        starts = np.minimum(starts, data.size - 1)
+    first = np.take(data, starts)
+    # comparisons, not a lookup table: numpy indexes with uint8 slowly
+    if ((first <= 32) | (first == 0xC2) | ((first >= 0xE1) & (first <= 0xE3))).any():
+        return True
+    last = np.take(data, offsets[1:].astype(np.intp) - 1)
+    return bool(((last <= 32) | ((last >= 0x80) & (last <= 0x8A)) | (last == 0x9F)
+                 | (last == 0xA0) | (last == 0xA8) | (last == 0xA9) | (last == 0xAF)).any())
 
 
 def strip(values: pd.Series | pa.Array | pa.ChunkedArray | list[str]) -> pa.Array:
@@ -228,7 +236,7 @@ def _iso_cast(arr: pa.Array
     forms arrow accepts beyond ours (``YYYY-MM-DD hh``, zone suffixes, fractions, basic
     ``hhmm``) never reach it.
     """
-    offsets, data = _string_buffers(arr)
+    offsets, data = _string_buffers(arr, pad=0)
     starts = offsets[:-1]
     lengths = offsets[1:] - starts
     sized = (lengths == 10) | (lengths == 16) | (lengths == 19)
@@ -239,8 +247,11 @@ def _iso_cast(arr: pa.Array
     base = starts[rows]
     timed = length >= 16
     secs = length == 19
-    shaped = ((data[base + 4] == 45) & (data[base + 7] == 45)
-              & (~timed | (data[base + 13] == 58)) & (~secs | (data[base + 16] == 58)))
+    shaped = (data[base + 4] == 45) & (data[base + 7] == 45)
+    if timed.any():
+        shaped[timed] &= data[base[timed] + 13] == 58
+    if secs.any():
+        shaped[secs] &= data[base[secs] + 16] == 58
     if not shaped.all():
         rows, timed, shaped = rows[shaped], timed[shaped], shaped[shaped]
     if rows.size == 0:
@@ -331,11 +342,6 @@ def _parse_number_core(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return values, ok
 
 
-#: Bytes of a plain number: digits, one decimal separator, a leading sign.
-_PLAIN_NUMBER_BYTES = np.zeros(256, dtype=bool)
-_PLAIN_NUMBER_BYTES[[ord(c) for c in "0123456789.,+-"]] = True
-
-
 def _plain_numbers(arr: pa.Array, missing: np.ndarray) -> np.ndarray | None:
     """Values (NaN where missing) when every value is a plain number, i.e. matches
     ``[+-]?(\\d+([.,]\\d+)?|[.,]\\d+)``; None when any value needs the exact path.
@@ -347,10 +353,11 @@ def _plain_numbers(arr: pa.Array, missing: np.ndarray) -> np.ndarray | None:
     offsets, data = _string_buffers(arr, pad=0)
     lo, hi = int(offsets[0]), int(offsets[-1])
     body = data[lo:hi]
-    if not _PLAIN_NUMBER_BYTES[body].all():
+    # '+' ',' '-' '.' are 43..46, '/' is 47, digits 48..57 (uint8 wraps below 43)
+    if not (((body - np.uint8(43)) <= 14) & (body != 47)).all():
         return None
     present = ~missing
-    last = data[offsets[1:][present] - 1]
+    last = np.take(data, offsets[1:][present] - 1)
     if ((last == 44) | (last == 46)).any():
         return None
     if (body == 44).any():

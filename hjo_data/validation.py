@@ -305,15 +305,15 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
             texts = pa.array([""] * n, type=pa.large_string()) if n else pa.array(
                 [], type=pa.large_string())
         stripped[col.name] = texts
-        if present:
+        lengths = parsing.value_lengths(texts)
+        if present and lengths.size and lengths.max() > MAX_FIELD_CHARS:
             # bytes >= characters: only values long in bytes need counting characters
-            by_bytes = pc.greater(pc.binary_length(texts), MAX_FIELD_CHARS)
-            if pc.any(by_bytes).as_py():
-                too_long = pc.and_(by_bytes, pc.greater(pc.utf8_length(texts),
-                                                        MAX_FIELD_CHARS))
-                rej.add(np.asarray(too_long.to_numpy(zero_copy_only=False), dtype=bool),
-                        label, texts, _reason_too_long(label), clip=_SHOWN_CHARS)
-        empty = parsing._empty_mask(texts)
+            long_rows = np.flatnonzero(lengths > MAX_FIELD_CHARS)
+            chars = pc.utf8_length(pc.take(texts, pa.array(long_rows)))
+            too_long = np.zeros(n, dtype=bool)
+            too_long[long_rows[chars.to_numpy(zero_copy_only=False) > MAX_FIELD_CHARS]] = True
+            rej.add(too_long, label, texts, _reason_too_long(label), clip=_SHOWN_CHARS)
+        empty = lengths == 0
         if col.required:
             rej.add(empty, label, texts, _reason_empty(label))
 
