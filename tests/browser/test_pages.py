@@ -76,6 +76,13 @@ def test_dashboard_loads_demo_overview(page, dashboard_url: str, artifacts_dir: 
     assert not page.locator('[data-testid="stException"]').count()
     assert not _unexpected_errors(page), page.page_errors
     assert not _unexpected_requests(page), page.external_requests
+    # The overview is longer than the screen: Streamlit's main container scrolls (so the
+    # presentation test's "no scroll" measurement would notice scrolling).
+    scroll = page.evaluate("""() => {
+        const m = document.querySelector('[data-testid="stMain"]');
+        return [m.scrollHeight, m.clientHeight];
+    }""")
+    assert scroll[0] > scroll[1], scroll
     page.screenshot(path=str(artifacts_dir / "page_lagesbild_1920x1080.png"))
 
 

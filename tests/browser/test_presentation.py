@@ -58,6 +58,27 @@ EDGES_JS = """(sel) => {
 }"""
 
 
+#: Fixed-position parts of a slide (their text) that must not cover each other.
+OVERLAP_JS = """() => {
+    const sels = ['.pres-footer', '.pres-counter', '.pres-demo', '.pres-title',
+                  '.st-key-presentation-controls'];
+    const boxes = sels.map(s => [s, document.querySelector(s)])
+        .filter(([, el]) => el).map(([s, el]) => {
+            if (s.startsWith('.st-key')) return [s, el.getBoundingClientRect()];
+            const range = document.createRange();  // the text itself, not the block's box
+            range.selectNodeContents(el);
+            return [s, range.getBoundingClientRect()];
+        });
+    const hits = [];
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const [a, r] = boxes[i], [b, q] = boxes[j];
+        if (r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom)
+            hits.push(a + ' / ' + b);
+    }
+    return hits;
+}"""
+
+
 @pytest.fixture(params=VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
 def viewport(request: pytest.FixtureRequest) -> tuple[int, int]:
     return request.param
@@ -111,6 +132,7 @@ def _assert_fits(page, label: str) -> None:
     width, height = page.viewport_size["width"], page.viewport_size["height"]
     assert bottom <= height + 0.5 and right <= width + 0.5, \
         f"{label}: slide element outside the screen ({bottom:.0f}, {right:.0f})"
+    assert not page.evaluate(OVERLAP_JS), f"{label}: parts overlap"
 
 
 def _assert_no_chrome(page, label: str) -> None:
