@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+import re
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from hjo_data import parsing
@@ -250,3 +253,92 @@ def test_strip_unicode_whitespace(ws: str) -> None:
 def test_strip_untouched_values_and_nulls() -> None:
     out = parsing.strip(pd.Series(["å ä", None, "x y"], dtype=object))
     assert out.to_pylist() == ["å ä", "", "x y"]
+
+
+# --------------------------------------------------------------------------- fast paths
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)")
+
+
+def _reference_number(text: str) -> float | None:
+    """Plain numbers only (no thousands groups): the documented grammar, by hand."""
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return None
+    return float(text.replace(",", "."))
+
+
+def test_plain_numbers_fast_path_matches_reference() -> None:
+    """Columns of sign/digit/separator text take the regex-free fast path; whatever the
+    path, each value gets the same verdict as when parsed alone and as the grammar says."""
+    rng = random.Random(7)
+    alphabet = "0123456789.,+-"
+    for _ in range(300):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 5)))
+                 for _ in range(rng.randint(1, 6))]
+        if rng.random() < 0.5:  # mostly valid columns, so the fast path is really taken
+            texts = [t if _reference_number(t) is not None else "12,5" for t in texts]
+        arr = pa.array(["x", *texts], type=rng.choice([pa.string(), pa.large_string()]))
+        res = parsing.parse_number(arr.slice(1), stripped=True)
+        for i, text in enumerate(texts):
+            expected = _reference_number(text)
+            assert bool(res.missing[i]) is (text == "")
+            if text == "":
+                assert res.ok[i] and np.isnan(res.values[i])
+            elif expected is None:
+                assert not res.ok[i] and np.isnan(res.values[i]), text
+            else:
+                assert res.ok[i] and res.values[i] == pytest.approx(expected), text
+
+
+def test_trailing_separator_and_exponent_rejected_in_clean_columns() -> None:
+    for bad in ("5.", "5,", "1e5", "-.", "+-1", "1-2"):
+        res = parsing.parse_number(s("1,5", bad, "2"))
+        assert res.ok.tolist() == [True, False, True], bad
+        assert res.values[0] == 1.5 and res.values[2] == 2.0
+
+
+def test_iso_fast_and_exact_paths_agree() -> None:
+    """A clean ISO column is parsed by arrow's cast; one invalid value sends the column
+    through the numpy parser. Both must give datetime.fromisoformat's values."""
+    rng = np.random.default_rng(5)
+    minutes = rng.integers(0, 60 * 24 * 365 * 3, 500)
+    texts = []
+    for i, m in enumerate(minutes.tolist()):
+        ts = datetime(2022, 1, 1) + timedelta(minutes=m, seconds=i % 60)
+        texts.append([ts.strftime("%Y-%m-%d"), ts.strftime("%Y-%m-%d %H:%M"),
+                      ts.strftime("%Y-%m-%dT%H:%M:%S")][i % 3])
+    expected = np.array([datetime.fromisoformat(t) for t in texts], dtype="datetime64[us]")
+    timed = [len(t) > 10 for t in texts]
+    clean = parsing.parse_datetime(pd.Series(texts, dtype="str"))
+    mixed = parsing.parse_datetime(pd.Series([*texts, "2023-02-29"], dtype="str"))
+    for res in (clean, mixed):
+        assert res.ok[:500].all()
+        assert (res.values[:500] == expected).all()
+        assert res.has_time[:500].tolist() == timed
+    assert not mixed.ok[500] and np.isnat(mixed.values[500])
+
+
+@pytest.mark.parametrize("text", ["2024-05-01 12", "2024-05-01 12:30Z", "2024-05-01 12:30+01",
+                                  "2024-05-01 1230Z", "2024-05-01 23:59:60",
+                                  "2024-05-01 24:00", "2024-05-01t12:30", "2024-05-01 12+01"])
+def test_forms_arrow_would_accept_or_reject_are_ours(text: str) -> None:
+    """Forms outside our formats stay rejected next to clean ISO values (fast path)."""
+    res = parsing.parse_datetime(s("2024-05-01", text, "2024-05-02 10:00"))
+    assert res.ok.tolist() == [True, False, True]
+    assert res.values[2] == np.datetime64("2024-05-02T10:00", "us")
+
+
+def test_strip_does_not_depend_on_neighbours() -> None:
+    """Each value is stripped like pyarrow's utf8_trim_whitespace, whatever the other
+    values of the column are (the trim is skipped only when provably unneeded)."""
+    values = ["\x1c", "a\x1f", "\u3000b", "c\u2028", "Ö", "ä", "d"]
+    reference = pc.utf8_trim_whitespace(pa.array(values)).to_pylist()
+    for i, value in enumerate(values):
+        assert parsing.strip(pa.array([value])).to_pylist() == [reference[i]]
+    assert parsing.strip(pa.array(values)).to_pylist() == reference
+
+
+def test_value_lengths_from_offsets() -> None:
+    arr = pa.array(["x", "", "åäö", None, "abc"], type=pa.string()).slice(1)
+    assert parsing.value_lengths(arr).tolist() == [0, 6, 0, 3]
+    assert parsing._empty_mask(arr).tolist() == [True, False, True, False]

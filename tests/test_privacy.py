@@ -130,3 +130,22 @@ def test_vectorised_matches_scalar_on_random_tokens() -> None:
     expected = [mask_text(t) for t in texts]
     assert out.tolist() == expected
     assert sum(MASK in e for e in expected) > 600  # the sample really exercises masking
+
+
+def test_arrow_masking_digit_prefilter_edges() -> None:
+    """mask_array only runs the regex on rows with six digits in a row. Runs that cross a
+    row boundary, sliced arrays, both offset widths and nulls must not change the result:
+    every value is masked exactly as mask_text masks it alone."""
+    import pyarrow as pa
+
+    from hjo_data.privacy import mask_array
+
+    values = ["text 800101", "-1234 mer", None, "", "19800101-1234", "123", "456789",
+              "kl 12:30, 3 st", "Ring 0503-123 45", "800101-1234 och 8001011234", "åäö"]
+    expected = [v if v is None else mask_text(v) for v in values]
+    assert expected[4] == MASK and expected[0] == values[0]  # the sample has both kinds
+    for typ in (pa.string(), pa.large_string()):
+        arr = pa.array(["000000", *values], type=typ).slice(1)
+        assert mask_array(arr).to_pylist() == expected
+    no_digits = pa.array(["Krossad ruta", "", None])
+    assert mask_array(no_digits) is no_digits  # nothing to look at: returned untouched
