@@ -33,7 +33,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 SERVER_DEMO_ROWS = 3_000
 SERVER_START_TIMEOUT_S = 60.0
 #: Generous bound for one Streamlit rerun to finish rendering in the browser.
-RENDER_TIMEOUT_MS = 45_000
+RENDER_TIMEOUT_MS = 90_000
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

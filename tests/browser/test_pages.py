@@ -33,6 +33,7 @@ KNOWN_EXTERNAL = ("https://cdn.plot.ly/", "https://fonts.gstatic.com/")
 def context(browser):
     """One context for the module: the browser cache keeps Streamlit's scripts."""
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="sv-SE")
+    ctx.set_default_timeout(90_000)  # generous: CI machines can be busy
     yield ctx
     ctx.close()
 

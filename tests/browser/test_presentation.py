@@ -10,6 +10,8 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
+#: Same bound as the conftest's render wait (generous: CI machines can be busy).
+RENDER_TIMEOUT_MS = 90_000
 VIEWPORTS = [(1920, 1080), (1280, 720)]
 SLIDE = '[data-testid="presentation-slide-body"]'
 COUNTER = '[data-testid="presentation-counter"]'
@@ -89,6 +91,7 @@ def presentation(browser, dashboard_url: str, viewport: tuple[int, int], wait_fo
     width, height = viewport
     context = browser.new_context(viewport={"width": width, "height": height},
                                   locale="sv-SE")
+    context.set_default_timeout(RENDER_TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
     external: list[str] = []
@@ -97,7 +100,7 @@ def presentation(browser, dashboard_url: str, viewport: tuple[int, int], wait_fo
         (dashboard_url, "data:", "blob:", "about:")) else external.append(req.url))
     page.goto(f"{dashboard_url}/?presentation=1&interval=0", wait_until="domcontentloaded")
     wait_for_app(page)
-    page.locator(SLIDE).first.wait_for(state="visible")
+    page.locator(SLIDE).first.wait_for(state="visible", timeout=RENDER_TIMEOUT_MS)
     page.page_errors = errors  # type: ignore[attr-defined]
     page.external_requests = external  # type: ignore[attr-defined]
     yield page
@@ -113,7 +116,7 @@ def _wait_for_slide(page, index: int) -> None:
         """([sel, want]) => {
             const s = document.querySelectorAll(sel);
             return s.length === 1 && s[0].getAttribute('data-slide-index') === String(want);
-        }""", arg=[SLIDE, index], timeout=30_000)
+        }""", arg=[SLIDE, index], timeout=RENDER_TIMEOUT_MS)
 
 
 def _assert_fits(page, label: str) -> None:

@@ -53,6 +53,7 @@ def test_html_report_renders_charts_offline(browser, html_report: Path,
             requested.append(url)
             r.abort()
 
+    context.set_default_timeout(90_000)
     context.route("**/*", route)
     page = context.new_page()
     console_errors: list[str] = []
@@ -61,15 +62,15 @@ def test_html_report_renders_charts_offline(browser, html_report: Path,
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     page.on("requestfailed", lambda req: failed.append(req.url))
     try:
-        page.goto(html_report.as_uri(), wait_until="load", timeout=60_000)
-        page.wait_for_selector(".plotly .main-svg", state="visible", timeout=60_000)
+        page.goto(html_report.as_uri(), wait_until="load", timeout=90_000)
+        page.wait_for_selector(".plotly .main-svg", state="visible", timeout=90_000)
         # Every chart container of the report got drawn (plotly adds .main-svg to each).
         page.wait_for_function(
             """() => {
                 const plots = document.querySelectorAll('.plotly-graph-div, .js-plotly-plot');
                 return plots.length > 0 &&
                        [...plots].every(p => p.querySelector('.main-svg'));
-            }""", timeout=60_000)
+            }""", timeout=90_000)
         charts = page.locator(".js-plotly-plot")
         assert charts.count() >= 1
         drawn = page.locator(".plotly .main-svg")
