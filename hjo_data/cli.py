@@ -391,6 +391,14 @@ PUBLIC_EXPORT_BY: dict[str, tuple[str, ...]] = {
 }
 
 
+def _by_label(dataset, name: str) -> str:
+    """Swedish lower-case label of a grouping column for messages ("kategori", "månad")."""
+    try:
+        return dataset.column(name).label.lower()
+    except (KeyError, ValueError, AttributeError):
+        return name
+
+
 def _with_periods(frame, dataset):  # (DataFrame, Dataset) -> DataFrame with månad/år
     import pandas as pd
 
@@ -430,7 +438,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             by = tuple(c.strip() for c in args.by.split(",") if c.strip()) if args.by \
                 else PUBLIC_EXPORT_BY.get(name, (dataset.time_column,))
             data = export.export_aggregate(_with_periods(frame, dataset), name, by, audience)
-            what = f"antal per {' och '.join(by)}"
+            what = f"antal per {' och '.join(_by_label(dataset, c) for c in by)}"
     except (HjoDataError, KeyError, ValueError) as exc:
         _err(f"Exporten kunde inte skapas: {exc}")
         return EXIT_UNREADABLE

@@ -234,3 +234,13 @@ def test_export_errors(tmp_path, planted_store, capsys):
                  "description", "--store", str(planted_store)]) == 2
     assert "får inte användas i publikt läge" in capsys.readouterr().err
     assert not any((tmp_path / n).exists() for n in ("x.csv", "y.csv", "z.csv"))
+
+
+def test_export_message_names_columns_in_swedish(planted_store, tmp_path, capsys):
+    out = tmp_path / "publik.csv"
+    assert main(["export", "incidents", "--out", str(out), "--store",
+                 str(planted_store)]) == 0
+    message = capsys.readouterr().out
+    # The default grouping is month and category: both named the way the UI names them.
+    assert "antal per månad och kategori" in message, message
+    assert "category" not in message, message
