@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import streamlit as st
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `pages.common` and `hjo_data` import from the repo root
@@ -48,6 +49,15 @@ def available_pages() -> list[st.Page]:
     return pages
 
 
+def page_icon() -> Image.Image:
+    """The favicon drawn locally (a blue shield): a ":material/…" page icon makes the
+    browser fetch it from fonts.gstatic.com, which fails offline and leaks the viewer."""
+    img = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    ImageDraw.Draw(img).polygon([(4, 3), (28, 3), (28, 15), (16, 29), (4, 15)],
+                                fill=(0, 114, 178, 255))
+    return img
+
+
 if st.query_params.get("presentation") == "1" and (ROOT / "pages/presentation.py").is_file():
     # Presentation mode (issue 4): full-screen public slides, no navigation or sidebar;
     # before set_page_config: the page sets its own (offline favicon).
@@ -55,7 +65,7 @@ if st.query_params.get("presentation") == "1" and (ROOT / "pages/presentation.py
                            url_path="presentation", default=True)], position="hidden").run()
     st.stop()
 st.set_page_config(page_title="Trygghetsdashboard – Hjo", layout="wide",
-                   page_icon=":material/shield:")
+                   page_icon=page_icon())
 pages = available_pages()
 if pages:
     st.navigation(pages).run()
