@@ -42,7 +42,9 @@ _SHOWN = "_pres_shown_at"  # time.monotonic() when the current slide appeared
 _PAUSED = "_pres_paused"
 _START = "_pres_start_param"  # the ?slide= value the index was initialised from
 
-# Our own constant CSS (never built from data). Sizes in vh/vw: 1920×1080 and 1280×720
+# Our own constant CSS (never built from data). The footer stops 24rem before the right edge:
+# the controls (three buttons, about 21-23rem wide) sit there, and at 1280 px a long source
+# line ran under them. Sizes in vh/vw: 1920×1080 and 1280×720
 # are both 16:9, so one layout fits both without scrolling. Colours: Okabe–Ito blue and
 # vermillion (colour-blind safe) on white, near-black text (high contrast); every status
 # also carries a symbol and a text.
@@ -88,8 +90,8 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 .pres-legend { font-size: 2.1vh; color: #222222; }
 .pres-legend span { display: inline-block; width: 2vh; height: 1.6vh; margin: 0 0.5vh 0 1.5vh;
   vertical-align: middle; }
-.pres-footer { position: fixed; left: 3vw; bottom: 1.2vh; font-size: 2vh; color: #333333;
-  max-width: 70vw; }
+.pres-footer { position: fixed; left: 3vw; right: calc(1.5vw + 24rem); bottom: 1.2vh;
+  font-size: 2vh; color: #333333; }
 .pres-demo { position: fixed; right: 2vw; top: 1.5vh; font-size: 2.4vh; font-weight: 700;
   color: #111111; background: #f0e442; padding: 0.4vh 1.2vh; border-radius: 0.8vh; }
 .pres-counter { position: fixed; right: 2vw; bottom: 6.5vh; font-size: 2.4vh; color: #555555; }

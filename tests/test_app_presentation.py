@@ -138,3 +138,24 @@ def test_dashboard_query_param_runs_presentation_without_navigation():
     assert _current(at)[:2] == (_expected_ids()[0], 1)
     at.button(key="pres_next").click().run()
     assert _current(at)[1] == 2
+
+
+def test_footer_leaves_room_for_the_controls():
+    """At 1280×720 a long footer ran under the Föregående/Pausa/Nästa buttons: the footer
+    must end (``right:``) at least the controls' width (about 21.3rem measured in chromium,
+    plus their 1.5vw offset) before the right edge, and must not be sized by a max-width
+    in vw (70vw reached the buttons at 1280 px)."""
+    import re
+    from pathlib import Path
+
+    # Read the page source (importing the page would run it outside Streamlit).
+    source = (Path(__file__).resolve().parent.parent / "pages" / "presentation.py").read_text(
+        encoding="utf-8")
+    rule = re.search(r"\.pres-footer\s*\{([^}]*)\}", source)
+    assert rule, "footer rule missing"
+    body = rule.group(1)
+    assert "max-width" not in body
+    right = re.search(r"right:\s*calc\(\s*([\d.]+)vw\s*\+\s*([\d.]+)rem\s*\)", body)
+    assert right, body
+    controls_offset_vw, reserved_rem = float(right.group(1)), float(right.group(2))
+    assert controls_offset_vw >= 1.5 and reserved_rem >= 22.5
