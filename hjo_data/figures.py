@@ -30,7 +30,7 @@ from hjo_data.formatting import (
 #: Okabe & Ito (2008) colour-blind-safe palette (black moved last).
 OKABE_ITO: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7",
                               "#56B4E9", "#F0E442", "#000000")
-#: Sequential colour-blind-safe scale for heat maps and choropleths.
+#: Sequential colour-blind-safe scale for heat maps and the area map.
 SEQUENTIAL = "Cividis"
 INCREASE_COLOUR = "#D55E00"
 DECREASE_COLOUR = "#0072B2"
@@ -51,8 +51,6 @@ _TEMPLATE = go.layout.Template(layout={
     **{axis: {"gridcolor": "#EBF0F8", "linecolor": "#EBF0F8", "ticks": "",
               "title": {"standoff": 15}, "zerolinecolor": "#EBF0F8", "automargin": True,
               "zerolinewidth": 2} for axis in ("xaxis", "yaxis")},
-    "geo": {"bgcolor": "white", "landcolor": "white", "subunitcolor": "#C8D4E3",
-            "showland": True, "showlakes": True, "lakecolor": "white"},
 })
 
 
@@ -339,34 +337,168 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str, title: str, x_title: str,
     return fig
 
 
+#: Fill of an area whose value is hidden (public mode) or unknown; legend names for it.
+HIDDEN_FILL = "#BBBBBB"
+HIDDEN_LEGEND_SV = "Grått: värdet visas inte (för få händelser)"
+NO_DATA_FILL = "#F2F2F2"
+NO_DATA_LEGEND_SV = "Ljusgrått: ingår inte i urvalet"
+#: Decimals kept of map coordinates (5 ≈ 1 m) and the most vertices drawn per ring.
+MAP_DECIMALS = 5
+MAP_MAX_RING_POINTS = 400
+#: Areas narrower than this share of the map get no label (it would overlap others).
+MAP_LABEL_MIN_WIDTH = 0.08
+
+
+def _outer_rings(geometry: dict | None) -> list[list[tuple[float, float]]]:
+    """Outer rings (lon, lat) of a Polygon / MultiPolygon, rounded and thinned so the
+    figure stays small. Holes are not drawn (a ``toself`` fill cannot cut them out)."""
+    if not isinstance(geometry, dict):
+        return []
+    coords = geometry.get("coordinates") or []
+    kind = geometry.get("type")
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+    rings = []
+    for polygon in polygons:
+        if not polygon:
+            continue
+        ring: list[tuple[float, float]] = []
+        for point in polygon[0]:
+            xy = (round(float(point[0]), MAP_DECIMALS), round(float(point[1]), MAP_DECIMALS))
+            if not ring or ring[-1] != xy:
+                ring.append(xy)
+        if len(ring) > MAP_MAX_RING_POINTS:
+            step = -(-len(ring) // MAP_MAX_RING_POINTS)
+            ring = ring[:-1:step] + [ring[-1]]
+        if len(ring) >= 3:
+            rings.append(ring)
+    return rings
+
+
+def _feature_name(feature: dict, feature_key: str) -> str | None:
+    node: Any = feature
+    for part in feature_key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return None if node is None else str(node)
+
+
+def _text_colour(fill: str) -> str:
+    """Black or white label text, whichever contrasts more with an ``rgb(r, g, b)`` fill."""
+    nums = [float(v) for v in fill[fill.index("(") + 1:fill.index(")")].split(",")[:3]]
+    luminance = 0.299 * nums[0] + 0.587 * nums[1] + 0.114 * nums[2]
+    return "#000000" if luminance > 140 else "#FFFFFF"
+
+
 def area_map(rates: pd.DataFrame, geojson: dict, *, value: str, title: str,
              colour_title: str, points: pd.DataFrame | None = None,
              feature_key: str = "properties.name", count_text: str | None = None
              ) -> go.Figure:
-    """Choropleth of areas from the GeoJSON (no tile server: works offline).
+    """Map of the areas from the GeoJSON, coloured by ``value`` — drawn without plotly's geo
+    subplots (those fetch a world topojson from cdn.plot.ly) and without any tile server,
+    so it works offline and tells no third party who looks at it.
 
-    ``rates`` columns: area, count, per_1000 (and ``value``). ``points`` (lat, lon,
-    category) are drawn on top — only pass them for the official audience. Hidden values
-    (public mode) are NaN; ``count_text`` names a column of display texts for the count.
+    Each area is a filled ``scatter`` polygon on plain lon/lat axes; the y axis is scaled by
+    1/cos(mean latitude) (equirectangular projection) so shapes keep their proportions.
+    The fill colour comes from the Cividis scale, computed here; an invisible marker trace
+    carries the colour bar. ``rates`` columns: area, count, per_1000 (and ``value``).
+    Hidden values (public mode) are NaN and drawn grey; ``count_text`` names a column of
+    display texts for the count ("<5"). Areas of the GeoJSON missing from ``rates`` are
+    drawn light grey. ``points`` (lat, lon, category) are drawn on top — only pass them
+    for the official audience.
     """
+    from plotly.colors import sample_colorscale
+
     counts = value_texts(rates["count"], None if count_text is None else rates[count_text])
     rates_txt = value_texts(rates["per_1000"], None, 1)
-    text = [f"{a}: {c} händelser, {r} per 1 000 inv."
-            for a, c, r in zip(rates["area"], counts, rates_txt, strict=True)]
-    fig = new_figure(_trace("choropleth",
-        geojson=geojson, featureidkey=feature_key, locations=rates["area"].astype(str),
-        z=rates[value].astype("float64"), colorscale=SEQUENTIAL, text=text,
-        hovertemplate="%{text}<extra></extra>", marker_line_color="white",
-        colorbar={"title": {"text": colour_title}}))
+    values = pd.to_numeric(rates[value], errors="coerce").astype("float64").to_numpy()
+    by_area = {str(a): (v, f"{a}: {c} händelser, {r} per 1 000 inv.")
+               for a, v, c, r in zip(rates["area"], values, counts, rates_txt, strict=True)}
+    finite = values[np.isfinite(values)]
+    cmin = min(0.0, float(finite.min())) if len(finite) else 0.0
+    cmax = float(finite.max()) if len(finite) else 1.0
+    if cmax <= cmin:
+        cmax = cmin + 1.0
+
+    fig = new_figure()
+    shapes = []  # (name, rings, value or None, hover or None = not in ``rates``)
+    for feature in (geojson or {}).get("features", []):
+        name = _feature_name(feature, feature_key)
+        rings = _outer_rings(feature.get("geometry"))
+        if name is None or not rings:
+            continue
+        val, hover = by_area.get(name, (None, None))
+        shapes.append((name, rings, val, hover))
+    all_lat = [lat for _, rings, _, _ in shapes for ring in rings for _, lat in ring]
+    all_lon = [lon for _, rings, _, _ in shapes for ring in rings for lon, _ in ring]
+    legend_done: set[str] = set()
+    label_x, label_y, label_text, label_colour = [], [], [], []
+    for name, rings, val, hover in shapes:
+        if hover is None:
+            fill, legend, hover = NO_DATA_FILL, NO_DATA_LEGEND_SV, f"{name}: ingår inte i urvalet"
+        elif val is None or not np.isfinite(val):
+            fill, legend = HIDDEN_FILL, HIDDEN_LEGEND_SV
+        else:
+            fill = sample_colorscale(SEQUENTIAL, [(val - cmin) / (cmax - cmin)])[0]
+            legend = None
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for ring in rings:
+            if xs:
+                xs.append(None)
+                ys.append(None)
+            xs += [p[0] for p in ring]
+            ys += [p[1] for p in ring]
+        fig.add_trace(_trace("scatter",
+            x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, name=legend or name,
+            line={"color": "white", "width": 1}, hoveron="fills", hoverinfo="text",
+            text=hover, showlegend=legend is not None and legend not in legend_done,
+            legendgroup=legend or "areas"))
+        if legend:
+            legend_done.add(legend)
+        biggest = max(rings, key=len)
+        width = max(p[0] for p in biggest) - min(p[0] for p in biggest)
+        if all_lon and width < MAP_LABEL_MIN_WIDTH * (max(all_lon) - min(all_lon)):
+            continue  # too small for a readable label: the hover names it
+        label_x.append(sum(p[0] for p in biggest[:-1]) / max(len(biggest) - 1, 1))
+        label_y.append(sum(p[1] for p in biggest[:-1]) / max(len(biggest) - 1, 1))
+        label_text.append(name)
+        label_colour.append(_text_colour(fill) if fill.startswith("rgb") else "#000000")
+    if label_x:
+        fig.add_trace(_trace("scatter",
+            x=label_x, y=label_y, mode="text", text=label_text, hoverinfo="skip",
+            textfont={"size": 11, "color": label_colour}, showlegend=False, name="Områden"))
+    if shapes:
+        # Colour bar: an invisible marker trace that carries the scale.
+        anchor = shapes[0][1][0][0]
+        fig.add_trace(_trace("scatter",
+            x=[anchor[0], anchor[0]], y=[anchor[1], anchor[1]], mode="markers",
+            hoverinfo="skip", showlegend=False, name=colour_title,
+            marker={"size": 0.1, "opacity": 0, "color": [cmin, cmax], "cmin": cmin,
+                    "cmax": cmax, "colorscale": SEQUENTIAL, "showscale": True,
+                    "colorbar": {"title": {"text": colour_title}}}))
     if points is not None and len(points):
-        fig.add_trace(_trace("scattergeo",
-            lat=points["lat"], lon=points["lon"], mode="markers", name="Händelser (position)",
+        fig.add_trace(_trace("scatter",
+            x=points["lon"], y=points["lat"], mode="markers", name="Händelser (position)",
             marker={"size": 4, "color": "#000000", "opacity": 0.5},
             text=points["category"].astype(str), hovertemplate="%{text}<extra></extra>"))
-    fig.update_geos(fitbounds="locations", visible=False)
+    mean_lat = (min(all_lat) + max(all_lat)) / 2 if all_lat else 58.3
     base_layout(fig, title=title, x_title=None, y_title=None, height=520)
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 60, "b": 0})
+    hidden_axis = {"visible": False, "showgrid": False, "zeroline": False}
+    fig.update_layout(
+        margin={"l": 0, "r": 0, "t": 60, "b": 0}, hovermode="closest",
+        xaxis={**hidden_axis, "range": _padded(all_lon), "constrain": "domain"},
+        yaxis={**hidden_axis, "range": _padded(all_lat), "scaleanchor": "x",
+               "scaleratio": 1 / np.cos(np.radians(mean_lat)), "constrain": "domain"},
+        legend={"orientation": "h", "y": -0.02, "yanchor": "top"})
     return fig
+
+
+def _padded(values: list[float], pad: float = 0.03) -> list[float] | None:
+    """Axis range around ``values`` with a margin (None: let plotly choose)."""
+    if not values:
+        return None
+    lo, hi = min(values), max(values)
+    margin = (hi - lo) * pad or 0.01
+    return [lo - margin, hi + margin]
 
 
 def bars_with_line(frame: pd.DataFrame, *, x: str, bars: str, line: str, bar_name: str,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+
+import numpy as np
 import pandas as pd
+from plotly.colors import sequential
 
 from hjo_data import figures
 from hjo_data.formatting import plotly_separators
@@ -66,19 +71,109 @@ def test_figures_use_the_light_template() -> None:
     assert not fig.layout.template.data.bar  # no per-trace defaults copied per figure
 
 
-def test_heatmap_and_map_are_offline() -> None:
+def test_heatmap_counts() -> None:
     grid = pd.DataFrame(0, index=range(7), columns=range(24))
     grid.loc[4, 22] = 5
     fig = figures.weekday_hour_heatmap(grid, title="Heat")
     assert fig.data[0].z[4][22] == 5
-    geo = {"type": "FeatureCollection", "features": [{"type": "Feature",
-           "properties": {"name": "A"}, "geometry": {"type": "Polygon", "coordinates": [
-               [[14.2, 58.3], [14.3, 58.3], [14.3, 58.4], [14.2, 58.3]]]}}]}
-    rates = pd.DataFrame({"area": ["A"], "count": [4], "per_1000": [2.5]})
-    fig = figures.area_map(rates, geo, value="per_1000", title="Karta", colour_title="x")
-    assert fig.data[0].type == "choropleth"
-    assert fig.layout.geo.fitbounds == "locations"
-    assert "mapbox" not in fig.to_json() and "tile" not in fig.to_json()
+
+
+def _square(x0: float, y0: float, size: float) -> list[list[float]]:
+    return [[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size], [x0, y0]]
+
+
+def _geojson(*features: tuple[str, dict]) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": name}, "geometry": geom}
+        for name, geom in features]}
+
+
+MAP_GEO = _geojson(
+    ("A", {"type": "Polygon", "coordinates": [_square(14.20, 58.20, 0.1)]}),
+    ("B", {"type": "Polygon", "coordinates": [_square(14.30, 58.20, 0.1)]}),
+    ("C", {"type": "MultiPolygon", "coordinates": [[_square(14.20, 58.30, 0.1)],
+                                                   [_square(14.40, 58.30, 0.05)]]}),
+)
+
+
+def _polygons(fig) -> dict[str, object]:  # noqa: ANN001
+    return {t.name: t for t in fig.data if t.fill == "toself"}
+
+
+def _rgb(hex_colour: str) -> str:
+    h = hex_colour.lstrip("#")
+    return "rgb({}, {}, {})".format(*(int(h[i:i + 2], 16) for i in (0, 2, 4)))
+
+
+def test_area_map_is_drawn_without_geo_or_tiles() -> None:
+    rates = pd.DataFrame({"area": ["A", "B", "C"], "count": [0, 8, 20],
+                          "per_1000": [0.0, 4.0, 10.0]})
+    fig = figures.area_map(rates, MAP_GEO, value="per_1000", title="Karta",
+                           colour_title="Per 1 000 inv.")
+    spec = json.loads(fig.to_json())
+    types = {t["type"] for t in spec["data"]}
+    assert types == {"scatter"}, types  # no choropleth / scattergeo / mapbox traces
+    assert "geo" not in spec["layout"] and "mapbox" not in spec["layout"]
+    for word in ("choropleth", "geo\"", "mapbox", "tile", "http"):
+        assert word not in fig.to_json(), word
+    polygons = _polygons(fig)
+    assert sorted(polygons) == ["A", "B", "C"]  # one filled polygon per area
+    # Cividis computed from the value: 0 -> first colour, the maximum -> last colour.
+    assert polygons["A"].fillcolor == _rgb(sequential.Cividis[0])
+    assert polygons["C"].fillcolor == _rgb(sequential.Cividis[-1])
+    assert polygons["B"].fillcolor not in (polygons["A"].fillcolor, polygons["C"].fillcolor)
+    # The multipolygon is one trace with two closed rings separated by a gap (None).
+    xs = list(polygons["C"].x)
+    assert xs.count(None) == 1 and len(xs) == 5 + 1 + 5
+    # Equirectangular: latitude units are 1/cos(mean latitude) times longer on screen.
+    mean_lat = (58.20 + 58.40) / 2
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert math.isclose(fig.layout.yaxis.scaleratio, 1 / math.cos(math.radians(mean_lat)))
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    # Colour bar carried by an invisible marker trace, range 0..max.
+    bar = next(t for t in fig.data if t.marker is not None and t.marker.showscale)
+    assert (bar.marker.cmin, bar.marker.cmax) == (0.0, 10.0)
+    assert bar.marker.colorbar.title.text == "Per 1 000 inv."
+    assert polygons["B"].text == "B: 8 händelser, 4,0 per 1 000 inv."
+    assert polygons["B"].hoveron == "fills"
+    labels = next(t for t in fig.data if t.mode == "text")
+    assert set(labels.text) <= {"A", "B", "C"} and "A" in labels.text
+
+
+def test_area_map_public_hidden_value_is_grey_and_not_in_hover() -> None:
+    rates = pd.DataFrame({"area": ["A", "B"], "count": [float("nan"), 12.0],
+                          "per_1000": [float("nan"), 6.0], "shown": ["<5", "12"]})
+    fig = figures.area_map(rates, MAP_GEO, value="per_1000", title="Karta",
+                           colour_title="x", count_text="shown")
+    polygons = _polygons(fig)
+    assert polygons[figures.HIDDEN_LEGEND_SV].fillcolor == figures.HIDDEN_FILL
+    hover = polygons[figures.HIDDEN_LEGEND_SV].text
+    assert hover.startswith("A: <5 händelser")
+    # No number besides "<5" and the unit "per 1 000": the hidden values are not shown.
+    assert not any(c.isdigit() for c in hover.replace("<5", "").replace("1 000", ""))
+    assert polygons[figures.HIDDEN_LEGEND_SV].showlegend  # the legend explains grey
+    # C is in the GeoJSON but not in the rates: drawn light grey, still one polygon/area.
+    assert polygons[figures.NO_DATA_LEGEND_SV].fillcolor == figures.NO_DATA_FILL
+    assert len(polygons) == 3
+    assert not any(t.name == "Händelser (position)" for t in fig.data)  # no points passed
+
+
+def test_area_map_points_on_top_and_small_payload() -> None:
+    # One area with a 50 000-vertex boundary: coordinates are thinned.
+    angles = np.linspace(0, 2 * np.pi, 50_000)
+    ring = [[14.3 + 0.05 * np.cos(a), 58.3 + 0.03 * np.sin(a)] for a in angles]
+    ring.append(ring[0])
+    geo = _geojson(("Rund", {"type": "Polygon", "coordinates": [ring]}))
+    points = pd.DataFrame({"lat": [58.31, 58.29], "lon": [14.31, 14.29],
+                           "category": ["klotter", "brand"]})
+    rates = pd.DataFrame({"area": ["Rund"], "count": [2], "per_1000": [1.0]})
+    fig = figures.area_map(rates, geo, value="per_1000", title="Karta", colour_title="x",
+                           points=points)
+    assert len(fig.to_json()) < 200_000
+    assert len(_polygons(fig)["Rund"].x) <= figures.MAP_MAX_RING_POINTS + 1
+    top = fig.data[-1]
+    assert top.name == "Händelser (position)" and list(top.x) == [14.31, 14.29]
+    assert list(top.y) == [58.31, 58.29]
 
 
 def test_bar_chart_horizontal_sorted() -> None:
