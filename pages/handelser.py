@@ -1,4 +1,5 @@
-"""Händelser (EST): the weekly lägesbild, trends, heat map, hotspots, reporters and map.
+"""Händelser (EST): the weekly lägesbild, trends, heat map, hotspots, reporters, map and
+(officials only) the latest incident rows with their descriptions.
 
 All counts go through ``hjo_data.disclosure`` (public mode: "<5", secondary "..", charts
 drawn from the values with hidden cells as NaN). The aggregations run on the integer-coded
@@ -15,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data import disclosure as dc
-from hjo_data import est, figures
+from hjo_data import est, export, figures
 from hjo_data.formatting import (
     SWEDISH_WEEKDAYS_SHORT,
     fmt_change,
@@ -261,3 +262,38 @@ else:
     _note(rate_prep)
     if not ctx.is_official:
         st.caption("Exakta positioner visas bara i tjänstepersonsläget.")
+
+# ----------------------------------------------------------------- rows (officials only)
+#: How many of the latest filtered incidents the row table shows (and its CSV holds).
+LATEST_ROWS = 200
+
+
+def _latest_rows(frame: pd.DataFrame, n: int = LATEST_ROWS) -> pd.DataFrame:
+    """The ``n`` latest incidents as a Swedish table: time (ISO, with the clock only when
+    known), category, area, reporter, description."""
+    rows = frame.nlargest(n, "occurred_at", keep="first") if len(frame) > n \
+        else frame.sort_values("occurred_at", ascending=False, kind="stable")
+    times = rows["occurred_at"]
+    has_time = rows["occurred_at_has_time"].to_numpy(bool) \
+        if "occurred_at_has_time" in rows else times.dt.time.astype(str).ne("00:00:00")
+    when = times.dt.strftime("%Y-%m-%d %H:%M").where(has_time, times.dt.strftime("%Y-%m-%d"))
+    description = rows["description"] if "description" in rows \
+        else pd.Series("", index=rows.index, dtype="str")
+    return pd.DataFrame({
+        "Tidpunkt": when.fillna("").to_numpy(),
+        "Kategori": rows["category"].to_numpy(), "Område": rows["area"].to_numpy(),
+        "Rapportör": rows["source"].to_numpy(),
+        "Beskrivning": description.fillna("").to_numpy()})
+
+
+# Row-level data (descriptions) exist only in the officials' view: in public mode this
+# section is not rendered at all.
+if ctx.is_official:
+    st.subheader("Senaste händelser (rader)")
+    latest = _cached("latest_rows", KEY_PERIOD, lambda: _latest_rows(ctx.frames["incidents"]))
+    st.caption(f"De {min(LATEST_ROWS, len(latest))} senaste händelserna i urvalet, nyast "
+               "först, med beskrivning. Visas bara i tjänstepersonsläget.")
+    st.dataframe(latest, hide_index=True, key="est_rader")
+    st.download_button("Ladda ner CSV (visade rader)", data=export.to_csv_bytes(latest),
+                       file_name="senaste_handelser.csv", mime="text/csv", key="est_rader_csv",
+                       icon=":material/download:")

@@ -159,3 +159,50 @@ def test_unga_and_aktiviteter_values(page_app, store_with) -> None:  # noqa: ANN
     assert round(_values(spec.data[1].y)[0], 6) == round((3 + 1) / (4 + 4) * 100, 6)
     done = _chart(at, "Genomförda och planerade").data[0]
     assert dict(zip(_values(done.x), _values(done.y), strict=True))["trygghetsvandring"] == 2
+
+
+def _row_table(at) -> pd.DataFrame | None:  # noqa: ANN001
+    for frame in at.dataframe:
+        value = frame.value
+        if isinstance(value, pd.DataFrame) and "Beskrivning" in value.columns:
+            return value
+    return None
+
+
+def test_handelser_latest_rows_only_for_officials(page_app, store_with,  # noqa: ANN001
+                                                  monkeypatch) -> None:
+    start = datetime(2024, 1, 1, 8)
+    n = 230  # more than the table shows
+    rows = [{"occurred_at": start + timedelta(hours=13 * i), "category": "klotter",
+             "area": "Hamnen", "source": "kommun", "description": f"Beskrivning nr {i}"}
+            for i in range(n)]
+    rows[-1]["description"] = "=HYPERLINK(\"x\")"  # the newest: a formula-like text
+    rows[5]["occurred_at_has_time"] = False
+    store_with(incidents=canonical("incidents", rows))
+    monkeypatch.setenv("HJO_MODE", "official")
+    at = page_app("handelser")
+    at.run()
+    assert not at.exception, at.exception
+    assert any(s.value == "Senaste händelser (rader)" for s in at.subheader)
+    table = _row_table(at)
+    assert table is not None
+    # Independently: the 200 newest rows, newest first.
+    newest = sorted(range(n), key=lambda i: rows[i]["occurred_at"], reverse=True)[:200]
+    assert len(table) == 200
+    assert list(table["Beskrivning"]) == [rows[i]["description"] for i in newest]
+    assert list(table["Tidpunkt"])[:2] == [
+        rows[i]["occurred_at"].strftime("%Y-%m-%d %H:%M") for i in newest[:2]]
+    assert list(table.columns) == ["Tidpunkt", "Kategori", "Område", "Rapportör",
+                                   "Beskrivning"]
+    assert any(b.proto.label.startswith("Ladda ner CSV (visade rader)")
+               for b in at.get("download_button"))
+    assert "Beskrivning nr" in str([e.proto for e in at.main])  # the public check can fail
+
+    # Public mode: the section does not exist and no description is sent anywhere.
+    monkeypatch.delenv("HJO_MODE")
+    at = page_app("handelser")
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("rader" in s.value for s in at.subheader)
+    assert _row_table(at) is None
+    assert "Beskrivning nr" not in str([e.proto for e in at.main])

@@ -7,9 +7,9 @@ pages) is rendered with AppTest in public mode and everything the page sends to 
 is searched: every element's proto (values, labels, bodies, markdown, html, plotly JSON,
 Arrow bytes of data frames), every shown data frame and every plotly figure.
 
-The same collector finds the notes and the coordinates in official mode (so the test can
-fail), and the small count (3 reports from the police) shows as "<5" in public mode and as
-"3" in official mode.
+The same collector finds the notes, the incident descriptions (Händelser's row table) and
+the coordinates in official mode (so the test can fail), and the small count (3 reports
+from the police) shows as "<5" in public mode and as "3" in official mode.
 """
 
 from __future__ import annotations
@@ -285,12 +285,21 @@ def test_official_mode_shows_notes(use_leak_store: Path,
     assert not find_planted(texts, (PNR, "811224-1234"))
 
 
-def test_official_mode_shows_positions(use_leak_store: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_official_mode_shows_positions_and_descriptions(use_leak_store: Path,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
     at = _official(monkeypatch, "handelser")
-    hits = find_planted(rendered_texts(at), COORD_DIGITS)
+    texts = rendered_texts(at)
+    hits = find_planted(texts, COORD_DIGITS)
     assert any(h.endswith("decoded") for h in hits), hits
     assert len(plotted_positions(at)) >= 2  # latitude and longitude of the points
+    # Officials see row-level incidents with their descriptions (issue 4) ...
+    desc_hits = find_planted(texts, (DESC,))
+    assert any(h.startswith(f"{DESC!r} in dataframe") for h in desc_hits), desc_hits
+    table = next(f.value for f in at.dataframe if "Beskrivning" in f.value.columns)
+    assert len(table) == INCIDENT_ROWS and table["Beskrivning"].str.contains(DESC).all()
+    # ... but the personnummer inside a description was masked at ingest.
+    assert not find_planted(texts, (PNR, "811224-1234", "198112241234"))
 
 
 # --------------------------------------------------------------------------- small counts
