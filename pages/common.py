@@ -474,11 +474,60 @@ def image_file_name(text: str) -> str:
     return slug or "diagram"
 
 
+#: Swedish texts of the plotly toolbar (plotly.js ships English only; a locale passed in
+#: the config is used by that chart). Keys are plotly.js's own English strings.
+PLOTLY_SV_DICTIONARY: dict[str, str] = {
+    "Download plot as a PNG": "Ladda ner som PNG",
+    "Download plot as a png": "Ladda ner som PNG",
+    "Download plot": "Ladda ner diagrammet",
+    "Zoom": "Zooma",
+    "Pan": "Panorera",
+    "Zoom in": "Zooma in",
+    "Zoom out": "Zooma ut",
+    "Autoscale": "Anpassa axlarna",
+    "Reset axes": "Återställ axlarna",
+    "Reset view": "Återställ vyn",
+    "Reset camera to default": "Återställ kameran",
+    "Box Select": "Markera med rektangel",
+    "Lasso Select": "Markera med lasso",
+    "Toggle Spike Lines": "Visa/dölj stödlinjer",
+    "Show closest data on hover": "Visa närmaste värde",
+    "Compare data on hover": "Jämför värden",
+    "Double-click to zoom back out": "Dubbelklicka för att zooma ut",
+    "Taking snapshot - this may take a few seconds": "Sparar bilden – det kan ta några sekunder",
+    "Snapshot succeeded": "Bilden sparades",
+    "Sorry, there was a problem downloading your snapshot!":
+        "Bilden kunde inte laddas ner.",
+    "Click to enter Colorscale title": "Klicka för att ange rubrik",
+    "Click to enter Plot title": "Klicka för att ange rubrik",
+    "Click to enter X axis title": "Klicka för att ange rubrik",
+    "Click to enter Y axis title": "Klicka för att ange rubrik",
+    "trace": "serie",
+}
+PLOTLY_SV_LOCALE: dict[str, object] = {
+    "dictionary": PLOTLY_SV_DICTIONARY,
+    "format": {
+        "days": ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"],
+        "shortDays": ["sön", "mån", "tis", "ons", "tor", "fre", "lör"],
+        "months": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+                   "september", "oktober", "november", "december"],
+        "shortMonths": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt",
+                        "nov", "dec"],
+        "date": "%Y-%m-%d",
+        "decimal": ",",
+        "thousands": " ",
+    },
+}
+
+
 def chart_config(name: str) -> dict[str, object]:
-    """Plotly config: Swedish PNG download ("Ladda ner som PNG"), no plotly logo."""
+    """Plotly config: Swedish toolbar (locale "sv": "Ladda ner som PNG", "Zooma", ...) and
+    month names on date axes, PNG download with a Swedish file name, no plotly logo."""
     return {
         "displaylogo": False,
         "displayModeBar": True,
+        "locale": "sv",
+        "locales": {"sv": PLOTLY_SV_LOCALE},
         "toImageButtonOptions": {"format": "png", "filename": image_file_name(name),
                                  "scale": 2},
         "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"],

@@ -274,6 +274,24 @@ def test_chart_is_downloadable_as_png(page_app) -> None:
     assert name.isascii() and "handelser" in name
 
 
+def test_chart_toolbar_is_swedish(page_app) -> None:
+    """plotly.js's toolbar is English ("Download plot as a PNG", "Zoom", ...) unless the
+    chart's config carries a locale: every chart gets locale "sv" with these texts."""
+    at = page_app("lagesbild")
+    at.run()
+    # The tooltips chromium showed on a chart before the fix (plotly.js's own strings).
+    english = ["Download plot as a PNG", "Pan", "Zoom", "Zoom in", "Zoom out", "Autoscale",
+               "Reset axes"]
+    for chart in at.get("plotly_chart"):
+        config = json.loads(chart.proto.config)
+        assert config["locale"] == "sv"
+        locale = config["locales"]["sv"]
+        for text in english:
+            assert locale["dictionary"].get(text, text) != text, text
+        assert locale["format"]["decimal"] == "," and locale["format"]["thousands"] == " "
+        assert "maj" in locale["format"]["shortMonths"]
+
+
 def test_report_download_builds_only_on_click(page_app, store_with) -> None:
     store_with(incidents=incidents(_small_rows()))
     at = page_app("lagesbild")
