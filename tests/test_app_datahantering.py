@@ -114,7 +114,8 @@ def test_redaktor_uploads_checks_and_saves(users: dict, isolated_store: Path) ->
                                                "Beskrivning"]
     rejected = _frame(at, "orsak")
     assert rejected["rad"].tolist() == bad_lines
-    assert rejected["kolumn"].tolist() == ["Tidpunkt", "Område"]
+    # The file calls the time column "Datum": the report names it so (and how it was read).
+    assert rejected["kolumn"].tolist() == ["Datum (Tidpunkt)", "Område"]
     assert "Ogiltigt datum '2024-13-45'" in rejected["orsak"].iloc[0]
     assert Store(isolated_store).read("incidents").empty  # nothing stored before "Spara"
     at.button(key="hjo_dh_save").click()
