@@ -182,3 +182,13 @@ def test_bar_chart_horizontal_sorted() -> None:
                             y_title=None)
     assert list(fig.data[0].y) == ["c", "a", "b"]  # largest on top
     assert figures.figure_values(fig) == [[1, 3, 10]]
+
+
+def test_sequential_colours_match_plotly_sampling() -> None:
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    fractions = [0.0, 0.1, 0.37, 0.5, 0.99, 1.0]
+    ours = [unlabel_rgb(c) for c in figures.sequential_colours(fractions)]
+    ref = [unlabel_rgb(c) for c in sample_colorscale("Cividis", fractions)]
+    for a, b in zip(ours, ref, strict=True):
+        assert all(abs(x - y) <= 0.5 for x, y in zip(a, b, strict=True)), (a, b)
