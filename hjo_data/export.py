@@ -42,7 +42,7 @@ from hjo_data.disclosure import (
     suppress_counts,
 )
 from hjo_data.disclosure import _dataset as _get_dataset
-from hjo_data.schema import DATASETS, Dataset
+from hjo_data.schema import DATASETS, Dataset, stored_column_labels
 
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r",
                                      "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -128,7 +128,7 @@ def to_csv_bytes(frame: pd.DataFrame, *, index: bool = False) -> bytes:
 
 def _labelled(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     """Rename canonical columns to their Swedish labels (which ingest accepts as headers)."""
-    labels = {c.name: c.label for c in dataset.columns}
+    labels = stored_column_labels(dataset)
     return frame.rename(columns=lambda c: labels.get(c, c))
 
 

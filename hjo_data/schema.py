@@ -421,6 +421,24 @@ DATASETS: Mapping[str, Dataset] = MappingProxyType(
 )
 
 
+#: Swedish labels of the bookkeeping columns every stored row carries.
+BOOKKEEPING_LABELS = {"record_id": "Post-id", "batch_id": "Inläsning (batch-id)"}
+
+
+def stored_column_labels(dataset: Dataset) -> dict[str, str]:
+    """Swedish label of every stored column, incl. derived ``*_raw``/``*_has_time`` columns.
+
+    Derived labels are worded so that re-ingesting an export never maps them onto a
+    canonical column (they are ignored with a warning instead).
+    """
+    labels = {c.name: c.label for c in dataset.columns}
+    for col in dataset.columns:
+        labels[f"{col.name}_raw"] = f"Originaltext för {col.label.lower()}"
+        labels[f"{col.name}_has_time"] = f"Klockslag angivet ({col.label.lower()})"
+    labels.update(BOOKKEEPING_LABELS)
+    return {name: labels[name] for name in dataset.stored_columns}
+
+
 def header_index(dataset: Dataset) -> dict[str, str]:
     """Map every normalised alias (and the canonical and label forms) to its column name."""
     index: dict[str, str] = {}

@@ -157,7 +157,23 @@ def test_official_dataset_export_has_everything_with_labels() -> None:
     assert PLANTED in text  # sanity: the planted strings are really in the data
     header = rows(data)[0]
     assert header[:3] == ["Händelse-id", "Tidpunkt", "Kategori"]
-    assert "Beskrivning" in header and "record_id" in header
+    assert "Beskrivning" in header and "Post-id" in header
+    assert not [h for h in header if "_" in h], header  # no canonical English names
+
+
+def test_official_export_can_be_ingested_again_with_every_column_recognised() -> None:
+    from hjo_data.reading import map_headers, read_raw
+    from hjo_data.schema import INCIDENTS
+
+    raw = read_raw(e.export_dataset(incidents(), "incidents", "official"), name="export.csv")
+    mapping = map_headers(raw.frame.columns, INCIDENTS)
+    present = {"incident_id", "occurred_at", "category", "area", "source", "lat", "lon",
+               "description"}
+    assert present <= set(mapping.columns.values())
+    assert not mapping.missing_required
+    # bookkeeping/derived columns are ignored, never mistaken for a canonical column
+    assert {"Post-id", "Inläsning (batch-id)", "Originaltext för kategori"} <= set(
+        mapping.unknown)
 
 
 def test_public_row_level_export_is_refused() -> None:
