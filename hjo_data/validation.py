@@ -261,6 +261,14 @@ def _occurrence(h: np.ndarray) -> np.ndarray:
     return occ
 
 
+def _column_label(col: Column, header: str | None) -> str:
+    """How reasons name a column: the file's own header, with our label when it differs
+    (the user finds "Datum" in the file, "Tidpunkt" in the dashboard)."""
+    if header is None or normalise_header(header) == normalise_header(col.label):
+        return col.label
+    return f"{header.strip()} ({col.label})"
+
+
 def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Validated:
     """Check and type every row of ``raw`` (a reading.RawTable) against ``dataset``.
 
@@ -297,8 +305,8 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     min_date = np.datetime64(MIN_DATE, "us")
 
     for col in dataset.columns:
-        label = col.label
         present = col.name in positions
+        label = _column_label(col, headers[positions[col.name]] if present else None)
         if present:
             texts = parsing.strip(frame.iloc[:, positions[col.name]])
         else:

@@ -135,21 +135,6 @@ def _prepare(uploaded: object, choice: str, sheet: str | None) -> PreparedIngest
     return prepared
 
 
-def _with_file_headers(rows: pd.DataFrame, preview: list[tuple[str, str]]) -> pd.DataFrame:
-    """Name a column the way the user's file does: "Datum (Tidpunkt)" when the file's header
-    "Datum" was read as Tidpunkt, so the reported column can be found in the file."""
-    by_label: dict[str, list[str]] = {}
-    for header, label in preview:
-        by_label.setdefault(str(label), []).append(str(header))
-    names = {label: f"{headers[0]} ({label})" for label, headers in by_label.items()
-             if len(headers) == 1 and headers[0].strip().casefold() != label.casefold()}
-    if not names:
-        return rows
-    out = rows.copy()
-    out["kolumn"] = out["kolumn"].map(lambda c: names.get(c, c)).astype("str")
-    return out
-
-
 def _show_prepared(prepared: PreparedIngest) -> None:
     st.markdown(f"**{md_escape(prepared.file)}** tolkas som datamängden "
                 f"**{md_escape(prepared.dataset.label)}**"
@@ -162,7 +147,7 @@ def _show_prepared(prepared: PreparedIngest) -> None:
     for warning in prepared.warnings:
         st.warning(md_escape(warning), icon=":material/warning:")
     if prepared.rejected:
-        rows = _with_file_headers(prepared.rejected_rows(), prepared.header_preview)
+        rows = prepared.rejected_rows()
         st.markdown(f"**Avvisade rader** ({fmt_int(len(rows))}) – de sparas inte men kan "
                     "laddas ner, rättas och läsas in igen:")
         st.dataframe(rows.head(SHOWN_REJECTED), hide_index=True, key="hjo_dh_rejected",

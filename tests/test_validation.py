@@ -419,3 +419,19 @@ def test_record_id_same_in_fresh_interpreter() -> None:
     here = _ids(["Grupp", "Antal svar", "Andel", "Indikator", "År"],
                 [["Flickor", "300", "0,125", "bråk och stök", "2024"]], SURVEY)
     assert outs == {here[0]}
+
+
+def test_reason_names_the_files_own_header_and_our_label() -> None:
+    headers = ["Datum", "Kategori", "Område", "Källa"]
+    rows = [["2024-13-01", "klotter", "Hamnen", "polis"],
+            ["2024-05-01", "klotter", "Hamnen", "polis"]]
+    result = validate(raw(headers, rows), INCIDENTS, today=date(2024, 6, 1))
+    assert result.rejected["column"].tolist() == ["Datum (Tidpunkt)"]
+    assert "'Datum (Tidpunkt)'" in result.rejected["reason"].iloc[0]
+
+
+def test_reason_uses_plain_label_when_the_header_is_our_label() -> None:
+    headers = ["tidpunkt", "Kategori", "Område", "Rapportör"]
+    result = validate(raw(headers, [["2024-13-01", "klotter", "Hamnen", "polis"]]),
+                      INCIDENTS, today=date(2024, 6, 1))
+    assert result.rejected["column"].tolist() == ["Tidpunkt"]
