@@ -204,5 +204,7 @@ def test_official_mode_shows_notes_and_points(page_app, store_with, monkeypatch)
     _store(store_with)
     monkeypatch.setenv("HJO_MODE", "official")
     assert NOTE in _everything(_run(page_app, "aktiviteter"))
-    spec = "\n".join(_spec(c) for c in _run(page_app, "handelser").get("plotly_chart"))
-    assert "scattergeo" in spec
+    handelser = _run(page_app, "handelser")
+    spec = "\n".join(_spec(c) for c in handelser.get("plotly_chart"))
+    assert "Händelser (position)" in spec
+    assert DESCRIPTION in _everything(handelser)
