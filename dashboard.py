@@ -29,6 +29,7 @@ PAGES = (
     ("pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin"),
     ("pages/login.py", "Logga in", ":material/login:", "logga-in"),
 )
+LOGIN_PAGE = "pages/login.py"
 #: Pages listed only for at least this role (the pages guard themselves with require_role).
 PAGE_ROLES = {"pages/datahantering.py": "redaktor", "pages/admin.py": "admin"}
 
@@ -36,13 +37,15 @@ PAGE_ROLES = {"pages/datahantering.py": "redaktor", "pages/admin.py": "admin"}
 def available_pages() -> list[st.Page]:
     """st.Page objects for the page files that exist (the first is the default)."""
     from hjo_data.auth import has_role
-    from pages.auth_ui import current_role
+    from pages.auth_ui import current_role, login_menu_entry
 
     role = current_role()
     pages = []
     for file, title, icon, url in PAGES:
         if file in PAGE_ROLES and not has_role(role, PAGE_ROLES[file]):
             continue
+        if file == LOGIN_PAGE:
+            title, icon = login_menu_entry(role, title, icon)
         if (ROOT / file).is_file():
             pages.append(st.Page(ROOT / file, title=title, icon=icon, url_path=url,
                                  default=not pages))

@@ -246,6 +246,15 @@ def current_role() -> str:
     return user.role if user is not None else "publik"
 
 
+#: The login page's menu entry once somebody is logged in (the page holds the logout).
+LOGGED_IN_MENU = ("Konto och utloggning", ":material/account_circle:")
+
+
+def login_menu_entry(role: str, title: str, icon: str) -> tuple[str, str]:
+    """Menu title and icon of the login page: "Logga in" only while nobody is logged in."""
+    return (title, icon) if role == "publik" else LOGGED_IN_MENU
+
+
 def current_audience() -> str:
     """"official" or "public" for this session (see the module docstring)."""
     cfg = auth_config()

@@ -314,3 +314,35 @@ def test_admin_page_lists_users_and_audit_without_hashes(users: dict) -> None:
     shown = users_df.to_string() + audit_df.to_string() + _texts(at)
     assert "scrypt$" not in shown
     assert all(u["password_hash"] not in shown for u in users.values())
+
+
+def test_login_menu_entry_follows_the_session() -> None:
+    from pages.auth_ui import LOGGED_IN_MENU, login_menu_entry
+
+    entry = ("Logga in", ":material/login:")
+    assert login_menu_entry("publik", *entry) == entry
+    for role in ("tjansteperson", "redaktor", "admin"):
+        assert login_menu_entry(role, *entry) == LOGGED_IN_MENU
+
+
+def _menu(at: AppTest) -> list[str]:
+    # AppTest has no public view of st.navigation; its page registry is the menu.
+    return [p["page_name"] for p in at._registered_pages.values()]
+
+
+def test_dashboard_menu_follows_login(users: dict) -> None:
+    def menu(session: dict | None) -> list[str]:
+        # A fresh AppTest per state: on a second run AppTest re-registers the pages/ folder.
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+        at.secrets["auth"] = {"users": users}
+        if session is not None:
+            at.session_state["hjo_auth"] = session
+        at.run()
+        assert not at.exception
+        return _menu(at)
+
+    public = menu(None)
+    assert "Logga in" in public and "Datahantering" not in public
+    editor = menu(_logged_in("redaktor", "anna"))
+    assert "Konto och utloggning" in editor and "Logga in" not in editor
+    assert "Datahantering" in editor and "Administration" not in editor
