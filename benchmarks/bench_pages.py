@@ -1,4 +1,4 @@
-"""Page rerun benchmark (a script, not a test): `python benchmarks/bench_pages.py [rows]`.
+"""Page rerun benchmark (a script, not a test): `bench_pages.py [rows [page ...]]`.
 
 With ``rows`` (default 1 000 000) demo incidents in an empty store, each page is run once
 (warm-up: data generation and caches), then re-run after filter changes (each change is a
@@ -85,6 +85,22 @@ def _figure_sizes(at) -> list[tuple[str, float]]:
     return out
 
 
+def _bench_pages(only: list[str]) -> list[Path]:
+    """The pages dashboard.py lists in PAGES (plus presentation), not the helper modules
+    in pages/ (auth_ui.py, report_ui.py, common.py). ``only``: page stems to keep."""
+    import ast
+
+    tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
+    listed: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets):
+            listed = [e.elts[0].value for e in node.value.elts]  # type: ignore[attr-defined]
+    listed.append("pages/presentation.py")
+    pages = sorted({ROOT / f for f in listed if (ROOT / f).is_file()})
+    return [p for p in pages if not only or p.stem in only]
+
+
 def main() -> int:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     os.environ["HJO_DATA_DIR"] = tempfile.mkdtemp(prefix="hjo_bench_store_")
@@ -100,8 +116,7 @@ def main() -> int:
                                      for v in ("b", "c", "d", "e", "a")])
     baseline = statistics.median(base_times)
 
-    pages = sorted(p for p in (ROOT / "pages").glob("*.py")
-                   if p.name not in ("__init__.py", "common.py"))
+    pages = _bench_pages(sys.argv[2:])
     results = []
     figures = []
     for page in pages:
