@@ -7,7 +7,8 @@ category values, and the rows that fail (to word their reasons).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -268,6 +269,67 @@ def _column_label(col: Column, header: str | None) -> str:
         return col.label
     return f"{header.strip()} ({col.label})"
 
+#: Files with at least this many rows have their columns prepared on two threads (the
+#: pyarrow.compute / numpy work releases the GIL); smaller ones are not worth a thread.
+PARALLEL_MIN_ROWS = 50_000
+_WORKERS = 2
+
+
+@dataclass
+class _Prepared:
+    """One column's order-independent work: stripped texts, emptiness, over-long values,
+    and the parse result (a masked/defaulted text array for text columns)."""
+
+    texts: pa.Array
+    empty: np.ndarray
+    too_long: np.ndarray | None
+    parsed: Any
+
+
+def _prepare_column(col: Column, frame: pd.DataFrame, position: int | None,
+                    n: int) -> _Prepared:
+    """Strip and parse one column. Touches nothing shared, so columns can run in threads;
+    the rejections (first failing column per row) are applied afterwards, in order."""
+    present = position is not None
+    if present:
+        texts = parsing.strip(frame.iloc[:, position])
+    else:
+        texts = pa.array([""] * n, type=pa.large_string()) if n else pa.array(
+            [], type=pa.large_string())
+    lengths = parsing.value_lengths(texts)
+    too_long = None
+    if present and lengths.size and lengths.max() > MAX_FIELD_CHARS:
+        # bytes >= characters: only values long in bytes need counting characters
+        long_rows = np.flatnonzero(lengths > MAX_FIELD_CHARS)
+        chars = pc.utf8_length(pc.take(texts, pa.array(long_rows)))
+        too_long = np.zeros(n, dtype=bool)
+        too_long[long_rows[chars.to_numpy(zero_copy_only=False) > MAX_FIELD_CHARS]] = True
+    empty = lengths == 0
+    parsed: Any
+    if col.kind == "text":
+        parsed = privacy.mask_array(texts) if col.free_text else texts
+        if col.default not in (None, "") and empty.any():
+            parsed = pc.if_else(pa.array(empty), str(col.default), parsed)
+    elif col.kind == "category":
+        parsed = parsing.parse_category(texts, col.synonyms, fallback=col.fallback,
+                                        stripped=True)
+    elif col.kind in ("date", "datetime"):
+        parsed = parsing.parse_datetime(texts, stripped=True)
+    elif col.kind == "share":
+        parsed = parsing.parse_share(texts, stripped=True)
+    else:
+        parsed = parsing.parse_number(texts, stripped=True)
+    return _Prepared(texts, empty, too_long, parsed)
+
+
+def _map_columns(func: Callable[[Column], _Prepared], columns: Sequence[Column],
+                 n: int) -> list[_Prepared]:
+    """``[func(c) for c in columns]``, on two threads for large files (results in order)."""
+    if n < PARALLEL_MIN_ROWS or len(columns) < 2:
+        return [func(c) for c in columns]
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="validate") as pool:
+        return list(pool.map(func, columns))
+
 
 def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Validated:
     """Check and type every row of ``raw`` (a reading.RawTable) against ``dataset``.
@@ -304,38 +366,29 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     max_date = np.datetime64(today + timedelta(days=2), "us")   # allow up to tomorrow
     min_date = np.datetime64(MIN_DATE, "us")
 
-    for col in dataset.columns:
+    def prepare(col: Column) -> _Prepared:
+        return _prepare_column(col, frame, positions.get(col.name), n)
+
+    prepared = _map_columns(prepare, dataset.columns, n)
+
+    for col, prep in zip(dataset.columns, prepared, strict=True):
         present = col.name in positions
         label = _column_label(col, headers[positions[col.name]] if present else None)
-        if present:
-            texts = parsing.strip(frame.iloc[:, positions[col.name]])
-        else:
-            texts = pa.array([""] * n, type=pa.large_string()) if n else pa.array(
-                [], type=pa.large_string())
+        texts = prep.texts
         stripped[col.name] = texts
-        lengths = parsing.value_lengths(texts)
-        if present and lengths.size and lengths.max() > MAX_FIELD_CHARS:
-            # bytes >= characters: only values long in bytes need counting characters
-            long_rows = np.flatnonzero(lengths > MAX_FIELD_CHARS)
-            chars = pc.utf8_length(pc.take(texts, pa.array(long_rows)))
-            too_long = np.zeros(n, dtype=bool)
-            too_long[long_rows[chars.to_numpy(zero_copy_only=False) > MAX_FIELD_CHARS]] = True
-            rej.add(too_long, label, texts, _reason_too_long(label), clip=_SHOWN_CHARS)
-        empty = lengths == 0
+        if prep.too_long is not None:
+            rej.add(prep.too_long, label, texts, _reason_too_long(label), clip=_SHOWN_CHARS)
+        empty = prep.empty
         if col.required:
             rej.add(empty, label, texts, _reason_empty(label))
 
         if col.kind == "text":
-            if col.free_text:
-                texts = privacy.mask_array(texts)
-            if col.default not in (None, "") and empty.any():
-                texts = pc.if_else(pa.array(empty), str(col.default), texts)
+            texts = prep.parsed
             out[col.name] = texts
             hash_parts[col.name] = texts
 
         elif col.kind == "category":
-            res = parsing.parse_category(texts, col.synonyms, fallback=col.fallback,
-                                         stripped=True)
+            res = prep.parsed
             if col.fallback is None:
                 allowed = ", ".join(col.vocabulary)
                 rej.add(res.unknown, label, texts,
@@ -350,7 +403,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                 unknown_cats.append((col, res))
 
         elif col.kind in ("date", "datetime"):
-            res = parsing.parse_datetime(texts, stripped=True)
+            res = prep.parsed
             fmts = parsing.DATE_FORMATS_SV
             rej.add(~res.ok, label, texts,
                     lambda v, lb=label, f=fmts:
@@ -372,10 +425,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                 hash_parts[f"{col.name}_has_time"] = res.has_time.astype(np.int64)
 
         else:  # int, float, share
-            if col.kind == "share":
-                res = parsing.parse_share(texts, stripped=True)
-            else:
-                res = parsing.parse_number(texts, stripped=True)
+            res = prep.parsed
             rej.add(~res.ok, label, texts,
                     lambda v, lb=label: f"Ogiltigt tal '{v}' i kolumnen '{lb}'")
             vals = res.values
@@ -503,10 +553,11 @@ def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str,
             if series.dtype != "str":
                 series = series.astype("str")
         else:
-            series = pd.Series(values)
+            series = pd.Series(values, copy=False)  # the arrays are ours: no copy needed
         cols[name] = series.reset_index(drop=True)
-    cols["_line"] = pd.Series(lines[keep], dtype=np.int64)
-    frame = pd.DataFrame(cols)
+    cols["_line"] = pd.Series(lines[keep], dtype=np.int64, copy=False)
+    # copy=False also skips consolidating same-dtype columns into 2-D blocks (a copy).
+    frame = pd.DataFrame(cols, copy=False)
     for col in dataset.columns:  # enforce the contract's dtypes, also for empty frames
         if col.kind in ("text", "category"):
             frame[col.name] = frame[col.name].astype("str")
