@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -24,16 +27,25 @@ if responses.empty and aggregated.empty:
 settings = dc.promise_settings()
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _shares(key: str, query: tuple, _responses: pd.DataFrame, _aggregated: pd.DataFrame
-            ) -> pd.DataFrame:
-    """Survey shares per bundle and filter state (the filters are in ``query``)."""
-    del key, query
-    return survey.combine_survey(_responses, _aggregated)
 
 
-shares = _shares(bundle_key(ctx.bundle), tuple(sorted(ctx.filters.to_query().items())),
-                 responses, aggregated)
+@st.cache_resource(max_entries=96, show_spinner=False)
+def _cached(name: str, key: tuple, _compute: Callable[[], Any]) -> Any:
+    """Section results (shares, prepared tables, figures) per bundle and effective filter
+    state; treat them as read-only."""
+    del name, key
+    return _compute()
+
+
+def _years(frame: pd.DataFrame) -> set[int]:
+    return set() if frame.empty else {int(y) for y in frame["year"].unique()}
+
+
+# The survey rows depend only on the survey years inside the period and on the areas: a
+# period change that keeps the same years (or a granularity change) reuses every result.
+KEY = (bundle_key(ctx.bundle), tuple(sorted(_years(responses) | _years(aggregated))),
+       ctx.filters.areas, ctx.audience, settings)
+shares = _cached("shares", KEY, lambda: survey.combine_survey(responses, aggregated))
 unsafe = shares[shares["indicator"] == survey.OTRYGG]
 
 
@@ -63,19 +75,27 @@ views = (
     ("område", unsafe[(unsafe["area"] != survey.TOTAL_AREA)
                       & (unsafe["group"] == survey.TOTAL_GROUP)], "Område", "tr_omrade"),
 )
-for name, frame, label, key in views:
+
+
+def _view(name: str, frame: pd.DataFrame, label: str, key: str
+          ) -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
     group_col = "area" if key == "tr_omrade" else "group"
-    if frame.empty:
-        show_empty(f"Ingen redovisning per {name} i urvalet." if key != "tr_total"
-                   else "Ingen redovisning för hela kommunen i urvalet.")
-        continue
     title = TITLE if key == "tr_total" else f"{TITLE}, per {name}"
     prepared = dc.prepare_table(frame, ctx.audience, settings, kind="shares")
     fig = figures.share_trend(prepared.numeric,
                               group=group_col if key != "tr_total" else None,
                               title=title, y_title=Y, legend_title=label)
-    show_figure(fig, _table(prepared, label, group_col), source=SOURCE, data_date=data_date,
-                key=key)
+    return fig, _table(prepared, label, group_col), prepared
+
+
+for name, frame, label, key in views:
+    if frame.empty:
+        show_empty(f"Ingen redovisning per {name} i urvalet." if key != "tr_total"
+                   else "Ingen redovisning för hela kommunen i urvalet.")
+        continue
+    fig, table, prepared = _cached(key, KEY, lambda n=name, f=frame, lab=label, k=key:
+                                   _view(n, f, lab, k))
+    show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
     _note(prepared)
 
 st.subheader("Problemindex – hur stora är problemen i bostadsområdet?")
@@ -85,23 +105,30 @@ if not problem_years:
     show_empty("Underlaget har inga problemfrågor för den valda perioden.")
 else:
     year = st.selectbox("År", problem_years[::-1], key="tr_problem_ar")
-    index = survey.problem_index(shares, int(year))
-    if index.empty:
-        show_empty(f"Inga svar på problemfrågorna {year}.")
-    else:
+
+    def _problem() -> tuple[Any, pd.DataFrame, dc.PreparedTable] | None:
+        index = survey.problem_index(shares, int(year))
+        if index.empty:
+            return None
         prepared = dc.prepare_table(index, ctx.audience, settings, kind="shares")
         fig = figures.ranked_share_bars(
             prepared.numeric, label="label", colour_index=3,
             title=f"Andel som ser ett stort problem i bostadsområdet, {year}",
             x_title="Andel som svarat mycket/ganska stort problem (%)")
         hidden = prepared.numeric["share"].isna().to_numpy()
-        show_figure(fig, pd.DataFrame({
+        return fig, pd.DataFrame({
             "Rang": ["–" if h else str(r) for r, h in zip(index["rank"], hidden, strict=True)],
             "Problem": index["label"].to_numpy(),
             "Andel stort problem": prepared.display["share"].to_numpy(),
             "95 % KI": dc.ci_texts(prepared),
             "Antal svar (n)": prepared.display["n"].to_numpy(),
             "Ordningen säker": ["–" if h else ("nej" if o else "ja") for o, h in zip(
-                index["overlaps_next"], hidden, strict=True)]}),
-            source=SOURCE, data_date=data_date, key="tr_problem")
+                index["overlaps_next"], hidden, strict=True)]}), prepared
+
+    problem = _cached("tr_problem", (*KEY, int(year)), _problem)
+    if problem is None:
+        show_empty(f"Inga svar på problemfrågorna {year}.")
+    else:
+        fig, table, prepared = problem
+        show_figure(fig, table, source=SOURCE, data_date=data_date, key="tr_problem")
         _note(prepared)
