@@ -19,6 +19,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -258,6 +259,14 @@ def _header_preview(raw: reading.RawTable, ds: Dataset, validated: validation.Va
     return out
 
 
+#: Files at least this large are hashed on a second thread while they are parsed.
+_PARALLEL_HASH_BYTES = 4 << 20
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def prepare_ingest(
     source: reading.Source,
     *,
@@ -278,8 +287,15 @@ def prepare_ingest(
     ds = resolve_dataset(dataset) if dataset is not None else None
     display = reading._base_name(name if name is not None else reading._source_name(source))
     data = reading.source_bytes(source, name=display, max_bytes=max_bytes)
-    sha = hashlib.sha256(data).hexdigest()
-    raw = reading.read_bytes(data, name=display, sheet=sheet)
+    if len(data) >= _PARALLEL_HASH_BYTES:
+        # hashlib releases the GIL on large buffers: hash while the file is parsed.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+            digest = pool.submit(_sha256_hex, data)
+            raw = reading.read_bytes(data, name=display, sheet=sheet)
+            sha = digest.result()
+    else:
+        sha = _sha256_hex(data)
+        raw = reading.read_bytes(data, name=display, sheet=sheet)
     display = raw.file_name or display
     if raw.rows_read == 0:
         raise UnreadableFileError(f"{display}: Filen innehåller bara en rubrikrad – inga "

@@ -252,3 +252,16 @@ def test_error_list_is_capped(tmp_path: Path, st: Store, monkeypatch) -> None:
     # the quarantine file still has every rejected row
     text = Path(d["rejected_file"]).read_text(encoding="utf-8-sig")
     assert len(text.strip().splitlines()) == 1 + 7
+
+
+def test_large_file_hashed_on_a_thread_gives_the_file_hash(tmp_path: Path, st: Store) -> None:
+    """Files above the threshold are hashed while they are parsed: same digest."""
+    import hjo_data.ingest as ingest_mod
+
+    lines = [f"E{i};2024-05-01 10:00;klotter;Centrum;polis;{'x' * 80}" for i in range(60_000)]
+    path = write(tmp_path / "big.csv", *lines)
+    assert path.stat().st_size >= ingest_mod._PARALLEL_HASH_BYTES
+    report = ingest_file(path, store=st)
+    assert report.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert report.accepted == 60_000
+    invariant(report)

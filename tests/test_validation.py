@@ -435,3 +435,69 @@ def test_reason_uses_plain_label_when_the_header_is_our_label() -> None:
     result = validate(raw(headers, [["2024-13-01", "klotter", "Hamnen", "polis"]]),
                       INCIDENTS, today=date(2024, 6, 1))
     assert result.rejected["column"].tolist() == ["Tidpunkt"]
+
+
+def _mixed_incident_rows() -> list[list[str]]:
+    """Rows hitting several rejection reasons in several columns, plus valid ones."""
+    rows = [
+        inc_row(),
+        inc_row(**{"Händelse-id": "E-1", "Latitud": "58,3", "Longitud": "14,28"}),
+        inc_row(Tidpunkt="inte ett datum"),
+        inc_row(Tidpunkt="1999-12-31"),
+        inc_row(Kategori="", Område=""),
+        inc_row(Rapportör="okänd källa"),
+        inc_row(Latitud="58,3"),
+        inc_row(Latitud="x", Tidpunkt="fel"),
+        inc_row(Beskrivning="ring 19900101-1234 " + "å" * 20),
+        inc_row(Beskrivning="x" * 10_001),
+        inc_row(Kategori="  Klotter ", Område=" hamnen"),
+        inc_row(),  # identical to the first: distinct record (ordinal) id
+    ]
+    return rows * 3
+
+
+def test_parallel_column_preparation_gives_the_sequential_result(monkeypatch) -> None:
+    """Large files prepare columns on threads; the result must not depend on it."""
+    import hjo_data.validation as validation_mod
+
+    table = raw(INC_HEADERS, _mixed_incident_rows())
+    monkeypatch.setattr(validation_mod, "PARALLEL_MIN_ROWS", 10**9)
+    sequential = validate(table, INCIDENTS, today=TODAY)
+    calls: list[int] = []
+    real_map = validation_mod._map_columns
+
+    def spy(func, columns, n):
+        calls.append(n)
+        return real_map(func, columns, n)
+
+    monkeypatch.setattr(validation_mod, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(validation_mod, "_map_columns", spy)
+    parallel = validate(table, INCIDENTS, today=TODAY)
+    assert calls == [len(table.frame)]
+    # the sequential run must have rejected rows for several columns, else this is moot
+    assert sequential.rejected["column"].nunique() >= 4
+    assert len(sequential.accepted) > 0
+    pd.testing.assert_frame_equal(parallel.accepted, sequential.accepted)
+    pd.testing.assert_frame_equal(parallel.rejected, sequential.rejected)
+    assert parallel.warnings == sequential.warnings
+
+
+def test_map_columns_threads_only_large_inputs_and_keeps_order(monkeypatch) -> None:
+    import threading
+
+    import hjo_data.validation as validation_mod
+
+    seen: list[str] = []
+
+    def func(col):
+        seen.append(threading.current_thread().name)
+        return col.name
+
+    cols = list(INCIDENTS.columns)
+    small = validation_mod._map_columns(func, cols, validation_mod.PARALLEL_MIN_ROWS - 1)
+    assert small == [c.name for c in cols]
+    assert set(seen) == {threading.current_thread().name}
+    seen.clear()
+    large = validation_mod._map_columns(func, cols, validation_mod.PARALLEL_MIN_ROWS)
+    assert large == [c.name for c in cols]
+    assert all(name.startswith("validate") for name in seen)
