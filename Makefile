@@ -20,7 +20,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 ## Start the dashboard (demo data is used automatically while the store is empty).
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run dashboard.py --server.port $(PORT)
+	$(BIN)/python dashboard.py --server.port $(PORT)
 
 ## Install what tests need (incl. Debian chromium for browser tests) and run the whole suite.
 test: $(VENV)/.dev browser

@@ -61,6 +61,26 @@ def page_icon() -> Image.Image:
     return img
 
 
+def serve(argv: list[str]) -> int:
+    """`python dashboard.py [streamlit options]`: run the dashboard in Streamlit's server.
+
+    Why not plain `streamlit run`: with a `pages/` folder beside the entry script,
+    Streamlit runs a fresh server's very first script run in the legacy folder-based
+    multipage mode, so a deep link such as /handelser would run the page file directly
+    with a menu of every module in pages/ (helpers too) until st.navigation has run once.
+    Declaring up front that this app uses st.navigation avoids that.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", str(Path(__file__).resolve()), *argv]
+    return cli.main()
+
+
+if __name__ == "__main__" and not st.runtime.exists():
+    sys.exit(serve(sys.argv[1:]))
+
 if st.query_params.get("presentation") == "1" and (ROOT / "pages/presentation.py").is_file():
     # Presentation mode (issue 4): full-screen public slides, no navigation or sidebar;
     # before set_page_config: the page sets its own (offline favicon).

@@ -11,6 +11,7 @@ Debian's chromium driven by Playwright.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -71,15 +72,16 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running dashboard (demo data, public mode); stopped after the session."""
-    _require_chromium()
-    tmp = tmp_path_factory.mktemp("browser_server")
+@contextlib.contextmanager
+def running_dashboard(tmp: Path, *, extra_args: tuple[str, ...] = (),
+                      drop_env: tuple[str, ...] = ()) -> Iterator[str]:
+    """Start the dashboard as `make run` does (`python dashboard.py ...`) on a free port with
+    an empty store under ``tmp`` (so demo data), public mode; yield its base URL."""
     store = tmp / "store"
-    store.mkdir()
+    store.mkdir(exist_ok=True)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("HJO_MODE", "HJO_DEV_ROLE")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HJO_MODE", "HJO_DEV_ROLE", *drop_env)}
     env.update({
         "HJO_DATA_DIR": str(store),
         "HJO_DEMO_ROWS": str(SERVER_DEMO_ROWS),
@@ -88,10 +90,10 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     })
     log_path = tmp / "streamlit.log"
     log = open(log_path, "wb")  # noqa: SIM115 - closed in the finally below
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+    cmd = [sys.executable, str(ROOT / "dashboard.py"),
            "--server.port", str(port), "--server.address", "127.0.0.1",
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none", *extra_args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -114,6 +116,14 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a running dashboard (demo data, public mode); stopped after the session."""
+    _require_chromium()
+    with running_dashboard(tmp_path_factory.mktemp("browser_server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

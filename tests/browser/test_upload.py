@@ -8,10 +8,6 @@ from a temporary secrets.toml passed with ``--secrets.files`` (the repository's 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,14 +15,7 @@ from pathlib import Path
 import pytest
 
 from hjo_data.auth import hash_password
-from tests.browser.conftest import (
-    CHROMIUM,
-    ROOT,
-    SERVER_DEMO_ROWS,
-    SERVER_START_TIMEOUT_S,
-    _healthy,
-    free_port,
-)
+from tests.browser.conftest import CHROMIUM, running_dashboard
 
 USER, PASSWORD = "redaktor1", "Ett-test-lösen-42"
 DEMO_LABEL = "Demodata – inte verklig statistik"
@@ -38,41 +27,13 @@ def editor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     if not CHROMIUM.is_file():
         pytest.skip("Debian chromium saknas (/usr/bin/chromium)")
     tmp = tmp_path_factory.mktemp("editor_server")
-    store = tmp / "store"
-    store.mkdir()
     secrets = tmp / "secrets.toml"
     secrets.write_text(f'[auth.users.{USER}]\nrole = "redaktor"\n'
                        f'password_hash = "{hash_password(PASSWORD, n=2**10)}"\n',
                        encoding="utf-8")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("HJO_MODE", "HJO_DEV_ROLE", "HJO_MAX_UPLOAD_MB")}
-    env.update({"HJO_DATA_DIR": str(store), "HJO_DEMO_ROWS": str(SERVER_DEMO_ROWS),
-                "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "PYTHONUNBUFFERED": "1"})
-    log_path = tmp / "streamlit.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed in the finally below
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-           "--server.port", str(port), "--server.address", "127.0.0.1",
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", str(secrets)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start:\n"
-                                   + log_path.read_text(errors="replace")[-3000:])
-            time.sleep(0.2)
-        yield url, store
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+    with running_dashboard(tmp, extra_args=("--secrets.files", str(secrets)),
+                           drop_env=("HJO_MAX_UPLOAD_MB",)) as url:
+        yield url, tmp / "store"
 
 
 @pytest.fixture
@@ -142,9 +103,9 @@ def test_redaktor_uploads_and_sees_data(page, editor_server, artifacts_dir: Path
         state="attached")
     cells = _grid_cells(page, "Orsak")
     # Rows: line, column, value, reason — line 3 (bad month) and line 6 (HTML as a date).
-    assert cells[0:3] == ["3", "Tidpunkt", "2024-13-45"]
-    assert cells[3].startswith("Ogiltigt datum '2024-13-45' i kolumnen 'Tidpunkt'")
-    assert cells[4:7] == ["6", "Tidpunkt", "<b>igår</b>"]
+    assert cells[0:3] == ["3", "Datum (Tidpunkt)", "2024-13-45"]
+    assert cells[3].startswith("Ogiltigt datum '2024-13-45' i kolumnen 'Datum (Tidpunkt)'")
+    assert cells[4:7] == ["6", "Datum (Tidpunkt)", "<b>igår</b>"]
     assert page.locator("b", has_text="igår").count() == 0  # text, never markup
     page.screenshot(path=str(artifacts_dir / "datahantering_validering.png"), full_page=True)
 
