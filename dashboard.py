@@ -1,4 +1,4 @@
-"""Streamlit entry point: `streamlit run dashboard.py` (or `make run`).
+"""Streamlit entry point: `make run`, i.e. `python dashboard.py [streamlit options]` (see serve()).
 
 Pages live in pages/*.py (thin; shared pieces in pages/common.py). A page is listed only
 when its file exists, so the app runs at every stage of development.
