@@ -158,13 +158,21 @@ def sector_of(name: str) -> str:
 
 def _explode(activities: pd.DataFrame, column: str) -> pd.DataFrame:
     """One row per (activity row, name) — the names of ``split_names``, vectorised."""
-    text = activities[column].astype("str").fillna("")
-    names = text.str.split(_SPLIT, regex=True)
-    frame = pd.DataFrame({"_row": np.arange(len(activities)), "name": names.to_numpy(),
-                          "participants": activities["participants"].fillna(0).to_numpy()})
-    frame = frame.explode("name")
-    frame["name"] = frame["name"].astype("str").str.strip()
-    return frame[frame["name"].notna() & (frame["name"] != "")]
+    # Split each distinct text once (a column holds few distinct lists), then repeat the
+    # names per row with numpy: ~10x faster than str.split + explode on every row.
+    codes, uniques = pd.factorize(activities[column].astype("str").fillna(""))
+    lists = [[p.strip() for p in _SPLIT.split(str(t)) if p and p.strip()] for t in uniques]
+    lengths = np.array([len(x) for x in lists], dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("int64")
+    flat = np.array([n for x in lists for n in x], dtype=object)
+    counts = lengths[codes] if len(codes) else np.array([], dtype="int64")
+    rows = np.repeat(np.arange(len(activities)), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    pick = np.repeat(starts[codes] if len(codes) else starts[:0], counts) \
+        + (np.arange(len(rows)) - first)
+    participants = activities["participants"].fillna(0).to_numpy()
+    return pd.DataFrame({"_row": rows, "name": pd.array(flat[pick], dtype="str"),
+                         "participants": participants[rows]})
 
 
 def target_groups(activities: pd.DataFrame) -> pd.DataFrame:

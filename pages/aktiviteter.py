@@ -9,7 +9,7 @@ from hjo_data import activities as act
 from hjo_data import disclosure as dc
 from hjo_data import figures
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
-from pages.common import page_setup, show_empty, show_figure
+from pages.common import _promise_file_key, bundle_key, page_setup, show_empty, show_figure
 
 SOURCE = "Aktivitetslogg; medborgarlöftet"
 ctx = page_setup("Aktiviteter", filters={"period", "area"})
@@ -26,7 +26,10 @@ def _note(prepared: dc.PreparedTable) -> None:
         st.caption(prepared.note + " Dolda värden ritas inte i diagrammet.")
 
 
-def _planned() -> pd.DataFrame:
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _planned(promise_key: str) -> pd.DataFrame:
+    """The plan per promise file version (parsing the TOML cost ~20 ms per rerun)."""
+    del promise_key
     try:
         from hjo_data import reference
         return act.planned_frame(reference.load_promise())
@@ -34,12 +37,28 @@ def _planned() -> pd.DataFrame:
         return act.planned_frame(None)
 
 
-planned = _planned()
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _analysis(key: tuple, _data: pd.DataFrame, _planned: pd.DataFrame
+              ) -> dict[str, pd.DataFrame]:
+    """Every aggregate of the page per bundle, period and areas (not the granularity:
+    this page does not use it). Treat the frames as read-only."""
+    del key
+    out = {"dvp": act.done_vs_planned(_data, _planned), "walks": act.safety_walks(_data)}
+    if not _data.empty:
+        out |= {"parts": act.participants_by(_data), "targets": act.target_groups(_data),
+                "sectors": act.organiser_sectors(_data)}
+    return out
+
+
+promise_key = _promise_file_key()
+planned = _planned(promise_key)
 if data.empty and planned.empty:
     show_empty("Det finns inga aktiviteter för det valda urvalet.")
     st.stop()
 
-dvp = act.done_vs_planned(data, planned)
+results = _analysis((bundle_key(ctx.bundle), promise_key, ctx.filters.start, ctx.filters.end,
+                     ctx.filters.areas), data, planned)
+dvp = results["dvp"]
 years = act.years_of(dvp)
 if data.empty:
     show_empty("Inga genomförda aktiviteter i urvalet – nedan visas bara det planerade.")
@@ -56,7 +75,7 @@ if years:
         "Andel av plan": sub["share_done"].map(fmt_pct)}),
         source=SOURCE, data_date=data_date, key="akt_plan")
 
-walks = act.safety_walks(data)
+walks = results["walks"]
 st.subheader("Trygghetsvandringar")
 if walks.empty:
     show_empty("Inga trygghetsvandringar i urvalet.")
@@ -84,7 +103,7 @@ else:
 
 if not data.empty:
     st.subheader("Deltagare och målgrupper")
-    parts = dc.hidden_last(dc.prepare_columns(act.participants_by(data), ["participants"],
+    parts = dc.hidden_last(dc.prepare_columns(results["parts"], ["participants"],
                                               aud, settings), "participants", label="group")
     fig = figures.bar_chart(parts.numeric.assign(shown=parts.display["participants"]
                                                  .to_numpy()),
@@ -97,7 +116,7 @@ if not data.empty:
                                    "Deltagare": parts.display["participants"].to_numpy()}),
                 source=SOURCE, data_date=data_date, key="akt_deltagare")
     _note(parts)
-    targets = act.target_groups(data)
+    targets = results["targets"]
     if targets.empty:
         show_empty("Inga målgrupper angivna i urvalet.")
     else:
@@ -114,7 +133,7 @@ if not data.empty:
         _note(target_prep)
 
     st.subheader("Samverkan – vilka parter arrangerar?")
-    sectors = act.organiser_sectors(data)
+    sectors = results["sectors"]
     fig = figures.bar_chart(sectors, x="activities", y="sector", colour_index=0,
                             title="Aktiviteter där parten medverkade",
                             x_title="Antal aktiviteter", y_title=None)

@@ -8,15 +8,14 @@ import streamlit as st
 from hjo_data import disclosure as dc
 from hjo_data import est, figures, traffic
 from hjo_data.formatting import fmt_float, fmt_int
-from pages.common import page_setup, show_empty, show_figure
+from pages.common import bundle_key, page_setup, show_empty, show_figure
 
 SOURCE = "Polisens trafikkontroller; EST-rapporter"
 ctx = page_setup("Trafik", filters={"period", "area"})
 controls = ctx.frames["traffic"]
 # Incidents as the integer-coded cube (built once per bundle): filtering a million rows by
 # area and period on every rerun cost most of this page's time.
-incidents = est.incident_cube(ctx.bundle.frame("incidents")).where(
-    start=ctx.filters.start, end=ctx.filters.end, areas=ctx.filters.areas)
+cube = est.incident_cube(ctx.bundle.frame("incidents"))
 data_date = ctx.bundle.data_date.get("traffic")
 aud = ctx.audience
 settings = dc.promise_settings()
@@ -29,6 +28,7 @@ def _note(prepared: dc.PreparedTable) -> None:
         st.caption(prepared.note + " Dolda värden ritas inte i diagrammet.")
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
 def _area_types() -> dict[str, str]:
     try:
         from hjo_data import reference
@@ -43,7 +43,22 @@ if controls.empty:
                "eller fler områden i sidomenyn.")
     st.stop()
 
-tot = traffic.totals(controls)
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _analysis(key: tuple, _controls: pd.DataFrame, _cube: est.IncidentCube
+              ) -> dict[str, object]:
+    """Every aggregate of the page per bundle, period and areas (not the granularity:
+    this page does not use it). Treat the results as read-only."""
+    _, start, end, areas = key
+    _incidents = _cube.where(start=start, end=end, areas=areas)
+    return {"tot": traffic.totals(_controls),
+            "monthly": traffic.motor_alongside_controls(_controls, _incidents),
+            "rates": traffic.offences_per_100(_controls),
+            "areas": traffic.by_area(_controls, _incidents, _area_types())}
+
+
+results = _analysis((bundle_key(ctx.bundle), ctx.filters.start, ctx.filters.end,
+                     ctx.filters.areas), controls, cube)
+tot = results["tot"]
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Kontroller", fmt_int(tot["controls"]))
 c2.metric("Kontrollerade fordon", fmt_int(tot["vehicles_checked"]))
@@ -52,7 +67,7 @@ c3.metric("Överträdelser", dc.count_text(tot["offences"], aud, settings))
 c4.metric("Överträdelser per 100 kontrollerade",
           dc.SECONDARY_MARK if few_offences else fmt_float(tot["per_100"], 1))
 
-monthly = dc.prepare_columns(traffic.motor_alongside_controls(controls, incidents),
+monthly = dc.prepare_columns(results["monthly"],
                              ["motor_incidents"], aud, settings)
 fig = figures.bars_with_line(
     monthly.numeric, x="month", bars="controls", line="motor_incidents",
@@ -68,7 +83,7 @@ show_figure(fig, pd.DataFrame({
     source=SOURCE, data_date=data_date, key="trafik_manad")
 _note(monthly)
 
-rates = traffic.offences_per_100(controls)
+rates = results["rates"]
 if rates.empty or tot["vehicles_checked"] == 0:
     show_empty("Inga kontrollerade fordon i urvalet – andelen överträdelser kan inte räknas.")
 else:
@@ -89,7 +104,7 @@ else:
         source=SOURCE, data_date=data_date, key="trafik_per100")
     _note(rate_prep)
 
-area_prep = dc.prepare_columns(traffic.by_area(controls, incidents, _area_types()),
+area_prep = dc.prepare_columns(results["areas"],
                                ["offences", "motor_incidents"], aud, settings,
                                derived={"per_100": "offences"})
 shown = area_prep.display

@@ -68,3 +68,22 @@ def test_organisers_and_target_groups() -> None:
     assert targets.loc["boende", "participants"] == 20
     parts = act.participants_by(_log()).set_index("group")
     assert parts.loc["trygghetsvandring", "participants"] == 20
+
+
+def test_explode_matches_per_row_split_names() -> None:
+    """The vectorised explode (distinct texts split once) equals split_names per row."""
+    from hjo_data.activities import _explode, split_names
+
+    texts = ["Polisen, Hjo kommun och ICA", "", None, "unga; äldre / föräldrar",
+             "Polisen, Hjo kommun och ICA", "  skolan  ", "a + b & c", None, "unga"]
+    frame = pd.DataFrame({"target_group": pd.array(texts, dtype="str"),
+                          "participants": [3, 1, None, 7, 2, 0, 5, 4, 9]},
+                         index=[10, 11, 12, 13, 14, 15, 16, 17, 18])
+    got = _explode(frame, "target_group")
+    expected = [(i, name, float(p) if p == p else 0.0)
+                for i, (t, p) in enumerate(zip(texts, frame["participants"], strict=True))
+                for name in split_names(t)]
+    assert list(zip(got["_row"], got["name"], got["participants"].astype(float),
+                    strict=True)) == expected
+    empty = _explode(frame.iloc[0:0], "target_group")
+    assert len(empty) == 0 and list(empty.columns) == ["_row", "name", "participants"]
