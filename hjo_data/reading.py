@@ -807,7 +807,8 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
         breaks[bad_pos] = [_count_line_breaks(text) for _, text in bad]
     # The header record starts right after the skipped lines ("sep=;").
     starts = np.arange(layout.skip_lines + 1, layout.skip_lines + 1 + total, dtype=np.int64)
-    starts[1:] += np.cumsum(breaks[:-1], dtype=np.int64)
+    if quoted and breaks.any():
+        starts[1:] += np.cumsum(breaks[:-1], dtype=np.int64)
 
     errors: list[RowError] = []
     for pos, (_, text) in zip(bad_pos.tolist(), bad, strict=True):
@@ -818,7 +819,7 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
                                          fields))
 
     table = table.slice(1)
-    lines = starts[~is_bad][1:]
+    lines = starts[~is_bad][1:] if bad_pos.size else starts[1:]
     keep = _non_empty_rows(table)
     if keep is not None:
         table = table.filter(pa.array(keep))
@@ -907,11 +908,17 @@ def _value_lengths(column: pa.ChunkedArray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
+def _empty_values(column: pa.ChunkedArray) -> np.ndarray:
+    """True where a value is empty (equal neighbouring offsets; no length array built)."""
+    parts = [offsets[1:] == offsets[:-1] for offsets, _ in _string_chunks(column)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
 def _non_empty_rows(table: pa.Table) -> np.ndarray | None:
     """Mask of rows with at least one non-empty field, or None when all rows qualify."""
     if table.num_rows == 0 or table.num_columns == 0:
         return None
-    empty = _value_lengths(table.column(0)) == 0
+    empty = _empty_values(table.column(0))
     candidates = np.flatnonzero(empty)
     if candidates.size == 0:
         return None
