@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from hjo_data import disclosure as dc
 from hjo_data import figures, youth
 from hjo_data.schema import GRADES
-from pages.common import page_setup, show_empty, show_figure
+from pages.common import bundle_key, page_setup, show_empty, show_figure
 
 SOURCE = "Skolenkät om ungas levnadsvanor"
 ctx = page_setup("Unga", filters={"period"})
@@ -25,12 +28,6 @@ gender = st.radio("Kön", ["alla", "kvinna", "man"], horizontal=True, key="unga_
                   format_func=lambda g: {"alla": "Alla", "kvinna": "Flickor",
                                          "man": "Pojkar"}[g])
 indicators = youth.YOUTH_GROUPS[group]
-series = youth.youth_series(data, indicators, genders=(gender,))
-if series.empty:
-    show_empty(f"Inga resultat för {group.lower()} i urvalet.")
-    st.stop()
-
-
 settings = dc.promise_settings()
 
 
@@ -48,37 +45,69 @@ def _note(prepared: dc.PreparedTable) -> None:
         st.caption(prepared.note + " De punkterna saknas i diagrammet.")
 
 
-grade_order = {g: i for i, g in enumerate(GRADES)}
-for ind in indicators:
-    sub = series[series["indicator"] == ind].sort_values(
-        "grade", key=lambda s: s.map(grade_order), kind="stable")
-    if sub.empty:
-        continue
-    label = youth.YOUTH_LABELS.get(ind, ind)
-    prepared = dc.prepare_table(sub, ctx.audience, settings, kind="shares")
-    fig = figures.share_lines_errorbars(
-        prepared.numeric, group="grade", title=f"{label} – andel per årskurs",
-        y_title="Andel elever (%)", legend_title="Årskurs")
-    show_figure(fig, _table(prepared), source=SOURCE, data_date=data_date, key=f"unga_{ind}")
-    _note(prepared)
+Section = tuple[str, Any, pd.DataFrame, dc.PreparedTable]
 
-year = youth.latest_year(data)
-comp_grade = "åk 9" if (data["grade"] == "åk 9").any() else str(data["grade"].iloc[0])
-comp = youth.comparison(data, indicators, year=year, grade=comp_grade, gender=gender) \
-    if year is not None else pd.DataFrame()
-st.subheader("Jämförelse med region och riket")
-if comp.empty:
-    show_empty("Underlaget har ingen jämförelse med region eller riket för det här urvalet.")
-else:
+
+def _sections() -> tuple[list[Section] | None, Section | None, int | None, str]:
+    """Charts per indicator (None: no series at all) and the comparison section."""
+    series = youth.youth_series(data, indicators, genders=(gender,))
+    if series.empty:
+        return None, None, None, ""
+    grade_order = {g: i for i, g in enumerate(GRADES)}
+    out: list[Section] = []
+    for ind in indicators:
+        sub = series[series["indicator"] == ind].sort_values(
+            "grade", key=lambda s: s.map(grade_order), kind="stable")
+        if sub.empty:
+            continue
+        label = youth.YOUTH_LABELS.get(ind, ind)
+        prepared = dc.prepare_table(sub, ctx.audience, settings, kind="shares")
+        fig = figures.share_lines_errorbars(
+            prepared.numeric, group="grade", title=f"{label} – andel per årskurs",
+            y_title="Andel elever (%)", legend_title="Årskurs")
+        out.append((f"unga_{ind}", fig, _table(prepared), prepared))
+    year = youth.latest_year(data)
+    comp_grade = "åk 9" if (data["grade"] == "åk 9").any() else str(data["grade"].iloc[0])
+    comp = youth.comparison(data, indicators, year=year, grade=comp_grade, gender=gender) \
+        if year is not None else pd.DataFrame()
+    if comp.empty:
+        return out, None, year, comp_grade
     comp = comp.assign(label=comp["indicator_label"] + " – " + comp["geography"])
     prepared = dc.prepare_table(comp, ctx.audience, settings, kind="shares")
     fig = figures.ranked_share_bars(prepared.numeric, label="label",
                                     x_title="Andel elever (%)",
                                     title=f"{group}: {comp_grade}, {year}, jämförelse")
-    show_figure(fig, pd.DataFrame({
+    table = pd.DataFrame({
         "Indikator": comp["indicator_label"].to_numpy(),
         "Geografi": comp["geography"].to_numpy(),
         "Andel": prepared.display["share"].to_numpy(), "95 % KI": dc.ci_texts(prepared),
-        "Antal svar (n)": prepared.display["n"].to_numpy()}),
-        source=SOURCE, data_date=data_date, key="unga_jamforelse")
+        "Antal svar (n)": prepared.display["n"].to_numpy()})
+    return out, ("unga_jamforelse", fig, table, prepared), year, comp_grade
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _cached(key: tuple, _compute: Callable[[], Any]) -> Any:
+    """Page results per bundle, survey years in the period (the period filter keeps whole
+    years), indicator group, gender and audience; treat them as read-only."""
+    del key
+    return _compute()
+
+
+years_key = tuple(sorted(int(y) for y in data["year"].unique()))
+sections, comparison, year, comp_grade = _cached(
+    (bundle_key(ctx.bundle), years_key, group, gender, ctx.audience, settings), _sections)
+if sections is None:
+    show_empty(f"Inga resultat för {group.lower()} i urvalet.")
+    st.stop()
+
+for key, fig, table, prepared in sections:
+    show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
+    _note(prepared)
+
+st.subheader("Jämförelse med region och riket")
+if comparison is None:
+    show_empty("Underlaget har ingen jämförelse med region eller riket för det här urvalet.")
+else:
+    key, fig, table, prepared = comparison
+    show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
     _note(prepared)
