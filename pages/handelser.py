@@ -173,18 +173,22 @@ else:
     # Public: 3-hour blocks (per-hour cells of a small municipality are mostly below the
     # threshold, so suppression would blank the chart).
     hours = 1 if ctx.is_official else 3
-    cells = grid if hours == 1 else est.coarse_heatmap(grid, hours)
-    heat_prep = dc.prepare_table(cells, aud, settings, kind="counts")
-    fig = figures.weekday_hour_heatmap(
-        heat_prep.numeric, texts=heat_prep.display, hours_per_cell=hours,
-        title="När händer det? Veckodag och " + ("timme" if hours == 1 else "tid på dygnet")
-        + " (händelser med känt klockslag)")
-    heat_table = heat_prep.display.copy()
-    heat_table.index = [SWEDISH_WEEKDAYS_SHORT[i] for i in cells.index]
-    heat_table.columns = [f"{h:02d}" if hours == 1 else f"{h:02d}–{(h + hours) % 24:02d}"
-                          for h in cells.columns]
-    show_figure(fig, heat_table.reset_index(names="Veckodag"), source=SOURCE,
-                data_date=data_date, key="est_heatmap")
+
+    def _heat_section() -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
+        cells = grid if hours == 1 else est.coarse_heatmap(grid, hours)
+        prepared = dc.prepare_table(cells, aud, settings, kind="counts")
+        fig = figures.weekday_hour_heatmap(
+            prepared.numeric, texts=prepared.display, hours_per_cell=hours,
+            title="När händer det? Veckodag och "
+            + ("timme" if hours == 1 else "tid på dygnet") + " (händelser med känt klockslag)")
+        table = prepared.display.copy()
+        table.index = [SWEDISH_WEEKDAYS_SHORT[i] for i in cells.index]
+        table.columns = [f"{h:02d}" if hours == 1 else f"{h:02d}–{(h + hours) % 24:02d}"
+                         for h in cells.columns]
+        return fig, table.reset_index(names="Veckodag"), prepared
+
+    fig, heat_table, heat_prep = _cached("est_heatmap", KEY_PERIOD, _heat_section)
+    show_figure(fig, heat_table, source=SOURCE, data_date=data_date, key="est_heatmap")
     if hours > 1:
         st.caption("I publikt läge visas tre timmar per ruta, så att så få rutor som möjligt "
                    "behöver döljas.")
@@ -192,12 +196,13 @@ else:
 
 # ----------------------------------------------------------------- hotspots
 st.subheader("Områden – var ökar problemen?")
-spots = _cached("spots", KEY_WEEK,
-               lambda: est.hotspots(no_period, population, as_of=as_of, window_weeks=4))
-spots = spots[(spots["count"] > 0) | (spots["baseline"] > 0)]
-if spots.empty:
-    show_empty("Inga händelser de senaste fyra hela veckorna.")
-else:
+
+
+def _spots_section() -> tuple[Any, pd.DataFrame, dc.PreparedTable] | None:
+    spots = est.hotspots(no_period, population, as_of=as_of, window_weeks=4)
+    spots = spots[(spots["count"] > 0) | (spots["baseline"] > 0)]
+    if spots.empty:
+        return None
     spots = spots.assign(baseline_total=(spots["baseline"] * est.BASELINE_WEEKS).round()
                          .astype("int64"))
     spot_prep = dc.hidden_last(dc.prepare_columns(
@@ -219,24 +224,37 @@ else:
         "Skillnad": dc.formatted(shown["diff"], lambda v: fmt_change(v, decimals=1)).to_numpy(),
         "Bedömning": shown["change"].to_numpy(),
     })
+    return fig, table, spot_prep
+
+
+spots_section = _cached("est_hotspots", KEY_WEEK, _spots_section)
+if spots_section is None:
+    show_empty("Inga händelser de senaste fyra hela veckorna.")
+else:
+    fig, table, spot_prep = spots_section
     show_figure(fig, table, source=f"{SOURCE}; befolkning: referensdata (ungefärlig)",
                 data_date=data_date, key="est_hotspots")
     _note(spot_prep)
 
 # ----------------------------------------------------------------- reporters
-src_prep = dc.hidden_last(dc.prepare_columns(
-    _cached("sources", KEY_PERIOD, lambda: est.counts_by(incidents, "source")), ["count"],
-    aud, settings,
-    derived={"share": "count"}), "count", label="group")
-fig = figures.bar_chart(src_prep.numeric.assign(shown=src_prep.display["count"].to_numpy()),
-                        x="count", y="group", value_text="shown", colour_index=2,
-                        title="Händelser per rapportör", x_title="Antal händelser",
-                        y_title=None)
-show_figure(fig, pd.DataFrame({"Rapportör": src_prep.display["group"].to_numpy(),
-                               "Antal": src_prep.display["count"].to_numpy(),
-                               "Andel": dc.formatted(src_prep.display["share"],
-                                                     fmt_pct).to_numpy()}),
-            source=SOURCE, data_date=data_date, key="est_rapportor")
+
+
+def _sources_section() -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
+    prepared = dc.hidden_last(dc.prepare_columns(
+        est.counts_by(incidents, "source"), ["count"], aud, settings,
+        derived={"share": "count"}), "count", label="group")
+    fig = figures.bar_chart(prepared.numeric.assign(
+        shown=prepared.display["count"].to_numpy()),
+        x="count", y="group", value_text="shown", colour_index=2,
+        title="Händelser per rapportör", x_title="Antal händelser", y_title=None)
+    return fig, pd.DataFrame({"Rapportör": prepared.display["group"].to_numpy(),
+                              "Antal": prepared.display["count"].to_numpy(),
+                              "Andel": dc.formatted(prepared.display["share"],
+                                                    fmt_pct).to_numpy()}), prepared
+
+
+fig, table, src_prep = _cached("est_rapportor", KEY_PERIOD, _sources_section)
+show_figure(fig, table, source=SOURCE, data_date=data_date, key="est_rapportor")
 _note(src_prep)
 
 # ----------------------------------------------------------------- map
