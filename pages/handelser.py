@@ -40,7 +40,7 @@ incidents = no_period.where(start=flt.start, end=flt.end)
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
-def _cached(name: str, key: tuple, _compute: Callable[[], Any]) -> Any:
+def _cached(name: str, key: str, _compute: Callable[[], Any]) -> Any:
     """Section results (prepared tables, figures) per bundle and relevant filter values:
     a rerun that does not change a section's inputs (another widget, the granularity, the
     period for the weekly comparison) reuses them. Treat the results as read-only."""
@@ -72,9 +72,12 @@ as_of = data_date + timedelta(days=1)
 if flt.end is not None:
     as_of = min(as_of, flt.end + timedelta(days=1))
 # Cache keys: the weekly comparison and hotspots ignore the period (except as_of).
-KEY_WEEK = (bundle_key(ctx.bundle), flt.categories, flt.areas, flt.sources, as_of, aud,
-            settings)
-KEY_PERIOD = (*KEY_WEEK, flt.start, flt.end)
+# As repr strings: st.cache_resource hashes its arguments on every call (a tuple with the
+# settings dataclass cost ~1,5 ms a call, ~12 calls a rerun; a string is nearly free).
+_week_key = (bundle_key(ctx.bundle), flt.categories, flt.areas, flt.sources, as_of, aud,
+             settings)
+KEY_WEEK = repr(_week_key)
+KEY_PERIOD = repr((*_week_key, flt.start, flt.end))
 
 # ----------------------------------------------------------------- weekly lägesbild
 WEEK_COUNTS = ["count", "baseline_total", "last_year"]

@@ -30,7 +30,7 @@ settings = dc.promise_settings()
 
 
 @st.cache_resource(max_entries=96, show_spinner=False)
-def _cached(name: str, key: tuple, _compute: Callable[[], Any]) -> Any:
+def _cached(name: str, key: str, _compute: Callable[[], Any]) -> Any:
     """Section results (shares, prepared tables, figures) per bundle and effective filter
     state; treat them as read-only."""
     del name, key
@@ -43,8 +43,9 @@ def _years(frame: pd.DataFrame) -> set[int]:
 
 # The survey rows depend only on the survey years inside the period and on the areas: a
 # period change that keeps the same years (or a granularity change) reuses every result.
-KEY = (bundle_key(ctx.bundle), tuple(sorted(_years(responses) | _years(aggregated))),
-       ctx.filters.areas, ctx.audience, settings)
+# A repr string: cheaper for st.cache_resource to hash than a tuple with a dataclass.
+KEY = repr((bundle_key(ctx.bundle), tuple(sorted(_years(responses) | _years(aggregated))),
+            ctx.filters.areas, ctx.audience, settings))
 shares = _cached("shares", KEY, lambda: survey.combine_survey(responses, aggregated))
 unsafe = shares[shares["indicator"] == survey.OTRYGG]
 
@@ -125,7 +126,7 @@ else:
             "Ordningen säker": ["–" if h else ("nej" if o else "ja") for o, h in zip(
                 index["overlaps_next"], hidden, strict=True)]}), prepared
 
-    problem = _cached("tr_problem", (*KEY, int(year)), _problem)
+    problem = _cached("tr_problem", f"{KEY}|{int(year)}", _problem)
     if problem is None:
         show_empty(f"Inga svar på problemfrågorna {year}.")
     else:
