@@ -4,7 +4,9 @@ Measures, in the same run and on the same file:
   * baseline: seconds for ``pyarrow.csv.read_csv`` (typed parse, multithreaded);
   * ours: seconds for the full validated ``ingest_file`` into an empty temp store;
   * their ratio (target <= 3) and the ingest's peak RSS (target < 1.5 GB);
-  * where the ingest time goes (read_raw, validate, sha256, dedup, parquet write).
+  * where the ingest time goes (read_raw, validate, sha256, dedup, parquet write);
+    sha256 runs on a second thread during read_raw (not part of the sequential sum),
+    and per-stage CPU is the whole process's, so it includes overlapping threads.
 
 Each measurement runs in its own subprocess so one does not pollute the other's peak RSS.
 
