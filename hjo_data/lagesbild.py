@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hjo_data import indicators
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
 from hjo_data.filters import Filters
 from hjo_data.schema import DATASETS
@@ -244,16 +245,8 @@ def latest_complete_period(as_of: date, gran: str) -> tuple[date, date]:
 
 
 def period_label(start: date, gran: str) -> str:
-    months = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-              "september", "oktober", "november", "december")
-    if gran == "W":
-        year, week, _ = start.isocalendar()
-        return f"v. {week} {year}"
-    if gran == "M":
-        return f"{months[start.month - 1]} {start.year}"
-    if gran == "Q":
-        return f"K{(start.month - 1) // 3 + 1} {start.year}"
-    return str(start.year)
+    """Swedish label of the period starting at ``start`` ("v. 18 2024", "maj 2024", ...)."""
+    return indicators.period_label(start, gran)
 
 
 # --------------------------------------------------------------------------- specs

@@ -9,7 +9,14 @@ from hjo_data import activities as act
 from hjo_data import disclosure as dc
 from hjo_data import figures
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
-from pages.common import _promise_file_key, bundle_key, page_setup, show_empty, show_figure
+from pages.common import (
+    _promise_file_key,
+    bundle_key,
+    page_setup,
+    show_empty,
+    show_figure,
+    show_suppression_note,
+)
 
 SOURCE = "Aktivitetslogg; medborgarlöftet"
 ctx = page_setup("Aktiviteter", filters={"period", "area"})
@@ -20,10 +27,6 @@ settings = dc.promise_settings()
 # Participants are people: small numbers are hidden in public mode. Activities held,
 # planned, findings and actions are about places and the organisers' work: shown as is.
 
-
-def _note(prepared: dc.PreparedTable) -> None:
-    if prepared.note:
-        st.caption(prepared.note + " Dolda värden ritas inte i diagrammet.")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -99,7 +102,7 @@ else:
             "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(walks["ci_low"], walks["ci_high"],
                                                          strict=True)]}),
             source=SOURCE, data_date=data_date, key="akt_vandringar")
-        _note(walk_prep)
+        show_suppression_note(walk_prep)
 
 if not data.empty:
     st.subheader("Deltagare och målgrupper")
@@ -115,7 +118,7 @@ if not data.empty:
                                    .to_numpy(),
                                    "Deltagare": parts.display["participants"].to_numpy()}),
                 source=SOURCE, data_date=data_date, key="akt_deltagare")
-    _note(parts)
+    show_suppression_note(parts)
     targets = results["targets"]
     if targets.empty:
         show_empty("Inga målgrupper angivna i urvalet.")
@@ -130,7 +133,7 @@ if not data.empty:
                                        "Deltagare": target_prep.display["participants"]
                                        .to_numpy()}),
                     source=SOURCE, data_date=data_date, key="akt_malgrupp")
-        _note(target_prep)
+        show_suppression_note(target_prep)
 
     st.subheader("Samverkan – vilka parter arrangerar?")
     sectors = results["sectors"]

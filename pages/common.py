@@ -36,6 +36,7 @@ from hjo_data.disclosure import (
     SECONDARY_MARK,
     DisclosureError,
     DisclosureSettings,
+    PreparedTable,
     RowLevelNotPublicError,
     TableKind,
     audience_from_env,
@@ -600,3 +601,14 @@ def _session_audience() -> str:
 def show_empty(message_sv: str) -> None:
     """Friendly notice instead of an empty chart."""
     st.info(message_sv, icon=":material/info:")
+
+
+#: What the caption under a public chart adds about values hidden by suppression.
+HIDDEN_NOT_DRAWN = "Dolda värden ritas inte i diagrammet."
+HIDDEN_POINTS_MISSING = "De punkterna saknas i diagrammet."
+
+
+def show_suppression_note(prepared: PreparedTable, chart_note: str = HIDDEN_NOT_DRAWN) -> None:
+    """Caption explaining public-mode markers ("<5", "..", "för få svar") of a table."""
+    if prepared.note:
+        st.caption(f"{prepared.note} {chart_note}".strip())

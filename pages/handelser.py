@@ -25,7 +25,7 @@ from hjo_data.formatting import (
     fmt_pct,
     fmt_week,
 )
-from pages.common import bundle_key, page_setup, show_empty, show_figure
+from pages.common import bundle_key, page_setup, show_empty, show_figure, show_suppression_note
 
 SOURCE = "EST-rapporter"
 ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
@@ -55,11 +55,6 @@ def _reference_data() -> tuple[pd.DataFrame, dict | None]:
     except Exception:  # noqa: BLE001 - reference files missing: no rates, no map
         return pd.DataFrame(), None
 
-
-def _note(prepared: dc.PreparedTable, chart: bool = True) -> None:
-    if prepared.note:
-        extra = " Dolda värden ritas inte i diagrammet." if chart else ""
-        st.caption(prepared.note + extra)
 
 
 if data_date is None or incidents.empty:
@@ -145,7 +140,7 @@ for by, label, key in (("category", "Kategori", "est_vecka_kategori"),
     show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
     st.caption("▲/▼ på en stapel: antalet senaste veckan skiljer sig från snittet mer än "
                "slumpen brukar ge (Poisson-test, 5 % nivå); ▲ ökning, ▼ minskning.")
-    _note(prepared)
+    show_suppression_note(prepared)
 
 # ----------------------------------------------------------------- trends
 st.subheader("Utveckling per månad")
@@ -166,7 +161,7 @@ def _monthly_section() -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
 
 fig, table, month_prep = _cached("est_manad", KEY_PERIOD, _monthly_section)
 show_figure(fig, table, source=SOURCE, data_date=data_date, key="est_manad")
-_note(month_prep)
+show_suppression_note(month_prep)
 
 # ----------------------------------------------------------------- heat map
 grid = _cached("heat", KEY_PERIOD, lambda: est.heatmap_counts(incidents))
@@ -195,7 +190,7 @@ else:
     if hours > 1:
         st.caption("I publikt läge visas tre timmar per ruta, så att så få rutor som möjligt "
                    "behöver döljas.")
-    _note(heat_prep)
+    show_suppression_note(heat_prep)
 
 # ----------------------------------------------------------------- hotspots
 st.subheader("Områden – var ökar problemen?")
@@ -237,7 +232,7 @@ else:
     fig, table, spot_prep = spots_section
     show_figure(fig, table, source=f"{SOURCE}; befolkning: referensdata (ungefärlig)",
                 data_date=data_date, key="est_hotspots")
-    _note(spot_prep)
+    show_suppression_note(spot_prep)
 
 # ----------------------------------------------------------------- reporters
 
@@ -258,7 +253,7 @@ def _sources_section() -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
 
 fig, table, src_prep = _cached("est_rapportor", KEY_PERIOD, _sources_section)
 show_figure(fig, table, source=SOURCE, data_date=data_date, key="est_rapportor")
-_note(src_prep)
+show_suppression_note(src_prep)
 
 # ----------------------------------------------------------------- map
 st.subheader("Karta")
@@ -280,7 +275,7 @@ else:
                                            lambda v: fmt_float(v, 1)).to_numpy()}),
                 source=f"{SOURCE}; områdesgränser schematiska", data_date=data_date,
                 key="est_karta")
-    _note(rate_prep)
+    show_suppression_note(rate_prep)
     if not ctx.is_official:
         st.caption("Exakta positioner visas bara i tjänstepersonsläget.")
 

@@ -8,7 +8,7 @@ import streamlit as st
 from hjo_data import disclosure as dc
 from hjo_data import est, figures, traffic
 from hjo_data.formatting import fmt_float, fmt_int
-from pages.common import bundle_key, page_setup, show_empty, show_figure
+from pages.common import bundle_key, page_setup, show_empty, show_figure, show_suppression_note
 
 SOURCE = "Polisens trafikkontroller; EST-rapporter"
 ctx = page_setup("Trafik", filters={"period", "area"})
@@ -22,10 +22,6 @@ settings = dc.promise_settings()
 # Offences are people caught and incidents concern people: small counts are hidden in
 # public mode. Controls and checked vehicles are the police's own activity: shown as is.
 
-
-def _note(prepared: dc.PreparedTable) -> None:
-    if prepared.note:
-        st.caption(prepared.note + " Dolda värden ritas inte i diagrammet.")
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -81,7 +77,7 @@ show_figure(fig, pd.DataFrame({
     "Kontrollerade fordon": monthly.display["vehicles_checked"].map(fmt_int).to_numpy(),
     "Händelser motorburen problematik": monthly.display["motor_incidents"].to_numpy()}),
     source=SOURCE, data_date=data_date, key="trafik_manad")
-_note(monthly)
+show_suppression_note(monthly)
 
 rates = results["rates"]
 if rates.empty or tot["vehicles_checked"] == 0:
@@ -102,7 +98,7 @@ else:
         "Kontrollerade fordon": shown["vehicles_checked"].map(fmt_int).to_numpy(),
         "Per 100 kontrollerade": per_100.to_numpy()}),
         source=SOURCE, data_date=data_date, key="trafik_per100")
-    _note(rate_prep)
+    show_suppression_note(rate_prep)
 
 area_prep = dc.prepare_columns(results["areas"],
                                ["offences", "motor_incidents"], aud, settings,
@@ -124,4 +120,4 @@ show_figure(fig, pd.DataFrame({
                                           lambda v: fmt_float(v, 1)).to_numpy(),
     "Händelser motorburen problematik": shown["motor_incidents"].to_numpy()}),
     source=SOURCE, data_date=data_date, key="trafik_omrade")
-_note(area_prep)
+show_suppression_note(area_prep)

@@ -11,7 +11,14 @@ import streamlit as st
 from hjo_data import disclosure as dc
 from hjo_data import figures, survey
 from hjo_data.schema import AGE_GROUPS, GENDERS
-from pages.common import bundle_key, page_setup, show_empty, show_figure
+from pages.common import (
+    HIDDEN_POINTS_MISSING,
+    bundle_key,
+    page_setup,
+    show_empty,
+    show_figure,
+    show_suppression_note,
+)
 
 SOURCE = "Trygghetsmätning"
 ctx = page_setup("Trygghet", filters={"period", "area"})
@@ -58,10 +65,6 @@ def _table(prepared: dc.PreparedTable, group_label: str, group_col: str) -> pd.D
         "Antal svar (n)": shown["n"].to_numpy()})
 
 
-def _note(prepared: dc.PreparedTable) -> None:
-    if prepared.note:
-        st.caption(prepared.note + " De punkterna saknas i diagrammet.")
-
 
 TITLE = "Andel otrygga ensam ute sent en kväll"
 Y = "Andel som känner sig otrygga (%)"
@@ -97,7 +100,7 @@ for name, frame, label, key in views:
     fig, table, prepared = _cached(key, KEY, lambda n=name, f=frame, lab=label, k=key:
                                    _view(n, f, lab, k))
     show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
-    _note(prepared)
+    show_suppression_note(prepared, HIDDEN_POINTS_MISSING)
 
 st.subheader("Problemindex – hur stora är problemen i bostadsområdet?")
 problem_years = sorted(shares.loc[shares["indicator"].isin(survey.PROBLEM_INDICATORS),
@@ -132,4 +135,4 @@ else:
     else:
         fig, table, prepared = problem
         show_figure(fig, table, source=SOURCE, data_date=data_date, key="tr_problem")
-        _note(prepared)
+        show_suppression_note(prepared, HIDDEN_POINTS_MISSING)

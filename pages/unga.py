@@ -11,7 +11,14 @@ import streamlit as st
 from hjo_data import disclosure as dc
 from hjo_data import figures, youth
 from hjo_data.schema import GRADES
-from pages.common import bundle_key, page_setup, show_empty, show_figure
+from pages.common import (
+    HIDDEN_POINTS_MISSING,
+    bundle_key,
+    page_setup,
+    show_empty,
+    show_figure,
+    show_suppression_note,
+)
 
 SOURCE = "Skolenkät om ungas levnadsvanor"
 ctx = page_setup("Unga", filters={"period"})
@@ -39,10 +46,6 @@ def _table(prepared: dc.PreparedTable) -> pd.DataFrame:
         "Kön": shown["gender"].to_numpy(), "Andel": shown["share"].to_numpy(),
         "95 % KI": dc.ci_texts(prepared), "Antal svar (n)": shown["n"].to_numpy()})
 
-
-def _note(prepared: dc.PreparedTable) -> None:
-    if prepared.note:
-        st.caption(prepared.note + " De punkterna saknas i diagrammet.")
 
 
 Section = tuple[str, Any, pd.DataFrame, dc.PreparedTable]
@@ -102,7 +105,7 @@ if sections is None:
 
 for key, fig, table, prepared in sections:
     show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
-    _note(prepared)
+    show_suppression_note(prepared, HIDDEN_POINTS_MISSING)
 
 st.subheader("Jämförelse med region och riket")
 if comparison is None:
@@ -110,4 +113,4 @@ if comparison is None:
 else:
     key, fig, table, prepared = comparison
     show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
-    _note(prepared)
+    show_suppression_note(prepared, HIDDEN_POINTS_MISSING)
