@@ -60,8 +60,10 @@ c1.metric("Kontroller", fmt_int(tot["controls"]))
 c2.metric("Kontrollerade fordon", fmt_int(tot["vehicles_checked"]))
 few_offences = dc.count_text(tot["offences"], aud, settings) != fmt_int(tot["offences"])
 c3.metric("Överträdelser", dc.count_text(tot["offences"], aud, settings))
-c4.metric("Överträdelser per 100 kontrollerade",
-          dc.SECONDARY_MARK if few_offences else fmt_float(tot["per_100"], 1))
+c4.metric("Per 100 fordon",
+          dc.SECONDARY_MARK if few_offences else fmt_float(tot["per_100"], 1),
+          help="Överträdelser per 100 kontrollerade fordon (summa överträdelser / summa "
+               "kontrollerade fordon × 100).")
 
 monthly = dc.prepare_columns(results["monthly"],
                              ["motor_incidents"], aud, settings)

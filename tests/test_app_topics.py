@@ -68,7 +68,7 @@ def test_trafik_rate_metric(page_app, store_with) -> None:  # noqa: ANN001
     at = page_app("trafik")
     at.run()
     assert not at.exception, at.exception
-    metric = next(m for m in at.metric if m.label.startswith("Överträdelser per 100"))
+    metric = next(m for m in at.metric if m.label == "Per 100 fordon")
     assert metric.value == "5,0"  # (9 + 1) / (120 + 80) * 100
 
 
