@@ -95,7 +95,7 @@ class IndicatorStatus:
     change: Change
     desired_direction: str  # "down" | "up"
     status: str  # one of STATUSES
-    denominator: str  # "n = 412", "per 1 000 invånare (9 123 inv.)", "händelser per månad"
+    denominator: str  # "n = 412", "befolkning 9 123 invånare", "händelser per månad"
     previous_period: str = ""
     kind: str = "count"  # count | rate | sum | share | ratio
     unit: str = ""  # "händelser per månad", "%", "per 1 000 invånare"
@@ -493,7 +493,7 @@ def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran
             ds and spec.column in ds.column_names) else spec.column
     if kind == "rate":
         unit = f"per 1{NBSP}000 invånare och {unit_period}"
-        denominator = f"per 1{NBSP}000 invånare ({_group(float(pop), 0)} inv.)"
+        denominator = f"befolkning {_group(float(pop), 0)} invånare"
     else:
         unit = f"{noun} per {unit_period}"
         denominator = unit

@@ -132,7 +132,7 @@ def test_rate_per_1000(cards) -> None:
     ind = by_id(cards, "skade_rate")
     assert ind.latest_value == pytest.approx(22 / 9_000 * 1000)
     assert ind.previous_value == pytest.approx(20 / 9_000 * 1000)
-    assert "9\u00a0000 inv." in ind.denominator
+    assert ind.denominator == "befolkning 9\u00a0000 invånare"
 
 
 def test_survey_share_uses_total_row_and_z_test(cards) -> None:
