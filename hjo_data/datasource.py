@@ -18,6 +18,8 @@ from hjo_data.schema import DATASETS, Dataset
 
 #: Number of demo incidents used when the store is empty (override: $HJO_DEMO_ROWS).
 DEFAULT_DEMO_ROWS = 20_000
+#: Shown wherever demo data is displayed (pages, slides, reports), so nobody takes it as real.
+DEMO_LABEL = "Demodata – inte verklig statistik"
 
 
 @dataclass

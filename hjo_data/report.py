@@ -28,6 +28,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from hjo_data import lagesbild as lb
+from hjo_data.datasource import DEMO_LABEL
 from hjo_data.disclosure import (
     AUDIENCE_LABEL_SV,
     TOO_FEW_SV,
@@ -60,7 +61,6 @@ __all__ = [
     "write_report",
 ]
 
-DEMO_LABEL = "Demodata – inte verklig statistik"
 ReportFormat = Literal["html", "pdf"]
 FORMATS: tuple[str, ...] = ("html", "pdf")
 #: Rows of each row-level appendix table (official audience only).

@@ -28,6 +28,7 @@ import pandas as pd
 
 from hjo_data import lagesbild as lb
 from hjo_data.activities import done_vs_planned, planned_frame
+from hjo_data.datasource import DEMO_LABEL
 from hjo_data.disclosure import DisclosureSettings
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
@@ -37,7 +38,6 @@ from hjo_data.traffic import total_offences
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = REPO_ROOT / "data" / "presentation.toml"
 
-DEMO_LABEL = "Demodata – inte verklig statistik"
 DEFAULT_INTERVAL = 20
 MIN_INTERVAL = 5
 MAX_INTERVAL = 600

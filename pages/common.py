@@ -30,7 +30,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hjo_data.datasource import DataBundle, demo_rows_from_env, load_bundle, store_version
+from hjo_data.datasource import (
+    DEMO_LABEL,
+    DataBundle,
+    demo_rows_from_env,
+    load_bundle,
+    store_version,
+)
 from hjo_data.disclosure import (
     AUDIENCE_LABEL_SV,
     SECONDARY_MARK,
@@ -53,7 +59,7 @@ from hjo_data.formatting import fmt_float
 from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
 
 FILTER_NAMES = frozenset({"period", "area", "category", "source"})
-DEMO_BANNER = "Demodata – inte verklig statistik"
+DEMO_BANNER = DEMO_LABEL
 #: Kept for older imports; the labels live in hjo_data.disclosure.
 MODE_LABELS = AUDIENCE_LABEL_SV
 __all__ = ["audience_from_env"]  # re-exported from hjo_data.disclosure (one definition)
