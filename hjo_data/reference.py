@@ -99,19 +99,26 @@ def load_areas(path: str | Path | None = None) -> pd.DataFrame:
     return _load_areas_cached(str(file), _stamp(file)).copy()
 
 
-@lru_cache(maxsize=8)
-def _load_areas_cached(file: str, _mtime: int) -> pd.DataFrame:
+def _read_reference_csv(file: str, what_sv: str, required: tuple[str, ...]) -> pd.DataFrame:
+    """A reference CSV as text columns; Swedish error naming the file when it cannot be read
+    or lacks a required column (``what_sv`` e.g. "Områdesfilen")."""
     name = Path(file).name
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise ReferenceDataError(f"Områdesfilen {name} kunde inte läsas: {err}") from err
+        raise ReferenceDataError(f"{what_sv} {name} kunde inte läsas: {err}") from err
     frame.columns = [c.strip() for c in frame.columns]
-    missing = [c for c in ("name", "type", "population", "lat", "lon") if c not in frame]
+    missing = [c for c in required if c not in frame]
     if missing:
-        raise ReferenceDataError(
-            f"Områdesfilen {name} saknar kolumnerna: {', '.join(missing)}."
-        )
+        raise ReferenceDataError(f"{what_sv} {name} saknar kolumnerna: {', '.join(missing)}.")
+    return frame
+
+
+@lru_cache(maxsize=8)
+def _load_areas_cached(file: str, _mtime: int) -> pd.DataFrame:
+    name = Path(file).name
+    frame = _read_reference_csv(file, "Områdesfilen", ("name", "type", "population", "lat",
+                                                      "lon"))
     if "note" not in frame:
         frame["note"] = ""
     for col in ("name", "type", "note"):
@@ -223,16 +230,7 @@ def load_population(path: str | Path | None = None) -> pd.DataFrame:
 @lru_cache(maxsize=8)
 def _load_population_cached(file: str, _mtime: int) -> pd.DataFrame:
     name = Path(file).name
-    try:
-        frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise ReferenceDataError(f"Befolkningsfilen {name} kunde inte läsas: {err}") from err
-    frame.columns = [c.strip() for c in frame.columns]
-    missing = [c for c in ("year", "area", "population") if c not in frame]
-    if missing:
-        raise ReferenceDataError(
-            f"Befolkningsfilen {name} saknar kolumnerna: {', '.join(missing)}."
-        )
+    frame = _read_reference_csv(file, "Befolkningsfilen", ("year", "area", "population"))
     out = pd.DataFrame({"area": frame["area"].str.strip().astype("str")})
     for col in ("year", "population"):
         values = pd.to_numeric(frame[col].str.replace(" ", ""), errors="coerce")

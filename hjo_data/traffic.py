@@ -45,17 +45,22 @@ def _month_range(*series: pd.Series) -> pd.DatetimeIndex:
     return pd.date_range(lo, hi, freq="MS").astype("datetime64[us]")
 
 
-def controls_per_month(traffic: pd.DataFrame) -> pd.DataFrame:
-    """Per calendar month (zero-filled): controls, vehicles_checked, offences, per_100."""
-    months = _month(traffic["date"]) if len(traffic) else pd.Series([], dtype="datetime64[us]")
+def _control_totals(traffic: pd.DataFrame, key: str, keys: np.ndarray) -> pd.DataFrame:
+    """Sum of controls, vehicles_checked and offences per value of ``keys`` (one per row)."""
     frame = pd.DataFrame({
-        "month": months.to_numpy(),
+        key: keys,
         "controls": 1,
         "vehicles_checked": traffic["vehicles_checked"].to_numpy("int64") if len(traffic)
         else np.array([], dtype="int64"),
         "offences": total_offences(traffic).to_numpy("int64"),
     })
-    grouped = frame.groupby("month")[["controls", "vehicles_checked", "offences"]].sum()
+    return frame.groupby(key)[["controls", "vehicles_checked", "offences"]].sum()
+
+
+def controls_per_month(traffic: pd.DataFrame) -> pd.DataFrame:
+    """Per calendar month (zero-filled): controls, vehicles_checked, offences, per_100."""
+    months = _month(traffic["date"]) if len(traffic) else pd.Series([], dtype="datetime64[us]")
+    grouped = _control_totals(traffic, "month", months.to_numpy())
     full = _month_range(months)
     grouped = grouped.reindex(full, fill_value=0)
     grouped.index.name = "month"
@@ -138,15 +143,8 @@ def by_area(traffic: pd.DataFrame, incidents: pd.DataFrame | IncidentCube | None
 
     Sorted with tätort areas first (the promise's focus), then by controls.
     """
-    frame = pd.DataFrame({
-        "area": traffic["area"].astype(str).to_numpy() if len(traffic) else
-        np.array([], dtype=object),
-        "controls": 1,
-        "vehicles_checked": traffic["vehicles_checked"].to_numpy("int64") if len(traffic)
-        else np.array([], dtype="int64"),
-        "offences": total_offences(traffic).to_numpy("int64"),
-    })
-    grouped = frame.groupby("area")[["controls", "vehicles_checked", "offences"]].sum()
+    grouped = _control_totals(traffic, "area", traffic["area"].astype(str).to_numpy()
+                              if len(traffic) else np.array([], dtype=object))
     cube = _motor(incidents)
     motor = cube.counts("area") if cube is not None else pd.Series(dtype="int64")
     names = sorted(set(grouped.index) | set(motor.index))
