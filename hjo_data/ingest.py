@@ -16,7 +16,6 @@ quarantine and the ingest is logged in every case, so a refused file leaves a tr
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from hjo_data import reading, validation
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
@@ -48,22 +46,6 @@ __all__ = [
 
 #: At most this many row errors are kept in a report (the quarantine file has them all).
 ERROR_LIMIT = 1000
-
-
-def _use_system_allocator() -> None:
-    """Let arrow allocate with the C library's malloc instead of its default mimalloc.
-
-    Measured on a 1 000 000-row ingest (benchmarks/bench_ingest.py): mimalloc's fresh
-    segments cost ~0.7 s of kernel time in page faults (transparent huge pages), the system
-    allocator reuses freed memory; same peak RSS. $ARROW_DEFAULT_MEMORY_POOL still wins.
-    """
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return
-    if pa.default_memory_pool().backend_name == "mimalloc":
-        pa.set_memory_pool(pa.system_memory_pool())
-
-
-_use_system_allocator()
 
 
 def swedish_int(n: int) -> str:
