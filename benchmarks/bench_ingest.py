@@ -5,6 +5,9 @@ Measures, in the same run and on the same file:
   * ours: seconds for the full validated ``ingest_file`` into an empty temp store;
   * their ratio (target <= 3) and the ingest's peak RSS (target < 1.5 GB);
   * where the ingest time goes (read_raw, validate, sha256, dedup, parquet write);
+  * a floor: the two steps any design on this stack needs, measured alone - reading the
+    file as text columns (original values are needed to report rejected rows) and one
+    Parquet write of the stored table (pyarrow's writer is single-threaded);
     sha256 runs on a second thread during read_raw (not part of the sequential sum),
     and per-stage CPU is the whole process's, so it includes overlapping threads.
 
@@ -153,6 +156,33 @@ def child_ingest(csv_path: str, store_dir: str) -> dict:
     }
 
 
+def child_floor(csv_path: str, store_dir: str) -> dict:
+    """The unavoidable steps alone, on the same file and the table the ingest stored."""
+    from hjo_data import store as store_mod
+
+    with open(csv_path, "rb") as fh:
+        header = fh.readline().decode("utf-8-sig").rstrip("\r\n").split(";")
+    names = [f"f{i}" for i in range(len(header))]
+    t0 = time.perf_counter()
+    pacsv.read_csv(
+        csv_path,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(delimiter=";", newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.large_string() for n in names}, strings_can_be_null=False),
+    )
+    text_read = time.perf_counter() - t0
+    stored = store_mod.Store(store_dir).read_table("incidents")
+    target = store_mod.Store(tempfile.mkdtemp(prefix="hjo-floor-"))
+    try:
+        t0 = time.perf_counter()
+        target.write_table("incidents", stored)
+        write = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(target.root, ignore_errors=True)
+    return {"text_read": text_read, "parquet_write": write, "rows": stored.num_rows}
+
+
 def _run_child(*args: str) -> dict:
     # The benchmark file is larger than the dashboard's upload limit (reading.py): lift
     # the limit to just above the file size (reading allocates limit + 1 bytes up front).
@@ -178,7 +208,8 @@ def main() -> int:
 
     if args.child:
         kind, *rest = args.child
-        result = child_baseline(*rest) if kind == "baseline" else child_ingest(*rest)
+        child = {"baseline": child_baseline, "ingest": child_ingest, "floor": child_floor}
+        result = child[kind](*rest)
         print(json.dumps(result))
         return 0
 
@@ -195,10 +226,11 @@ def main() -> int:
               .replace(",", " "))
 
         # Shared machines are noisy: interleave the runs and keep the best of each.
-        baselines, ingests = [], []
+        baselines, ingests, floors = [], [], []
         for i in range(args.repeat):
             baselines.append(_run_child("baseline", str(csv_path)))
             ingests.append(_run_child("ingest", str(csv_path), str(tmp / f"store{i}")))
+            floors.append(_run_child("floor", str(csv_path), str(tmp / f"store{i}")))
         base = min(baselines, key=lambda r: r["seconds"])
         ours = min(ingests, key=lambda r: r["seconds"])
         print("Körningar baslinje, s:", ", ".join(f"{r['seconds']:.2f}" for r in baselines))
@@ -223,6 +255,12 @@ def main() -> int:
         print(f"{'kvot CPU-tid ingest / baslinje':<36}{cpu_ratio:>12.2f}  (information)")
         print(f"{'topp-RSS ingest, GB':<36}{rss_gb:>12.2f}  < {TARGET_RSS_GB:g}  "
               f"{verdict(rss_gb < TARGET_RSS_GB)}")
+        text_read = min(r["text_read"] for r in floors)
+        write = min(r["parquet_write"] for r in floors)
+        floor = text_read + write
+        print(f"{'golv: läsning som text, s':<36}{text_read:>12.2f}")
+        print(f"{'golv: en parquet-skrivning, s':<36}{write:>12.2f}")
+        print(f"{'golv / baslinje':<36}{floor / base['seconds']:>12.2f}  (utan validering)")
         print()
         print("Steg i ingest (s):        vägg    CPU")
         nested = ("dedup", "to_arrow", "parquet write")
