@@ -529,6 +529,12 @@ def area_map(rates: pd.DataFrame, geojson: dict, *, value: str, title: str,
         "legend": {"orientation": "h", "y": -0.02, "yanchor": "top"}})
 
 
+def _max_or_zero(values: pd.Series) -> float:
+    """Largest finite value (hidden "<5" values are NaN), 0 when there is none."""
+    top = pd.to_numeric(values, errors="coerce").max()
+    return float(top) if pd.notna(top) else 0.0
+
+
 def _padded(values: list[float], pad: float = 0.03) -> list[float] | None:
     """Axis range around ``values`` with a margin (None: let plotly choose)."""
     if not values:
@@ -536,6 +542,34 @@ def _padded(values: list[float], pad: float = 0.03) -> list[float] | None:
     lo, hi = min(values), max(values)
     margin = (hi - lo) * pad or 0.01
     return [lo - margin, hi + margin]
+
+
+#: Steps of a count axis: 1, 2 or 5 times a power of ten (counts have no half values).
+_COUNT_STEPS = (1, 2, 5)
+
+
+def count_step(maximum: float, intervals: int = 4) -> int:
+    """Smallest 1-2-5 step (an integer >= 1) that covers ``maximum`` in ``intervals``."""
+    target = max(float(maximum), 1.0) / intervals
+    power = 1
+    while True:
+        for base in _COUNT_STEPS:
+            if base * power >= target:
+                return base * power
+        power *= 10
+
+
+def shared_count_grid(left_max: float, right_max: float, intervals: int = 4
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Axis settings for two count axes whose ticks fall on the same grid lines: each axis
+    gets round integer steps and both get the same number of intervals."""
+    left_step, right_step = count_step(left_max, intervals), count_step(right_max, intervals)
+    n = max(int(np.ceil(max(left_max, 1) / left_step)),
+            int(np.ceil(max(right_max, 1) / right_step)))
+    return ({"range": [0, n * left_step], "tickmode": "linear", "tick0": 0,
+             "dtick": left_step},
+            {"range": [0, n * right_step], "tickmode": "linear", "tick0": 0,
+             "dtick": right_step})
 
 
 def bars_with_line(frame: pd.DataFrame, *, x: str, bars: str, line: str, bar_name: str,
@@ -557,10 +591,12 @@ def bars_with_line(frame: pd.DataFrame, *, x: str, bars: str, line: str, bar_nam
                      text=[f"{lab}: {v} {line_name.lower()}"
                            for lab, v in zip(labels, line_txt, strict=True)],
                      hovertemplate="%{text}<extra></extra>")]
+    # Both axes count things: round steps on one shared grid (not 57,2 händelser).
+    left, right = shared_count_grid(_max_or_zero(frame[bars]), _max_or_zero(frame[line]))
     return _figure(traces, _layout(
-        title=title, x_title=x_title, y_title=bar_title,
+        title=title, x_title=x_title, y_title=bar_title, yaxis=left,
         yaxis2={"title": {"text": line_title}, "overlaying": "y", "side": "right",
-                "rangemode": "tozero", "showgrid": False},
+                "showgrid": False, **right},
         legend={"orientation": "h", "y": -0.2}))
 
 

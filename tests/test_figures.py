@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from plotly.colors import sequential
 
 from hjo_data import figures
@@ -192,3 +193,30 @@ def test_sequential_colours_match_plotly_sampling() -> None:
     ref = [unlabel_rgb(c) for c in sample_colorscale("Cividis", fractions)]
     for a, b in zip(ours, ref, strict=True):
         assert all(abs(x - y) <= 0.5 for x, y in zip(a, b, strict=True)), (a, b)
+
+
+# --------------------------------------------------------------------------- count axes
+
+@pytest.mark.parametrize("maximum", [0, 1, 3, 4, 5, 9, 15, 57, 99, 171.5, 1234, 98_765])
+def test_count_step_is_the_smallest_round_integer_step_that_covers(maximum):
+    step = figures.count_step(maximum, intervals=4)
+    digits = str(step).rstrip("0")
+    assert isinstance(step, int) and step >= 1 and digits in {"1", "2", "5"}
+    assert step * 4 >= maximum
+    smaller = [c for c in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000,
+                           20_000) if c < step]
+    assert all(c * 4 < maximum for c in smaller)  # no smaller round step would do
+
+
+def test_bars_with_line_axes_share_one_grid_of_whole_counts():
+    frame = pd.DataFrame({"month": pd.date_range("2024-01-01", periods=4, freq="MS"),
+                          "controls": [3, 15, 7, 1], "incidents": [10, 171, 57, 2]})
+    fig = figures.bars_with_line(frame, x="month", bars="controls", line="incidents",
+                                 bar_name="Kontroller", line_name="Händelser", title="t",
+                                 x_title="Månad", bar_title="a", line_title="b")
+    left, right = fig.layout.yaxis, fig.layout.yaxis2
+    for axis, top in ((left, 15), (right, 171)):
+        assert float(axis.dtick).is_integer() and axis.range[0] == 0
+        assert axis.range[1] >= top
+    # the same number of intervals: every right-hand tick sits on a left grid line
+    assert left.range[1] / left.dtick == right.range[1] / right.dtick
