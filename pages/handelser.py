@@ -22,6 +22,7 @@ from hjo_data.formatting import (
     fmt_change,
     fmt_date,
     fmt_float,
+    fmt_int,
     fmt_pct,
     fmt_week,
 )
@@ -302,6 +303,15 @@ def _latest_rows(frame: pd.DataFrame, n: int = LATEST_ROWS) -> pd.DataFrame:
         "Beskrivning": description.fillna("").to_numpy()})
 
 
+def _all_rows_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
+    """A callable building the official CSV export of every row of ``frame`` (oldest
+    first) when called: for ``st.download_button(data=...)``, which calls it on click."""
+    def build() -> bytes:
+        rows = frame.sort_values("occurred_at", kind="stable")
+        return export.export_dataset(rows, "incidents", aud)
+    return build
+
+
 # Row-level data (descriptions) exist only in the officials' view: in public mode this
 # section is not rendered at all.
 if ctx.is_official:
@@ -313,3 +323,21 @@ if ctx.is_official:
     st.download_button("Ladda ner CSV (visade rader)", data=export.to_csv_bytes(latest),
                        file_name="senaste_handelser.csv", mime="text/csv", key="est_rader_csv",
                        icon=":material/download:")
+
+    # Every incident of the selection, for the weekly lägesbild: the same Swedish columns as
+    # the official dataset export (so the file can be ingested again). The CSV is built only
+    # when the button is clicked (a callable as ``data``, run by Streamlit in its own thread),
+    # never on a rerun, so the page stays fast with a million incidents; on_click="ignore":
+    # no rerun, which would replace the callable while the click is being served.
+    selection = ctx.frames["incidents"]
+    n_all = len(selection)
+    period = "_".join(str(d) for d in (flt.start, flt.end) if d is not None)
+    st.download_button(
+        f"Ladda ner alla {fmt_int(n_all)} händelser i urvalet (CSV)" if n_all != 1
+        else "Ladda ner den enda händelsen i urvalet (CSV)",
+        data=_all_rows_csv(selection), file_name=f"handelser_{period or 'urval'}.csv",
+        mime="text/csv", key="est_alla_csv", on_click="ignore", icon=":material/download:")
+    st.caption("Hela urvalet (period, område, kategori och rapportör enligt sidomenyn) i "
+               "tidsordning, med samma kolumner som den fullständiga exporten. Filen skapas "
+               "när du klickar – för stora urval kan det ta en stund. Den kan läsas in igen "
+               "under Datahantering eller med `python -m hjo_data ingest`.")

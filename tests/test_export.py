@@ -269,3 +269,28 @@ def test_aggregate_single_column_and_value_sum() -> None:
     # Fågelås 3 is small; the published total 68 would give it away via 68 - 65.
     assert public == [["Område", "Antal"], ["Fågelås", "<5"], ["Hjo", ".."],
                       ["Totalt", "68"]]
+
+
+def test_official_export_of_a_filtered_selection_reads_back_without_rejections(
+        tmp_path) -> None:  # noqa: ANN001
+    """The Händelser page's "all incidents in the selection" file: demo incidents filtered
+    like the page, exported, then read in again (dry run) - every row, none rejected."""
+    from datetime import date
+
+    from hjo_data import demo
+    from hjo_data.filters import Filters, apply_filters
+    from hjo_data.ingest import prepare_ingest
+    from hjo_data.store import Store
+
+    frame = demo.generate(rows=3_000, today=date(2024, 12, 31))["incidents"]
+    area = frame["area"].mode().iloc[0]
+    selection = apply_filters(frame, "incidents", Filters(
+        start=date(2024, 3, 1), end=date(2024, 8, 31), areas=(area,)))
+    assert 0 < len(selection) < len(frame)
+    data = e.export_dataset(selection, "incidents", "official")
+    prepared = prepare_ingest(data, name="urval.csv", store=Store(tmp_path / "store"))
+    assert prepared.dataset.name == "incidents"
+    assert prepared.validated.rejected.empty
+    assert prepared.rows_read == len(prepared.validated.accepted) == len(selection)
+    assert sorted(prepared.validated.accepted["incident_id"]) == sorted(
+        selection["incident_id"])
