@@ -132,6 +132,22 @@ def _labelled(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     return frame.rename(columns=lambda c: labels.get(c, c))
 
 
+def _clock_where_given(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    """Date-time columns as text with the clock only on rows that had one
+    (``<column>_has_time``): a re-imported export keeps which incidents had a time."""
+    out = frame
+    for col in dataset.columns:
+        flag = f"{col.name}_has_time"
+        if col.kind != "datetime" or col.name not in frame or flag not in frame:
+            continue
+        values = pd.to_datetime(frame[col.name])
+        has_time = frame[flag].fillna(False).astype(bool)
+        text = values.dt.strftime("%Y-%m-%d %H:%M").where(has_time,
+                                                          values.dt.strftime("%Y-%m-%d"))
+        out = out.assign(**{col.name: text.fillna("").astype("str")})
+    return out
+
+
 def export_dataset(frame: pd.DataFrame, dataset_name: str, audience: str,
                    settings: DisclosureSettings | None = None) -> bytes:
     """A whole dataset as CSV.
@@ -144,7 +160,7 @@ def export_dataset(frame: pd.DataFrame, dataset_name: str, audience: str,
     aud = check_audience(audience)
     dataset = _get_dataset(dataset_name)
     if aud == "official":
-        return to_csv_bytes(_labelled(frame, dataset))
+        return to_csv_bytes(_labelled(_clock_where_given(frame, dataset), dataset))
     if dataset.name not in _AGGREGATE_DATASETS:
         raise RowLevelNotPublicError()
     s = settings or DisclosureSettings()

@@ -294,3 +294,20 @@ def test_official_export_of_a_filtered_selection_reads_back_without_rejections(
     assert prepared.rows_read == len(prepared.validated.accepted) == len(selection)
     assert sorted(prepared.validated.accepted["incident_id"]) == sorted(
         selection["incident_id"])
+
+
+def test_official_export_keeps_which_incidents_had_a_time_of_day(tmp_path) -> None:  # noqa: ANN001
+    """A date-only incident must not come back from an export as '00:00 with a time'."""
+    from hjo_data.ingest import prepare_ingest
+    from hjo_data.store import Store
+
+    frame = incidents().head(3).assign(
+        occurred_at=pd.to_datetime(["2024-05-01 00:00", "2024-05-02 10:30",
+                                    "2024-05-03 00:00"]),
+        occurred_at_has_time=[False, True, True])  # midnight on purpose: a real time
+    data = e.export_dataset(frame, "incidents", "official")
+    cells = [r[1] for r in rows(data)[1:]]
+    assert cells == ["2024-05-01", "2024-05-02 10:30", "2024-05-03 00:00"]
+    back = prepare_ingest(data, name="export.csv", store=Store(tmp_path)).validated.accepted
+    assert back["occurred_at_has_time"].tolist() == [False, True, True]
+    assert back["occurred_at"].tolist() == frame["occurred_at"].tolist()
