@@ -194,13 +194,15 @@ def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: 
         traces.append(_trace("scatter",
             x=xs + xs[::-1],
             y=list(_pct(sub["ci_high"])) + list(_pct(sub["ci_low"]))[::-1],
-            fill="toself", fillcolor=_rgba(c, 0.18), line={"width": 0}, hoverinfo="skip",
+            mode="lines", fill="toself", fillcolor=_rgba(c, 0.18), line={"width": 0},
+            hoverinfo="skip",
             showlegend=False, legendgroup=name, name=f"{name} 95 % KI"))
         hover = [f"{name} {xv}: {fmt_pct(s)} {fmt_ci(lo, hi)}<br>n = {fmt_int(n)}"
                  for xv, s, lo, hi, n in zip(xs, sub["share"], sub["ci_low"], sub["ci_high"],
                                              sub["n"], strict=True)]
         traces.append(_trace("scatter", x=xs, y=_pct(sub["share"]), mode="lines+markers",
                              name=name, legendgroup=name, line={"color": c}, text=hover,
+                             showlegend=g is not None,  # one line needs no legend
                              hovertemplate="%{text}<extra></extra>"))
     return _figure(traces, _layout(
         title=title, x_title=x_title, y_title=y_title, legend_title=legend_title,

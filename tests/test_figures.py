@@ -24,6 +24,19 @@ def test_share_trend_percent_values_and_layout() -> None:
     line = fig.data[1]
     assert [round(v, 6) for v in line.y] == [20.0, 25.0]
     assert "n = 300" in line.text[0] and "20,0" in line.text[0]
+    band = fig.data[0]
+    assert band.mode == "lines" and band.fill == "toself"  # a band: no dots on its edges
+    assert line.showlegend is False  # a single line needs no legend
+
+
+def test_share_trend_groups_get_a_legend() -> None:
+    frame = pd.DataFrame({"year": [2022, 2024] * 2, "sex": ["Kvinnor"] * 2 + ["Män"] * 2,
+                          "share": [0.2, 0.25, 0.1, 0.12], "ci_low": [0.15, 0.2, 0.07, 0.09],
+                          "ci_high": [0.26, 0.31, 0.14, 0.16], "n": [300, 280, 290, 270]})
+    fig = figures.share_trend(frame, group="sex", title="t", y_title="y")
+    lines = [t for t in fig.data if t.fill is None]
+    assert [t.name for t in lines] == ["Kvinnor", "Män"]
+    assert all(t.showlegend for t in lines)
 
 
 def test_est_week_bars_marks_significant_groups() -> None:
