@@ -37,12 +37,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from hjo_data import reference
 from hjo_data.errors import HjoDataError, UnknownDatasetError
 from hjo_data.formatting import MISSING, fmt_int, fmt_pct
 from hjo_data.schema import BOOKKEEPING, DATASETS, Dataset
@@ -626,15 +627,14 @@ def hidden_last(prepared: PreparedTable, column: str, *, label: str | None = Non
 
 
 def promise_settings() -> DisclosureSettings:
-    """Public-mode limits from the promise file's [settings] (defaults when unreadable)."""
-    try:
-        from dataclasses import asdict
-
-        from hjo_data import reference
-
-        return DisclosureSettings.from_mapping(asdict(reference.load_promise().settings))
-    except Exception:  # noqa: BLE001 - a broken promise file must not open the gate wider
+    """Public-mode limits from the promise's [settings], loaded by
+    ``reference.load_promise_with_fallback`` (a broken configured file: the packaged
+    promise's settings). The strict ``DisclosureSettings()`` defaults only when there is
+    no promise at all."""
+    promise, _message = reference.load_promise_with_fallback()
+    if promise is None:
         return DisclosureSettings()
+    return DisclosureSettings.from_mapping(asdict(promise.settings))
 
 
 def ci_texts(prepared: PreparedTable) -> list[str]:

@@ -31,8 +31,9 @@ about people 1..threshold-1 show as ``"<5"`` (also the count behind a rate or a 
 survey shares with n < ``min_survey_n`` as ``"för få svar"``.
 
 Specs are read leniently (dicts or objects, several key spellings) so the page keeps
-working while the promise file evolves; ``DEFAULT_PROMISE`` is used when no promise is
-available.
+working while the promise file evolves. The goals live only in the promise file: load it
+with ``reference.load_promise_with_fallback`` (the one loading policy). ``promise=None``
+means "no promise": no goal cards and no goal-specific incident filter columns.
 """
 
 from __future__ import annotations
@@ -380,46 +381,6 @@ def promise_goals(promise: Any) -> list[Any]:
     if goals is None and isinstance(promise, Sequence) and not isinstance(promise, str):
         goals = promise
     return list(goals or [])
-
-
-DEFAULT_PROMISE: dict[str, Any] = {
-    "goals": [
-        {"id": "samverkan", "title": "Ökad samverkan mellan näringsidkare, kommun, polis "
-         "och medborgare", "indicators": [
-             {"id": "trygghetsvandringar", "label": "Genomförda trygghetsvandringar",
-              "dataset": "activities", "measure": "count", "granularity": "Y",
-              "filter": {"activity_type": ["trygghetsvandring"]}, "desired_direction": "up"},
-             {"id": "atgardade", "label": "Andel åtgärdade iakttagelser",
-              "dataset": "activities", "measure": "ratio", "numerator": "actions_done",
-              "denominator": "findings", "desired_direction": "up"},
-         ]},
-        {"id": "trygg_plats", "title": "Att Hjo ska uppfattas som en trygg plats",
-         "indicators": [
-             {"id": "otrygga", "label": "Andel otrygga sent en kväll", "dataset": "survey",
-              "measure": "share", "indicator": "otrygg_kvall", "desired_direction": "down"},
-             {"id": "handelser", "label": "Händelser (EST)", "dataset": "incidents",
-              "measure": "rate", "desired_direction": "down"},
-             {"id": "motorburen", "label": "Motorburen problematik", "dataset": "incidents",
-              "measure": "count", "filter": {"category": ["motorburen problematik"]},
-              "desired_direction": "down"},
-         ]},
-        {"id": "andts", "title": "Förebygga barn och ungas bruk av alkohol, narkotika, "
-         "dopning, tobak/nikotin och spel om pengar", "indicators": [
-             {"id": "berusad_ak9", "label": "Berusad senaste 4 veckorna (åk 9)",
-              "dataset": "youth", "indicator": "berusad_4v", "grade": "åk 9",
-              "desired_direction": "down"},
-             {"id": "narkotika_gy2", "label": "Använt narkotika någon gång (gy 2)",
-              "dataset": "youth", "indicator": "narkotika_nagonsin", "grade": "gy 2",
-              "desired_direction": "down"},
-         ]},
-        {"id": "psykiskt_valbefinnande", "title": "Stärka det psykiska välbefinnandet hos "
-         "medborgare", "indicators": [
-             {"id": "psykosomatiska", "label": "Psykosomatiska besvär (åk 9)",
-              "dataset": "youth", "indicator": "psykosomatiska_besvar", "grade": "åk 9",
-              "desired_direction": "down"},
-         ]},
-    ]
-}
 
 
 # --------------------------------------------------------------------------- computing
@@ -792,16 +753,18 @@ def goal_cards(bundle_or_frames: Any, promise: Any, filters: Filters | None = No
                ) -> list[GoalCard]:
     """One card per promise goal with the status of each of its indicators.
 
-    ``promise`` None uses ``DEFAULT_PROMISE``. The latest period is the last complete
-    period (``filters.granularity`` unless the spec fixes one) on the reference day.
+    ``promise`` None (no promise could be read) gives no cards. The latest period is the
+    last complete period (``filters.granularity`` unless the spec fixes one) on the
+    reference day.
     """
+    if promise is None:
+        return []
     frames = _frames_of(bundle_or_frames)
     today = today or date.today()
     filters = filters or Filters()
     as_of = reference_day(frames, filters, today)
     if population is None:
         population = population_for_year(as_of.year)
-    promise = promise if promise is not None else DEFAULT_PROMISE
     settings = get_field(promise, "settings", default={})
     never_out = bool(get_field(settings, "otrygg_includes_never_out", default=True))
     planned = list(get_field(promise, "activities", default=[]) or [])
@@ -995,9 +958,10 @@ def compact_incidents(incidents: pd.DataFrame, by: Iterable[str] = ("category", 
 
 
 def incident_filter_columns(promise: Any) -> tuple[str, ...]:
-    """Columns the promise's incident indicators filter on (plus category and source)."""
+    """Columns the promise's incident indicators filter on (plus category and source);
+    just category and source when ``promise`` is None."""
     cols = ["category", "source"]
-    for goal in promise_goals(promise if promise is not None else DEFAULT_PROMISE):
+    for goal in promise_goals(promise) if promise is not None else ():
         for raw in get_field(goal, "indicators", default=[]) or []:
             spec = parse_indicator(raw)
             if spec.dataset == "incidents":

@@ -17,7 +17,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import pandas as pd
 
@@ -411,7 +411,7 @@ def _load_promise_cached(file: str, _mtime: int) -> Promise:
         ) from err
     except (OSError, UnicodeDecodeError) as err:
         raise PromiseFileError(f"Medborgarlöftesfilen {name} kunde inte läsas: {err}") from err
-    return _PromiseParser(name).parse(data)
+    return _parse_data(data, name)
 
 
 def parse_promise(text: str, *, name: str = "medborgarlofte.toml") -> Promise:
@@ -422,7 +422,74 @@ def parse_promise(text: str, *, name: str = "medborgarlofte.toml") -> Promise:
         raise PromiseFileError(
             f"Medborgarlöftesfilen {name} är inte giltig TOML: {_swedish_toml_error(err)}"
         ) from err
-    return _PromiseParser(name).parse(data)
+    return _parse_data(data, name)
+
+
+def _parse_data(data: Mapping[str, Any], name: str) -> Promise:
+    """Validate parsed TOML; any unexpected shape becomes a PromiseFileError."""
+    try:
+        return _PromiseParser(name).parse(data)
+    except PromiseFileError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as err:
+        raise PromiseFileError(
+            f"Medborgarlöftesfilen {name} har ett oväntat innehåll: {err}") from err
+
+
+class PromiseLoad(NamedTuple):
+    """Result of :func:`load_promise_with_fallback` (unpacks as ``promise, message``).
+
+    ``promise`` None means no promise at all (``message`` is then the error);
+    otherwise ``message`` is None or a warning that the packaged default is shown.
+    """
+
+    promise: Promise | None
+    message: str | None
+
+
+def load_promise_with_fallback() -> PromiseLoad:
+    """The ONE loading policy for the promise in pages, slides, reports and settings.
+
+    * the configured file (``promise_file()``, i.e. $HJO_PROMISE_FILE) when it is valid:
+      ``(promise, None)``;
+    * when the configured file is broken and it is not the packaged default: the packaged
+      ``DEFAULT_PROMISE_FILE`` plus a Swedish warning naming the broken file, the reason
+      and that the default promise is shown;
+    * when the packaged file cannot be read either: ``(None, Swedish error)``; callers
+      then show no goals and use the strict ``DisclosureSettings()`` defaults.
+
+    Never raises for a problem with a file.
+    """
+    configured = promise_file()
+    try:
+        return PromiseLoad(load_promise(configured), None)
+    except PromiseFileError as err:
+        reason = _sentence(str(err))
+    if _same_file(configured, DEFAULT_PROMISE_FILE):
+        return PromiseLoad(None, f"Medborgarlöftet kunde inte läsas, så inga mål visas. "
+                                 f"{reason}")
+    try:
+        default = load_promise(DEFAULT_PROMISE_FILE)
+    except PromiseFileError as default_err:
+        return PromiseLoad(None, (
+            f"Medborgarlöftet kunde inte läsas, så inga mål visas. Den angivna filen "
+            f"{configured} (HJO_PROMISE_FILE): {reason} Standardlöftet "
+            f"{DEFAULT_PROMISE_FILE.name}: {_sentence(str(default_err))}"))
+    return PromiseLoad(default, (
+        f"Medborgarlöftet i {configured} (HJO_PROMISE_FILE) kunde inte användas: {reason} "
+        f"Standardlöftet ({DEFAULT_PROMISE_FILE.name}) visas i stället."))
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a == b
 
 
 def _swedish_toml_error(err: tomllib.TOMLDecodeError) -> str:
@@ -485,6 +552,8 @@ class _PromiseParser:
         activities = tuple(self.activity(a, i, goal_ids) for i, a in enumerate(acts_raw, 1))
         self.unique([a.id for a in activities], "aktivitet")
         sigs_raw = data.get("signatures", [])
+        if not isinstance(sigs_raw, list):
+            raise self.fail("", "'signatures' måste vara en lista ([[signatures]]).")
         signatures = tuple(
             Signature(name=str(s.get("name", "")), role=str(s.get("role", "")),
                       place=str(s.get("place", "")),
@@ -572,12 +641,12 @@ class _PromiseParser:
             raise self.fail(where, "'spec' saknas (t.ex. spec = { dataset = \"incidents\", "
                                    "measure = \"count\" }).")
         dataset_name = spec.get("dataset")
-        if dataset_name not in DATASETS:
+        if not isinstance(dataset_name, str) or dataset_name not in DATASETS:
             raise self.fail(where, f"okänd datamängd {dataset_name!r} "
                                    f"(giltiga: {', '.join(DATASETS)}).")
         dataset = DATASETS[dataset_name]
         measure = spec.get("measure")
-        if measure not in MEASURES:
+        if not isinstance(measure, str) or measure not in MEASURES:
             raise self.fail(where, f"okänt mått {measure!r} (giltiga: {', '.join(MEASURES)}).")
         if dataset_name not in MEASURES[measure]:
             raise self.fail(where, f"måttet '{measure}' går inte att använda för "

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from hjo_data import lagesbild as lb
-from hjo_data.datasource import DEMO_LABEL
+from hjo_data.datasource import DEMO_LABEL, latest_date
 from hjo_data.disclosure import (
     AUDIENCE_LABEL_SV,
     TOO_FEW_SV,
@@ -40,6 +40,7 @@ from hjo_data.disclosure import (
 from hjo_data.errors import HjoDataError
 from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int
+from hjo_data.reference import load_promise_with_fallback
 from hjo_data.schema import DATASETS
 
 __all__ = [
@@ -234,15 +235,6 @@ def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
     return frames if isinstance(frames, Mapping) else {}
 
 
-def _load_promise() -> Any:
-    try:
-        from hjo_data.reference import load_promise
-
-        return load_promise()
-    except Exception:  # noqa: BLE001 - a broken promise file: fall back to the default goals
-        return None
-
-
 def _settings(promise: Any) -> DisclosureSettings:
     return lb.disclosure_settings(promise)
 
@@ -251,8 +243,6 @@ def _data_dates(bundle: Any, frames: Mapping[str, pd.DataFrame]) -> dict[str, da
     dates = getattr(bundle, "data_date", None)
     if isinstance(dates, Mapping):
         return dict(dates)
-    from hjo_data.datasource import latest_date
-
     return {name: latest_date(frames[name], ds) for name, ds in DATASETS.items()
             if name in frames}
 
@@ -538,11 +528,14 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     """Compute the lägesbild of ``period`` for ``audience`` (public unless "official").
 
     ``bundle`` is a ``DataBundle`` (or a mapping of dataset frames); ``promise`` None loads
-    ``data/medborgarlofte.toml`` (falling back to the default goals).
+    it with ``reference.load_promise_with_fallback`` (its warning or error becomes a
+    notice of the report; with no promise at all the report has no goal overview).
     """
     aud = check_audience(audience)
     frames = _frames(bundle)
-    promise = promise if promise is not None else _load_promise()
+    promise_message = None
+    if promise is None:
+        promise, promise_message = load_promise_with_fallback()
     settings = _settings(promise)
     today = today or date.today()
     data_dates = _data_dates(bundle, frames)
@@ -558,7 +551,7 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
         if chart is not None:
             charts.append(chart)
 
-    notices: list[str] = []
+    notices: list[str] = [promise_message] if promise_message else []
     if is_demo:
         notices.append(f"{DEMO_LABEL}. Datalagret är tomt, så rapporten bygger på "
                        "syntetiska data.")

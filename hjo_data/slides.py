@@ -11,6 +11,9 @@ public audience — a big screen in a council meeting is public:
 * no free text (descriptions, notes) and no positions ever reach a slide: slides are
   built only from counts, shares and the promise/config texts.
 
+Without a promise (not even the packaged file readable) the goal slides (``mal``,
+``laget``) are left out and the data slides still shown (see ``build_deck``).
+
 Pure Python (no streamlit); ``pages/presentation.py`` renders the slides.
 """
 
@@ -52,6 +55,9 @@ SLIDE_KINDS: dict[str, str] = {
     "unga": "Unga: en indikator ur ungdomsenkäten (indicator, grade)",
     "aktiviteter": "Aktiviteter: genomförda mot planerade",
 }
+
+#: Slides built from the promise's goals (left out when there is no promise).
+GOAL_SLIDES = frozenset({"mal", "laget"})
 
 #: period key -> (granularity, complete period?)  "year_to_date" = calendar year so far.
 PERIODS: dict[str, str] = {
@@ -618,13 +624,22 @@ def build_deck(bundle: Any, promise: Any, config: PresentationConfig, *,
     """The slides of ``config`` in order, always for the public audience.
 
     ``bundle`` is a ``DataBundle`` (or a mapping of canonical frames); ``is_demo`` and
-    ``data_date`` default to the bundle's. ``promise`` is ``reference.load_promise()`` (or
-    None: ``lagesbild.DEFAULT_PROMISE``). Raises SlideConfigError for a goal/indicator the
-    promise does not have.
+    ``data_date`` default to the bundle's. ``promise`` is the promise from
+    ``reference.load_promise_with_fallback()``. Raises SlideConfigError for a
+    goal/indicator the promise does not have.
+
+    ``promise`` None (not even the packaged promise file could be read): the slides that
+    need the promise's goals (``mal``, ``laget``) are left out and the others are shown, so
+    a council meeting still gets the data slides (the page shows the error above them) —
+    a config error would blank the whole screen. SlideConfigError only when no slide is
+    left.
     """
     frames = _frames(bundle)
     today = today or date.today()
-    promise = promise if promise is not None else lb.DEFAULT_PROMISE
+    specs = [s for s in config.slides if promise is not None or s.id not in GOAL_SLIDES]
+    if not specs:
+        raise SlideConfigError("Medborgarlöftet kunde inte läsas och presentationen har "
+                               "bara bilder som bygger på dess mål.")
     if is_demo is None:
         is_demo = bool(getattr(bundle, "is_demo", False))
     if data_date is None:
@@ -633,10 +648,10 @@ def build_deck(bundle: Any, promise: Any, config: PresentationConfig, *,
     ctx = _Context(frames=frames, promise=promise, settings=_settings(promise), today=today,
                    as_of=as_of, data_date=data_date, is_demo=is_demo,
                    population=lb.population_for_year(as_of.year))
-    if any(s.id == "laget" for s in config.slides):
+    if any(s.id == "laget" for s in specs):
         ctx.cards = lb.goal_cards(frames, promise, None, today, population=ctx.population)
     slides: list[Slide] = []
-    for spec in config.slides:
+    for spec in specs:
         if spec.id == "titel":
             slides.append(_title_slide(spec, ctx, config))
         else:

@@ -9,6 +9,8 @@ from hjo_data import activities as act
 from hjo_data import disclosure as dc
 from hjo_data import figures
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
+from hjo_data.reference import load_promise_with_fallback
+from pages.auth_ui import md_escape
 from pages.common import (
     _promise_file_key,
     bundle_key,
@@ -30,14 +32,12 @@ settings = dc.promise_settings()
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _planned(promise_key: str) -> pd.DataFrame:
-    """The plan per promise file version (parsing the TOML cost ~20 ms per rerun)."""
+def _planned(promise_key: str) -> tuple[pd.DataFrame, str | None, bool]:
+    """The plan per promise file version (parsing the TOML cost ~20 ms per rerun), the
+    loading warning/error and whether there is a promise at all (else an empty plan)."""
     del promise_key
-    try:
-        from hjo_data import reference
-        return act.planned_frame(reference.load_promise())
-    except Exception:  # noqa: BLE001 - promise file missing/broken: no plan to compare
-        return act.planned_frame(None)
+    promise, message = load_promise_with_fallback()
+    return act.planned_frame(promise), message, promise is not None
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -54,7 +54,9 @@ def _analysis(key: tuple, _data: pd.DataFrame, _planned: pd.DataFrame
 
 
 promise_key = _promise_file_key()
-planned = _planned(promise_key)
+planned, promise_message, has_promise = _planned(promise_key)
+if promise_message:  # plain text: Markdown characters in paths/TOML errors escaped
+    (st.warning if has_promise else st.error)(md_escape(promise_message))
 if data.empty and planned.empty:
     show_empty("Det finns inga aktiviteter för det valda urvalet.")
     st.stop()

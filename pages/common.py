@@ -104,14 +104,13 @@ def _promise_file_key() -> str:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_settings(key: str) -> DisclosureSettings:
+    # The one loading policy: a broken configured file gives the packaged promise's
+    # limits; disclosure_settings(None) = the strict DisclosureSettings() defaults.
     del key
     from hjo_data.lagesbild import disclosure_settings
-    from hjo_data.reference import load_promise
+    from hjo_data.reference import load_promise_with_fallback
 
-    try:
-        return disclosure_settings(load_promise())
-    except Exception:  # noqa: BLE001 - a broken promise file: the default (strict) limits
-        return DisclosureSettings()
+    return disclosure_settings(load_promise_with_fallback().promise)
 
 
 def disclosure_settings() -> DisclosureSettings:

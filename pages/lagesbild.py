@@ -27,7 +27,9 @@ from hjo_data.lagesbild import (
     latest_status_text,
     trend_figure,
 )
-from pages.common import bundle_key, page_setup, show_empty, show_figure
+from hjo_data.reference import Promise, load_promise_with_fallback
+from pages.auth_ui import md_escape
+from pages.common import _promise_file_key, bundle_key, page_setup, show_empty, show_figure
 from pages.report_ui import render_report_download
 
 # Colour-blind-safe: blue = better, orange = worse, grey = within noise / no data; every
@@ -41,16 +43,12 @@ NOISE_STYLE = ("gray", ":material/drag_handle:", "Oförändrad / inom slumpen")
 DIRECTION_TEXT = {"down": "↓ lägre är bättre", "up": "↑ högre är bättre"}
 
 
-def _promise() -> object | None:
-    try:
-        from hjo_data.reference import load_promise
-    except ImportError:
-        return None
-    try:
-        return load_promise()
-    except Exception as err:  # noqa: BLE001 - a broken promise file must not break the page
-        st.warning(f"Medborgarlöftet kunde inte läsas, standardmålen visas: {err}")
-        return None
+def _promise() -> Promise | None:
+    """The promise by the one loading policy; its warning or error shown as plain text."""
+    promise, message = load_promise_with_fallback()
+    if message:  # plain text: Markdown characters in paths/TOML errors escaped
+        (st.warning if promise is not None else st.error)(md_escape(message))
+    return promise
 
 
 @st.cache_resource(max_entries=4, show_spinner="Sammanställer händelser …")
@@ -137,7 +135,8 @@ ctx = page_setup("Lägesbild", filters={"period"})
 for warning in freshness_warnings(ctx.bundle, date.today()):
     st.warning(warning)
 bundle = ctx.bundle
-cache_key = bundle_key(bundle)
+# The cards depend on the promise too: a fixed or edited promise file is a new key.
+cache_key = f"{bundle_key(bundle)}|{_promise_file_key()}"
 promise = _promise()
 compact = _compact(cache_key, bundle, promise)
 cards = _cards(cache_key, ctx.filters.end, ctx.filters.granularity, date.today(), compact,

@@ -10,8 +10,10 @@ import streamlit as st
 from hjo_data.datasource import DataBundle
 from hjo_data.disclosure import DisclosureSettings, suppression_note
 from hjo_data.formatting import fmt_int
-from hjo_data.lagesbild import DEFAULT_PROMISE, get_field, parse_indicator
+from hjo_data.lagesbild import get_field, parse_indicator
+from hjo_data.reference import load_promise_with_fallback
 from hjo_data.schema import DATASETS
+from pages.auth_ui import md_escape
 from pages.common import format_data_date, page_setup, show_empty
 
 SOURCE_TEXT = {
@@ -129,13 +131,9 @@ def _ingest_log(bundle: DataBundle, official: bool, settings: DisclosureSettings
 
 
 def _definitions() -> pd.DataFrame:
-    promise: object = DEFAULT_PROMISE
-    try:
-        from hjo_data.reference import load_promise
-
-        promise = load_promise()
-    except Exception as err:  # noqa: BLE001 - show the defaults with a note
-        st.warning(f"Medborgarlöftet kunde inte läsas: {err}")
+    promise, message = load_promise_with_fallback()
+    if message:  # plain text: Markdown characters in paths/TOML errors escaped
+        (st.warning if promise is not None else st.error)(md_escape(message))
     rows = []
     for goal in get_field(promise, "goals", default=[]) or []:
         for raw in get_field(goal, "indicators", default=[]) or []:

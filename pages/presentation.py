@@ -21,6 +21,7 @@ from html import escape
 import streamlit as st
 from PIL import Image
 
+from hjo_data.reference import Promise, load_promise_with_fallback
 from hjo_data.slides import (
     Slide,
     SlideConfigError,
@@ -33,7 +34,8 @@ from hjo_data.slides import (
     should_advance,
     step_index,
 )
-from pages.common import get_bundle
+from pages.auth_ui import md_escape
+from pages.common import _promise_file_key, get_bundle
 
 PUBLIC_LABEL = "Publikt läge"
 
@@ -108,13 +110,15 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
 # --------------------------------------------------------------------------- data
 
 
-def _promise() -> object | None:
-    try:
-        from hjo_data.reference import load_promise
+def _promise() -> Promise | None:
+    """The promise by the one loading policy; its warning or error shown as plain text.
 
-        return load_promise()
-    except Exception:  # noqa: BLE001 - a broken promise file falls back to the default goals
-        return None
+    Without any promise the deck leaves out the goal slides (``slides.build_deck``).
+    """
+    promise, message = load_promise_with_fallback()
+    if message:  # plain text: Markdown characters in paths/TOML errors escaped
+        (st.warning if promise is not None else st.error)(md_escape(message))
+    return promise
 
 
 @st.cache_resource(max_entries=8, show_spinner="Förbereder presentationen …")
@@ -237,8 +241,8 @@ except SlideConfigError as err:
 bundle = get_bundle()
 config_key = hashlib.sha256(repr(config).encode()).hexdigest()[:16]
 try:
-    deck = _deck(f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}|{config_key}",
-                 date.today(), bundle, _promise(), config)
+    deck = _deck(f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}|{config_key}|"
+                 f"{_promise_file_key()}", date.today(), bundle, _promise(), config)
 except SlideConfigError as err:
     st.error(f"Presentationen kan inte visas: {err}")
     st.stop()

@@ -370,3 +370,35 @@ def test_overview_has_no_freshness_warning_for_fresh_data(page_app, store_with) 
     at = page_app("lagesbild").run()
     assert not at.exception
     assert not [w.value for w in at.warning if "Händelser (EST)" in w.value]
+
+
+def _unescape_md(text: str) -> str:
+    """Markdown backslash escapes removed (pages escape messages to show plain text)."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def test_broken_promise_file_warns_and_shows_default_goals(page_app, tmp_path,
+                                                           monkeypatch) -> None:
+    import tomllib
+
+    from hjo_data.reference import DEFAULT_PROMISE_FILE
+
+    broken = tmp_path / "vårt_löfte.toml"
+    broken.write_text('title = "x"\n[goals\n', encoding="utf-8")
+    monkeypatch.setenv("HJO_PROMISE_FILE", str(broken))
+    at = page_app("lagesbild")
+    at.run()
+    assert not at.exception
+    warnings = [_unescape_md(w.value) for w in at.warning]
+    promise_warning = [w for w in warnings if str(broken) in w]
+    assert len(promise_warning) == 1
+    assert "inte giltig TOML" in promise_warning[0]
+    assert "Standardlöftet" in promise_warning[0]
+    assert not at.error
+    # The goal cards come from the packaged promise file.
+    packaged = tomllib.loads(DEFAULT_PROMISE_FILE.read_text(encoding="utf-8"))
+    subheaders = [s.value for s in at.subheader]
+    assert all(g["title"] in subheaders for g in packaged["goals"])
+    assert not any("inga mål" in i.value for i in at.info)

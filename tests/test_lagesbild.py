@@ -362,3 +362,19 @@ def test_yearly_counts_and_ratios_compare_complete_years_only() -> None:
                           "activity_type": "trygghetsvandring"}}, {"activities": acts},
                 today=date(2024, 12, 31))
     assert late.latest_period == "2024"
+
+
+def test_no_promise_means_no_goal_cards_and_plain_filter_columns() -> None:
+    """``promise=None`` (no promise could be read) is "no promise", not built-in goals."""
+    from hjo_data import lagesbild
+    from hjo_data.lagesbild import incident_filter_columns
+
+    assert goal_cards(frames(), None, Filters(), TODAY, population=9_000) == []
+    assert incident_filter_columns(None) == ("category", "source")
+    # The goals live only in the promise file.
+    assert not hasattr(lagesbild, "DEFAULT_PROMISE")
+    # A promise's own incident filters are added (so None really drops them).
+    area_promise = {"goals": [{"id": "g", "title": "G", "indicators": [
+        {"id": "i", "label": "I", "dataset": "incidents", "measure": "count",
+         "filter": {"area": ["Hamnen"]}, "desired_direction": "down"}]}]}
+    assert incident_filter_columns(area_promise) == ("category", "source", "area")

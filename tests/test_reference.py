@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -286,3 +287,80 @@ def test_category_synonyms_in_promise_are_mapped_to_canonical() -> None:
     promise = reference.parse_promise(text)
     assert promise.indicator("motorburen").filters["category"] == ("motorburen problematik",)
     assert normalise_value("EPA-traktor") in DATASETS["incidents"].column("category").synonyms
+
+
+# --------------------------------------------------------------------------- loading policy
+
+
+def _packaged_goal_ids() -> list[str]:
+    return [g["id"] for g in tomllib.loads(PROMISE.read_text(encoding="utf-8"))["goals"]]
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (None, "saknas"),  # the configured file does not exist
+    ('title = "x"\n[municipality\n', "inte giltig TOML"),
+    ("wrong shape", "okänd datamängd"),  # valid TOML: spec dataset = [] (a list)
+])
+def test_fallback_broken_configured_file_gives_packaged_promise_and_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None,
+        reason: str) -> None:
+    broken = tmp_path / "trasigt_lofte.toml"
+    if content == "wrong shape":
+        content = PROMISE.read_text(encoding="utf-8").replace('dataset = "incidents"',
+                                                              "dataset = []", 1)
+    if content is not None:
+        broken.write_text(content, encoding="utf-8")
+    monkeypatch.setenv("HJO_PROMISE_FILE", str(broken))
+    promise, warning = reference.load_promise_with_fallback()
+    assert promise is not None
+    assert [g.id for g in promise.goals] == _packaged_goal_ids()
+    assert warning is not None
+    assert str(broken) in warning  # names the broken file ...
+    assert reason in warning  # ... and why
+    assert "Standardlöftet" in warning and "visas i stället" in warning
+
+
+def test_fallback_good_configured_file_has_no_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "annan_kommun.toml"
+    other.write_text(PROMISE.read_text(encoding="utf-8").replace('code = "1497"',
+                                                                 'code = "1499"'),
+                     encoding="utf-8")
+    monkeypatch.setenv("HJO_PROMISE_FILE", str(other))
+    promise, message = reference.load_promise_with_fallback()
+    assert message is None
+    assert promise is not None and promise.municipality_code == "1499"
+    monkeypatch.delenv("HJO_PROMISE_FILE")
+    promise, message = reference.load_promise_with_fallback()
+    assert message is None
+    assert promise is not None and [g.id for g in promise.goals] == _packaged_goal_ids()
+
+
+def test_fallback_packaged_file_broken_gives_no_promise_and_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    packaged = tmp_path / "medborgarlofte.toml"
+    packaged.write_text("[goals\n", encoding="utf-8")
+    monkeypatch.setattr(reference, "DEFAULT_PROMISE_FILE", packaged)
+    monkeypatch.delenv("HJO_PROMISE_FILE", raising=False)
+    promise, error = reference.load_promise_with_fallback()
+    assert promise is None
+    assert error is not None and "inga mål visas" in error and "inte giltig TOML" in error
+    # A broken configured file on top: still no exception, both files named.
+    configured = tmp_path / "saknas.toml"
+    monkeypatch.setenv("HJO_PROMISE_FILE", str(configured))
+    promise, error = reference.load_promise_with_fallback()
+    assert promise is None
+    assert error is not None and str(configured) in error and packaged.name in error
+
+
+def test_promise_of_wrong_shape_is_a_promise_file_error() -> None:
+    text = PROMISE.read_text(encoding="utf-8")
+    assert text.count("[[signatures]]") == 2
+    without_signatures = re.sub(r"\[\[signatures\]\]\n(?:\w+ = .*\n)*\n", "", text)
+    assert "[[signatures]]" not in without_signatures
+    with pytest.raises(PromiseFileError, match="signatures"):
+        reference.parse_promise("signatures = 1\n" + without_signatures)
+    with pytest.raises(PromiseFileError, match="okänt mått"):
+        reference.parse_promise(text.replace('measure = "count"', "measure = {}", 1))
+    with pytest.raises(PromiseFileError, match="okänd datamängd"):
+        reference.parse_promise(text.replace('dataset = "incidents"', 'dataset = []', 1))

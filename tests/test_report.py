@@ -11,6 +11,7 @@ import pytest
 
 from hjo_data import report as rep
 from hjo_data.datasource import load_bundle
+from hjo_data.reference import DEFAULT_PROMISE_FILE, load_promise_with_fallback
 from tests.conftest import canonical
 
 PLOTLY_JS = plotly.offline.get_plotlyjs()
@@ -234,13 +235,30 @@ def test_status_text_matches_lagesbild_in_official_mode(demo_bundle) -> None:
     from hjo_data.filters import Filters
 
     period = rep.parse_period(_demo_periods(demo_bundle)[2])
-    promise = rep._load_promise()
+    promise = load_promise_with_fallback().promise
     today = date.today()
     report = rep.build_report(demo_bundle, period, audience="official", promise=promise,
                               today=today)
     cards = lb.goal_cards(demo_bundle, promise, Filters(end=period.last_day,
                                                         granularity="M"), today)
     assert report.status_text == lb.latest_status_text(cards, "official")
+
+
+def test_broken_promise_file_report_uses_packaged_promise_with_notice(
+        demo_bundle, tmp_path, monkeypatch) -> None:
+    import html
+    import tomllib
+
+    broken = tmp_path / "trasigt.toml"
+    broken.write_text("[goals\n", encoding="utf-8")
+    monkeypatch.setenv("HJO_PROMISE_FILE", str(broken))
+    period = rep.parse_period(_demo_periods(demo_bundle)[0])
+    report = rep.build_report(demo_bundle, period)
+    warning = next(n for n in report.notices if "Standardlöftet" in n)
+    assert str(broken) in warning
+    packaged = tomllib.loads(DEFAULT_PROMISE_FILE.read_text(encoding="utf-8"))
+    assert len(report.rows) == sum(len(g["indicators"]) for g in packaged["goals"])
+    assert html.escape(warning) in rep.render_html(report)
 
 
 def test_find_chromium_env(monkeypatch, tmp_path) -> None:

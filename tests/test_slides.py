@@ -108,7 +108,8 @@ def _small_world() -> dict[str, pd.DataFrame]:
 
 def test_est_week_with_few_incidents_shows_small_mark():
     frames = _small_world()
-    deck = build_deck(frames, None, _config({"id": "est_vecka"}), today=TODAY, is_demo=False)
+    deck = build_deck(frames, load_promise(), _config({"id": "est_vecka"}), today=TODAY,
+                      is_demo=False)
     slide = deck[0]
     assert slide.big_number == "<5"
     assert "v. 23 2024" in slide.message
@@ -147,7 +148,7 @@ def test_traffic_small_offence_count_hides_rate():
          "vehicles_checked": 12, "tuned_vehicle": 1},
     ])
     frames = {**_small_world(), "traffic": traffic}
-    deck = build_deck(frames, None, _config({"id": "trafik"}), today=TODAY, is_demo=False,
+    deck = build_deck(frames, load_promise(), _config({"id": "trafik"}), today=TODAY, is_demo=False,
                       data_date={"traffic": date(2024, 5, 6)})
     slide = deck[0]
     assert slide.big_number == "2"  # controls held: the authorities' own work
@@ -169,7 +170,7 @@ def test_youth_share_needs_enough_answers(n, share, expected):
         {"year": 2023, "grade": "åk 9", "gender": "alla", "indicator": "snus",
          "share": 0.1, "n": 500, "geography": "Hjo"},
     ])
-    deck = build_deck({"youth": youth}, None,
+    deck = build_deck({"youth": youth}, load_promise(),
                       _config({"id": "unga", "indicator": "alkohol_12m", "grade": "åk 9"}),
                       today=TODAY, is_demo=False)
     assert deck[0].big_number == expected
@@ -270,3 +271,28 @@ def test_should_advance():
 
 def test_format_counter():
     assert format_counter(2, 7) == f"3{NBSP}/{NBSP}7"
+
+
+# --------------------------------------------------------------------------- no promise
+
+
+def test_without_promise_goal_slides_are_left_out(demo_frames):
+    """No promise at all (even the packaged file broken): the data slides still show."""
+    config = load_config()
+    deck = build_deck(demo_frames, None, config, today=TODAY, is_demo=True)
+    expected = [s.key for s in config.slides if s.id not in ("mal", "laget")]
+    assert [s.id for s in deck] == expected
+    assert expected  # the packaged config has data slides
+    # Slides that never use the promise are the same as in the full deck.
+    full = {s.id: s for s in build_deck(demo_frames, load_promise(), config, today=TODAY,
+                                        is_demo=True)}
+    data_slides = [s for s in deck if s.kind in ("est_vecka", "trafik", "unga")]
+    assert data_slides
+    for slide in data_slides:
+        assert slide == full[slide.id]
+
+
+def test_without_promise_and_only_goal_slides_is_a_config_error(demo_frames):
+    config = _config({"id": "laget"}, {"id": "mal", "goal": "samverkan"})
+    with pytest.raises(SlideConfigError, match="Medborgarlöftet kunde inte läsas"):
+        build_deck(demo_frames, None, config, today=TODAY, is_demo=True)
