@@ -626,15 +626,23 @@ def hidden_last(prepared: PreparedTable, column: str, *, label: str | None = Non
                          prepared.note, prepared.audience, prepared.kind)
 
 
-def promise_settings() -> DisclosureSettings:
-    """Public-mode limits from the promise's [settings], loaded by
-    ``reference.load_promise_with_fallback`` (a broken configured file: the packaged
-    promise's settings). The strict ``DisclosureSettings()`` defaults only when there is
-    no promise at all."""
-    promise, _message = reference.load_promise_with_fallback()
+def settings_of(promise: Any) -> DisclosureSettings:
+    """Public-mode limits from a promise's ``settings`` (the ``reference.Promise`` dataclass
+    or a mapping, as in tests); the strict ``DisclosureSettings()`` defaults for None."""
     if promise is None:
         return DisclosureSettings()
-    return DisclosureSettings.from_mapping(asdict(promise.settings))
+    raw = promise.get("settings") if isinstance(promise, Mapping) else getattr(
+        promise, "settings", None)
+    if raw is None:
+        return DisclosureSettings()
+    return DisclosureSettings.from_mapping(raw if isinstance(raw, Mapping) else asdict(raw))
+
+
+def promise_settings() -> DisclosureSettings:
+    """Public-mode limits of the promise loaded by ``reference.load_promise_with_fallback``
+    (a broken configured file: the packaged promise's limits; no promise at all: the
+    strict defaults)."""
+    return settings_of(reference.load_promise_with_fallback().promise)
 
 
 def ci_texts(prepared: PreparedTable) -> list[str]:

@@ -789,17 +789,6 @@ def goal_cards(bundle_or_frames: Any, promise: Any, filters: Filters | None = No
 # --------------------------------------------------------------------------- audience
 
 
-def disclosure_settings(promise: Any) -> DisclosureSettings:
-    """Public-mode limits from the promise's ``[settings]`` (threshold, min survey n)."""
-    raw = get_field(promise, "settings", default=None) if promise is not None else None
-    if raw is None:
-        return DisclosureSettings()
-    mapping = raw if isinstance(raw, Mapping) else {
-        k: getattr(raw, k) for k in ("suppression_threshold", "min_survey_n", "suppress_zero")
-        if hasattr(raw, k)}
-    return DisclosureSettings.from_mapping(mapping)
-
-
 @dataclass(frozen=True)
 class IndicatorTexts:
     """Display texts of one indicator for one audience.

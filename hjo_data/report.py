@@ -35,6 +35,7 @@ from hjo_data.disclosure import (
     DisclosureSettings,
     check_audience,
     prepare_table,
+    settings_of,
     suppression_note,
 )
 from hjo_data.errors import HjoDataError
@@ -233,10 +234,6 @@ class Report:
 def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
     frames = getattr(bundle, "frames", bundle)
     return frames if isinstance(frames, Mapping) else {}
-
-
-def _settings(promise: Any) -> DisclosureSettings:
-    return lb.disclosure_settings(promise)
 
 
 def _data_dates(bundle: Any, frames: Mapping[str, pd.DataFrame]) -> dict[str, date | None]:
@@ -536,7 +533,7 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     promise_message = None
     if promise is None:
         promise, promise_message = load_promise_with_fallback()
-    settings = _settings(promise)
+    settings = settings_of(promise)
     today = today or date.today()
     data_dates = _data_dates(bundle, frames)
     is_demo = bool(getattr(bundle, "is_demo", False))

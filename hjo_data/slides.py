@@ -32,7 +32,7 @@ import pandas as pd
 from hjo_data import lagesbild as lb
 from hjo_data.activities import done_vs_planned, planned_frame
 from hjo_data.datasource import DEMO_LABEL
-from hjo_data.disclosure import DisclosureSettings
+from hjo_data.disclosure import DisclosureSettings, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
@@ -299,10 +299,6 @@ class _Context:
 def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
     frames = getattr(bundle, "frames", bundle)
     return frames if isinstance(frames, Mapping) else {}
-
-
-def _settings(promise: Any) -> DisclosureSettings:
-    return lb.disclosure_settings(promise)
 
 
 def _reference_day(frames: Mapping[str, pd.DataFrame], today: date) -> date:
@@ -645,7 +641,7 @@ def build_deck(bundle: Any, promise: Any, config: PresentationConfig, *,
     if data_date is None:
         data_date = getattr(bundle, "data_date", None) or {}
     as_of = _reference_day(frames, today)
-    ctx = _Context(frames=frames, promise=promise, settings=_settings(promise), today=today,
+    ctx = _Context(frames=frames, promise=promise, settings=settings_of(promise), today=today,
                    as_of=as_of, data_date=data_date, is_demo=is_demo,
                    population=lb.population_for_year(as_of.year))
     if any(s.id == "laget" for s in specs):

@@ -25,7 +25,7 @@ ctx = page_setup("Aktiviteter", filters={"period", "area"})
 data = ctx.frames["activities"]
 data_date = ctx.bundle.data_date.get("activities")
 aud = ctx.audience
-settings = dc.promise_settings()
+settings = ctx.settings
 # Participants are people: small numbers are hidden in public mode. Activities held,
 # planned, findings and actions are about places and the organisers' work: shown as is.
 

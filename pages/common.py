@@ -104,13 +104,11 @@ def _promise_file_key() -> str:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_settings(key: str) -> DisclosureSettings:
-    # The one loading policy: a broken configured file gives the packaged promise's
-    # limits; disclosure_settings(None) = the strict DisclosureSettings() defaults.
+    # The one loading policy (reference.load_promise_with_fallback); key: the file's mtime.
     del key
-    from hjo_data.lagesbild import disclosure_settings
-    from hjo_data.reference import load_promise_with_fallback
+    from hjo_data.disclosure import promise_settings
 
-    return disclosure_settings(load_promise_with_fallback().promise)
+    return promise_settings()
 
 
 def disclosure_settings() -> DisclosureSettings:

@@ -32,7 +32,7 @@ SOURCE = "EST-rapporter"
 ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
 data_date = ctx.bundle.data_date.get("incidents")
 aud = ctx.audience
-settings = dc.promise_settings()
+settings = ctx.settings
 flt = ctx.filters
 # The weekly comparison needs earlier weeks: all filters except the period.
 no_period = est.incident_cube(ctx.bundle.frame("incidents")).where(

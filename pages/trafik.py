@@ -18,7 +18,7 @@ controls = ctx.frames["traffic"]
 cube = est.incident_cube(ctx.bundle.frame("incidents"))
 data_date = ctx.bundle.data_date.get("traffic")
 aud = ctx.audience
-settings = dc.promise_settings()
+settings = ctx.settings
 # Offences are people caught and incidents concern people: small counts are hidden in
 # public mode. Controls and checked vehicles are the police's own activity: shown as is.
 

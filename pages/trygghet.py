@@ -31,7 +31,7 @@ if responses.empty and aggregated.empty:
                "varje år – välj en längre period i sidomenyn.")
     st.stop()
 
-settings = dc.promise_settings()
+settings = ctx.settings
 
 
 

@@ -35,7 +35,7 @@ gender = st.radio("Kön", ["alla", "kvinna", "man"], horizontal=True, key="unga_
                   format_func=lambda g: {"alla": "Alla", "kvinna": "Flickor",
                                          "man": "Pojkar"}[g])
 indicators = youth.YOUTH_GROUPS[group]
-settings = dc.promise_settings()
+settings = ctx.settings
 
 
 def _table(prepared: dc.PreparedTable) -> pd.DataFrame:
