@@ -79,12 +79,28 @@ def _resolve(path: str | Path | None, default_name: str) -> Path:
     return path / default_name if path.is_dir() else path
 
 
+def _reason(err: Exception) -> str:
+    """Why a file could not be read, in Swedish and without the server path (messages
+    reach public pages)."""
+    if isinstance(err, FileNotFoundError):
+        return "filen finns inte"
+    if isinstance(err, PermissionError):
+        return "behörighet saknas att läsa filen"
+    if isinstance(err, IsADirectoryError):
+        return "sökvägen är en mapp, inte en fil"
+    if isinstance(err, UnicodeDecodeError):
+        return "filen är inte sparad som UTF-8"
+    if isinstance(err, OSError):
+        return "läsfel"
+    return str(err)
+
+
 def _stamp(path: Path) -> int:
     """Modification time used in cache keys (so an edited file is re-read)."""
     try:
         return path.stat().st_mtime_ns
     except OSError as err:
-        raise ReferenceDataError(f"Referensfilen {path.name} saknas ({path}).") from err
+        raise ReferenceDataError(f"Referensfilen {path.name} saknas.") from err
 
 
 # --------------------------------------------------------------------------- areas
@@ -106,7 +122,7 @@ def _read_reference_csv(file: str, what_sv: str, required: tuple[str, ...]) -> p
     try:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise ReferenceDataError(f"{what_sv} {name} kunde inte läsas: {err}") from err
+        raise ReferenceDataError(f"{what_sv} {name} kunde inte läsas: {_reason(err)}") from err
     frame.columns = [c.strip() for c in frame.columns]
     missing = [c for c in required if c not in frame]
     if missing:
@@ -171,7 +187,7 @@ def _load_geojson_cached(file: str, _mtime: int) -> str:
     try:
         data = json.loads(Path(file).read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as err:
-        raise ReferenceDataError(f"Kartfilen {name} kunde inte läsas: {err}") from err
+        raise ReferenceDataError(f"Kartfilen {name} kunde inte läsas: {_reason(err)}") from err
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ReferenceDataError(f"Kartfilen {name} är ingen GeoJSON FeatureCollection.")
     features = data.get("features")
@@ -393,7 +409,7 @@ def load_promise(path: str | Path | None = None) -> Promise:
         stamp = file.stat().st_mtime_ns
     except OSError as err:
         raise PromiseFileError(
-            f"Medborgarlöftesfilen {file.name} saknas ({file}). Ange rätt fil med "
+            f"Medborgarlöftesfilen {file.name} saknas. Ange rätt fil med "
             "miljövariabeln HJO_PROMISE_FILE."
         ) from err
     return _load_promise_cached(str(file), stamp)
@@ -410,7 +426,8 @@ def _load_promise_cached(file: str, _mtime: int) -> Promise:
             f"Medborgarlöftesfilen {name} är inte giltig TOML: {_swedish_toml_error(err)}"
         ) from err
     except (OSError, UnicodeDecodeError) as err:
-        raise PromiseFileError(f"Medborgarlöftesfilen {name} kunde inte läsas: {err}") from err
+        raise PromiseFileError(
+            f"Medborgarlöftesfilen {name} kunde inte läsas: {_reason(err)}") from err
     return _parse_data(data, name)
 
 
@@ -473,10 +490,10 @@ def load_promise_with_fallback() -> PromiseLoad:
     except PromiseFileError as default_err:
         return PromiseLoad(None, (
             f"Medborgarlöftet kunde inte läsas, så inga mål visas. Den angivna filen "
-            f"{configured} (HJO_PROMISE_FILE): {reason} Standardlöftet "
+            f"{configured.name} (HJO_PROMISE_FILE): {reason} Standardlöftet "
             f"{DEFAULT_PROMISE_FILE.name}: {_sentence(str(default_err))}"))
     return PromiseLoad(default, (
-        f"Medborgarlöftet i {configured} (HJO_PROMISE_FILE) kunde inte användas: {reason} "
+        f"Medborgarlöftet i {configured.name} (HJO_PROMISE_FILE) kunde inte användas: {reason} "
         f"Standardlöftet ({DEFAULT_PROMISE_FILE.name}) visas i stället."))
 
 

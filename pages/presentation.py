@@ -116,8 +116,12 @@ def _promise() -> Promise | None:
     Without any promise the deck leaves out the goal slides (``slides.build_deck``).
     """
     promise, message = load_promise_with_fallback()
-    if message:  # plain text: Markdown characters in paths/TOML errors escaped
-        (st.warning if promise is not None else st.error)(md_escape(message))
+    # A toast, once per session: a banner above the slide would push its bottom off the
+    # screen, and auto-advance reruns would repeat it for the audience on every slide.
+    if message and st.session_state.get("pres_promise_message") != message:
+        st.session_state["pres_promise_message"] = message
+        st.toast(md_escape(message), icon="⚠️" if promise is not None else "🚫",
+                 duration="long")
     return promise
 
 

@@ -392,7 +392,7 @@ def test_broken_promise_file_warns_and_shows_default_goals(page_app, tmp_path,
     at.run()
     assert not at.exception
     warnings = [_unescape_md(w.value) for w in at.warning]
-    promise_warning = [w for w in warnings if str(broken) in w]
+    promise_warning = [w for w in warnings if broken.name in w]
     assert len(promise_warning) == 1
     assert "inte giltig TOML" in promise_warning[0]
     assert "Standardlöftet" in promise_warning[0]

@@ -315,7 +315,7 @@ def test_fallback_broken_configured_file_gives_packaged_promise_and_warning(
     assert promise is not None
     assert [g.id for g in promise.goals] == _packaged_goal_ids()
     assert warning is not None
-    assert str(broken) in warning  # names the broken file ...
+    assert broken.name in warning  # names the broken file (not its directory) ...
     assert reason in warning  # ... and why
     assert "Standardlöftet" in warning and "visas i stället" in warning
 
@@ -350,7 +350,7 @@ def test_fallback_packaged_file_broken_gives_no_promise_and_error(
     monkeypatch.setenv("HJO_PROMISE_FILE", str(configured))
     promise, error = reference.load_promise_with_fallback()
     assert promise is None
-    assert error is not None and str(configured) in error and packaged.name in error
+    assert error is not None and configured.name in error and packaged.name in error
 
 
 def test_promise_of_wrong_shape_is_a_promise_file_error() -> None:
@@ -364,3 +364,17 @@ def test_promise_of_wrong_shape_is_a_promise_file_error() -> None:
         reference.parse_promise(text.replace('measure = "count"', "measure = {}", 1))
     with pytest.raises(PromiseFileError, match="okänd datamängd"):
         reference.parse_promise(text.replace('dataset = "incidents"', 'dataset = []', 1))
+
+
+def test_promise_messages_name_the_file_but_never_the_server_path(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """The messages reach public pages: file name yes, directory layout no."""
+    from hjo_data import reference as ref
+
+    secret_dir = tmp_path / "hemlig-katalog"
+    secret_dir.mkdir()
+    for broken in (secret_dir / "saknas.toml", secret_dir):  # missing file; a directory
+        monkeypatch.setenv("HJO_PROMISE_FILE", str(broken))
+        promise, message = ref.load_promise_with_fallback()
+        assert promise is not None and message
+        assert broken.name in message
+        assert str(tmp_path) not in message, message
