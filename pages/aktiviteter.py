@@ -70,10 +70,17 @@ if data.empty:
 if years:
     year = st.selectbox("År", years[::-1], key="akt_ar")
     sub = dvp[dvp["year"] == year]
-    fig = figures.grouped_bars(sub, x="activity_type",
-                               series=(("done", "Genomförda"), ("planned", "Planerade")),
-                               title=f"Genomförda och planerade aktiviteter {year}",
-                               x_title="Aktivitet", y_title="Antal tillfällen")
+    has_plan = bool((sub["planned"] > 0).any())
+    fig = figures.grouped_bars(
+        sub, x="activity_type",
+        series=(("done", "Genomförda"), ("planned", "Planerade")) if has_plan
+        else (("done", "Genomförda"),),
+        title=(f"Genomförda och planerade aktiviteter {year}" if has_plan
+               else f"Genomförda aktiviteter {year}"),
+        x_title="Aktivitet", y_title="Antal tillfällen")
+    if not has_plan:
+        st.caption(f"Medborgarlöftet anger inga planerade antal för {year}; "
+                   "andelen av plan kan inte beräknas.")
     show_figure(fig, pd.DataFrame({
         "År": sub["year"].astype(str), "Aktivitet": sub["activity_type"],
         "Genomförda": sub["done"].map(fmt_int), "Planerade": sub["planned"].map(fmt_int),

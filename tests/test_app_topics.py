@@ -206,3 +206,24 @@ def test_handelser_latest_rows_only_for_officials(page_app, store_with,  # noqa:
     assert not any("rader" in s.value for s in at.subheader)
     assert _row_table(at) is None
     assert "Beskrivning nr" not in str([e.proto for e in at.main])
+
+
+def test_aktiviteter_year_without_a_plan_shows_only_what_was_done(page_app,  # noqa: ANN001
+                                                                  store_with) -> None:
+    from hjo_data.reference import load_promise
+
+    planned_years = {int(y) for a in load_promise().activities for y in a.planned}
+    year = max(planned_years) + 2  # the promise plans nothing for this year
+    acts = canonical("activities", [
+        {"date": pd.Timestamp(f"{year}-03-01"), "activity_type": "grannsamverkan",
+         "organisers": "Polisen"}])
+    store_with(activities=acts)
+    at = page_app("aktiviteter")
+    at.query_params["start"] = f"{year}-01-01"
+    at.query_params["end"] = f"{year}-12-31"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="akt_ar").value == year
+    spec = _chart(at, f"Genomförda aktiviteter {year}")
+    assert [t.name for t in spec.data] == ["Genomförda"]  # no empty "Planerade" series
+    assert any(f"inga planerade antal för {year}" in c.value for c in at.caption)
