@@ -30,7 +30,10 @@ PAGES = (
     ("pages/login.py", "Logga in", ":material/login:", "logga-in"),
 )
 LOGIN_PAGE = "pages/login.py"
-#: Pages listed only for at least this role (the pages guard themselves with require_role).
+#: Pages listed in the menu only for at least this role. Below that role they stay
+#: registered but hidden, so a bookmarked link opens the page's own Swedish login notice
+#: (the pages guard themselves with require_role) instead of Streamlit's English
+#: "Page not found".
 PAGE_ROLES = {"pages/datahantering.py": "redaktor", "pages/admin.py": "admin"}
 
 
@@ -42,13 +45,13 @@ def available_pages() -> list[st.Page]:
     role = current_role()
     pages = []
     for file, title, icon, url in PAGES:
-        if file in PAGE_ROLES and not has_role(role, PAGE_ROLES[file]):
-            continue
+        allowed = file not in PAGE_ROLES or has_role(role, PAGE_ROLES[file])
         if file == LOGIN_PAGE:
             title, icon = login_menu_entry(role, title, icon)
         if (ROOT / file).is_file():
             pages.append(st.Page(ROOT / file, title=title, icon=icon, url_path=url,
-                                 default=not pages))
+                                 default=not pages,
+                                 visibility="visible" if allowed else "hidden"))
     return pages
 
 

@@ -325,13 +325,22 @@ def test_login_menu_entry_follows_the_session() -> None:
         assert login_menu_entry(role, *entry) == LOGGED_IN_MENU
 
 
-def _menu(at: AppTest) -> list[str]:
-    # AppTest has no public view of st.navigation; its page registry is the menu.
-    return [p["page_name"] for p in at._registered_pages.values()]
+def test_dashboard_menu_follows_login(users: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit
 
+    shown: list[str] = []
+    real_page = streamlit.Page
 
-def test_dashboard_menu_follows_login(users: dict) -> None:
+    def recording_page(*args: object, **kwargs: object) -> object:
+        # AppTest has no view of the navigation menu: record what the entry script lists.
+        if kwargs.get("visibility", "visible") == "visible":
+            shown.append(str(kwargs["title"]))
+        return real_page(*args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "Page", recording_page)
+
     def menu(session: dict | None) -> list[str]:
+        shown.clear()
         # A fresh AppTest per state: on a second run AppTest re-registers the pages/ folder.
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
         at.secrets["auth"] = {"users": users}
@@ -339,10 +348,26 @@ def test_dashboard_menu_follows_login(users: dict) -> None:
             at.session_state["hjo_auth"] = session
         at.run()
         assert not at.exception
-        return _menu(at)
+        # every page stays registered (a bookmark reaches the page's own login notice)
+        assert "Datahantering" in [p["page_name"] for p in at._registered_pages.values()]
+        return list(shown)
 
     public = menu(None)
     assert "Logga in" in public and "Datahantering" not in public
     editor = menu(_logged_in("redaktor", "anna"))
     assert "Konto och utloggning" in editor and "Logga in" not in editor
     assert "Datahantering" in editor and "Administration" not in editor
+
+
+def test_bookmarked_restricted_page_shows_a_swedish_login_notice(users: dict) -> None:
+    """A link to Datahantering before logging in: the page's own notice in Swedish,
+    not Streamlit's English "Page not found" (the page is registered, only hidden)."""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.secrets["auth"] = {"users": users}
+    at.run()
+    at.switch_page("pages/datahantering.py")
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Datahantering"]
+    assert any("Logga in som redaktör" in w.value for w in at.warning)
+    assert not at.get("file_uploader")  # nothing of the page beyond the notice

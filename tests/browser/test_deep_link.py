@@ -10,7 +10,9 @@ from tests.browser.conftest import running_dashboard, wait_until_rendered
 
 
 @pytest.mark.parametrize(("path", "heading"), [("handelser", "Händelser (EST)"),
-                                               ("logga-in", "Logga in")])
+                                               ("logga-in", "Logga in"),
+                                               # restricted: the page's own notice
+                                               ("datahantering", "Logga in som redaktör")])
 def test_deep_link_on_a_fresh_server(browser, tmp_path, path: str, heading: str) -> None:
     with running_dashboard(tmp_path) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -23,5 +25,6 @@ def test_deep_link_on_a_fresh_server(browser, tmp_path, path: str, heading: str)
             for helper in ("common", "auth ui", "report ui", "presentation"):
                 assert helper not in nav.lower().splitlines(), nav
             assert page.get_by_text("Page not found").count() == 0
+            assert "Datahantering" not in nav  # listed only for editors
         finally:
             context.close()
