@@ -478,14 +478,33 @@ def hotspots(incidents: pd.DataFrame, population: pd.DataFrame | Mapping[str, fl
     return out.reset_index(drop=True)
 
 
-def area_rates(incidents: pd.DataFrame,
-               population: pd.DataFrame | Mapping[str, float] | None) -> pd.DataFrame:
-    """Count and per-1000 rate per area over the whole (filtered) frame — for the map."""
+def covered_years(reported: IncidentCube, start: date | None, end: date | None) -> float:
+    """Years of the period that is both selected and covered by the reports: from the
+    later of ``start`` and the first reported day to the earlier of ``end`` and the last
+    reported day, both inclusive (NaN when they do not overlap). ``reported`` should be
+    every incident (no area or category filter): an area's quiet start is not a gap."""
+    days = reported.day[reported.day != NO_DAY]
+    if days.size == 0:
+        return float("nan")
+    first, last = int(days.min()), int(days.max())
+    if start is not None:
+        first = max(first, _day_number(start))
+    if end is not None:
+        last = min(last, _day_number(end))
+    return (last - first + 1) / 365.25 if last >= first else float("nan")
+
+
+def area_rates(incidents: pd.DataFrame | IncidentCube,
+               population: pd.DataFrame | Mapping[str, float] | None,
+               years: float = 1.0) -> pd.DataFrame:
+    """Count and rate per area over the whole (filtered) selection, for the map:
+    ``per_1000`` = incidents per 1 000 inhabitants and year when ``years`` is the
+    selection's length (``covered_years``), so selections of any length compare."""
     counts = counts_by(incidents, "area")[["group", "count"]].rename(columns={"group": "area"})
     pops = population_map(population)
     counts["population"] = [pops.get(a, np.nan) for a in counts["area"]]
     counts["population"] = counts["population"].astype("float64")
-    counts["per_1000"] = counts["count"] / counts["population"] * 1000
+    counts["per_1000"] = counts["count"] / counts["population"] * 1000 / years
     return counts
 
 

@@ -261,22 +261,29 @@ st.subheader("Karta")
 if not geojson:
     show_empty("Kartan saknas: referensfilen med områdesgränser kunde inte läsas.")
 else:
-    rates = _cached("rates", KEY_PERIOD, lambda: est.area_rates(incidents, population))
+    # Per year over the part of the selection that has reports: comparable across periods.
+    years = est.covered_years(est.incident_cube(ctx.bundle.frame("incidents")), flt.start,
+                              flt.end)
+    rates = _cached("rates", KEY_PERIOD,
+                    lambda: est.area_rates(incidents, population, years=years))
     rate_prep = dc.prepare_columns(rates, ["count"], aud, settings,
                                    derived={"per_1000": "count"})
     shown = rate_prep.display
     points = est.incident_points(ctx.frames["incidents"]) if ctx.is_official else None
     fig = figures.area_map(rate_prep.numeric.assign(shown=shown["count"].to_numpy()),
                            geojson, value="per_1000", count_text="shown",
-                           title="Händelser per 1 000 invånare och område (valt urval)",
-                           colour_title="Per 1 000 inv.", points=points)
+                           title="Händelser per 1 000 invånare och år, per område "
+                                 "(valt urval)",
+                           colour_title="Per 1 000 inv. och år", points=points)
     show_figure(fig, pd.DataFrame({
         "Område": shown["area"].to_numpy(), "Antal": shown["count"].to_numpy(),
-        "Per 1 000 invånare": dc.formatted(shown["per_1000"],
-                                           lambda v: fmt_float(v, 1)).to_numpy()}),
+        "Per 1 000 invånare och år": dc.formatted(shown["per_1000"],
+                                                  lambda v: fmt_float(v, 1)).to_numpy()}),
                 source=f"{SOURCE}; områdesgränser schematiska", data_date=data_date,
                 key="est_karta")
     show_suppression_note(rate_prep)
+    if years == years:  # not NaN
+        st.caption(f"Räknat per år: urvalet har rapporter under {fmt_float(years, 1)} år.")
     if not ctx.is_official:
         st.caption("Exakta positioner visas bara i tjänstepersonsläget.")
 

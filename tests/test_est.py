@@ -112,3 +112,37 @@ def test_empty_frames_do_not_fail() -> None:
     assert est.monthly_counts(empty).empty
     assert int(est.heatmap_counts(empty).to_numpy().sum()) == 0
     assert est.hotspots(empty, {}, as_of=date(2024, 5, 15)).empty
+
+
+def test_covered_years_is_the_overlap_of_selection_and_reports() -> None:
+    cube = est.incident_cube(incidents([("2022-03-01T10:00", "brand", "A"),
+                                        ("2024-02-29T10:00", "brand", "B")]))
+    whole = (date(2024, 2, 29) - date(2022, 3, 1)).days + 1
+    assert abs(est.covered_years(cube, None, None) - whole / 365.25) < 1e-12
+    # a selection starting long before the first report counts from the first report
+    assert est.covered_years(cube, date(2019, 1, 1), None) == est.covered_years(cube, None,
+                                                                                 None)
+    inside = (date(2023, 12, 31) - date(2023, 1, 1)).days + 1
+    assert abs(est.covered_years(cube, date(2023, 1, 1), date(2023, 12, 31))
+               - inside / 365.25) < 1e-12
+    assert est.covered_years(cube, date(2025, 1, 1), None) != est.covered_years(
+        cube, date(2025, 1, 1), None)  # NaN: no reports in the selection
+
+
+def test_area_rates_per_year_compare_across_selection_lengths() -> None:
+    """The same pace in area A (12 a year) over one and over three years gives the same
+    rate per 1 000 inhabitants and year; a plain per-1 000 count would triple."""
+    rates = []
+    for first_year in (2024, 2022):
+        spec = [(f"{y}-{m:02d}-10T10:00", "klotter", "A")
+                for y in range(first_year, 2025) for m in range(1, 13)]
+        # reports from another area on the selection's first and last day: full coverage
+        spec += [(f"{first_year}-01-01T09:00", "brand", "B"), ("2024-12-31T09:00", "brand",
+                                                               "B")]
+        frame = incidents(spec)
+        years = est.covered_years(est.incident_cube(frame), date(first_year, 1, 1),
+                                  date(2024, 12, 31))
+        assert abs(years - (2025 - first_year)) < 0.01
+        rate = est.area_rates(frame, {"A": 2000, "B": 500}, years=years)
+        rates.append(rate.set_index("area").loc["A", "per_1000"])
+    assert all(abs(r - 12 / 2000 * 1000) < 0.02 for r in rates), rates  # leap days
