@@ -233,3 +233,20 @@ def test_bars_with_line_axes_share_one_grid_of_whole_counts():
         assert axis.range[1] >= top
     # the same number of intervals: every right-hand tick sits on a left grid line
     assert left.range[1] / left.dtick == right.range[1] / right.dtick
+
+
+def _contrast_on_white(hex_colour: str) -> float:
+    """WCAG 2 contrast ratio of a colour against white."""
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(hex_colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    lum = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return 1.05 / (lum + 0.05)
+
+
+def test_the_first_seven_series_colours_stay_visible_on_white() -> None:
+    """Charts with up to 7 series (top 6 categories + övriga) never use the faint yellow."""
+    faint = [c for c in figures.OKABE_ITO[:7] if _contrast_on_white(c) < 2]
+    assert faint == []
+    assert _contrast_on_white(figures.OKABE_ITO[7]) < 2  # the yellow, kept for an 8th
