@@ -48,7 +48,9 @@ med 31 dagar inte jämförs orättvist med en med 30). Skillnaden är *utanför
 slumpvariationen* när p < 0,05 (tvåsidigt).
 
 **Per 1 000 invånare.** Antal / folkmängd × 1 000, med kommunens folkmängd för året
-(referensfilen `population.csv`; uppskattning, inte officiell statistik).
+(referensfilen `population.csv`; uppskattning, inte officiell statistik). Kartan på sidan
+Händelser räknar om till *per 1 000 invånare och år* över den del av det valda urvalet som
+har rapporter, så att urval av olika längd kan jämföras.
 
 **Andelar (enkäter).** Andelen visas med antal svar n och ett 95 % konfidensintervall
 enligt Wilson (med Kish effektiva n när svaren är viktade). Två år jämförs med ett z-test
