@@ -42,7 +42,7 @@ from hjo_data.errors import HjoDataError
 from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int
 from hjo_data.reference import load_promise_with_fallback
-from hjo_data.schema import DATASETS
+from hjo_data.schema import DATASETS, source_text
 
 __all__ = [
     "DEMO_LABEL",
@@ -71,14 +71,6 @@ CHROMIUM_ENV = "HJO_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PDF_TIMEOUT_S = 120.0
 
-SOURCES_SV: dict[str, str] = {
-    "incidents": "EST-rapporter (kommun, polis och parter)",
-    "survey_responses": "Trygghetsmätningen (svar)",
-    "survey": "Trygghetsmätningen (sammanställd)",
-    "youth": "Ungdomsenkäten (levnadsvanor)",
-    "traffic": "Polisens trafikkontroller",
-    "activities": "Aktivitetsuppföljningen (medborgarlöftet)",
-}
 DIRECTION_SV = {"down": "lägre är bättre", "up": "högre är bättre"}
 GRAN_WORD = {"W": "vecka", "M": "månad", "Q": "kvartal", "Y": "år"}
 
@@ -327,7 +319,7 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     incidents = frames.get("incidents")
     if incidents is None or incidents.empty:
         return []
-    src, when = SOURCES_SV["incidents"], data_dates.get("incidents")
+    src, when = source_text("incidents"), data_dates.get("incidents")
     charts: list[ReportChart] = []
     gran = period.granularity
     window = _between(incidents, "occurred_at", _window_start(period), period.end)
@@ -401,7 +393,7 @@ def _survey_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, audi
                               "(95 % konfidensintervall)", y_title="Andel otrygga")
     when = max((d for d in (data_dates.get("survey"), data_dates.get("survey_responses"))
                 if d is not None), default=None)
-    return ReportChart("Trygghet sent en kväll", fig, SOURCES_SV["survey_responses"], when,
+    return ReportChart("Trygghet sent en kväll", fig, source_text("survey_responses"), when,
                        note)
 
 
@@ -419,7 +411,7 @@ def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
                                x="month", series=[("controls", "Kontroller")],
                                title="Trafikkontroller per månad", x_title="Månad",
                                y_title="Antal kontroller")
-    return ReportChart("Trafikkontroller", fig, SOURCES_SV["traffic"],
+    return ReportChart("Trafikkontroller", fig, source_text("traffic"),
                        data_dates.get("traffic"),
                        "Antal genomförda kontroller (polisens arbete, inte personer).")
 
@@ -452,7 +444,7 @@ def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
                                title=f"Aktiviteter {year} t.o.m. {period.last_day.isoformat()}"
                                      ": genomförda och planerade",
                                x_title="Aktivitet", y_title="Antal tillfällen")
-    return ReportChart("Aktiviteter i medborgarlöftet", fig, SOURCES_SV["activities"],
+    return ReportChart("Aktiviteter i medborgarlöftet", fig, source_text("activities"),
                        data_dates.get("activities"),
                        "Planerat antal gäller hela året.")
 
@@ -559,7 +551,7 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
         notices.append(f"Perioden {period.label} är inte avslutad i data (data t.o.m. "
                        f"{as_of.isoformat()}): jämförelsen gäller senaste hela period.")
 
-    sources = [(ds.label, SOURCES_SV.get(name, name),
+    sources = [(ds.label, ds.source or name,
                 fmt_date(data_dates.get(name)) if data_dates.get(name) else "inga data")
                for name, ds in DATASETS.items()]
     municipality = str(lb.get_field(promise, "municipality", default="") or "Hjo kommun")

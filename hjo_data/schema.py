@@ -73,6 +73,8 @@ class Dataset:
     signature: tuple[str, ...]
     #: How often fresh data is expected, in days (freshness warnings).
     cadence_days: int
+    #: Who produces the data, in Swedish: the "Källa" of every chart, slide and report.
+    source: str = ""
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -266,6 +268,7 @@ def _col(name: str, kind: Kind, label: str, *aliases: str, **kw: object) -> Colu
 
 INCIDENTS = Dataset(
     name="incidents",
+    source="EST-rapporter (kommun, polis och parter)",
     label="Händelser (EST)",
     columns=(
         _col("incident_id", "text", "Händelse-id", "id", "händelse_id", "händelseid", "ärendenr",
@@ -294,6 +297,7 @@ INCIDENTS = Dataset(
 
 SURVEY_RESPONSES = Dataset(
     name="survey_responses",
+    source="Trygghetsmätningen",
     label="Trygghetsmätning (svar)",
     columns=(
         _col("year", "int", "År", "år", "ar", "undersökningsår", minimum=2000, maximum=2100),
@@ -321,6 +325,7 @@ SURVEY_RESPONSES = Dataset(
 
 SURVEY = Dataset(
     name="survey",
+    source="Trygghetsmätningen",
     label="Trygghetsmätning (aggregerad)",
     columns=(
         _col("year", "int", "År", "år", "ar", minimum=2000, maximum=2100),
@@ -341,6 +346,7 @@ SURVEY = Dataset(
 
 YOUTH = Dataset(
     name="youth",
+    source="Ungdomsenkäten (skolans levnadsvaneundersökning)",
     label="Ungas levnadsvanor",
     columns=(
         _col("year", "int", "År", "år", "ar", minimum=2000, maximum=2100),
@@ -363,6 +369,7 @@ YOUTH = Dataset(
 
 TRAFFIC = Dataset(
     name="traffic",
+    source="Polisens trafikkontroller",
     label="Trafikkontroller",
     columns=(
         _col("date", "date", "Datum", "datum", "kontrolldatum", "dag"),
@@ -388,6 +395,7 @@ TRAFFIC = Dataset(
 
 ACTIVITIES = Dataset(
     name="activities",
+    source="Aktivitetsuppföljningen (medborgarlöftet)",
     label="Aktiviteter",
     columns=(
         _col("date", "date", "Datum", "datum", "dag"),
@@ -446,3 +454,9 @@ def header_index(dataset: Dataset) -> dict[str, str]:
         for alias in (col.name, col.label, *col.aliases):
             index.setdefault(normalise_header(alias), col.name)
     return index
+
+
+def source_text(*dataset_names: str) -> str:
+    """The sources of ``dataset_names`` for a "Källa:" line, each named once."""
+    sources = [DATASETS[name].source for name in dataset_names]
+    return "; ".join(dict.fromkeys(src for src in sources if src))

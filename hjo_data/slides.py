@@ -36,6 +36,7 @@ from hjo_data.disclosure import DisclosureSettings, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
+from hjo_data.schema import source_text
 from hjo_data.traffic import total_offences
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -410,19 +411,7 @@ def _goal_slide(spec: SlideSpec, ctx: _Context) -> Slide:
         id=spec.key, kind=spec.id, title=title, big_number=latest, message=ind.label,
         subtitle=" · ".join(sub), status=STATUS_KEY[ind.status],
         status_text=STATUS_TEXT[ind.status], detail=detail,
-        footer=_footer(ctx, _SOURCES_OF(datasets), datasets), demo=ctx.is_demo)
-
-
-def _SOURCES_OF(datasets: Sequence[str]) -> str:  # noqa: N802 - table-like helper
-    names = {"incidents": "EST-rapporter", "survey": "trygghetsmätningen",
-             "survey_responses": "trygghetsmätningen", "youth": "ungdomsenkäten",
-             "traffic": "Polisens trafikkontroller", "activities": "aktivitetsuppföljningen"}
-    out: list[str] = []
-    for d in datasets:
-        name = names.get(d, d)
-        if name not in out:
-            out.append(name)
-    return ", ".join(out)
+        footer=_footer(ctx, source_text(*datasets), datasets), demo=ctx.is_demo)
 
 
 def _laget_slide(spec: SlideSpec, ctx: _Context) -> Slide:
@@ -451,7 +440,7 @@ def _laget_slide(spec: SlideSpec, ctx: _Context) -> Slide:
 def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     incidents = ctx.frames.get("incidents")
     title = spec.title or "EST – senaste hela veckan"
-    footer = _footer(ctx, "EST-rapporter (kommun, polis och parter)", ("incidents",))
+    footer = _footer(ctx, source_text("incidents"), ("incidents",))
     if incidents is None or incidents.empty:
         return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
                      message="Inga EST-rapporter ännu.", status="nodata",
@@ -502,7 +491,7 @@ def _between(frame: pd.DataFrame, column: str, start: date, end: date) -> pd.Dat
 def _traffic_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     traffic = ctx.frames.get("traffic")
     title = spec.title or "Trafikkontroller"
-    footer = _footer(ctx, "Polisens trafikkontroller", ("traffic",))
+    footer = _footer(ctx, source_text("traffic"), ("traffic",))
     start, end, label = _period_bounds(spec.period, _latest(ctx, "traffic"))
     data = _between(traffic, "date", start, end) if traffic is not None and \
         not traffic.empty else None
@@ -554,13 +543,13 @@ def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
         id=spec.key, kind=spec.id, title=spec.title or "Unga – levnadsvanor",
         big_number=latest, message=label, subtitle=" · ".join(sub),
         status=STATUS_KEY[ind.status], status_text=STATUS_TEXT[ind.status],
-        footer=_footer(ctx, "ungdomsenkäten (skolans levnadsvaneundersökning)", ("youth",)),
+        footer=_footer(ctx, source_text("youth"), ("youth",)),
         demo=ctx.is_demo)
 
 
 def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     title = spec.title or "Aktiviteter i medborgarlöftet"
-    footer = _footer(ctx, "aktivitetsuppföljningen och medborgarlöftet", ("activities",))
+    footer = _footer(ctx, source_text("activities"), ("activities",))
     activities = ctx.frames.get("activities")
     start, end, label = _period_bounds(spec.period, _latest(ctx, "activities"))
     year = start.year

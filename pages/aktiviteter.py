@@ -10,6 +10,7 @@ from hjo_data import disclosure as dc
 from hjo_data import figures
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
 from hjo_data.reference import load_promise_with_fallback
+from hjo_data.schema import source_text
 from pages.auth_ui import md_escape
 from pages.common import (
     _promise_file_key,
@@ -20,7 +21,7 @@ from pages.common import (
     show_suppression_note,
 )
 
-SOURCE = "Aktivitetslogg; medborgarlöftet"
+SOURCE = source_text("activities")
 ctx = page_setup("Aktiviteter", filters={"period", "area"})
 data = ctx.frames["activities"]
 data_date = ctx.bundle.data_date.get("activities")

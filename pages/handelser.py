@@ -26,9 +26,10 @@ from hjo_data.formatting import (
     fmt_pct,
     fmt_week,
 )
+from hjo_data.schema import source_text
 from pages.common import bundle_key, page_setup, show_empty, show_figure, show_suppression_note
 
-SOURCE = "EST-rapporter"
+SOURCE = source_text("incidents")
 ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
 data_date = ctx.bundle.data_date.get("incidents")
 aud = ctx.audience

@@ -8,9 +8,10 @@ import streamlit as st
 from hjo_data import disclosure as dc
 from hjo_data import est, figures, traffic
 from hjo_data.formatting import fmt_float, fmt_int
+from hjo_data.schema import source_text
 from pages.common import bundle_key, page_setup, show_empty, show_figure, show_suppression_note
 
-SOURCE = "Polisens trafikkontroller; EST-rapporter"
+SOURCE = source_text("traffic", "incidents")
 ctx = page_setup("Trafik", filters={"period", "area"})
 controls = ctx.frames["traffic"]
 # Incidents as the integer-coded cube (built once per bundle): filtering a million rows by

@@ -10,7 +10,7 @@ import streamlit as st
 
 from hjo_data import disclosure as dc
 from hjo_data import figures, survey
-from hjo_data.schema import AGE_GROUPS, GENDERS
+from hjo_data.schema import AGE_GROUPS, GENDERS, source_text
 from pages.common import (
     HIDDEN_POINTS_MISSING,
     bundle_key,
@@ -20,7 +20,7 @@ from pages.common import (
     show_suppression_note,
 )
 
-SOURCE = "Trygghetsmätning"
+SOURCE = source_text("survey_responses", "survey")
 ctx = page_setup("Trygghet", filters={"period", "area"})
 responses = ctx.frames["survey_responses"]
 aggregated = ctx.frames["survey"]

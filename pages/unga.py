@@ -10,7 +10,7 @@ import streamlit as st
 
 from hjo_data import disclosure as dc
 from hjo_data import figures, youth
-from hjo_data.schema import GRADES
+from hjo_data.schema import GRADES, source_text
 from pages.common import (
     HIDDEN_POINTS_MISSING,
     bundle_key,
@@ -20,7 +20,7 @@ from pages.common import (
     show_suppression_note,
 )
 
-SOURCE = "Skolenkät om ungas levnadsvanor"
+SOURCE = source_text("youth")
 ctx = page_setup("Unga", filters={"period"})
 data = ctx.frames["youth"]
 data_date = ctx.bundle.data_date.get("youth")

@@ -156,6 +156,9 @@ def test_traffic_small_offence_count_hides_rate():
     assert "<5 överträdelser" in slide.subtitle
     assert "per 100" not in slide.subtitle
     assert "Varav 1 " in slide.detail.replace(NBSP, " ")
+    # the dataset's one source text, as on the Trafik page and in the report
+    from hjo_data.schema import DATASETS
+    assert f"Källa: {DATASETS['traffic'].source}" in slide.footer
 
 
 @pytest.mark.parametrize(("n", "share", "expected"), [
@@ -296,3 +299,11 @@ def test_without_promise_and_only_goal_slides_is_a_config_error(demo_frames):
     config = _config({"id": "laget"}, {"id": "mal", "goal": "samverkan"})
     with pytest.raises(SlideConfigError, match="Medborgarlöftet kunde inte läsas"):
         build_deck(demo_frames, None, config, today=TODAY, is_demo=True)
+
+
+def test_every_dataset_names_its_source_once() -> None:
+    from hjo_data.schema import DATASETS, source_text
+
+    assert all(ds.source for ds in DATASETS.values())
+    joined = source_text("survey_responses", "survey", "traffic")
+    assert joined == f"{DATASETS['survey'].source}; {DATASETS['traffic'].source}"
