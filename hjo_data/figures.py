@@ -36,6 +36,8 @@ SEQUENTIAL = "Cividis"
 INCREASE_COLOUR = "#D55E00"
 DECREASE_COLOUR = "#0072B2"
 PCT_SUFFIX = "\u00a0%"
+#: Under a share trend's title: what the shaded band is.
+CI_BAND_NOTE = "Skuggat: 95\u00a0% konfidensintervall (osäkerheten i ett urval)"
 
 
 #: What a hidden (suppressed) value shows as in hover texts when no display text is given.
@@ -153,12 +155,16 @@ def base_layout(fig: go.Figure, *, title: str, x_title: str | None, y_title: str
 
 def _layout(*, title: str, x_title: str | None, y_title: str | None, height: int = 420,
             legend_title: str | None = None, xaxis: dict | None = None,
-            yaxis: dict | None = None, **extra: Any) -> dict[str, Any]:
+            yaxis: dict | None = None, subtitle: str | None = None,
+            **extra: Any) -> dict[str, Any]:
     """The ``base_layout`` properties as one dict (plus axis and other extras)."""
     x_axis = {**({"title": {"text": x_title}} if x_title is not None else {}), **(xaxis or {})}
     y_axis = {**({"title": {"text": y_title}} if y_title is not None else {}), **(yaxis or {})}
     legend = {"title": {"text": legend_title or ""}, **extra.pop("legend", {})}
-    return {"title": {"text": title, "x": 0.0, "xanchor": "left"},
+    heading: dict[str, Any] = {"text": title, "x": 0.0, "xanchor": "left"}
+    if subtitle:
+        heading["subtitle"] = {"text": subtitle}
+    return {"title": heading,
             "separators": plotly_separators, "colorway": list(OKABE_ITO), "height": height,
             "margin": {"l": 60, "r": 20, "t": 60, "b": 50}, "legend": legend,
             "hovermode": "closest", "xaxis": x_axis, "yaxis": y_axis, **extra}
@@ -207,6 +213,7 @@ def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: 
                              hovertemplate="%{text}<extra></extra>"))
     return _figure(traces, _layout(
         title=title, x_title=x_title, y_title=y_title, legend_title=legend_title,
+        subtitle=CI_BAND_NOTE if len(frame) else None,
         yaxis={"ticksuffix": PCT_SUFFIX, "rangemode": "tozero"},
         xaxis={"tickformat": "d", "dtick": 1} if x == "year" else None))
 

@@ -27,6 +27,8 @@ def test_share_trend_percent_values_and_layout() -> None:
     band = fig.data[0]
     assert band.mode == "lines" and band.fill == "toself"  # a band: no dots on its edges
     assert line.showlegend is False  # a single line needs no legend
+    assert fig.layout.title.subtitle.text == figures.CI_BAND_NOTE  # the band is explained
+    assert "konfidensintervall" in figures.CI_BAND_NOTE
 
 
 def test_share_trend_groups_get_a_legend() -> None:
