@@ -398,7 +398,9 @@ YOUTH_TREND = {"alkohol_12m": 0.94, "berusad_4v": 0.93, "rokning": 0.9, "e_cigar
                "psykosomatiska_besvar": 1.04}
 YOUTH_HJO_FACTOR = {"alkohol_12m": 1.1, "berusad_4v": 1.15, "snus": 1.15,
                     "spel_om_pengar": 0.9, "narkotika_nagonsin": 0.8}
-YOUTH_GEOGRAPHIES = {"Hjo": (40, 61), "Skaraborg": (1800, 2400), "Riket": (2500, 3200)}
+#: Respondents per geography; HOME is the promise's municipality (reference.home_municipality).
+HOME = "__home__"
+YOUTH_GEOGRAPHIES = {HOME: (40, 61), "Skaraborg": (1800, 2400), "Riket": (2500, 3200)}
 
 
 def _youth_years(today: date) -> list[int]:
@@ -408,14 +410,16 @@ def _youth_years(today: date) -> list[int]:
 
 def _youth(rng: np.random.Generator, today: date) -> pd.DataFrame:
     rows: list[tuple[object, ...]] = []
+    home = reference.home_municipality() or "Kommunen"
     for year in _youth_years(today):
         rounds = (year - 2019) / 2
-        for geo, (lo, hi) in YOUTH_GEOGRAPHIES.items():
+        for key, (lo, hi) in YOUTH_GEOGRAPHIES.items():
+            geo = home if key == HOME else key
             for g, grade in enumerate(GRADES):
                 n_base = rng.integers(lo, hi, size=2)
                 for ind in YOUTH_INDICATORS:
                     p = YOUTH_BASE[ind][g] * YOUTH_TREND.get(ind, 1.0) ** rounds
-                    if geo == "Hjo":
+                    if key == HOME:
                         p *= YOUTH_HJO_FACTOR.get(ind, 1.0)
                     elif geo == "Skaraborg":
                         p *= 1.03
@@ -611,7 +615,7 @@ def _activities(rng: np.random.Generator, today: date, traffic: pd.DataFrame) ->
         elif c.kind == "date":
             frame[c.name] = pd.to_datetime(frame[c.name]).astype("datetime64[us]")
         else:
-            frame[c.name] = frame[c.name].fillna(c.default or "").astype(_STR)
+            frame[c.name] = frame[c.name].fillna(c.fill_value() or "").astype(_STR)
     n = len(frame)
     frame["record_id"] = _str([f"demo-activity-{i:05d}" for i in range(1, n + 1)])
     frame["batch_id"] = _str([BATCH_ID] * n)

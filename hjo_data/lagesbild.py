@@ -50,6 +50,7 @@ import pandas as pd
 from hjo_data import indicators
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
 from hjo_data.filters import Filters
+from hjo_data.reference import home_municipality
 from hjo_data.schema import DATASETS
 
 STATUS_BETTER = "bättre"
@@ -403,7 +404,8 @@ def apply_spec_filter(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
 def defaults_for_share(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
     """Default breakdown rows of a survey/youth table: total group, whole municipality."""
     defaults = {"survey": {"group": ("Totalt",), "area": ("Hela kommunen",)},
-                "youth": {"gender": ("alla",), "geography": ("Hjo",)}}.get(spec.dataset, {})
+                "youth": {"gender": ("alla",), "geography": (home_municipality(),)},
+                }.get(spec.dataset, {})
     for col, values in defaults.items():
         if col in spec.filter or col not in frame.columns:
             continue
@@ -732,7 +734,7 @@ def population_for_year(year: int) -> int | None:
         return None
     frame = pop
     if "area" in frame.columns:
-        whole = frame.loc[frame["area"].isin(("Hela kommunen", "Hjo kommun", "Totalt"))]
+        whole = frame.loc[frame["area"].isin(("Hela kommunen", "Totalt"))]
         frame = whole if not whole.empty else frame
     if "year" in frame.columns:
         years = pd.to_numeric(frame["year"], errors="coerce")

@@ -497,6 +497,14 @@ def load_promise_with_fallback() -> PromiseLoad:
         f"Standardlöftet ({DEFAULT_PROMISE_FILE.name}) visas i stället."))
 
 
+def home_municipality() -> str:
+    """Short name of the municipality the promise is for ("Hjo"): youth survey rows
+    without a geography are about it, and it is the home line next to region and
+    country. "" when there is no promise at all."""
+    promise = load_promise_with_fallback().promise
+    return promise.municipality_short if promise is not None else ""
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else f"{text}."

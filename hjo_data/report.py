@@ -217,7 +217,8 @@ class Report:
 
     @property
     def title(self) -> str:
-        return f"Lägesbild {self.period.label} – {self.municipality}"
+        place = f" – {self.municipality}" if self.municipality else ""
+        return f"Lägesbild {self.period.label}{place}"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -554,8 +555,8 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     sources = [(ds.label, ds.source or name,
                 fmt_date(data_dates.get(name)) if data_dates.get(name) else "inga data")
                for name, ds in DATASETS.items()]
-    municipality = str(lb.get_field(promise, "municipality", default="") or "Hjo kommun")
-    title = str(lb.get_field(promise, "title", default="") or "Medborgarlöfte i Hjo")
+    municipality = str(lb.get_field(promise, "municipality", default="") or "")
+    title = str(lb.get_field(promise, "title", default="") or "Medborgarlöftet")
     return Report(
         municipality=municipality, promise_title=title, period=period, audience=aud,
         is_demo=is_demo, created=today, data_dates=data_dates, rows=rows, goals=goals,
@@ -671,8 +672,9 @@ def render_html(report: Report, *, static_charts: bool = False) -> str:
     """
     aud_label = AUDIENCE_LABEL_SV.get(report.audience, report.audience)
     data_date = fmt_date(report.data_date) if report.data_date else "inga data"
+    about = " · ".join(t for t in (report.municipality, report.promise_title) if t)
     head = [
-        f'<p class="meta">{_e(report.municipality)} · {_e(report.promise_title)}</p>',
+        f'<p class="meta">{_e(about)}</p>',
         f"<h1>{_e(report.title)}</h1>",
         f'<p class="meta">Period: {_e(report.period.label)} ({_e(report.period.span)}) · '
         f"Data t.o.m. {_e(data_date)} · Skapad {_e(report.created.isoformat())}</p>",

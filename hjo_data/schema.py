@@ -55,8 +55,13 @@ class Column:
     free_text: bool = False
     #: Exact position (lat/lon): never shown in public mode.
     position: bool = False
-    #: Default for optional numeric/text columns that are missing in the file.
+    #: Default for optional numeric/text columns that are missing in the file; a
+    #: callable when it depends on configuration (read it with ``fill_value()``).
     default: object = None
+
+    def fill_value(self) -> object:
+        """The default for a missing value, computed now when it is configurable."""
+        return self.default() if callable(self.default) else self.default
 
 
 @dataclass(frozen=True)
@@ -262,6 +267,13 @@ ACTIVITY_TYPES, ACTIVITY_TYPE_SYNONYMS = _vocab(
 
 # --------------------------------------------------------------------------- datasets
 
+def home_municipality() -> str:
+    """The promise's municipality ("Hjo"), the geography of youth rows that name none."""
+    from hjo_data import reference  # at call time: reference imports this module
+
+    return reference.home_municipality()
+
+
 def _col(name: str, kind: Kind, label: str, *aliases: str, **kw: object) -> Column:
     return Column(name=name, kind=kind, label=label, aliases=aliases, **kw)  # type: ignore[arg-type]
 
@@ -359,7 +371,7 @@ YOUTH = Dataset(
         _col("share", "share", "Andel", "andel", "andel_procent", "procent", "värde", "value"),
         _col("n", "int", "Antal svar", "antal_svar", "antal", "svarande", "bas", minimum=1),
         _col("geography", "text", "Geografi", "geografi", "jämförelse", "region", "nivå",
-             required=False, default="Hjo"),
+             required=False, default=home_municipality),
     ),
     id_column=None,
     time_column="year",

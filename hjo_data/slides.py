@@ -36,6 +36,7 @@ from hjo_data.disclosure import DisclosureSettings, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
+from hjo_data.reference import home_municipality
 from hjo_data.schema import source_text
 from hjo_data.traffic import total_offences
 
@@ -349,13 +350,19 @@ def _public_values(ind: lb.IndicatorStatus, spec: lb.IndicatorSpec, ctx: _Contex
 
 
 def _title_slide(spec: SlideSpec, ctx: _Context, config: PresentationConfig) -> Slide:
-    promise_title = str(getattr(ctx.promise, "title", "") or "Medborgarlöftet i Hjo")
-    municipality = str(getattr(ctx.promise, "municipality", "") or "Hjo kommun")
+    # Everything about the place comes from the promise file (another municipality swaps
+    # that file); the presentation file's title is optional.
+    promise_title = str(getattr(ctx.promise, "title", "") or "Medborgarlöftet")
+    municipality = str(getattr(ctx.promise, "municipality", "") or "")
+    short = str(getattr(ctx.promise, "municipality_short", "") or "")
     police = str(getattr(ctx.promise, "police_area", "") or "Polisen")
+    parties = f"{municipality} och {police}" if municipality else police
     return Slide(
-        id=spec.key, kind=spec.id, title=spec.title or config.title or "Trygghetsläget i Hjo",
+        id=spec.key, kind=spec.id,
+        title=spec.title or config.title or (f"Trygghetsläget i {short}" if short
+                                             else "Trygghetsläget"),
         big_number="Lägesbild", message=promise_title,
-        subtitle=f"{municipality} och {police} · {fmt_date(ctx.today)}",
+        subtitle=f"{parties} · {fmt_date(ctx.today)}",
         footer=_footer(ctx, "", ("incidents", "traffic", "activities")), demo=ctx.is_demo)
 
 
@@ -533,7 +540,7 @@ def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     ind_spec = lb.parse_indicator({
         "id": f"unga_{spec.indicator}", "label": label, "direction": "down",
         "spec": {"dataset": "youth", "measure": "share", "indicator": spec.indicator,
-                 "grade": grade, "gender": "alla", "geography": "Hjo"}})
+                 "grade": grade, "gender": "alla", "geography": home_municipality()}})
     ind = lb.indicator_status(ind_spec, ctx.frames, as_of=ctx.today)
     latest, previous, _ = _public_values(ind, ind_spec, ctx)
     sub = [f"Andel elever {ind.latest_period}"] if ind.latest_period != MISSING else []

@@ -174,7 +174,7 @@ def _filler(dataset: Dataset, field: pa.Field, n: int) -> pa.Array:
         return pa.array(np.zeros(n, dtype=bool))
     default = None
     if field.name in dataset.column_names:
-        default = dataset.column(field.name).default
+        default = dataset.column(field.name).fill_value()
     if default is None and pa.types.is_int64(field.type):
         raise ValueError(f"column {field.name!r} is missing and has no default")
     if default is None:

@@ -308,8 +308,9 @@ def _prepare_column(col: Column, frame: pd.DataFrame, position: int | None,
     parsed: Any
     if col.kind == "text":
         parsed = privacy.mask_array(texts) if col.free_text else texts
-        if col.default not in (None, "") and empty.any():
-            parsed = pc.if_else(pa.array(empty), str(col.default), parsed)
+        default = col.fill_value()
+        if default not in (None, "") and empty.any():
+            parsed = pc.if_else(pa.array(empty), str(default), parsed)
     elif col.kind == "category":
         parsed = parsing.parse_category(texts, col.synonyms, fallback=col.fallback,
                                         stripped=True)
@@ -452,8 +453,9 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                     rej.add(has & (vals > col.maximum), label, texts,
                             lambda v, lb=label, hi=hi:
                             f"Värdet '{v}' i kolumnen '{lb}' är större än {hi}")
-            if col.default is not None and res.missing.any():
-                vals = np.where(res.missing, float(col.default), vals)  # type: ignore[arg-type]
+            default = col.fill_value()
+            if default is not None and res.missing.any():
+                vals = np.where(res.missing, float(default), vals)  # type: ignore[arg-type]
             if col.kind == "int":
                 vals = np.where(np.isnan(vals), 0, vals).astype(np.int64)
             out[col.name] = vals

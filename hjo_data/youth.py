@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.indicators import wilson_interval
+from hjo_data.reference import home_municipality
 
 #: Swedish label of every youth indicator.
 YOUTH_LABELS: dict[str, str] = {
@@ -33,9 +34,6 @@ YOUTH_GROUPS: dict[str, tuple[str, ...]] = {
     "Psykisk hälsa": ("psykosomatiska_besvar",),
 }
 
-HOME_GEOGRAPHY = "Hjo"
-
-
 def with_ci(youth: pd.DataFrame) -> pd.DataFrame:
     """Add ci_low/ci_high (Wilson, from share × n) and indicator_label to youth rows."""
     out = youth.copy()
@@ -48,14 +46,19 @@ def with_ci(youth: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _geographies_of(youth: pd.DataFrame, home: str) -> pd.Series:
+    """Each row's geography; rows that name none are about the home municipality."""
+    return youth["geography"].fillna(home).replace("", home).astype(str)
+
+
 def _home(youth: pd.DataFrame, geography: str) -> pd.DataFrame:
     if "geography" not in youth.columns:
         return youth
-    return youth.loc[(youth["geography"].fillna(HOME_GEOGRAPHY) == geography).to_numpy()]
+    return youth.loc[(_geographies_of(youth, home_municipality()) == geography).to_numpy()]
 
 
 def youth_series(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *,
-                 geography: str = HOME_GEOGRAPHY, grades: tuple[str, ...] = (),
+                 geography: str | None = None, grades: tuple[str, ...] = (),
                  genders: tuple[str, ...] = ()) -> pd.DataFrame:
     """Rows of the given indicators for one geography, with CI, sorted by year.
 
@@ -64,7 +67,7 @@ def youth_series(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *
     """
     cols = ["indicator", "indicator_label", "year", "grade", "gender", "share", "n",
             "ci_low", "ci_high"]
-    sub = _home(youth, geography)
+    sub = _home(youth, geography or home_municipality())
     mask = sub["indicator"].isin(list(indicators))
     if grades:
         mask &= sub["grade"].isin(list(grades))
@@ -86,10 +89,11 @@ def youth_series(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *
 
 def geographies(youth: pd.DataFrame) -> list[str]:
     """Geographies present, the home municipality first."""
+    home = home_municipality()
     if youth.empty or "geography" not in youth.columns:
-        return [HOME_GEOGRAPHY] if not youth.empty else []
-    values = sorted(set(youth["geography"].fillna(HOME_GEOGRAPHY).astype(str)))
-    return sorted(values, key=lambda g: (g != HOME_GEOGRAPHY, g))
+        return [home] if not youth.empty else []
+    values = set(_geographies_of(youth, home))
+    return sorted(values, key=lambda g: (g != home, g))
 
 
 def comparison(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *, year: int,
@@ -105,9 +109,10 @@ def comparison(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *, 
     mask = (youth["indicator"].isin(list(indicators)) & (youth["year"] == year)
             & (youth["grade"] == grade) & (youth["gender"] == gender))
     sub = youth.loc[mask.to_numpy()]
-    if sub["geography"].fillna(HOME_GEOGRAPHY).nunique() < 2:
+    geo = _geographies_of(sub, home_municipality())
+    if geo.nunique() < 2:
         return pd.DataFrame(columns=cols)
-    sub = with_ci(sub.assign(geography=sub["geography"].fillna(HOME_GEOGRAPHY)))
+    sub = with_ci(sub.assign(geography=geo))
     order = {g: i for i, g in enumerate(geographies(youth))}
     sub = sub.sort_values(["indicator", "geography"],
                           key=lambda s: s.map(order) if s.name == "geography" else s)
