@@ -90,11 +90,18 @@ if st.query_params.get("presentation") == "1" and (ROOT / "pages/presentation.py
     st.navigation([st.Page(ROOT / "pages/presentation.py", title="Presentation",
                            url_path="presentation", default=True)], position="hidden").run()
     st.stop()
-st.set_page_config(page_title="Trygghetsdashboard – Hjo", layout="wide",
-                   page_icon=page_icon())
+def app_title() -> str:
+    """"Trygghetsdashboard – Hjo": the place from the promise file's [municipality]."""
+    from hjo_data.reference import home_municipality
+
+    home = home_municipality()
+    return f"Trygghetsdashboard – {home}" if home else "Trygghetsdashboard"
+
+
+st.set_page_config(page_title=app_title(), layout="wide", page_icon=page_icon())
 pages = available_pages()
 if pages:
     st.navigation(pages).run()
 else:
-    st.title("Trygghetsdashboard – Hjo")
+    st.title(app_title())
     st.info("Inga sidor finns ännu.")

@@ -33,7 +33,7 @@ from hjo_data.forms import (
 )
 from hjo_data.freshness import cadence_text, freshness, latest_dates
 from hjo_data.ingest import IngestReport, PreparedIngest, commit_ingest, prepare_ingest
-from hjo_data.reference import area_names
+from hjo_data.reference import area_names, load_promise_with_fallback
 from hjo_data.schema import ACTIVITY_TYPES, DATASETS, INCIDENT_CATEGORIES, SOURCES
 from hjo_data.store import Store, WithdrawError
 from pages.auth_ui import md_escape, record_audit, require_role
@@ -269,7 +269,9 @@ def _register(submission: FormSubmission) -> None:
 
 
 def _walk_form() -> None:
-    orgs = pd.DataFrame({"Organisation": ["Polisen", "Hjo kommun", "Näringsliv", "Boende"],
+    promise = load_promise_with_fallback().promise
+    municipality = promise.municipality if promise is not None else "Kommunen"
+    orgs = pd.DataFrame({"Organisation": ["Polisen", municipality, "Näringsliv", "Boende"],
                          "Deltagare": [0, 0, 0, 0]})
     findings = pd.DataFrame({"Iakttagelse": pd.Series([], dtype="str"),
                              "Åtgärd": pd.Series([], dtype="str"),

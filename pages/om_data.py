@@ -161,10 +161,12 @@ def _definitions() -> pd.DataFrame:
 ctx = page_setup("Om data", filters=set())
 bundle = ctx.bundle
 
-st.markdown("Dashboarden sammanställer lokala källor till en lägesbild för "
-            "medborgarlöftet mellan Hjo kommun och polisen (lokalpolisområde Östra "
-            "Skaraborg). Här står varifrån uppgifterna kommer, hur färska de är och hur "
-            "siffrorna räknas.")
+_about = load_promise_with_fallback().promise
+_parties = (f" mellan {_about.municipality} och polisen ({_about.police_area})"
+            if _about is not None else "")
+st.markdown(md_escape(f"Dashboarden sammanställer lokala källor till en lägesbild för "
+                      f"medborgarlöftet{_parties}. Här står varifrån uppgifterna kommer, hur "
+                      "färska de är och hur siffrorna räknas."))
 
 st.subheader("Källor och aktualitet")
 st.dataframe(_freshness(bundle, date.today(), ctx.audience, ctx.settings), hide_index=True)

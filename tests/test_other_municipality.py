@@ -79,3 +79,11 @@ def test_demo_data_and_title_slide_name_the_configured_municipality(exempelby: P
                        is_demo=True)[0]
     assert slide.title == f"Trygghetsläget i {HOME}"
     assert "Exempelby kommun" in slide.subtitle and "Hjo" not in slide.subtitle
+
+
+def test_om_data_names_the_configured_municipality(exempelby: Path, page_app) -> None:  # noqa: ANN001
+    at = page_app("om_data")
+    at.run()
+    assert not at.exception
+    intro = next(m.value for m in at.markdown if "Dashboarden sammanställer" in m.value)
+    assert "Exempelby kommun" in intro and "Hjo" not in intro
