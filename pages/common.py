@@ -601,6 +601,19 @@ def _session_audience() -> str:
     return current_audience()
 
 
+def swedish_file_uploader(limit_mb: int, types: str) -> None:
+    """Swedish texts for Streamlit's file uploader, whose own are English ("Upload",
+    "50MB per file") and follow server.maxUploadSize rather than our limit. Our own CSS;
+    ``limit_mb`` and ``types`` are ours, never user text."""
+    button = '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+    note = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    st.html(f"""<style>
+{button}, {note} {{ font-size: 0; }}
+{button}::after {{ content: "Välj fil"; font-size: 14px; }}
+{note}::after {{ content: "Högst {int(limit_mb)} MB per fil · {types}"; font-size: 14px; }}
+</style>""")
+
+
 def show_empty(message_sv: str) -> None:
     """Friendly notice instead of an empty chart."""
     st.info(message_sv, icon=":material/info:")

@@ -37,6 +37,7 @@ from hjo_data.reference import area_names, load_promise_with_fallback
 from hjo_data.schema import ACTIVITY_TYPES, DATASETS, INCIDENT_CATEGORIES, SOURCES
 from hjo_data.store import Store, WithdrawError
 from pages.auth_ui import md_escape, record_audit, require_role
+from pages.common import swedish_file_uploader
 
 AUTO = "__auto__"
 #: Rejected rows shown in the table (the download has them all).
@@ -168,6 +169,7 @@ def upload_tab() -> None:
     st.write("Ladda upp en CSV- eller Excel-fil (.xlsx). Filen kontrolleras först; inget "
              "sparas förrän du trycker på **Spara**.")
     limit = reading.max_upload_bytes()
+    swedish_file_uploader(limit // (1024 * 1024), "CSV, TXT, XLSX")
     n = st.session_state.get(_UPLOAD_N, 0)
     uploaded = st.file_uploader(
         "Fil att läsa in", type=["csv", "txt", "xlsx"], key=f"hjo_dh_upload_{n}",

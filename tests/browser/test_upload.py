@@ -91,6 +91,13 @@ def test_redaktor_uploads_and_sees_data(page, editor_server, artifacts_dir: Path
     # Same browser session (no reload): follow the navigation link.
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Datahantering").click()
     wait_for_app(page, text="Fil att läsa in")
+    # Streamlit's own uploader texts are English; the page shows Swedish ones (CSS).
+    shown = page.evaluate("""() => {
+        const after = s => getComputedStyle(document.querySelector(s), '::after').content;
+        return [after('[data-testid="stFileUploaderDropzone"] button p'),
+                after('[data-testid="stFileUploaderDropzoneInstructions"] span')];
+    }""")
+    assert shown[0] == '"Välj fil"' and "MB per fil" in shown[1], shown
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "est_vecka.csv", "mimeType": "text/csv", "buffer": data}])
     wait_for_app(page, text="Så tolkades kolumnerna")
