@@ -218,17 +218,25 @@ def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: 
         xaxis={"tickformat": "d", "dtick": 1} if x == "year" else None))
 
 
+#: Bars that are context (region, country) next to the emphasised one (our municipality).
+CONTEXT_GREY = "#9E9E9E"
+
+
 def ranked_share_bars(frame: pd.DataFrame, *, label: str, title: str, x_title: str,
-                      colour_index: int = 0) -> go.Figure:
+                      colour_index: int = 0, emphasis: str | None = None) -> go.Figure:
     """Horizontal bars of shares (largest on top) with 95 % CI error bars and n in hover.
-    Rows whose share is NaN (hidden: too few answers) are left out."""
+    Rows whose share is NaN (hidden: too few answers) are left out. ``emphasis``: a
+    boolean column; its rows keep the colour, the others are grey context bars."""
     sub = frame[frame["share"].notna()].sort_values("share")
+    colours: str | list[str] = colour(colour_index)
+    if emphasis is not None:
+        colours = [colour(colour_index) if bool(e) else CONTEXT_GREY for e in sub[emphasis]]
     share = _pct(sub["share"])
     hover = [f"{lab}: {fmt_pct(s)} {fmt_ci(lo, hi)}<br>n = {fmt_int(n)}"
              for lab, s, lo, hi, n in zip(sub[label], sub["share"], sub["ci_low"],
                                           sub["ci_high"], sub["n"], strict=True)]
     bar = _trace("bar",
-        x=share, y=sub[label].astype(str), orientation="h", marker_color=colour(colour_index),
+        x=share, y=sub[label].astype(str), orientation="h", marker_color=colours,
         error_x={"type": "data", "symmetric": False,
                  "array": _pct(sub["ci_high"]) - share, "arrayminus": share - _pct(sub["ci_low"]),
                  "color": "#444"},

@@ -75,9 +75,11 @@ def _sections() -> tuple[list[Section] | None, Section | None, int | None, str]:
         if year is not None else pd.DataFrame()
     if comp.empty:
         return out, None, year, comp_grade
-    comp = comp.assign(label=comp["indicator_label"] + " – " + comp["geography"])
+    home = youth.geographies(data)[0]  # the promise's municipality comes first
+    comp = comp.assign(label=comp["indicator_label"] + " – " + comp["geography"],
+                       home=comp["geography"] == home)
     prepared = dc.prepare_table(comp, ctx.audience, settings, kind="shares")
-    fig = figures.ranked_share_bars(prepared.numeric, label="label",
+    fig = figures.ranked_share_bars(prepared.numeric, label="label", emphasis="home",
                                     x_title="Andel elever (%)",
                                     title=f"{group}: {comp_grade}, {year}, jämförelse")
     table = pd.DataFrame({

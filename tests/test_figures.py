@@ -252,3 +252,15 @@ def test_the_first_seven_series_colours_stay_visible_on_white() -> None:
     faint = [c for c in figures.OKABE_ITO[:7] if _contrast_on_white(c) < 2]
     assert faint == []
     assert _contrast_on_white(figures.OKABE_ITO[7]) < 2  # the yellow, kept for an 8th
+
+
+def test_ranked_share_bars_emphasise_our_municipality_and_grey_the_context() -> None:
+    frame = pd.DataFrame({"label": ["Hjo", "Riket", "Skaraborg"], "share": [0.25, 0.3, 0.28],
+                          "ci_low": [0.18, 0.29, 0.26], "ci_high": [0.33, 0.31, 0.30],
+                          "n": [90, 3000, 2000], "home": [True, False, False]})
+    fig = figures.ranked_share_bars(frame, label="label", title="t", x_title="x",
+                                    emphasis="home")
+    bar = fig.data[0]
+    colours = dict(zip(bar.y, bar.marker.color, strict=True))
+    assert colours["Hjo"] == figures.colour(0)
+    assert colours["Riket"] == colours["Skaraborg"] == figures.CONTEXT_GREY
