@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hjo_data.indicators import wilson_interval
+from hjo_data.formatting import fmt_pct
+from hjo_data.indicators import compare_shares, wilson_interval
 from hjo_data.reference import home_municipality
 
 #: Swedish label of every youth indicator.
@@ -124,3 +125,39 @@ def latest_year(youth: pd.DataFrame) -> int | None:
     if youth.empty:
         return None
     return int(youth["year"].max())
+
+
+def comparison_notes(comp: pd.DataFrame, home: str) -> list[str]:
+    """One Swedish sentence per indicator: is ``home``'s share different from each other
+    geography's beyond random variation (two-proportion test, 5 % level)? ``comp`` has
+    the columns of :func:`comparison`; hidden shares (NaN, public mode) are left out, so a
+    sentence never hints at a suppressed value."""
+    notes: list[str] = []
+    shown = comp.loc[comp["share"].notna() & comp["n"].notna()]
+    for _indicator, rows in shown.groupby("indicator", sort=False):
+        mine = rows.loc[rows["geography"] == home]
+        others = rows.loc[rows["geography"] != home]
+        if mine.empty or others.empty:
+            continue
+        share, n = float(mine["share"].iloc[0]), float(mine["n"].iloc[0])
+        beyond: list[str] = []
+        within: list[str] = []
+        for geo, other_share, other_n in zip(others["geography"], others["share"],
+                                             others["n"], strict=True):
+            change = compare_shares(float(other_share), float(other_n), share, n)
+            named = f"{geo} ({fmt_pct(other_share)})"
+            if change.significant:
+                beyond.append(f"{'högre' if change.diff > 0 else 'lägre'} än {named}")
+            else:
+                within.append(named)
+        parts = []
+        if beyond:
+            parts.append(f"{home} {fmt_pct(share)} är {' och '.join(beyond)} – utöver "
+                         "slumpvariationen")
+        if within:
+            lead = "" if beyond else f"{home} {fmt_pct(share)}: "
+            parts.append(f"{lead}skillnaden mot {' och '.join(within)} ligger inom "
+                         "slumpvariationen")
+        label = str(mine["indicator_label"].iloc[0])
+        notes.append(f"{label}: {'; '.join(parts)}.")
+    return notes

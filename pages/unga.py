@@ -11,6 +11,7 @@ import streamlit as st
 from hjo_data import disclosure as dc
 from hjo_data import figures, youth
 from hjo_data.schema import GRADES, source_text
+from pages.auth_ui import md_escape
 from pages.common import (
     HIDDEN_POINTS_MISSING,
     bundle_key,
@@ -87,7 +88,10 @@ def _sections() -> tuple[list[Section] | None, Section | None, int | None, str]:
         "Geografi": comp["geography"].to_numpy(),
         "Andel": prepared.display["share"].to_numpy(), "95 % KI": dc.ci_texts(prepared),
         "Antal svar (n)": prepared.display["n"].to_numpy()})
-    return out, ("unga_jamforelse", fig, table, prepared), year, comp_grade
+    numeric = prepared.numeric.assign(geography=comp["geography"].to_numpy(),
+                                      indicator_label=comp["indicator_label"].to_numpy())
+    notes = youth.comparison_notes(numeric, home)
+    return out, ("unga_jamforelse", fig, table, prepared, notes), year, comp_grade
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -113,6 +117,8 @@ st.subheader("Jämförelse med region och riket")
 if comparison is None:
     show_empty("Underlaget har ingen jämförelse med region eller riket för det här urvalet.")
 else:
-    key, fig, table, prepared = comparison
+    key, fig, table, prepared, notes = comparison
     show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)
+    for note in notes:  # geography names come from the data: plain text
+        st.caption(md_escape(note))
     show_suppression_note(prepared, HIDDEN_POINTS_MISSING)

@@ -227,3 +227,19 @@ def test_aktiviteter_year_without_a_plan_shows_only_what_was_done(page_app,  # n
     spec = _chart(at, f"Genomförda aktiviteter {year}")
     assert [t.name for t in spec.data] == ["Genomförda"]  # no empty "Planerade" series
     assert any(f"inga planerade antal för {year}" in c.value for c in at.caption)
+
+
+def test_unga_comparison_says_whether_differences_are_beyond_noise(page_app,  # noqa: ANN001
+                                                                   store_with) -> None:
+    youth_rows = canonical("youth", [
+        {"year": 2024, "grade": "åk 9", "gender": "alla", "indicator": "alkohol_12m",
+         "share": share, "n": n, "geography": geo}
+        for geo, share, n in (("Hjo", 0.25, 90), ("Skaraborg", 0.40, 2000),
+                              ("Riket", 0.286, 3000))])
+    store_with(youth=youth_rows)
+    at = page_app("unga")
+    at.run()
+    assert not at.exception, at.exception
+    notes = [c.value for c in at.caption if "slumpvariationen" in c.value]
+    assert len(notes) == 1
+    assert "lägre än Skaraborg" in notes[0] and "Riket" in notes[0]

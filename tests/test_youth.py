@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from hjo_data import youth
@@ -52,3 +53,20 @@ def test_groups_cover_every_indicator() -> None:
 
     covered = {i for inds in youth.YOUTH_GROUPS.values() for i in inds}
     assert covered == set(YOUTH_INDICATORS)
+
+
+def test_comparison_notes_say_which_differences_are_beyond_noise() -> None:
+    # Hand-computed two-proportion z-tests for Hjo 25 % (n = 90):
+    #   vs Skaraborg 40 % (n = 2 000): z ≈ 2,85, p ≈ 0,004 -> beyond random variation
+    #   vs Riket 28,6 % (n = 3 000):   z ≈ 0,75, p ≈ 0,46  -> within
+    comp = pd.DataFrame({
+        "indicator": ["alkohol_12m"] * 4,
+        "indicator_label": ["Druckit alkohol senaste 12 månaderna"] * 4,
+        "geography": ["Hjo", "Skaraborg", "Riket", "Göteborg"],
+        "share": [0.25, 0.40, 0.286, np.nan],  # Göteborg hidden (too few answers)
+        "n": [90, 2000, 3000, 12]})
+    notes = youth.comparison_notes(comp, "Hjo")
+    assert notes == ["Druckit alkohol senaste 12 månaderna: Hjo 25,0\u00a0% är lägre än "
+                     "Skaraborg (40,0\u00a0%) – utöver slumpvariationen; skillnaden mot "
+                     "Riket (28,6\u00a0%) ligger inom slumpvariationen."]
+    assert youth.comparison_notes(comp.loc[comp["geography"] != "Hjo"], "Hjo") == []
