@@ -93,34 +93,61 @@ def _column_has_time(values: pd.Series) -> bool:
     return bool((clean != clean.dt.normalize()).any())
 
 
-def _format_column(values: pd.Series) -> list[str]:
-    """One column as cell texts; vectorised for the common dtypes, per cell otherwise."""
+def _format_column(values: pd.Series, with_time: bool) -> list[str]:
+    """One column as cell texts; vectorised for the common dtypes, per cell otherwise.
+    ``with_time`` is decided for the whole column (see ``_time_flags``)."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype) and not values.isna().any():
         return np.where(values.to_numpy(dtype=bool), "ja", "nej").tolist()
     if pd.api.types.is_integer_dtype(dtype) and not values.isna().any():
         return values.astype("int64").astype("str").tolist()
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        pattern = "%Y-%m-%d %H:%M" if _column_has_time(values) else "%Y-%m-%d"
+        pattern = "%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d"
         return values.dt.strftime(pattern).fillna("").astype("str").tolist()
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
         text = values.fillna("").astype("str")
         risky = text.str.startswith(FORMULA_PREFIXES)
         return ("'" + text).where(risky, text).tolist()
-    with_time = _column_has_time(values)
     return [_format_cell(v, with_time=with_time) for v in values.tolist()]
+
+
+def _time_flags(data: pd.DataFrame) -> list[bool]:
+    """Per column: are times of day written? One decision per column, so every chunk of
+    a large export formats a column the same way."""
+    flags = []
+    for pos in range(data.shape[1]):
+        values = data.iloc[:, pos]
+        dated = (pd.api.types.is_datetime64_any_dtype(values.dtype)
+                 or pd.api.types.is_object_dtype(values.dtype))
+        flags.append(_column_has_time(values) if dated else False)
+    return flags
+
+
+#: Rows formatted at a time: the Python strings of one chunk, not of the whole export,
+#: are in memory at once (an export of every incident can hold a million rows).
+CHUNK_ROWS = 50_000
 
 
 def to_csv_bytes(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     """The frame as Excel-ready CSV bytes (see the module docstring for the format)."""
     data = frame.reset_index() if index else frame
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=DELIMITER, lineterminator="\r\n",
-                        quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([neutralise_cell(str(c)) for c in data.columns])
-    columns = [_format_column(data.iloc[:, pos]) for pos in range(data.shape[1])]
-    writer.writerows(zip(*columns, strict=True) if columns else [[] for _ in range(len(data))])
-    return out.getvalue().encode("utf-8-sig")
+    out = io.BytesIO()
+
+    def write(rows: Sequence[Sequence[str]] | zip) -> None:
+        text = io.StringIO()
+        csv.writer(text, delimiter=DELIMITER, lineterminator="\r\n",
+                   quoting=csv.QUOTE_MINIMAL).writerows(rows)
+        out.write(text.getvalue().encode("utf-8"))
+
+    out.write("\ufeff".encode())  # BOM: Excel then reads UTF-8
+    write([[neutralise_cell(str(c)) for c in data.columns]])
+    flags = _time_flags(data)
+    for start in range(0, len(data), CHUNK_ROWS):
+        chunk = data.iloc[start:start + CHUNK_ROWS]
+        columns = [_format_column(chunk.iloc[:, pos], flags[pos])
+                   for pos in range(chunk.shape[1])]
+        write(zip(*columns, strict=True) if columns else [[] for _ in range(len(chunk))])
+    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- datasets

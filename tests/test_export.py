@@ -311,3 +311,17 @@ def test_official_export_keeps_which_incidents_had_a_time_of_day(tmp_path) -> No
     back = prepare_ingest(data, name="export.csv", store=Store(tmp_path)).validated.accepted
     assert back["occurred_at_has_time"].tolist() == [False, True, True]
     assert back["occurred_at"].tolist() == frame["occurred_at"].tolist()
+
+
+def test_chunked_export_formats_every_chunk_like_the_whole(monkeypatch) -> None:  # noqa: ANN001
+    """A large export is written in chunks; a column whose only time of day is in the last
+    chunk still gets the clock in every chunk, and the bytes equal a one-chunk export."""
+    frame = pd.DataFrame({
+        "Tidpunkt": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03 14:30"]),
+        "Text": ["=SUM(A1)", "vanlig", None], "Antal": [1, 2, 3]})
+    whole = e.to_csv_bytes(frame)
+    monkeypatch.setattr(e, "CHUNK_ROWS", 1)
+    assert e.to_csv_bytes(frame) == whole
+    cells = [r[0] for r in rows(whole)[1:]]
+    assert cells == ["2024-05-01 00:00", "2024-05-02 00:00", "2024-05-03 14:30"]
+    assert rows(whole)[1][1] == "'=SUM(A1)"
