@@ -317,7 +317,7 @@ def test_chunked_export_formats_every_chunk_like_the_whole(monkeypatch) -> None:
     """A large export is written in chunks; a column whose only time of day is in the last
     chunk still gets the clock in every chunk, and the bytes equal a one-chunk export."""
     frame = pd.DataFrame({
-        "Tidpunkt": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03 14:30"]),
+        "Tidpunkt": pd.to_datetime(["2024-05-01 00:00", "2024-05-02 00:00", "2024-05-03 14:30"]),
         "Text": ["=SUM(A1)", "vanlig", None], "Antal": [1, 2, 3]})
     whole = e.to_csv_bytes(frame)
     monkeypatch.setattr(e, "CHUNK_ROWS", 1)
