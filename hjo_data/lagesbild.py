@@ -47,10 +47,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hjo_data import indicators
+from hjo_data import indicators, reference
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
+from hjo_data.errors import HjoDataError
 from hjo_data.filters import Filters
-from hjo_data.reference import home_municipality
 from hjo_data.schema import DATASETS
 
 STATUS_BETTER = "bättre"
@@ -404,7 +404,7 @@ def apply_spec_filter(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
 def defaults_for_share(frame: pd.DataFrame, spec: IndicatorSpec) -> pd.DataFrame:
     """Default breakdown rows of a survey/youth table: total group, whole municipality."""
     defaults = {"survey": {"group": ("Totalt",), "area": ("Hela kommunen",)},
-                "youth": {"gender": ("alla",), "geography": (home_municipality(),)},
+                "youth": {"gender": ("alla",), "geography": (reference.home_municipality(),)},
                 }.get(spec.dataset, {})
     for col, values in defaults.items():
         if col in spec.filter or col not in frame.columns:
@@ -705,45 +705,14 @@ def reference_day(frames: Mapping[str, pd.DataFrame], filters: Filters | None,
     return as_of
 
 
-def _population_frame() -> pd.DataFrame | None:
-    try:
-        from hjo_data import reference
-        pop = reference.load_population()
-        if isinstance(pop, pd.DataFrame):
-            return pop
-    except Exception:  # noqa: BLE001 - fall back to the reference CSV
-        pass
-    import os
-    from pathlib import Path
-
-    root = os.environ.get("HJO_REFERENCE_DIR") or Path(__file__).resolve().parent.parent / (
-        "data/reference")
-    path = Path(root) / "population.csv"
-    if not path.is_file():
-        return None
-    try:
-        return pd.read_csv(path)
-    except (OSError, ValueError):
-        return None
-
-
 def population_for_year(year: int) -> int | None:
-    """Whole-municipality population of ``year`` (nearest earlier year; else the earliest)."""
-    pop = _population_frame()
-    if pop is None or pop.empty or "population" not in pop.columns:
+    """Whole-municipality population of ``year`` from the reference file (nearest year
+    in it: ``reference.population_for``); None when the file cannot be read or has no
+    "Hela kommunen" rows, so rates show "underlag saknas" instead of failing."""
+    try:
+        return reference.population_for(year)
+    except (HjoDataError, OSError, ValueError):
         return None
-    frame = pop
-    if "area" in frame.columns:
-        whole = frame.loc[frame["area"].isin(("Hela kommunen", "Totalt"))]
-        frame = whole if not whole.empty else frame
-    if "year" in frame.columns:
-        years = pd.to_numeric(frame["year"], errors="coerce")
-        earlier = frame.loc[years <= year]
-        frame = earlier if not earlier.empty else frame
-        years = pd.to_numeric(frame["year"], errors="coerce")
-        frame = frame.loc[years == years.max()]
-    value = pd.to_numeric(frame["population"], errors="coerce").sum()
-    return int(value) if value > 0 else None
 
 
 #: Default comparison period per dataset (sparse data is compared year by year).

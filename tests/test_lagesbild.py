@@ -378,3 +378,18 @@ def test_no_promise_means_no_goal_cards_and_plain_filter_columns() -> None:
         {"id": "i", "label": "I", "dataset": "incidents", "measure": "count",
          "filter": {"area": ["Hamnen"]}, "desired_direction": "down"}]}]}
     assert incident_filter_columns(area_promise) == ("category", "source", "area")
+
+
+def test_population_for_year_reads_the_reference_file_and_never_raises(tmp_path,  # noqa: ANN001
+                                                                        monkeypatch) -> None:
+    from hjo_data.lagesbild import population_for_year
+
+    (tmp_path / "population.csv").write_text(
+        "year,area,population\n2023,Hela kommunen,9100\n2025,Hela kommunen,9300\n"
+        "2025,Centrum,1400\n", encoding="utf-8")
+    monkeypatch.setenv("HJO_REFERENCE_DIR", str(tmp_path))
+    assert population_for_year(2025) == 9300  # the total row, never total + areas
+    assert population_for_year(2030) == 9300  # newest figure for later years
+    (tmp_path / "population.csv").write_text("year,area,population\n2025,Centrum,1400\n",
+                                             encoding="utf-8")
+    assert population_for_year(2025) is None  # no total: rates say "underlag saknas"
