@@ -163,37 +163,13 @@ def format_value(value: float | None, kind: str) -> str:
 # --------------------------------------------------------------------------- tests
 
 
-def poisson_rate_test(c1: float, c2: float, e1: float = 1.0, e2: float = 1.0) -> float:
-    """Two-sided exact conditional test of equal Poisson rates (counts c1, c2; exposures).
-
-    Given n = c1 + c2, c2 ~ Binomial(n, e2 / (e1 + e2)) under H0. p-value = sum of the
-    probabilities of outcomes no more likely than the observed one.
-    """
-    c1, c2 = int(round(c1)), int(round(c2))
-    n = c1 + c2
-    if n == 0 or e1 <= 0 or e2 <= 0:
-        return 1.0
-    p = e2 / (e1 + e2)
-    k = np.arange(n + 1, dtype=float)
-    # log pmf via lgamma, vectorised through cumulative sums of log ratios.
-    steps = np.log((n - k[:-1]) / (k[:-1] + 1)) + math.log(p) - math.log1p(-p)
-    logpmf = np.concatenate(([n * math.log1p(-p)], n * math.log1p(-p) + np.cumsum(steps)))
-    pmf = np.exp(logpmf - logpmf.max())
-    pmf /= pmf.sum()
-    observed = pmf[c2]
-    return float(min(1.0, pmf[pmf <= observed * (1 + 1e-7)].sum()))
-
-
-def two_proportion_test(p1: float, n1: float, p2: float, n2: float) -> float:
-    """Two-sided z-test of equal proportions (pooled variance)."""
-    if n1 <= 0 or n2 <= 0:
-        return 1.0
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    var = pooled * (1 - pooled) * (1 / n1 + 1 / n2)
-    if var <= 0:
-        return 1.0 if p1 == p2 else 0.0
-    z = (p2 - p1) / math.sqrt(var)
-    return math.erfc(abs(z) / math.sqrt(2))
+def _share_test(p1: float, n1: float, p2: float, n2: float) -> tuple[float, str]:
+    """p-value and test name: ``indicators.compare_shares`` (z-test; Fisher's exact test
+    when a cell is small), as everywhere else in the dashboard."""
+    change = indicators.compare_shares(p1, n1, p2, n2)
+    name = "Fishers exakta test" if change.method.startswith("Fisher") else \
+        "z-test (två andelar)"
+    return change.p_value, name
 
 
 def _change(prev: float | None, latest: float | None, p_value: float | None, test: str,
@@ -483,7 +459,8 @@ def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran
         return _no_data(spec, denominator, kind)
     latest, prev = total(start, end), total(prev_start, start)
     has_prev = first < start
-    p_value = poisson_rate_test(prev, latest, (start - prev_start).days, (end - start).days)
+    p_value = indicators.compare_counts(prev, latest, (start - prev_start).days,
+                                        (end - start).days).p_value
     if kind == "rate":
         latest_v, prev_v = latest / pop * 1000, prev / pop * 1000  # type: ignore[operator]
     else:
@@ -615,8 +592,8 @@ def _share_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date,
     p2, n2 = pooled(latest_y)
     if prev_y is not None:
         p1, n1 = pooled(prev_y)
-        p_value = two_proportion_test(p1, n1, p2, n2)
-        change = _change(p1, p2, p_value, "z-test (två andelar)", "share")
+        p_value, test = _share_test(p1, n1, p2, n2)
+        change = _change(p1, p2, p_value, test, "share")
     else:
         p1, n1 = None, 0.0
         change = _change(None, p2, None, "", "share")
@@ -654,8 +631,7 @@ def _ratio_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date
     if prev_y is not None:
         n1 = float(sums.loc[prev_y, "den"])
         p1 = min(1.0, float(sums.loc[prev_y, num]) / n1)
-        change = _change(p1, p2, two_proportion_test(p1, n1, p2, n2),
-                         "z-test (två andelar)", "ratio")
+        change = _change(p1, p2, *_share_test(p1, n1, p2, n2), "ratio")
     else:
         p1 = None
         change = _change(None, p2, None, "", "ratio")

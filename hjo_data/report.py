@@ -494,7 +494,8 @@ def _definitions(settings: DisclosureSettings, audience: str) -> list[str]:
         "tidsindelning; aktiviteter och trafik: år; enkäter: senaste mätåret mot det förra).",
         "Utanför slumpvariationen: förändringen är statistiskt säkerställd, p < 0,05. Antal "
         "jämförs med ett exakt Poissontest (villkorat binomialtest, hänsyn till periodernas "
-        "längd), andelar med ett z-test för två andelar.",
+        "längd), andelar med ett z-test för två andelar (Fishers exakta test när "
+        "underlaget är litet).",
         "Andelar från enkäter visas med 95 % konfidensintervall enligt Wilson.",
         "Händelser per 1 000 invånare: antal händelser / folkmängd × 1 000.",
     ]

@@ -54,7 +54,8 @@ har rapporter, så att urval av olika längd kan jämföras.
 
 **Andelar (enkäter).** Andelen visas med antal svar n och ett 95 % konfidensintervall
 enligt Wilson (med Kish effektiva n när svaren är viktade). Två år jämförs med ett z-test
-för två andelar (poolad varians); p < 0,05 räknas som utanför slumpvariationen. Med
+för två andelar (poolad varians), eller Fishers exakta test när någon cell i
+fyrfältstabellen är liten; p < 0,05 räknas som utanför slumpvariationen. Med
 några hundra svar är de flesta förändringar mellan två år inom slumpen.
 
 **Otrygghet.** Andelen som svarar *ganska* eller *mycket otrygg* på frågan om att gå ut
