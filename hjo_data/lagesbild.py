@@ -190,36 +190,24 @@ def _change(prev: float | None, latest: float | None, p_value: float | None, tes
 # --------------------------------------------------------------------------- periods
 
 
+# Date-typed views of the calendar in ``indicators`` (one implementation of periods).
+
+
 def period_start(day: date, gran: str) -> date:
     """First day of the W/M/Q/Y period that contains ``day`` (weeks start on Monday)."""
-    if gran == "W":
-        return day - timedelta(days=day.weekday())
-    if gran == "M":
-        return day.replace(day=1)
-    if gran == "Q":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return date(day.year, 1, 1)
+    return indicators.period_start(day, gran).date()  # type: ignore[arg-type]
 
 
 def next_start(start: date, gran: str) -> date:
     """First day of the period after the one starting on ``start``."""
-    if gran == "W":
-        return start + timedelta(days=7)
-    if gran == "Y":
-        return date(start.year + 1, 1, 1)
-    months = 1 if gran == "M" else 3
-    m = start.month - 1 + months
-    return date(start.year + m // 12, m % 12 + 1, 1)
+    return indicators.period_end(start, gran).date()  # type: ignore[arg-type]
 
 
 def latest_complete_period(as_of: date, gran: str) -> tuple[date, date]:
-    """[start, end) of the last period that is complete on ``as_of`` (inclusive day)."""
-    start = period_start(as_of, gran)
-    end = next_start(start, gran)
-    if end - timedelta(days=1) == as_of:
-        return start, end
-    prev_start = period_start(start - timedelta(days=1), gran)
-    return prev_start, start
+    """[start, end) of the last period that is complete on ``as_of`` (an inclusive day:
+    the data cover it), i.e. ``indicators.latest_complete_period`` on the day after."""
+    begin, end = indicators.latest_complete_period(gran, as_of + timedelta(days=1))  # type: ignore[arg-type]
+    return begin.date(), end.date()
 
 
 def period_label(start: date, gran: str) -> str:
