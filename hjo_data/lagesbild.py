@@ -51,6 +51,7 @@ from hjo_data import indicators, reference
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
 from hjo_data.errors import HjoDataError
 from hjo_data.filters import Filters
+from hjo_data.formatting import NBSP, fmt_float, fmt_int, fmt_pct
 from hjo_data.schema import DATASETS
 
 STATUS_BETTER = "bättre"
@@ -62,8 +63,6 @@ STATUSES = (STATUS_BETTER, STATUS_WORSE, STATUS_NOISE, STATUS_NO_DATA)
 ALPHA = 0.05
 #: Row-count column of a compacted frame (see ``compact_incidents``).
 COUNT_COLUMN = "_n"
-NBSP = "\u00a0"
-MINUS = "\u2212"
 
 PERIOD_UNIT = {"W": "vecka", "M": "månad", "Q": "kvartal", "Y": "år"}
 
@@ -142,22 +141,14 @@ class GoalCard:
 # --------------------------------------------------------------------------- formatting
 
 
-def _group(x: float, decimals: int) -> str:
-    text = f"{abs(x):,.{decimals}f}".replace(",", NBSP).replace(".", ",")
-    return (MINUS + text) if x < 0 and round(abs(x), decimals) != 0 else text
-
-
 def format_value(value: float | None, kind: str) -> str:
-    """Swedish text of an indicator value ("12", "1,4", "12,3 %")."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
+    """Swedish text of an indicator value ("12", "1,4", "12,3 %"; "–" when missing)."""
     if kind in ("share", "ratio"):
-        return _group(value * 100, 1) + NBSP + "%"
-    if kind == "rate":
-        return _group(value, 1)
-    if float(value).is_integer():
-        return _group(value, 0)
-    return _group(value, 1)
+        return fmt_pct(value)
+    if kind != "rate" and value is not None and math.isfinite(value) \
+            and float(value).is_integer():
+        return fmt_int(value)
+    return fmt_float(value, 1)
 
 
 # --------------------------------------------------------------------------- tests
@@ -420,7 +411,7 @@ def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran
             ds and spec.column in ds.column_names) else spec.column
     if kind == "rate":
         unit = f"per 1{NBSP}000 invånare och {unit_period}"
-        denominator = f"befolkning {_group(float(pop), 0)} invånare"
+        denominator = f"befolkning {fmt_int(pop)} invånare"
     else:
         unit = f"{noun} per {unit_period}"
         denominator = unit
@@ -589,7 +580,7 @@ def _share_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date,
         label=spec.label, latest_value=p2, latest_period=str(latest_y), previous_value=p1,
         change=change, desired_direction=spec.desired_direction,
         status=_status(change, spec.desired_direction, True),
-        denominator=f"n = {_group(n2, 0)}" + (f" (förra: {_group(n1, 0)})" if n1 else ""),
+        denominator=f"n = {fmt_int(n2)}" + (f" (förra: {fmt_int(n1)})" if n1 else ""),
         previous_period=str(prev_y) if prev_y is not None else "", kind="share", unit="%",
         indicator_id=spec.id, dataset=spec.dataset, n=n2,
         previous_n=n1 if prev_y is not None else None)
@@ -628,7 +619,7 @@ def _ratio_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date
         label=spec.label, latest_value=p2, latest_period=str(latest_y), previous_value=p1,
         change=change, desired_direction=spec.desired_direction,
         status=_status(change, spec.desired_direction, True),
-        denominator=f"n = {_group(n2, 0)} {den_label}",
+        denominator=f"n = {fmt_int(n2)} {den_label}",
         previous_period=str(prev_y) if prev_y is not None else "", kind="ratio", unit="%",
         indicator_id=spec.id, dataset=spec.dataset, n=n2,
         previous_n=float(sums.loc[prev_y, "den"]) if prev_y is not None else None,
