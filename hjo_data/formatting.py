@@ -95,6 +95,16 @@ def fmt_float(value: Any, decimals: int = 1) -> str:
     return MISSING if x is None else _signed(x, decimals)
 
 
+def fmt_number(value: Any, max_decimals: int = 6) -> str:
+    """Shortest Swedish form, for messages: 1234 -> "1 234", 0.25 -> "0,25", 1.5 -> "1,5"
+    (no trailing zeros; at most ``max_decimals`` decimals)."""
+    x = _number(value)
+    if x is None:
+        return MISSING
+    text = _signed(x, max_decimals)
+    return text.rstrip("0").rstrip(",") if "," in text else text
+
+
 def fmt_pct(share: Any, decimals: int = 1) -> str:
     """A proportion 0..1 as percent: 0.123 -> "12,3 %"."""
     x = _number(share)

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
+from hjo_data.formatting import fmt_int
 from hjo_data.schema import DATASETS, Dataset, header_index, normalise_header
 
 __all__ = [
@@ -482,8 +483,7 @@ def _lines_text(lines: list[int]) -> str:
     shown = ", ".join(str(n) for n in lines[:_LINES_NAMED])
     more = len(lines) - _LINES_NAMED
     word = "rad" if len(lines) == 1 else "raderna"
-    more_text = f"{more:,}".replace(",", "\u00a0")
-    return f"{word} {shown}" + (f" och {more_text} till" if more > 0 else "")
+    return f"{word} {shown}" + (f" och {fmt_int(more)} till" if more > 0 else "")
 
 
 _ESCAPED = re.compile("[\udc80-\udcff]")

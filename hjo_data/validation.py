@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from hjo_data import parsing, privacy
 from hjo_data.errors import RowError, UnreadableFileError
+from hjo_data.formatting import fmt_number
 from hjo_data.schema import Column, Dataset, header_index, normalise_header, normalise_value
 
 REJECTED_COLUMNS = ("line", "column", "value", "reason", "raw")
@@ -51,18 +52,8 @@ class Validated:
 
 # --------------------------------------------------------------------------- formatting
 
-def _num_sv(value: float) -> str:
-    """Swedish number for messages: 1 234,5 (no trailing zeros)."""
-    if float(value).is_integer():
-        text = f"{int(value):,}".replace(",", "\u00a0")
-    else:
-        text = f"{value:,.6f}".rstrip("0").rstrip(".")
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
-
-
 def _rows_sv(count: int) -> str:
-    return f"{_num_sv(count)} rad" if count == 1 else f"{_num_sv(count)} rader"
+    return f"{fmt_number(count)} rad" if count == 1 else f"{fmt_number(count)} rader"
 
 
 # --------------------------------------------------------------------------- headers
@@ -207,8 +198,8 @@ def _reason_empty(label: str):
 
 
 def _reason_too_long(label: str):
-    return lambda v: (f"Värdet i kolumnen '{label}' är för långt ({_num_sv(len(v))} tecken; "
-                      f"högst {_num_sv(MAX_FIELD_CHARS)}). Korta texten och läs in raden igen")
+    return lambda v: (f"Värdet i kolumnen '{label}' är för långt ({fmt_number(len(v))} tecken; "
+                      f"högst {fmt_number(MAX_FIELD_CHARS)}). Korta texten och läs in raden igen")
 
 
 def _missing_columns_error(raw: Any, dataset: Dataset, headers: list[str],
@@ -442,7 +433,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                         f"Andelen '{v}' i kolumnen '{lb}' ligger utanför 0–100 %")
             with np.errstate(invalid="ignore"):
                 # Years are written without thousands separator ("2000", not "2 000").
-                fmt = (lambda x: str(int(x))) if col.name == "year" else _num_sv
+                fmt = (lambda x: str(int(x))) if col.name == "year" else fmt_number
                 if col.minimum is not None:
                     lo = fmt(col.minimum)
                     rej.add(has & (vals < col.minimum), label, texts,

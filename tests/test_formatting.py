@@ -130,3 +130,10 @@ def test_month_and_weekday_names() -> None:
     assert f.SWEDISH_WEEKDAYS[0] == "måndag" and f.SWEDISH_WEEKDAYS[6] == "söndag"
     # weekday index matches date.weekday(): 2024-05-05 was a Sunday
     assert f.SWEDISH_WEEKDAYS[date(2024, 5, 5).weekday()] == "söndag"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0, "0"), (1234, "1\u00a0234"), (2000.0, "2\u00a0000"), (0.25, "0,25"), (1.5, "1,5"),
+    (0.000025, "0,000025"), (-3, "\u22123"), (None, "\u2013")])
+def test_fmt_number_is_the_shortest_swedish_form(value, expected) -> None:  # noqa: ANN001
+    assert f.fmt_number(value) == expected
