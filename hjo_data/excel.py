@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.errors import RowError, UnreadableFileError
+from hjo_data.formatting import fmt_megabytes
 
 __all__ = [
     "EXCEL_SUFFIXES",
@@ -53,10 +54,6 @@ def _fail(file_name: str, message: str) -> UnreadableFileError:
     return UnreadableFileError(f"{file_name}: {message}")
 
 
-def _mb(n: float) -> str:
-    return f"{n / (1024 * 1024):.0f}".replace(".", ",")
-
-
 def check_zip(data: bytes, file_name: str) -> None:
     """Refuse what is not a zip, or a zip that would inflate dangerously (Swedish message)."""
     if data.startswith(b"\xd0\xcf\x11\xe0"):
@@ -71,9 +68,10 @@ def check_zip(data: bytes, file_name: str) -> None:
                                "den i Excel (.xlsx) eller som CSV.") from exc
     total = sum(max(0, i.file_size) for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise _fail(file_name, f"Arbetsboken packas upp till {_mb(total)} MB, mer än "
-                               f"gränsen {_mb(MAX_UNCOMPRESSED_BYTES)} MB. Filen läses inte "
-                               "in (skydd mot s.k. zip-bomber). Spara data som CSV i stället.")
+        limit = fmt_megabytes(MAX_UNCOMPRESSED_BYTES)
+        raise _fail(file_name, f"Arbetsboken packas upp till {fmt_megabytes(total)} MB, mer än "
+                               f"gränsen {limit} MB. Filen läses inte in (skydd mot s.k. "
+                               "zip-bomber). Spara data som CSV i stället.")
     for info in infos:
         if info.file_size > _RATIO_MIN_BYTES:
             ratio = info.file_size / max(1, info.compress_size)

@@ -105,6 +105,12 @@ def fmt_number(value: Any, max_decimals: int = 6) -> str:
     return text.rstrip("0").rstrip(",") if "," in text else text
 
 
+def fmt_megabytes(n_bytes: float) -> str:
+    """Bytes as MB for messages: whole MB from 10 MB, else one decimal ("2,5", "51")."""
+    mb = float(n_bytes) / (1024 * 1024)
+    return fmt_float(mb, 0 if mb >= 10 or mb.is_integer() else 1)
+
+
 def fmt_pct(share: Any, decimals: int = 1) -> str:
     """A proportion 0..1 as percent: 0.123 -> "12,3 %"."""
     x = _number(share)

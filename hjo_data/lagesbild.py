@@ -790,6 +790,15 @@ def indicator_texts(ind: IndicatorStatus, audience: str = "public",
     return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
 
 
+def test_text(ind: IndicatorStatus, audience: str, missing: str = "") -> str:
+    """The test behind a change, with its p-value for officials ("Poisson, p = 0,012")."""
+    test = ind.change.test or missing
+    if audience == "official" and ind.change.p_value is not None \
+            and math.isfinite(ind.change.p_value):
+        test = f"{test}, p = {fmt_float(ind.change.p_value, 3)}"
+    return test
+
+
 def describe_change(ind: IndicatorStatus, texts: IndicatorTexts | None = None) -> str:
     """'Motorburen problematik har ökat från 12 (april 2024) till 25 (maj 2024) händelser
     per månad' with the audience's ``texts`` (default: the official values)."""

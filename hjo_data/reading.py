@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
-from hjo_data.formatting import fmt_int
+from hjo_data.formatting import fmt_int, fmt_megabytes
 from hjo_data.schema import DATASETS, Dataset, header_index, normalise_header
 
 __all__ = [
@@ -204,12 +204,6 @@ def max_upload_bytes() -> int:
     return int(mb * 1024 * 1024)
 
 
-def _mb_text(n: float) -> str:
-    mb = n / (1024 * 1024)
-    text = f"{mb:.0f}" if mb >= 10 or float(mb).is_integer() else f"{mb:.1f}"
-    return text.replace(".", ",")
-
-
 def _source_name(source: object) -> str | None:
     if isinstance(source, bytes | bytearray | memoryview):
         return None
@@ -247,8 +241,8 @@ def check_size(source: Source, *, name: str | None = None, max_bytes: int | None
     if size is not None and size > limit:
         file_name = _base_name(name if name is not None else _source_name(source))
         raise FileTooLargeError(
-            f"{file_name}: Filen är för stor ({_mb_text(size)} MB). Största tillåtna "
-            f"storlek är {_mb_text(limit)} MB. Dela upp filen i mindre delar (t.ex. per år) "
+            f"{file_name}: Filen är för stor ({fmt_megabytes(size)} MB). Största tillåtna "
+            f"storlek är {fmt_megabytes(limit)} MB. Dela upp filen i mindre delar (t.ex. per år) "
             "och läs in dem var för sig."
         )
     return size

@@ -283,9 +283,7 @@ def _overview(frames: Mapping[str, pd.DataFrame], promise: Any, period: ReportPe
             change = ind.change.label_sv
             if ind.previous_period and ind.status != lb.STATUS_NO_DATA:
                 change = f"{change}; förra: {previous} ({ind.previous_period})"
-            test = ind.change.test or ""
-            if audience == "official" and ind.change.p_value is not None:
-                test = f"{test}, p = {ind.change.p_value:.3f}".replace(".", ",")
+            test = lb.test_text(ind, audience)
             rows.append(IndicatorRow(
                 goal=card.title, label=ind.label, value=value,
                 period=ind.latest_period, previous=previous, change=change,

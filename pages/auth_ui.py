@@ -44,6 +44,7 @@ from hjo_data.auth import (
     normalize_role,
     role_for_email,
 )
+from hjo_data.formatting import fmt_number
 from hjo_data.store import default_root
 
 SESSION_KEY = "hjo_auth"
@@ -149,7 +150,7 @@ def current_user(cfg: AuthConfig | None = None) -> User | None:
     record = st.session_state.get(SESSION_KEY)
     if isinstance(record, dict) and record.get("name"):
         if is_expired(record.get("last_seen"), now, cfg.idle_minutes):
-            minutes = f"{cfg.idle_minutes:g}".replace(".", ",")
+            minutes = fmt_number(cfg.idle_minutes)
             _end_session("timeout", cfg)
             flash(f"Du har loggats ut efter {minutes} minuter utan aktivitet.")
             return None

@@ -25,6 +25,7 @@ from hjo_data.lagesbild import (
     incidents_per_period,
     indicator_texts,
     latest_status_text,
+    test_text,
     trend_figure,
 )
 from hjo_data.reference import Promise, load_promise_with_fallback
@@ -100,9 +101,7 @@ def delta_args(ind: IndicatorStatus, texts: IndicatorTexts) -> dict[str, object]
 def _indicator(ind: IndicatorStatus, audience: str, settings: DisclosureSettings) -> None:
     colour, icon, status_text = STATUS_STYLE.get(ind.status, NOISE_STYLE)
     texts = indicator_texts(ind, audience, settings)
-    test = ind.change.test or "–"
-    if audience == "official" and ind.change.p_value is not None:
-        test = f"{test}, p = {ind.change.p_value:.3f}".replace(".", ",")
+    test = test_text(ind, audience, missing="–")
     with st.container(border=True):
         st.markdown(f"**{ind.label}**")
         # The big number stays short (unit in the caption) so it fits a narrow card.

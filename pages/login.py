@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hjo_data.formatting import fmt_number
 from pages.auth_ui import (
     auth_config,
     current_user,
@@ -27,7 +28,7 @@ if user is not None:
     if user.method == "dev":
         st.caption("Utvecklarläge: inga konton är konfigurerade (HJO_DEV_ROLE).")
     else:
-        minutes = f"{cfg.idle_minutes:g}".replace(".", ",")
+        minutes = fmt_number(cfg.idle_minutes)
         st.caption(f"Du loggas ut automatiskt efter {minutes} minuter utan aktivitet.")
         if st.button("Logga ut", icon=":material/logout:", key="hjo_logout"):
             sign_out()

@@ -173,11 +173,11 @@ def test_zip_bomb_ratio_is_refused_before_opening(monkeypatch) -> None:
 
 
 def test_zip_bomb_total_size_is_refused(monkeypatch) -> None:
-    monkeypatch.setattr(excel, "MAX_UNCOMPRESSED_BYTES", 3_000_000)
+    monkeypatch.setattr(excel, "MAX_UNCOMPRESSED_BYTES", 3 * 1024 * 1024)
     monkeypatch.setattr(excel, "MAX_RATIO", 10**9)
     members = {"xl/workbook.xml": b"<x/>"}
-    members.update({f"xl/m{i}.xml": bytes(1_000_000) for i in range(4)})
-    with pytest.raises(UnreadableFileError, match=r"packas upp till 4 MB.*gränsen 3 MB"):
+    members.update({f"xl/m{i}.xml": bytes(1024 * 1024) for i in range(4)})
+    with pytest.raises(UnreadableFileError, match=r"packas upp till 4,0 MB.*gränsen 3 MB"):
         read_raw(_zip(members), name="stor.xlsx")
 
 

@@ -395,3 +395,13 @@ def test_population_for_year_reads_the_reference_file_and_never_raises(tmp_path,
     (tmp_path / "population.csv").write_text("year,area,population\n2025,Centrum,1400\n",
                                              encoding="utf-8")
     assert population_for_year(2025) is None  # no total: rates say "underlag saknas"
+
+
+def test_test_text_shows_p_only_to_officials(cards) -> None:  # noqa: ANN001
+    from hjo_data.lagesbild import test_text
+
+    ind = by_id(cards, "motor")
+    assert test_text(ind, "public") == ind.change.test
+    official = test_text(ind, "official")
+    assert official.startswith(f"{ind.change.test}, p = ")
+    assert "," in official.split("p = ")[1]  # decimal comma
