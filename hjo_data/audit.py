@@ -18,8 +18,6 @@ Entries never contain passwords or hashes; user names and free text are length-c
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -28,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from hjo_data import jsonl
 
 __all__ = ["ACTIONS", "ACTION_LABELS_SV", "AUDIT_FIELDS", "audit_path", "log_event",
            "read_audit"]
@@ -104,47 +104,13 @@ def log_event(action: str, user: str | None, *, role: str | None = None,
         "counts": _counts(counts),
         "detail": _text(detail),
     }
-    line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
-    path = audit_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # O_APPEND: every write goes to the end, whatever else holds the file open.
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                line = b"\n" + line  # a torn last line (crash) must not swallow this entry
-            view = memoryview(line)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    jsonl.append(audit_path(root), entry)
     return entry
 
 
 def read_entries(root: str | Path | Any | None = None) -> list[dict[str, Any]]:
     """All entries, oldest first (torn or non-object lines are skipped)."""
-    path = audit_path(root)
-    if not path.exists():
-        return []
-    entries = []
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(obj, dict):
-                entries.append(obj)
-    return entries
+    return jsonl.read(audit_path(root))
 
 
 def read_audit(root: str | Path | Any | None = None) -> pd.DataFrame:

@@ -29,7 +29,6 @@ import csv
 import fcntl
 import hashlib
 import io
-import json
 import os
 import re
 import tempfile
@@ -46,6 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from hjo_data import jsonl
 from hjo_data.errors import HjoDataError
 from hjo_data.privacy import mask_text
 from hjo_data.schema import DATASETS, Dataset
@@ -415,19 +415,7 @@ class Store:
 
     def log_events(self) -> list[dict[str, Any]]:
         """Every line of the ingest log as written (ingests and withdrawals)."""
-        if not self.log_path.exists():
-            return []
-        events = []
-        with self.log_path.open(encoding="utf-8") as fh:
-            for line in fh:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    events.append(json.loads(line))
-                except json.JSONDecodeError:  # a torn last line from a crash: skip it
-                    continue
-        return events
+        return jsonl.read(self.log_path)
 
     def withdrawn_batches(self) -> set[str]:
         return {str(e.get("batch_id")) for e in self.log_events()
@@ -694,13 +682,8 @@ class Store:
         """Append one JSON line to the ingest log (under the lock, fsynced)."""
         record = {k: entry.get(k) for k in LOG_FIELDS}
         record.update({k: v for k, v in entry.items() if k not in record})
-        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
         with self.lock():
-            self.root.mkdir(parents=True, exist_ok=True)
-            with self.log_path.open("a", encoding="utf-8") as fh:
-                fh.write(line)
-                fh.flush()
-                os.fsync(fh.fileno())
+            jsonl.append(self.log_path, record)
 
 
 def safe_text(value: object) -> str:

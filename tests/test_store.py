@@ -333,3 +333,14 @@ def test_stale_temp_file_of_killed_writer_is_removed(st: Store) -> None:
     assert not stale.exists()
     assert other.exists()  # only the dataset being written is touched
     assert sorted(st.read("incidents")["record_id"]) == ["a", "b"]
+
+
+def test_an_ingest_after_a_torn_log_line_is_still_logged(tmp_path) -> None:  # noqa: ANN001
+    """A crash mid-append leaves half a JSON line; the next entry must not be glued to it
+    (it would be lost as one unreadable line)."""
+    st = store_mod.Store(tmp_path)
+    st.log({"batch_id": "b1", "dataset": "incidents"})
+    with st.log_path.open("a", encoding="utf-8") as fh:
+        fh.write('{"batch_id": "b2", "datas')  # the torn line, no newline
+    st.log({"batch_id": "b3", "dataset": "incidents"})
+    assert [e["batch_id"] for e in st.log_events()] == ["b1", "b3"]
