@@ -44,9 +44,9 @@ import numpy as np
 import pandas as pd
 
 from hjo_data import reference
-from hjo_data.errors import HjoDataError, UnknownDatasetError
+from hjo_data.errors import HjoDataError
 from hjo_data.formatting import MISSING, fmt_int, fmt_pct
-from hjo_data.schema import BOOKKEEPING, DATASETS, Dataset
+from hjo_data.schema import BOOKKEEPING, Dataset, get_dataset
 
 Audience = Literal["public", "official"]
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)
@@ -381,18 +381,9 @@ def share_display(share: float | None, n: float | None, min_n: int = 30) -> str:
 # --------------------------------------------------------------------------- row frames
 
 
-def _dataset(dataset: str | Dataset) -> Dataset:
-    if isinstance(dataset, Dataset):
-        return dataset
-    try:
-        return DATASETS[dataset]
-    except KeyError:
-        raise UnknownDatasetError(f"Okänd datamängd: {dataset!r}.") from None
-
-
 def public_columns(dataset: str | Dataset) -> tuple[str, ...]:
     """The dataset's columns that may be shown publicly (whitelist)."""
-    ds = _dataset(dataset)
+    ds = get_dataset(dataset)
     return tuple(
         c.name for c in ds.columns
         if not c.free_text and not c.position and c.name != ds.id_column

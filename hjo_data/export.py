@@ -41,8 +41,7 @@ from hjo_data.disclosure import (
     public_frame,
     suppress_counts,
 )
-from hjo_data.disclosure import _dataset as _get_dataset
-from hjo_data.schema import DATASETS, Dataset, stored_column_labels
+from hjo_data.schema import DATASETS, Dataset, get_dataset, stored_column_labels
 
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r",
                                      "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -185,7 +184,7 @@ def export_dataset(frame: pd.DataFrame, dataset_name: str, audience: str,
     Row-level datasets raise RowLevelNotPublicError: use ``export_aggregate``.
     """
     aud = check_audience(audience)
-    dataset = _get_dataset(dataset_name)
+    dataset = get_dataset(dataset_name)
     if aud == "official":
         return to_csv_bytes(_labelled(_clock_where_given(frame, dataset), dataset))
     if dataset.name not in _AGGREGATE_DATASETS:
@@ -254,7 +253,7 @@ def export_aggregate(frame: pd.DataFrame, dataset_name: str, by: Sequence[str],
     be row-level) nor by free text, positions or ids.
     """
     aud = check_audience(audience)
-    dataset = _get_dataset(dataset_name)
+    dataset = get_dataset(dataset_name)
     s = settings or DisclosureSettings()
     if aud == "public":
         allowed = set(public_columns(dataset))

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from hjo_data import reading, validation
-from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
+from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
-from hjo_data.schema import DATASETS, Dataset
+from hjo_data.schema import Dataset, get_dataset
 from hjo_data.store import Store
 
 __all__ = [
@@ -122,18 +122,8 @@ class IngestReport:
         }
 
 
-def resolve_dataset(name: str | Dataset) -> Dataset:
-    """Dataset by canonical name (or label); UnknownDatasetError with the choices."""
-    if isinstance(name, Dataset):
-        return name
-    key = str(name).strip()
-    if key in DATASETS:
-        return DATASETS[key]
-    for ds in DATASETS.values():
-        if key.lower() in (ds.name.lower(), ds.label.lower()):
-            return ds
-    choices = ", ".join(DATASETS)
-    raise UnknownDatasetError(f"Okänd datamängd '{key}'. Välj en av: {choices}.")
+#: Kept for callers of the ingest API: the dataset by name or label (schema.get_dataset).
+resolve_dataset = get_dataset
 
 
 def _row_errors(rejected: pd.DataFrame, limit: int) -> list[RowError]:

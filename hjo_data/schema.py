@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from hjo_data.errors import UnknownDatasetError
+
 Kind = Literal["text", "category", "date", "datetime", "int", "float", "share"]
 
 #: Columns the store adds to every row.
@@ -439,6 +441,20 @@ ACTIVITIES = Dataset(
 DATASETS: Mapping[str, Dataset] = MappingProxyType(
     {d.name: d for d in (INCIDENTS, SURVEY_RESPONSES, SURVEY, YOUTH, TRAFFIC, ACTIVITIES)}
 )
+
+
+def get_dataset(name: str | Dataset) -> Dataset:
+    """A dataset by canonical name or Swedish label (any case); UnknownDatasetError with
+    the choices otherwise."""
+    if isinstance(name, Dataset):
+        return name
+    key = str(name).strip()
+    if key in DATASETS:
+        return DATASETS[key]
+    for ds in DATASETS.values():
+        if key.lower() in (ds.name.lower(), ds.label.lower()):
+            return ds
+    raise UnknownDatasetError(f"Okänd datamängd '{key}'. Välj en av: {', '.join(DATASETS)}.")
 
 
 #: Swedish labels of the bookkeeping columns every stored row carries.

@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 from hjo_data import jsonl
 from hjo_data.errors import HjoDataError
 from hjo_data.privacy import mask_text
-from hjo_data.schema import DATASETS, Dataset
+from hjo_data.schema import DATASETS, Dataset, get_dataset
 
 __all__ = [
     "LOG_FIELDS",
@@ -136,15 +136,6 @@ def empty_frame(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(
         {f.name: pd.Series([], dtype=_pandas_dtype(f.type)) for f in schema}
     )
-
-
-def _resolve(dataset: str | Dataset) -> Dataset:
-    if isinstance(dataset, Dataset):
-        return dataset
-    try:
-        return DATASETS[dataset]
-    except KeyError:
-        raise KeyError(f"Okänd datamängd: {dataset!r}") from None
 
 
 def _to_arrow(dataset: Dataset, frame: pd.DataFrame) -> pa.Table:
@@ -292,7 +283,7 @@ class Store:
 
     # ------------------------------------------------------------------ paths
     def path(self, dataset: str | Dataset) -> Path:
-        return self.root / f"{_resolve(dataset).name}.parquet"
+        return self.root / f"{get_dataset(dataset).name}.parquet"
 
     @property
     def log_path(self) -> Path:
@@ -303,7 +294,7 @@ class Store:
         return self.root / _QUARANTINE_DIR
 
     def claims_path(self, dataset: str | Dataset, batch_id: str) -> Path:
-        name = _resolve(dataset).name
+        name = get_dataset(dataset).name
         return self.root / _CLAIMS_DIR / name / f"{_safe_name(batch_id)}.parquet"
 
     def __repr__(self) -> str:
@@ -337,7 +328,7 @@ class Store:
     # ------------------------------------------------------------------ reading
     def read_table(self, dataset: str | Dataset) -> pa.Table:
         """Stored rows as an Arrow table with the current schema (empty when none)."""
-        ds = _resolve(dataset)
+        ds = get_dataset(dataset)
         path = self.path(ds)
         if not path.exists():
             return arrow_schema(ds).empty_table()
@@ -345,7 +336,7 @@ class Store:
 
     def read(self, dataset: str | Dataset) -> pd.DataFrame:
         """Stored rows with ``stored_columns`` and their canonical dtypes."""
-        ds = _resolve(dataset)
+        ds = get_dataset(dataset)
         table = self.read_table(ds)
         if table.num_rows == 0:
             return empty_frame(ds)
@@ -429,7 +420,7 @@ class Store:
 
         Returns (mask, duplicates). Does not write anything.
         """
-        ds = _resolve(dataset)
+        ds = get_dataset(dataset)
         if len(frame) == 0:
             return np.zeros(0, dtype=bool), 0
         ids = frame["record_id"]
@@ -456,7 +447,7 @@ class Store:
         Rows repeated inside ``accepted`` or already stored are counted as duplicates and
         stored once. The dataset file is rewritten atomically under the store lock.
         """
-        ds = _resolve(dataset)
+        ds = get_dataset(dataset)
         if "record_id" not in accepted.columns:
             raise ValueError("accepted frame needs a record_id column")
         with self.lock():
@@ -606,7 +597,7 @@ class Store:
 
     def write_table(self, dataset: str | Dataset, table: pa.Table) -> None:
         """Atomically replace a dataset's file with ``table`` (caller holds the lock)."""
-        ds = _resolve(dataset)
+        ds = get_dataset(dataset)
         table = _conform(ds, table)
         self.root.mkdir(parents=True, exist_ok=True)
         # Ids, positions and time stamps are (nearly) unique: dictionary encoding them only
@@ -638,7 +629,7 @@ class Store:
         Without ``original`` the columns are ``QUARANTINE_COLUMNS``. Cells are masked again
         (defence in depth) and made formula-injection safe.
         """
-        ds = _resolve(dataset)
+        ds = get_dataset(dataset)
         if rejected is None or len(rejected) == 0:
             return None
         stamp = stamp or datetime.now().strftime("%Y%m%dT%H%M%S%f")

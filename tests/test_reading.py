@@ -569,3 +569,14 @@ def test_utf16_with_odd_trailing_byte_is_still_read() -> None:
     raw = read_raw(data)
     assert raw.encoding == "utf-16"
     assert rows_of(raw) == [["1", "2"]]
+
+
+def test_get_dataset_by_name_or_label_with_swedish_error() -> None:
+    from hjo_data.errors import UnknownDatasetError
+    from hjo_data.schema import DATASETS, get_dataset
+
+    assert get_dataset("incidents") is DATASETS["incidents"]
+    assert get_dataset(DATASETS["traffic"].label.upper()) is DATASETS["traffic"]
+    assert get_dataset(DATASETS["youth"]) is DATASETS["youth"]
+    with pytest.raises(UnknownDatasetError, match="Okänd datamängd 'kattdjur'.*incidents"):
+        get_dataset("kattdjur")
