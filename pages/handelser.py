@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from hjo_data import audit, est, export, figures
 from hjo_data import disclosure as dc
-from hjo_data import est, export, figures
 from hjo_data.formatting import (
     SWEDISH_WEEKDAYS_SHORT,
     fmt_change,
@@ -27,6 +27,7 @@ from hjo_data.formatting import (
     fmt_week,
 )
 from hjo_data.schema import source_text
+from pages.auth_ui import current_user
 from pages.common import bundle_key, page_setup, show_empty, show_figure, show_suppression_note
 
 SOURCE = source_text("incidents")
@@ -311,12 +312,19 @@ def _latest_rows(frame: pd.DataFrame, n: int = LATEST_ROWS) -> pd.DataFrame:
         "Beskrivning": description.fillna("").to_numpy()})
 
 
-def _all_rows_csv(frame: pd.DataFrame) -> Callable[[], bytes]:
-    """A callable building the official CSV export of every row of ``frame`` (oldest
-    first) when called: for ``st.download_button(data=...)``, which calls it on click."""
+def _audited_csv(make: Callable[[], bytes], rows: int, selection: str
+                 ) -> Callable[[], bytes]:
+    """``make`` for ``st.download_button(data=...)``, which calls it on click: rows with
+    descriptions leave the system, so the audit log records who took how many, and which
+    selection."""
+    user = current_user()
+
     def build() -> bytes:
-        rows = frame.sort_values("occurred_at", kind="stable")
-        return export.export_dataset(rows, "incidents", aud)
+        data = make()
+        audit.log_event("export", user.name if user else None,
+                        role=user.role if user else None, dataset="incidents",
+                        counts={"rows": rows}, detail=selection)
+        return data
     return build
 
 
@@ -328,9 +336,13 @@ if ctx.is_official:
     st.caption(f"De {min(LATEST_ROWS, len(latest))} senaste händelserna i urvalet, nyast "
                "först, med beskrivning. Visas bara i tjänstepersonsläget.")
     st.dataframe(latest, hide_index=True, key="est_rader")
-    st.download_button("Ladda ner CSV (visade rader)", data=export.to_csv_bytes(latest),
+    selection_text = "; ".join(f"{k}={v}" for k, v in flt.to_query().items()) or \
+        "hela perioden"
+    st.download_button("Ladda ner CSV (visade rader)",
+                       data=_audited_csv(lambda: export.to_csv_bytes(latest), len(latest),
+                                         f"{selection_text} (senaste {len(latest)})"),
                        file_name="senaste_handelser.csv", mime="text/csv", key="est_rader_csv",
-                       icon=":material/download:")
+                       on_click="ignore", icon=":material/download:")
 
     # Every incident of the selection, for the weekly lägesbild: the same Swedish columns as
     # the official dataset export (so the file can be ingested again). The CSV is built only
@@ -343,7 +355,10 @@ if ctx.is_official:
     st.download_button(
         f"Ladda ner alla {fmt_int(n_all)} händelser i urvalet (CSV)" if n_all != 1
         else "Ladda ner den enda händelsen i urvalet (CSV)",
-        data=_all_rows_csv(selection), file_name=f"handelser_{period or 'urval'}.csv",
+        data=_audited_csv(lambda: export.export_dataset(
+            selection.sort_values("occurred_at", kind="stable"), "incidents", aud),
+            n_all, selection_text),
+        file_name=f"handelser_{period or 'urval'}.csv",
         mime="text/csv", key="est_alla_csv", on_click="ignore", icon=":material/download:")
     st.caption("Hela urvalet (period, område, kategori och rapportör enligt sidomenyn) i "
                "tidsordning, med samma kolumner som den fullständiga exporten. Filen skapas "

@@ -101,6 +101,17 @@ def test_official_download_of_whole_selection(page_app, store_with, monkeypatch,
     data = deferred[buttons[0].proto.id]()
     assert export_calls == [len(expected)]
     assert data.startswith(b"\xef\xbb\xbf")
+    # Rows with descriptions left the system: the audit log says how many and which filter.
+    from hjo_data.audit import read_entries
+    exports = [e for e in read_entries() if e["action"] == "export"]
+    assert len(exports) == 1
+    assert exports[0]["counts"] == {"rows": len(expected)}
+    assert "omrade=Hamnen" in exports[0]["detail"] and exports[0]["dataset"] == "incidents"
+    shown = next(b for b in at.get("download_button")
+                 if b.proto.label == "Ladda ner CSV (visade rader)")
+    assert b"Beskrivning" in deferred[shown.proto.id]()  # the 200 rows, descriptions too
+    exports = [e for e in read_entries() if e["action"] == "export"]
+    assert [e["counts"]["rows"] for e in exports] == [len(expected), 200]
 
     # The file reads back through ingest: every selected incident, nothing rejected.
     prepared = prepare_ingest(data, name="urval.csv", store=Store(tmp_path / "other"))
