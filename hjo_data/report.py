@@ -154,6 +154,31 @@ def parse_period(text: str) -> ReportPeriod:
     raise PeriodError(f"Ogiltig period '{raw}'. {PERIOD_HELP_SV}")
 
 
+def period_code(day: date, gran: str) -> str:
+    """The period holding ``day`` as ``parse_period`` reads it: 2024, 2024-Q2, 2024-05,
+    2024-W18 (ISO week and ISO year)."""
+    start = lb.period_start(day, gran)
+    if gran == "W":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if gran == "M":
+        return f"{start.year}-{start.month:02d}"
+    if gran == "Q":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return str(start.year)
+
+
+def period_codes(last_day: date, gran: str, count: int = 12) -> list[str]:
+    """Codes of the latest ``count`` periods up to the one holding ``last_day`` (newest
+    first), for a period picker."""
+    out: list[str] = []
+    start = lb.period_start(last_day, gran)
+    for _ in range(count):
+        out.append(period_code(start, gran))
+        start = lb.period_start(start - timedelta(days=1), gran)
+    return out
+
+
 # --------------------------------------------------------------------------- model
 
 

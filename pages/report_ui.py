@@ -8,42 +8,16 @@ so the download button can hand it over.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
-from hjo_data import lagesbild as lb
 from hjo_data import report
 from hjo_data.errors import HjoDataError
 
 GRAN_LABELS = {"W": "Vecka", "M": "Månad", "Q": "Kvartal", "Y": "År"}
 _STATE = "_hjo_report_file"  # (signature, bytes, file name, mime)
-
-
-def period_text(day: date, gran: str) -> str:
-    """Period string for ``report.parse_period``: 2024, 2024-Q2, 2024-05, 2024-W18."""
-    start = lb.period_start(day, gran)
-    if gran == "W":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    if gran == "M":
-        return f"{start.year}-{start.month:02d}"
-    if gran == "Q":
-        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    return str(start.year)
-
-
-def period_options(last_day: date, gran: str, count: int = 12) -> list[str]:
-    """The latest ``count`` periods ending on or before ``last_day`` (newest first)."""
-    out: list[str] = []
-    day = last_day
-    for _ in range(count):
-        text = period_text(day, gran)
-        if text not in out:
-            out.append(text)
-        day = lb.period_start(day, gran) - timedelta(days=1)
-    return out
 
 
 def _last_day(ctx: Any) -> date:
@@ -58,7 +32,7 @@ def render_report_download(ctx: Any) -> None:
     cols = st.columns(3)
     gran = cols[0].selectbox("Period", list(GRAN_LABELS), index=1, key="hjo_rap_gran",
                              format_func=GRAN_LABELS.get)
-    options = period_options(_last_day(ctx), gran)
+    options = report.period_codes(_last_day(ctx), gran)
     choice = cols[1].selectbox(GRAN_LABELS[gran], options, key=f"hjo_rap_period_{gran}",
                                format_func=lambda p: report.parse_period(p).label)
     fmt = cols[2].radio("Format", formats, key="hjo_rap_fmt", horizontal=True,

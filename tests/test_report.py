@@ -288,3 +288,18 @@ def test_write_report_pdf_without_chromium(monkeypatch, tmp_path, small_frames) 
                          tmp_path / "r.pdf", promise=PROMISE)
     assert "Chromium" in str(err.value) and "HTML" in str(err.value)
     assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.parametrize("gran", ["W", "M", "Q", "Y"])
+def test_period_code_is_what_parse_period_reads_back(gran: str) -> None:
+    day = date(2019, 12, 20)
+    while day < date(2021, 1, 10):  # ISO-year edges (2020-W53, 2019-W52 in 2019-12-30)
+        period = rep.parse_period(rep.period_code(day, gran))
+        assert period.granularity == gran and period.start <= day < period.end
+        day += timedelta(days=3)
+
+
+def test_period_codes_are_consecutive_and_newest_first() -> None:
+    assert rep.period_codes(date(2024, 2, 10), "M", count=3) == ["2024-02", "2024-01", "2023-12"]
+    codes = rep.period_codes(date(2021, 1, 2), "W", count=2)
+    assert codes == ["2020-W53", "2020-W52"]  # 2021-01-02 belongs to ISO week 53 of 2020
