@@ -10,6 +10,7 @@ import streamlit as st
 
 from hjo_data import disclosure as dc
 from hjo_data import figures, youth
+from hjo_data.reference import home_municipality
 from hjo_data.schema import GRADES, source_text
 from pages.auth_ui import md_escape
 from pages.common import (
@@ -76,7 +77,7 @@ def _sections() -> tuple[list[Section] | None, Section | None, int | None, str]:
         if year is not None else pd.DataFrame()
     if comp.empty:
         return out, None, year, comp_grade
-    home = youth.geographies(data)[0]  # the promise's municipality comes first
+    home = home_municipality()  # the promise's municipality (may be absent from the data)
     comp = comp.assign(label=comp["indicator_label"] + " – " + comp["geography"],
                        home=comp["geography"] == home)
     prepared = dc.prepare_table(comp, ctx.audience, settings, kind="shares")

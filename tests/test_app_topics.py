@@ -243,3 +243,4 @@ def test_unga_comparison_says_whether_differences_are_beyond_noise(page_app,  # 
     notes = [c.value for c in at.caption if "slumpvariationen" in c.value]
     assert len(notes) == 1
     assert "lägre än Skaraborg" in notes[0] and "Riket" in notes[0]
+
