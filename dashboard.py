@@ -1,7 +1,7 @@
 """Streamlit entry point: `make run`, i.e. `python dashboard.py [streamlit options]` (see serve()).
 
-Pages live in pages/*.py (thin; shared pieces in pages/common.py). A page is listed only
-when its file exists, so the app runs at every stage of development.
+Pages live in pages/*.py (thin page scripts only; shared UI pieces in the ui/ package). A
+page is listed only when its file exists, so the app runs at every stage of development.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import streamlit as st
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent
-if str(ROOT) not in sys.path:  # `pages.common` and `hjo_data` import from the repo root
+if str(ROOT) not in sys.path:  # `ui` and `hjo_data` import from the repo root
     sys.path.insert(0, str(ROOT))
 
 #: (file, title, material icon, url path); the first existing page is the default.
@@ -40,7 +40,7 @@ PAGE_ROLES = {"pages/datahantering.py": "redaktor", "pages/admin.py": "admin"}
 def available_pages() -> list[st.Page]:
     """st.Page objects for the page files that exist (the first is the default)."""
     from hjo_data.auth import has_role
-    from pages.auth_ui import current_role, login_menu_entry
+    from ui.auth import current_role, login_menu_entry
 
     role = current_role()
     pages = []
@@ -67,11 +67,14 @@ def page_icon() -> Image.Image:
 def serve(argv: list[str]) -> int:
     """`python dashboard.py [streamlit options]`: run the dashboard in Streamlit's server.
 
-    Why not plain `streamlit run`: with a `pages/` folder beside the entry script,
-    Streamlit runs a fresh server's very first script run in the legacy folder-based
-    multipage mode, so a deep link such as /handelser would run the page file directly
-    with a menu of every module in pages/ (helpers too) until st.navigation has run once.
-    Declaring up front that this app uses st.navigation avoids that.
+    Why not plain `streamlit run`: with a folder named `pages/` beside the entry script
+    (whatever it holds; since the ui/ package it holds only page scripts), Streamlit 1.67
+    runs a fresh server's very first script run in the legacy folder-based multipage mode
+    (``PagesManager.uses_pages_directory`` is set from the folder's existence), so a deep
+    link such as /handelser would run the page file without dashboard.py, with a menu of
+    every script by file name, until st.navigation has run once. Declaring up front that
+    this app uses st.navigation avoids that (tests/browser/test_deep_link.py fails without
+    it). There is no public option for this.
     """
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli

@@ -87,8 +87,8 @@ def _figure_sizes(at) -> list[tuple[str, float]]:
 
 
 def _bench_pages(only: list[str]) -> list[Path]:
-    """The pages dashboard.py lists in PAGES (plus presentation), not the helper modules
-    in pages/ (auth_ui.py, report_ui.py, common.py). ``only``: page stems to keep."""
+    """The pages dashboard.py lists in PAGES (plus presentation). ``only``: page stems to
+    keep."""
     import ast
 
     tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ Accounts live outside the repository, in ``.streamlit/secrets.toml`` (git-ignore
     "anna.svensson@hjo.se" = "redaktor"
     "@hjo.se" = "tjansteperson"        # a key starting with "@" matches a whole domain
 
-The page layer (pages/auth_ui.py) passes ``st.secrets`` (or any nested mapping) to
+The page layer (ui/auth.py) passes ``st.secrets`` (or any nested mapping) to
 :func:`load_auth_config`; nothing here imports streamlit.
 
 Choices worth knowing:

@@ -1,6 +1,6 @@
 """Where the pages get their data: the store when it has data, else deterministic demo data.
 
-Never imports streamlit (pages/common.py does the caching). Frames in a bundle are shared
+Never imports streamlit (ui/context.py does the caching). Frames in a bundle are shared
 between reruns and sessions: treat them as read-only (pandas copy-on-write makes derived
 frames safe to modify).
 """

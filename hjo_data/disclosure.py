@@ -45,7 +45,7 @@ import pandas as pd
 
 from hjo_data import reference
 from hjo_data.errors import HjoDataError
-from hjo_data.formatting import MISSING, fmt_int, fmt_pct
+from hjo_data.formatting import MISSING, fmt_float, fmt_int, fmt_pct
 from hjo_data.schema import BOOKKEEPING, Dataset, get_dataset
 
 Audience = Literal["public", "official"]
@@ -645,3 +645,89 @@ def ci_texts(prepared: PreparedTable) -> list[str]:
             else fmt_ci(lo, hi)
             for s, d, lo, hi in zip(prepared.numeric["share"], prepared.display["share"],
                                     lows, highs, strict=True)]
+
+
+# --------------------------------------------------------------------------- audience tables
+# (moved from the page layer: the table behind a chart, made safe for one audience)
+
+
+@dataclass(frozen=True)
+class AudienceTable:
+    """A "Visa data" table for one audience.
+
+    display: what the table shows and the CSV contains (hidden values as "<5" / "..").
+    numeric: same columns, numbers; hidden values NaN (build public charts from THIS).
+    note:    Swedish footnote ("" when nothing is hidden).
+    """
+
+    display: pd.DataFrame
+    numeric: pd.DataFrame
+    note: str = ""
+
+
+def _count_columns(table: pd.DataFrame, given: Collection[str] | None) -> list[str]:
+    if given is not None:
+        return [c for c in given if c in table.columns]
+    out = []
+    for col in table.columns:
+        values = table[col]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            continue
+        arr = values.to_numpy(dtype="float64", na_value=np.nan)
+        finite = arr[np.isfinite(arr)]
+        if (finite >= 0).all() and (finite == np.round(finite)).all():
+            out.append(col)
+    return out
+
+
+def table_for_audience(table: pd.DataFrame, audience: str, kind: TableKind = "counts",
+                       settings: DisclosureSettings | None = None, *,
+                       count_columns: Collection[str] | None = None) -> AudienceTable:
+    """The table behind a chart, made safe for ``audience`` via disclosure.prepare_table.
+
+    kind="counts": whole-number columns (or ``count_columns``) are counts; the other
+        columns are labels (text) or derived numbers (rates, shares). Public: small counts
+        "<5", secondary suppression ".."; a derived number in a row with a hidden count is
+        hidden too (it could reveal the count).
+    kind="shares": needs columns ``share`` and ``n`` (optionally ``ci_low``/``ci_high``);
+        public: shares with n < min_survey_n read "för få svar".
+    kind="rows": row-level data; public raises RowLevelNotPublicError.
+    Raises DisclosureError when a public table cannot be made safe (fail closed).
+    """
+    s = settings or DisclosureSettings()
+    if check_audience(audience) == "official":
+        return AudienceTable(table, table)
+    if kind == "rows":
+        prepare_table(table, audience, s, "rows")  # raises RowLevelNotPublicError
+    if kind == "shares":
+        prepared = prepare_table(table, audience, s, "shares")
+        return AudienceTable(prepared.display, prepared.numeric, prepared.note)
+    counts = _count_columns(table, count_columns)
+    if not counts:
+        raise DisclosureError("Tabellen har inga antal att skydda.")
+    derived = [c for c in table.columns if c not in counts
+               and pd.api.types.is_numeric_dtype(table[c])
+               and not pd.api.types.is_bool_dtype(table[c])]
+    labels = [c for c in table.columns if c not in counts and c not in derived]
+    values = table[counts].reset_index(drop=True)
+    if labels:
+        index = table[labels].astype("str")
+        values.index = (pd.Index(index.iloc[:, 0]) if len(labels) == 1
+                        else pd.MultiIndex.from_frame(index))
+    try:
+        prepared = prepare_table(values, audience, s, "counts")
+    except ValueError as err:
+        raise DisclosureError(f"Tabellen kan inte skyddas: {err}") from err
+    hidden_row = prepared.suppressed.to_numpy().any(axis=1)
+    display = table.reset_index(drop=True).copy()
+    numeric = table.reset_index(drop=True).copy()
+    for col in counts:
+        display[col] = prepared.display[col].to_numpy()
+        numeric[col] = prepared.numeric[col].to_numpy()
+    for col in derived:
+        shown = numeric[col].astype("float64")
+        numeric[col] = shown.where(~hidden_row)
+        display[col] = [SECONDARY_MARK if h else fmt_float(v, 1) for v, h in zip(
+            table[col].to_numpy(dtype="float64"), hidden_row, strict=True)]
+        display[col] = display[col].astype("str")
+    return AudienceTable(display, numeric, prepared.note)

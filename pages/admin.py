@@ -8,7 +8,7 @@ import streamlit as st
 from hjo_data.audit import ACTION_LABELS_SV, read_audit
 from hjo_data.auth import ROLE_LABELS_SV
 from hjo_data.formatting import fmt_int
-from pages.auth_ui import auth_config, require_role
+from ui.auth import auth_config, require_role
 
 COUNT_LABELS_SV = {
     "rows_read": "lästa", "accepted": "godkända", "rejected": "avvisade",

@@ -11,15 +11,10 @@ from hjo_data import figures
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
 from hjo_data.reference import load_promise_with_fallback
 from hjo_data.schema import source_text
-from pages.auth_ui import md_escape
-from pages.common import (
-    _promise_file_key,
-    bundle_key,
-    page_setup,
-    show_empty,
-    show_figure,
-    show_suppression_note,
-)
+from ui.auth import md_escape
+from ui.charts import show_figure
+from ui.context import bundle_key, page_setup, promise_file_key
+from ui.widgets import show_empty, show_suppression_note
 
 SOURCE = source_text("activities")
 ctx = page_setup("Aktiviteter", filters={"period", "area"})
@@ -54,7 +49,7 @@ def _analysis(key: tuple, _data: pd.DataFrame, _planned: pd.DataFrame
     return out
 
 
-promise_key = _promise_file_key()
+promise_key = promise_file_key()
 planned, promise_message, has_promise = _planned(promise_key)
 if promise_message:  # plain text: Markdown characters in paths/TOML errors escaped
     (st.warning if has_promise else st.error)(md_escape(promise_message))

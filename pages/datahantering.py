@@ -36,8 +36,8 @@ from hjo_data.ingest import IngestReport, PreparedIngest, commit_ingest, prepare
 from hjo_data.reference import area_names, load_promise_with_fallback
 from hjo_data.schema import ACTIVITY_TYPES, DATASETS, INCIDENT_CATEGORIES, SOURCES
 from hjo_data.store import Store, WithdrawError
-from pages.auth_ui import md_escape, record_audit, require_role
-from pages.common import swedish_file_uploader
+from ui.auth import md_escape, record_audit, require_role
+from ui.widgets import swedish_file_uploader
 
 AUTO = "__auto__"
 #: Rejected rows shown in the table (the download has them all).

@@ -27,8 +27,10 @@ from hjo_data.formatting import (
     fmt_week,
 )
 from hjo_data.schema import source_text
-from pages.auth_ui import current_user
-from pages.common import bundle_key, page_setup, show_empty, show_figure, show_suppression_note
+from ui.auth import current_user
+from ui.charts import show_figure
+from ui.context import bundle_key, page_setup
+from ui.widgets import show_empty, show_suppression_note
 
 SOURCE = source_text("incidents")
 ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})

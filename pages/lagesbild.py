@@ -29,9 +29,11 @@ from hjo_data.lagesbild import (
     trend_figure,
 )
 from hjo_data.reference import Promise, load_promise_with_fallback
-from pages.auth_ui import md_escape
-from pages.common import _promise_file_key, bundle_key, page_setup, show_empty, show_figure
-from pages.report_ui import render_report_download
+from ui.auth import md_escape
+from ui.charts import show_figure
+from ui.context import bundle_key, page_setup, promise_file_key
+from ui.report import render_report_download
+from ui.widgets import show_empty
 
 # Colour-blind-safe: blue = better, orange = worse, grey = within noise / no data; every
 # status also has its own icon and text.
@@ -135,7 +137,7 @@ for warning in freshness_warnings(ctx.bundle, date.today()):
     st.warning(warning)
 bundle = ctx.bundle
 # The cards depend on the promise too: a fixed or edited promise file is a new key.
-cache_key = f"{bundle_key(bundle)}|{_promise_file_key()}"
+cache_key = f"{bundle_key(bundle)}|{promise_file_key()}"
 promise = _promise()
 compact = _compact(cache_key, bundle, promise)
 cards = _cards(cache_key, ctx.filters.end, ctx.filters.granularity, date.today(), compact,

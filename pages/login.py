@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hjo_data.formatting import fmt_number
-from pages.auth_ui import (
+from ui.auth import (
     auth_config,
     current_user,
     md_escape,

@@ -13,8 +13,10 @@ from hjo_data.formatting import fmt_int
 from hjo_data.lagesbild import get_field, parse_indicator
 from hjo_data.reference import load_promise_with_fallback
 from hjo_data.schema import DATASETS
-from pages.auth_ui import md_escape
-from pages.common import format_data_date, page_setup, show_empty
+from ui.auth import md_escape
+from ui.charts import format_data_date
+from ui.context import page_setup
+from ui.widgets import show_empty
 
 SOURCE_TEXT = {
     "incidents": "EST-rapporter från kommun, polis, skola, bostadsbolag, näringsliv, "

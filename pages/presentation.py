@@ -34,8 +34,8 @@ from hjo_data.slides import (
     should_advance,
     step_index,
 )
-from pages.auth_ui import md_escape
-from pages.common import _promise_file_key, get_bundle
+from ui.auth import md_escape
+from ui.context import get_bundle, promise_file_key
 
 PUBLIC_LABEL = "Publikt läge"
 
@@ -246,7 +246,7 @@ bundle = get_bundle()
 config_key = hashlib.sha256(repr(config).encode()).hexdigest()[:16]
 try:
     deck = _deck(f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}|{config_key}|"
-                 f"{_promise_file_key()}", date.today(), bundle, _promise(), config)
+                 f"{promise_file_key()}", date.today(), bundle, _promise(), config)
 except SlideConfigError as err:
     st.error(f"Presentationen kan inte visas: {err}")
     st.stop()

@@ -9,7 +9,9 @@ from hjo_data import disclosure as dc
 from hjo_data import est, figures, traffic
 from hjo_data.formatting import fmt_float, fmt_int
 from hjo_data.schema import source_text
-from pages.common import bundle_key, page_setup, show_empty, show_figure, show_suppression_note
+from ui.charts import show_figure
+from ui.context import bundle_key, page_setup
+from ui.widgets import show_empty, show_suppression_note
 
 SOURCE = source_text("traffic", "incidents")
 ctx = page_setup("Trafik", filters={"period", "area"})

@@ -11,14 +11,9 @@ import streamlit as st
 from hjo_data import disclosure as dc
 from hjo_data import figures, survey
 from hjo_data.schema import AGE_GROUPS, GENDERS, source_text
-from pages.common import (
-    HIDDEN_POINTS_MISSING,
-    bundle_key,
-    page_setup,
-    show_empty,
-    show_figure,
-    show_suppression_note,
-)
+from ui.charts import show_figure
+from ui.context import bundle_key, page_setup
+from ui.widgets import HIDDEN_POINTS_MISSING, show_empty, show_suppression_note
 
 SOURCE = source_text("survey_responses", "survey")
 ctx = page_setup("Trygghet", filters={"period", "area"})

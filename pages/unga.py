@@ -12,15 +12,10 @@ from hjo_data import disclosure as dc
 from hjo_data import figures, youth
 from hjo_data.reference import home_municipality
 from hjo_data.schema import GRADES, source_text
-from pages.auth_ui import md_escape
-from pages.common import (
-    HIDDEN_POINTS_MISSING,
-    bundle_key,
-    page_setup,
-    show_empty,
-    show_figure,
-    show_suppression_note,
-)
+from ui.auth import md_escape
+from ui.charts import show_figure
+from ui.context import bundle_key, page_setup
+from ui.widgets import HIDDEN_POINTS_MISSING, show_empty, show_suppression_note
 
 SOURCE = source_text("youth")
 ctx = page_setup("Unga", filters={"period"})

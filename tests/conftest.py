@@ -5,7 +5,7 @@ Testing pages with AppTest (streamlit 1.67) — what works:
 * Test each page file directly: ``AppTest.from_file(str(ROOT / "pages" / "x.py"))``.
   ``dashboard.py`` itself also runs under AppTest (st.navigation renders the default page),
   but switching pages in AppTest is awkward, so test pages one by one (``page_app``).
-* Pages import ``pages.common`` and ``hjo_data``: AppTest runs the script in this process,
+* Pages import ``ui`` and ``hjo_data``: AppTest runs the script in this process,
   so the repo root must be on ``sys.path`` — done below at import time.
 * Every test gets its own empty store (``HJO_DATA_DIR`` -> tmp dir, autouse fixture
   ``isolated_store``), so pages fall back to demo data; ``HJO_DEMO_ROWS`` is kept small

@@ -159,7 +159,7 @@ def test_no_accounts_configured_says_so() -> None:
 def _guarded_script(role: str) -> None:
     import streamlit as st
 
-    from pages.auth_ui import require_role
+    from ui.auth import require_role
 
     require_role(role)
     st.markdown("HEMLIGT INNEHÅLL")
@@ -208,7 +208,7 @@ def test_dev_role_only_without_accounts(users: dict, monkeypatch: pytest.MonkeyP
 def _audience_script() -> None:
     import streamlit as st
 
-    from pages.auth_ui import current_audience
+    from ui.auth import current_audience
 
     st.markdown(f"AUDIENCE={current_audience()}")
 
@@ -236,7 +236,7 @@ def test_official_mode_requires_login(users: dict, monkeypatch: pytest.MonkeyPat
 
 
 def _page_setup_script() -> None:
-    from pages.common import page_setup
+    from ui.context import page_setup
 
     page_setup("Test")
 
@@ -317,7 +317,7 @@ def test_admin_page_lists_users_and_audit_without_hashes(users: dict) -> None:
 
 
 def test_login_menu_entry_follows_the_session() -> None:
-    from pages.auth_ui import LOGGED_IN_MENU, login_menu_entry
+    from ui.auth import LOGGED_IN_MENU, login_menu_entry
 
     entry = ("Logga in", ":material/login:")
     assert login_menu_entry("publik", *entry) == entry

@@ -133,11 +133,11 @@ def test_official_mode_badge(page_app, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_csv_download_is_excel_safe() -> None:
     import pandas as pd
 
-    from pages.common import csv_bytes
+    from hjo_data.export import to_csv_bytes
 
     table = pd.DataFrame({"Område": ["=HYPERLINK(1)", "Hamnen", "+46", "@x", "-1"],
                           "Antal": [1, 2, 3, 4, 5]})
-    data = csv_bytes(table)
+    data = to_csv_bytes(table)
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == "Område;Antal"
@@ -321,7 +321,7 @@ def test_navigation_lists_login_and_admin_but_no_helpers() -> None:
                  "PAGES")
     files = [p[0] for p in pages]
     assert "pages/login.py" in files and "pages/admin.py" in files
-    for helper in ("pages/common.py", "pages/auth_ui.py", "pages/report_ui.py"):
+    for helper in ("ui/context.py", "ui/auth.py", "ui/report.py"):
         assert helper not in files
     text = (ROOT / "dashboard.py").read_text(encoding="utf-8")
     assert text.index("presentation") < text.index("st.set_page_config(")
@@ -330,8 +330,7 @@ def test_navigation_lists_login_and_admin_but_no_helpers() -> None:
 def test_table_for_audience_counts_shares_rows() -> None:
     import pandas as pd
 
-    from hjo_data.disclosure import RowLevelNotPublicError
-    from pages.common import table_for_audience
+    from hjo_data.disclosure import RowLevelNotPublicError, table_for_audience
 
     table = pd.DataFrame({"Område": ["A", "B", "C"], "Antal": [2, 30, 40],
                           "Per 1 000": [0.5, 7.5, 10.0]})

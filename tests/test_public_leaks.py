@@ -40,8 +40,8 @@ LAT, LON = "58.3011111", "14.2822222"
 COORD_DIGITS = ("3011111", "2822222")
 PLANTED = (DESC, NOTE, PNR, "811224-1234", "198112241234", *COORD_DIGITS)
 
-#: Pages that need a logged-in role or are not pages (helpers) — not rendered here.
-NOT_RENDERED = {"__init__.py", "common.py", "auth_ui.py", "admin.py", "datahantering.py"}
+#: Pages that need a logged-in role — not rendered here (pages/ holds only page scripts).
+NOT_RENDERED = {"admin.py", "datahantering.py"}
 #: Police reports in the incident file: a count 1..4 that public mode must show as "<5".
 POLICE_REPORTS = 3
 INCIDENT_ROWS = 70

@@ -2,7 +2,7 @@
 
 Usage in a page::
 
-    from pages.auth_ui import require_role
+    from ui.auth import require_role
 
     user = require_role("redaktor")   # shows "Logga in som redaktör …" and st.stop()s
     ...

@@ -1,6 +1,6 @@
 """Report download on a page: "Ladda ner lägesbild (HTML/PDF)" (issue 4).
 
-A helper module (not a page): ``render_report_download(ctx)`` shows a period picker, a
+``render_report_download(ctx)`` shows a period picker, a
 format choice and a "Skapa rapport" button. The report is built only when the button is
 pressed (never on an ordinary rerun), for the session's audience, and kept in the session
 so the download button can hand it over.
@@ -59,8 +59,3 @@ def render_report_download(ctx: Any) -> None:
         st.download_button(f"Ladda ner {file_name}", data=data, file_name=file_name,
                            mime=mime, key="hjo_rap_ladda", icon=":material/download:")
 
-
-if __name__ == "__main__":  # run on its own (e.g. by tests that render every file here)
-    from pages.common import page_setup
-
-    render_report_download(page_setup("Lägesbild – rapport"))

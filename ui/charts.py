@@ -1,0 +1,163 @@
+"""Charts on a page: ``show_figure`` (chart, source/date caption, "Visa data" table with
+CSV download), the plotly config (Swedish toolbar and month names, PNG download)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from hjo_data.disclosure import (
+    AudienceTable,
+    DisclosureError,
+    DisclosureSettings,
+    RowLevelNotPublicError,
+    TableKind,
+    table_for_audience,
+)
+from hjo_data.export import to_csv_bytes
+from ui.auth import current_audience
+from ui.context import disclosure_settings
+
+
+def format_data_date(value: date | int | str | None) -> str:
+    """"2024-05-01" for dates, "2024" for years, "okänt datum" when missing."""
+    if value is None:
+        return "okänt datum"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+_SV_ASCII = str.maketrans({"å": "a", "ä": "a", "ö": "o", "Å": "A", "Ä": "A", "Ö": "O"})
+
+
+def image_file_name(text: str) -> str:
+    """File name (without .png) for a chart's PNG download: "handelser-per-manad"."""
+    ascii_text = unicodedata.normalize("NFKD", str(text).translate(_SV_ASCII))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80].strip("-")
+    return slug or "diagram"
+
+
+#: Swedish texts of the plotly toolbar (plotly.js ships English only; a locale passed in
+#: the config is used by that chart). Keys are plotly.js's own English strings.
+PLOTLY_SV_DICTIONARY: dict[str, str] = {
+    "Download plot as a PNG": "Ladda ner som PNG",
+    "Download plot as a png": "Ladda ner som PNG",
+    "Download plot": "Ladda ner diagrammet",
+    "Zoom": "Zooma",
+    "Pan": "Panorera",
+    "Zoom in": "Zooma in",
+    "Zoom out": "Zooma ut",
+    "Autoscale": "Anpassa axlarna",
+    "Reset axes": "Återställ axlarna",
+    "Reset view": "Återställ vyn",
+    "Reset camera to default": "Återställ kameran",
+    "Box Select": "Markera med rektangel",
+    "Lasso Select": "Markera med lasso",
+    "Toggle Spike Lines": "Visa/dölj stödlinjer",
+    "Show closest data on hover": "Visa närmaste värde",
+    "Compare data on hover": "Jämför värden",
+    "Double-click to zoom back out": "Dubbelklicka för att zooma ut",
+    "Taking snapshot - this may take a few seconds": "Sparar bilden – det kan ta några sekunder",
+    "Snapshot succeeded": "Bilden sparades",
+    "Sorry, there was a problem downloading your snapshot!":
+        "Bilden kunde inte laddas ner.",
+    "Click to enter Colorscale title": "Klicka för att ange rubrik",
+    "Click to enter Plot title": "Klicka för att ange rubrik",
+    "Click to enter X axis title": "Klicka för att ange rubrik",
+    "Click to enter Y axis title": "Klicka för att ange rubrik",
+    "trace": "serie",
+}
+PLOTLY_SV_LOCALE: dict[str, object] = {
+    "dictionary": PLOTLY_SV_DICTIONARY,
+    "format": {
+        "days": ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"],
+        "shortDays": ["sön", "mån", "tis", "ons", "tor", "fre", "lör"],
+        "months": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+                   "september", "oktober", "november", "december"],
+        "shortMonths": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt",
+                        "nov", "dec"],
+        "date": "%Y-%m-%d",
+        "decimal": ",",
+        "thousands": " ",
+    },
+}
+
+
+def chart_config(name: str) -> dict[str, object]:
+    """Plotly config: Swedish toolbar (locale "sv": "Ladda ner som PNG", "Zooma", ...) and
+    month names on date axes, PNG download with a Swedish file name, no plotly logo."""
+    return {
+        "displaylogo": False,
+        "displayModeBar": True,
+        "locale": "sv",
+        "locales": {"sv": PLOTLY_SV_LOCALE},
+        "toImageButtonOptions": {"format": "png", "filename": image_file_name(name),
+                                 "scale": 2},
+        "modeBarButtonsToRemove": ["lasso2d", "select2d", "sendDataToCloud"],
+    }
+
+
+def _figure_title(fig: object) -> str:
+    try:
+        return str(fig.layout.title.text or "")  # type: ignore[attr-defined]
+    except AttributeError:
+        return ""
+
+
+def show_figure(fig: object | Callable[[pd.DataFrame], object], table: pd.DataFrame, *,
+                source: str, data_date: date | int | str | None, key: str,
+                title: str | None = None, kind: TableKind | None = None,
+                audience: str | None = None, settings: DisclosureSettings | None = None,
+                count_columns: Iterable[str] | None = None) -> None:
+    """Chart + "Källa: … · Data t.o.m. …" + a "Visa data" expander with table and CSV.
+
+    With ``kind`` ("counts" | "shares" | "rows") the table goes through
+    ``table_for_audience`` for ``audience`` (default: the session's, e.g. public): small
+    counts "<5", few answers "för få svar", row-level data refused in public mode. ``fig``
+    may be a function of the (suppressed) numeric table, so the chart shows no hidden
+    value either. Without ``kind`` the table is shown as given (the caller made it safe).
+    The chart has a "Ladda ner som PNG" button (plotly toolbar, Swedish file name).
+    """
+    if title:
+        st.subheader(title)
+    aud = audience or current_audience()
+    safe: AudienceTable | None = AudienceTable(table, table)
+    refused = ""
+    if kind is not None:
+        try:
+            safe = table_for_audience(table, aud, kind, settings or disclosure_settings(),
+                                      count_columns=count_columns)
+        except RowLevelNotPublicError as err:
+            safe, refused = None, str(err)
+        except DisclosureError as err:
+            safe, refused = None, f"Tabellen visas inte i publikt läge. {err}"
+    figure = fig(safe.numeric if safe is not None else table.iloc[0:0]) if callable(fig) \
+        else fig
+    if safe is None and callable(fig):
+        figure = None
+    if figure is not None:
+        name = title or _figure_title(figure) or key
+        st.plotly_chart(figure, key=key, config=chart_config(name))
+    st.caption(f"Källa: {source} · Data t.o.m. {format_data_date(data_date)}")
+    with st.expander("Visa data"):
+        if safe is None:
+            st.info(refused, icon=":material/lock:")
+            return
+        st.dataframe(safe.display, hide_index=True, key=f"{key}_table")
+        if safe.note:
+            st.caption(safe.note)
+        # Lazy: the bytes are built when the button is clicked, not on every rerun
+        # (~5–30 ms per table, ~7 tables per page).
+        display = safe.display
+        st.download_button("Ladda ner CSV", data=lambda: to_csv_bytes(display),
+                           file_name=f"{key}.csv", mime="text/csv", key=f"{key}_csv",
+                           icon=":material/download:")

@@ -1,0 +1,189 @@
+"""The page frame: ``page_setup`` (title, audience badge, demo notice, sidebar filters) and
+the data a page works with (cached bundle, filtered frames, disclosure settings).
+
+Usage in a page::
+
+    from ui.context import page_setup
+    from ui.charts import show_figure
+    from ui.widgets import show_empty
+
+    ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
+    incidents = ctx.frames["incidents"]          # already filtered
+    if incidents.empty:
+        show_empty("Inga händelser matchar filtren.")
+
+Data is loaded once per store version (``Store.version()`` is the cache key, so a new
+ingest shows on the next rerun without restarting) and shared between sessions: treat
+``ctx.bundle.frames`` and ``ctx.frames`` as read-only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from hjo_data.datasource import (
+    DEMO_LABEL,
+    DataBundle,
+    demo_rows_from_env,
+    load_bundle,
+    store_version,
+)
+from hjo_data.disclosure import AUDIENCE_LABEL_SV, DisclosureSettings, promise_settings
+from hjo_data.filters import Filters, apply_filters
+from hjo_data.reference import Promise, load_promise_with_fallback, promise_file
+from ui.auth import current_audience, md_escape, sidebar_user_box
+from ui.filters import FILTER_NAMES, sidebar_filters
+
+
+@dataclass
+class PageContext:
+    """What a page works with after ``page_setup``."""
+
+    bundle: DataBundle
+    filters: Filters
+    audience: str  # "public" | "official" (hjo_data.disclosure.Audience)
+    #: Bundle frames with the page's filters applied (a lazy read-only mapping).
+    frames: Mapping[str, pd.DataFrame]
+    #: Public-mode limits from the promise's [settings] (threshold, min survey n).
+    settings: DisclosureSettings = field(default_factory=DisclosureSettings)
+
+    @property
+    def is_official(self) -> bool:
+        return self.audience == "official"
+
+
+# --------------------------------------------------------------------------- the promise
+
+
+def promise_file_key() -> str:
+    """Cache key of the promise file (path and mtime): an edited file is a new key."""
+    path = promise_file()
+    try:
+        return f"{path}:{path.stat().st_mtime_ns}"
+    except OSError:
+        return f"{path}:missing"
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _cached_settings(key: str) -> DisclosureSettings:
+    # The one loading policy (reference.load_promise_with_fallback); key: the file's mtime.
+    del key
+    return promise_settings()
+
+
+def disclosure_settings() -> DisclosureSettings:
+    """Suppression threshold and minimum survey n from data/medborgarlofte.toml."""
+    return _cached_settings(promise_file_key())
+
+
+def promise_with_notice() -> Promise | None:
+    """The promise by the one loading policy; its warning (fallback promise) or error (no
+    promise) shown as plain text (Markdown characters in paths/TOML errors escaped)."""
+    promise, message = load_promise_with_fallback()
+    if message:
+        (st.warning if promise is not None else st.error)(md_escape(message))
+    return promise
+
+
+# --------------------------------------------------------------------------- data
+
+
+@st.cache_resource(max_entries=4, show_spinner="Läser data …")
+def _cached_bundle(version: str, store_root: str | None, demo_rows: int,
+                   today: date) -> DataBundle:
+    # cache_resource (not cache_data): the bundle can hold a million rows, and cache_data
+    # would unpickle a copy on every rerun. ``version`` is only the cache key.
+    del version
+    return load_bundle(store_root, demo_rows=demo_rows, today=today)
+
+
+def get_bundle() -> DataBundle:
+    """The current bundle (store data, or demo data while the store is empty)."""
+    store_root = os.environ.get("HJO_DATA_DIR") or None
+    version = store_version(store_root)
+    # Demo data depends on today's date: include it in the key so it rolls over at midnight.
+    return _cached_bundle(version, store_root, demo_rows_from_env(), date.today())
+
+
+def bundle_key(bundle: DataBundle) -> str:
+    """Cache key of a bundle for page-level caches (pass the bundle itself as ``_bundle``)."""
+    return f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}"
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _cached_filtered(version: str, name: str, filters: Filters,
+                     _frame: pd.DataFrame) -> pd.DataFrame:
+    del version
+    return apply_filters(_frame, name, filters)
+
+
+class FilteredFrames(Mapping[str, pd.DataFrame]):
+    """Bundle frames with the filters applied, computed on first access and cached."""
+
+    def __init__(self, bundle: DataBundle, filters: Filters) -> None:
+        self._bundle, self._filters = bundle, filters
+        self._key = bundle_key(bundle)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        frame = self._bundle.frames[name]
+        return _cached_filtered(self._key, name, self._filters, frame)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._bundle.frames)
+
+    def __len__(self) -> int:
+        return len(self._bundle.frames)
+
+
+def filtered_frames(bundle: DataBundle, filters: Filters) -> Mapping[str, pd.DataFrame]:
+    """Every bundle frame with the filters applied (lazily; cached per bundle and filters)."""
+    return FilteredFrames(bundle, filters)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _cached_section(name: str, key: str, _compute: Callable[[], Any]) -> Any:
+    del name, key
+    return _compute()
+
+
+def cached(name: str, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (``name``, ``key``), shared between sessions: section results
+    (prepared tables, figures) of a page. ``key`` must name every input of ``compute``
+    (bundle_key, relevant filters, audience, settings); a repr string is cheap to hash.
+    Treat the result as read-only."""
+    return _cached_section(name, key, compute)
+
+
+# --------------------------------------------------------------------------- page frame
+
+
+def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset()) -> PageContext:
+    """Title, demo banner, audience badge and sidebar filters; returns the filtered data.
+
+    ``filters`` ⊆ {"period", "area", "category", "source"} chooses the sidebar widgets.
+    """
+    unknown = set(filters) - FILTER_NAMES
+    if unknown:
+        raise ValueError(f"unknown filters: {sorted(unknown)}")
+    bundle = get_bundle()
+    # Logged-in role decides (HJO_MODE only counts when no accounts are configured).
+    audience = current_audience()
+    sidebar_user_box()
+    st.title(title)
+    badge_icon = ":material/badge:" if audience == "official" else ":material/public:"
+    st.badge(AUDIENCE_LABEL_SV[audience], icon=badge_icon,
+             color="orange" if audience == "official" else "blue")
+    if bundle.is_demo:
+        st.warning(f"**{DEMO_LABEL}.** Lagringen är tom, så sidan visar syntetiska data. "
+                   "Läs in riktiga filer för att ersätta dem.", icon=":material/science:")
+    chosen = sidebar_filters(bundle, set(filters), bundle_key(bundle), title)
+    return PageContext(bundle=bundle, filters=chosen, audience=audience,
+                       frames=filtered_frames(bundle, chosen),
+                       settings=disclosure_settings())
