@@ -337,10 +337,11 @@ def _check_audience_arg(value: str) -> str | None:
             configure=_report_args)
 def cmd_report(args: argparse.Namespace) -> int:
     from hjo_data import report as rep
+    from hjo_data.periods import PeriodError, parse_period
 
     try:
-        period = rep.parse_period(args.period)
-    except rep.PeriodError as exc:
+        period = parse_period(args.period)
+    except PeriodError as exc:
         _err(str(exc))
         return EXIT_UNREADABLE
     fmt = (args.fmt or ("pdf" if str(args.out).lower().endswith(".pdf") else "html")).lower()

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hjo_data import reference
+from hjo_data import periods, reference
 from hjo_data.schema import (
     ACTIVITY_TYPES,
     AGE_GROUPS,
@@ -466,11 +466,7 @@ _OFFENCE_DEFAULT = {"speeding": 0.01, "drunk_driving": 0.003, "drugged_driving":
 
 
 def _month_starts(today: date) -> list[date]:
-    out, d = [], START
-    while d <= today:
-        out.append(d)
-        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    return out
+    return [m.date() for m in periods.period_range(START, today, "M")]
 
 
 def _traffic(rng: np.random.Generator, today: date) -> pd.DataFrame:
@@ -482,7 +478,7 @@ def _traffic(rng: np.random.Generator, today: date) -> pd.DataFrame:
     for m in _month_starts(today):
         summer = 5 <= m.month <= 8
         lam = (3.0 + 3.0 * summer) * (1.4 if m.year in (2023, 2024) else 1.0)
-        end = date(m.year + (m.month == 12), m.month % 12 + 1, 1) - timedelta(days=1)
+        end = periods.last_day(m, "M")
         last = min(end, today).day
         for d in sorted(rng.integers(1, last + 1, size=rng.poisson(lam))):
             dates.append(date(m.year, m.month, int(d)))

@@ -4,10 +4,11 @@ Everything here reduces incident rows (up to ~1 000 000) to small frames that th
 and tables receive; no function returns row-level data except ``incident_points`` (official
 mode only, capped).
 
-Weeks are ISO weeks starting on Monday. "Latest complete week" is the last week whose
-Sunday lies before ``as_of`` (a week is not complete while reports can still arrive on its
-Sunday). "Same week last year" is the week 52 weeks (364 days) earlier: it starts on the
-same weekday and has the same ISO week number except around week 53.
+Weeks are ISO weeks starting on Monday (``hjo_data.periods``). ``as_of`` is the reference
+day (``periods.reference_day``: the last day the data cover); "latest complete week" is the
+last week whose Sunday is on or before it. "Same week last year" is the week 52 weeks
+(364 days) earlier: it starts on the same weekday and has the same ISO week number except
+around week 53.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import threading
 import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from hjo_data.indicators import compare_to_baseline
+from hjo_data.periods import latest_complete_period, period_range, period_start, period_starts
 
 #: Number of previous weeks the weekly baseline averages over.
 BASELINE_WEEKS = 4
@@ -215,25 +217,6 @@ def incident_cube(incidents: pd.DataFrame | IncidentCube | None) -> IncidentCube
     return cube
 
 
-# --------------------------------------------------------------------------- weeks
-
-def week_start(value: date | pd.Timestamp) -> pd.Timestamp:
-    """Monday (00:00) of the ISO week containing ``value``."""
-    ts = pd.Timestamp(value).normalize()
-    return ts - pd.Timedelta(days=ts.weekday())
-
-
-def latest_complete_week(as_of: date | pd.Timestamp) -> pd.Timestamp:
-    """Monday of the latest ISO week that ended before ``as_of``'s week."""
-    return week_start(as_of) - pd.Timedelta(days=7)
-
-
-def _week_starts(times: pd.Series) -> pd.Series:
-    """Vectorised Monday of each timestamp's ISO week (datetime64)."""
-    day = times.dt.normalize()
-    return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
-
-
 # --------------------------------------------------------------------------- change test
 
 def _baseline_tests(counts: pd.Series | np.ndarray, baseline_totals: pd.Series | np.ndarray,
@@ -280,7 +263,8 @@ def weekly_lagesbild(incidents: pd.DataFrame, *, as_of: date | pd.Timestamp,
     ``by`` is a column of ``incidents`` (``category``, ``area`` or ``source``). Groups with
     no incident in any of the compared weeks are left out. The first row is the total.
     """
-    current = week_start(week) if week is not None else latest_complete_week(as_of)
+    current = pd.Timestamp(period_start(week, "W") if week is not None
+                           else latest_complete_period(as_of, "W")[0])
     base_starts = [current - pd.Timedelta(days=7 * i) for i in range(1, BASELINE_WEEKS + 1)]
     last_year = current - pd.Timedelta(days=364)
     wanted = [current, last_year, *base_starts]
@@ -335,7 +319,9 @@ def monthly_counts(incidents: pd.DataFrame, *, by: str | None = "category",
                              "group": pd.Series([], dtype="str"),
                              "count": pd.Series([], dtype="int64")})
     d0, d1 = int(cube.day[0]), int(cube.day[-1])  # day-sorted
-    month_of_day = (np.arange(d0, d1 + 1).astype("datetime64[D]").astype("datetime64[M]")
+    days = pd.Series(np.arange(d0, d1 + 1).astype("datetime64[D]").astype("datetime64[us]"))
+    # Month of each day as a month number (months since 1970-01), for integer binning.
+    month_of_day = (period_starts(days, "M").to_numpy().astype("datetime64[M]")
                     .astype("int64"))
     m0 = int(month_of_day[0])
     months = month_of_day[cube.day - d0]
@@ -359,8 +345,7 @@ def monthly_counts(incidents: pd.DataFrame, *, by: str | None = "category",
     order = np.argsort(names.astype(str), kind="stable")
     grid = grid[:, used][:, order]
     names = [str(n) for n in names[order]]
-    month_values = (np.arange(m0, m0 + n_m).astype("datetime64[M]")
-                    .astype("datetime64[us]"))
+    month_values = period_range(days.iloc[0], days.iloc[-1], "M").to_numpy()
     long = pd.DataFrame({
         "month": np.repeat(month_values, len(names)),
         "group": pd.array(np.tile(np.asarray(names, dtype=object), n_m), dtype="str"),
@@ -454,7 +439,7 @@ def hotspots(incidents: pd.DataFrame, population: pd.DataFrame | Mapping[str, fl
     inhabitants, NaN without population), baseline (mean count per window over the 4
     preceding windows), diff, p_value, significant, change. Sorted by count, then per_1000.
     """
-    end = latest_complete_week(as_of) + pd.Timedelta(days=7)
+    end = pd.Timestamp(latest_complete_period(as_of, "W")[1])
     span = pd.Timedelta(days=7 * window_weeks)
     start = end - span
     base_start = start - BASELINE_WEEKS * span
@@ -531,7 +516,3 @@ def period_span(incidents: pd.DataFrame) -> tuple[date, date] | None:
         return None
     return times.min().date(), times.max().date()
 
-
-def weeks_between(a: date, b: date) -> int:
-    """Whole weeks between two dates (for 'data cover N weeks' messages)."""
-    return abs((b - a) // timedelta(days=7))

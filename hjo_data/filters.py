@@ -10,16 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from hjo_data.periods import GRANULARITIES, Granularity
 from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
-
-Granularity = Literal["W", "M", "Q", "Y"]
-GRANULARITIES: tuple[str, ...] = ("W", "M", "Q", "Y")
-GRANULARITY_LABELS = {"W": "Vecka", "M": "Månad", "Q": "Kvartal", "Y": "År"}
 
 #: Query parameter keys (Swedish, ASCII so URLs stay readable).
 QUERY_KEYS = {

@@ -15,15 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hjo_data.formatting import SWEDISH_MONTHS
-
-Freq = Literal["W", "M", "Q", "Y"]
-FREQS: tuple[str, ...] = ("W", "M", "Q", "Y")
+from hjo_data import periods
+from hjo_data.periods import Granularity as Freq
+from hjo_data.periods import check_granularity as _check_freq
 
 #: Totals above this use the normal approximation (with continuity correction) instead of
 #: the exact conditional binomial test; below it the exact sum is cheap and accurate.
@@ -303,82 +302,6 @@ def compare_shares(share_before: float, n_before: float, share_after: float, n_a
 # --------------------------------------------------------------------------- periods
 
 
-def _check_freq(freq: str) -> None:
-    if freq not in FREQS:
-        raise ValueError(f"okänd periodlängd {freq!r}; använd W, M, Q eller Y")
-
-
-def period_start(value: Any, freq: Freq) -> pd.Timestamp:
-    """Start (midnight) of the period holding ``value``: ISO-week Monday, 1st of month, ..."""
-    _check_freq(freq)
-    ts = pd.Timestamp(value).normalize()
-    if freq == "W":
-        return ts - pd.Timedelta(days=ts.weekday())
-    if freq == "M":
-        return ts.replace(day=1)
-    if freq == "Q":
-        return ts.replace(month=(ts.month - 1) // 3 * 3 + 1, day=1)
-    return ts.replace(month=1, day=1)
-
-
-def period_end(start: Any, freq: Freq) -> pd.Timestamp:
-    """Exclusive end of the period starting at ``start``."""
-    _check_freq(freq)
-    ts = pd.Timestamp(start)
-    if freq == "W":
-        return ts + pd.Timedelta(days=7)
-    months = {"M": 1, "Q": 3, "Y": 12}[freq]
-    return ts + pd.DateOffset(months=months)
-
-
-def period_label(start: Any, freq: Freq) -> str:
-    """Swedish label: "v. 18 2024" (ISO week and ISO year), "maj 2024", "K2 2024", "2024"."""
-    _check_freq(freq)
-    ts = pd.Timestamp(start)
-    if freq == "W":
-        iso = ts.isocalendar()
-        return f"v. {iso[1]} {iso[0]}"
-    if freq == "M":
-        return f"{SWEDISH_MONTHS[ts.month - 1]} {ts.year}"
-    if freq == "Q":
-        return f"K{(ts.month - 1) // 3 + 1} {ts.year}"
-    return str(ts.year)
-
-
-def latest_complete_period(freq: Freq, today: date | datetime | None = None
-                           ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(start, exclusive end) of the last period that ended before ``today``.
-
-    The period holding ``today`` is still running (today is not over), so it is never
-    returned: on Monday 2024-05-06 (v. 19) the latest complete week is v. 18.
-    """
-    current = period_start(today or date.today(), freq)
-    previous = period_start(current - timedelta(days=1), freq)
-    return previous, current
-
-
-def _freq_alias(freq: str) -> str:
-    return {"W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[freq]
-
-
-def _starts(ts: pd.Series, freq: str) -> pd.Series:
-    """Vectorised period start for a datetime Series."""
-    ts = ts.dt.normalize()
-    if freq == "W":
-        monday = ts - pd.to_timedelta(ts.dt.day_of_week, unit="D")
-        return monday.astype("datetime64[us]")
-    values = ts.to_numpy(dtype="datetime64[ns]")
-    if freq == "Y":
-        out = values.astype("datetime64[Y]")
-    else:
-        months = values.astype("datetime64[M]")
-        if freq == "Q":
-            month_index = months.astype("int64")  # months since 1970-01
-            months = (month_index - month_index % 3).astype("datetime64[M]")
-        out = months
-    return pd.Series(out.astype("datetime64[us]"), index=ts.index)
-
-
 def period_counts(frame: pd.DataFrame, time_col: str, freq: Freq, by: Sequence[str] = (),
                   value_col: str | None = None, *, start: Any = None, end: Any = None,
                   categories: Mapping[str, Sequence[Any]] | None = None,
@@ -396,7 +319,7 @@ def period_counts(frame: pd.DataFrame, time_col: str, freq: Freq, by: Sequence[s
     by = list(by)
     times = pd.to_datetime(frame[time_col], errors="coerce")
     keep = times.notna()
-    work = pd.DataFrame({"period_start": _starts(times[keep], freq)})
+    work = pd.DataFrame({"period_start": periods.period_starts(times[keep], freq)})
     for col in by:
         work[col] = frame.loc[keep, col]
     out_col = value_col or "count"
@@ -405,23 +328,14 @@ def period_counts(frame: pd.DataFrame, time_col: str, freq: Freq, by: Sequence[s
     else:
         work[out_col] = pd.to_numeric(frame.loc[keep, value_col], errors="coerce").fillna(0)
 
-    if start is not None:
-        first = period_start(start, freq)
-    elif len(work):
-        first = work["period_start"].min()
-    else:
-        first = None
-    if end is not None:
-        last = period_start(end, freq)
-    elif len(work):
-        last = work["period_start"].max()
-    else:
-        last = None
-    periods = (pd.DatetimeIndex([]) if first is None or last is None or last < first
-               else pd.date_range(first, last, freq=_freq_alias(freq)))
-    periods = pd.DatetimeIndex(periods.astype("datetime64[us]"), name="period_start")
+    first = start if start is not None else (work["period_start"].min() if len(work)
+                                              else None)
+    last = end if end is not None else (work["period_start"].max() if len(work) else None)
+    starts = (pd.DatetimeIndex([], dtype="datetime64[us]") if first is None or last is None
+              else periods.period_range(first, last, freq))
+    starts = pd.DatetimeIndex(starts, name="period_start")
 
-    levels: list[Any] = [periods]
+    levels: list[Any] = [starts]
     for col in by:
         values = list(pd.unique(work[col].dropna()))
         if categories and col in categories:
@@ -430,18 +344,19 @@ def period_counts(frame: pd.DataFrame, time_col: str, freq: Freq, by: Sequence[s
             values = sorted(values, key=str)
         levels.append(pd.Index(values, name=col))
     full = (pd.MultiIndex.from_product(levels, names=["period_start", *by]) if by
-            else periods)
+            else starts)
 
-    in_range = work["period_start"].isin(periods)
+    in_range = work["period_start"].isin(starts)
     grouped = work[in_range].groupby(["period_start", *by], dropna=True)[out_col].sum()
     result = grouped.reindex(full, fill_value=0).reset_index()
     if value_col is None or pd.api.types.is_integer_dtype(result[out_col]):
         result[out_col] = result[out_col].astype("int64")
     result["period_start"] = result["period_start"].astype("datetime64[us]")
-    labels = {p: period_label(p, freq) for p in periods}
+    labels = {p: periods.period_label(p, freq) for p in starts}
     result.insert(1, "period", result["period_start"].map(labels).astype("str"))
-    cutoff = pd.Timestamp(period_start(today or date.today(), freq))
-    result["complete"] = result["period_start"] < cutoff
+    # Complete: ended before ``today`` (today is not over; the data cover the day before).
+    until = (today or date.today()) - timedelta(days=1)
+    result["complete"] = ~periods.partial_mask(result["period_start"], freq, until)
     result = result.sort_values(["period_start", *by], kind="stable").reset_index(drop=True)
     result.attrs["freq"] = freq
     return result
@@ -449,7 +364,7 @@ def period_counts(frame: pd.DataFrame, time_col: str, freq: Freq, by: Sequence[s
 
 def _infer_freq(counts: pd.DataFrame) -> str:
     freq = counts.attrs.get("freq")
-    if freq in FREQS:
+    if freq in periods.GRANULARITIES:
         return str(freq)
     label = str(counts["period"].iloc[0]) if len(counts) else ""
     if label.startswith("v. "):
@@ -500,7 +415,9 @@ def with_baseline(counts: pd.DataFrame, k: int = 4, *, value: str = "count",
       same_period_last_year  W: same ISO week number in the previous ISO year; M/Q/Y: the
                              same month/quarter a year earlier (NaN when outside the table)
       last_year_diff, last_year_p_value, last_year_significant, last_year_label_sv
-    Incomplete periods (``complete`` False) get no test ("ofullständig period").
+    Incomplete periods (``complete`` False) get no test ("ofullständig period") and never
+    enter a baseline: a baseline whose window holds one (or a year-ago period that was
+    incomplete) is NaN, and the test says "underlag saknas".
     ``by`` defaults to every column that is not a period, value or added column.
     """
     freq = freq or _infer_freq(counts)  # type: ignore[assignment]
@@ -510,33 +427,27 @@ def with_baseline(counts: pd.DataFrame, k: int = 4, *, value: str = "count",
     out = counts.drop(columns=[c for c in _ADDED[2:] if c in counts.columns])
     out = out.sort_values([*group_cols, "period_start"], kind="stable")
     values = out[value].astype("float64")
+    complete = (out["complete"].to_numpy(dtype=bool) if "complete" in out.columns
+                else np.ones(len(out), dtype=bool))
+    usable = values.where(complete)  # a partial period is no baseline for another
     if group_cols:
-        grouped = values.groupby([out[c] for c in group_cols], sort=False, dropna=False)
+        grouped = usable.groupby([out[c] for c in group_cols], sort=False, dropna=False)
         prev = grouped.transform(lambda s: s.shift(1).rolling(k, min_periods=k).mean())
     else:
-        prev = values.shift(1).rolling(k, min_periods=k).mean()
+        prev = usable.shift(1).rolling(k, min_periods=k).mean()
     out["baseline_prev_mean"] = prev
 
     # Same period last year via a self-merge on (group, key of the period a year back).
-    starts = pd.to_datetime(out["period_start"])
-    if freq == "W":
-        iso = starts.dt.isocalendar()
-        key = iso["year"].astype("int64") * 100 + iso["week"].astype("int64")
-        key_last = (iso["year"].astype("int64") - 1) * 100 + iso["week"].astype("int64")
-    else:
-        key = starts.dt.year * 100 + starts.dt.month
-        key_last = (starts.dt.year - 1) * 100 + starts.dt.month
+    key, key_last = periods.year_ago_keys(out["period_start"], str(freq))
     lookup = out[group_cols].copy()
-    lookup["_key"] = key.to_numpy()
-    lookup["same_period_last_year"] = values.to_numpy()
+    lookup["_key"] = key
+    lookup["same_period_last_year"] = usable.to_numpy()
     lookup = lookup.drop_duplicates([*group_cols, "_key"])
     probe = out[group_cols].copy()
-    probe["_key"] = key_last.to_numpy()
+    probe["_key"] = key_last
     merged = probe.merge(lookup, on=[*group_cols, "_key"], how="left")
     out["same_period_last_year"] = merged["same_period_last_year"].to_numpy()
 
-    complete = (out["complete"].to_numpy(dtype=bool) if "complete" in out.columns
-                else np.ones(len(out), dtype=bool))
     after = values.to_numpy()
     base = out["baseline_prev_mean"].to_numpy(dtype="float64")
     last = out["same_period_last_year"].to_numpy(dtype="float64")

@@ -41,17 +41,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hjo_data import indicators, reference
+from hjo_data import indicators, periods, reference
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
 from hjo_data.errors import HjoDataError
 from hjo_data.filters import Filters
 from hjo_data.formatting import NBSP, fmt_float, fmt_int, fmt_pct
+from hjo_data.periods import UNIT_WORDS, latest_complete_period, period_label
 from hjo_data.schema import DATASETS
 
 STATUS_BETTER = "bättre"
@@ -63,8 +64,6 @@ STATUSES = (STATUS_BETTER, STATUS_WORSE, STATUS_NOISE, STATUS_NO_DATA)
 ALPHA = 0.05
 #: Row-count column of a compacted frame (see ``compact_incidents``).
 COUNT_COLUMN = "_n"
-
-PERIOD_UNIT = {"W": "vecka", "M": "månad", "Q": "kvartal", "Y": "år"}
 
 
 # --------------------------------------------------------------------------- results
@@ -176,34 +175,6 @@ def _change(prev: float | None, latest: float | None, p_value: float | None, tes
         label = f"har {verb} " + (
             "(utanför slumpvariationen)" if significant else "(inom slumpvariationen)")
     return Change(prev, latest, diff, p_value, significant, label, test)
-
-
-# --------------------------------------------------------------------------- periods
-
-
-# Date-typed views of the calendar in ``indicators`` (one implementation of periods).
-
-
-def period_start(day: date, gran: str) -> date:
-    """First day of the W/M/Q/Y period that contains ``day`` (weeks start on Monday)."""
-    return indicators.period_start(day, gran).date()  # type: ignore[arg-type]
-
-
-def next_start(start: date, gran: str) -> date:
-    """First day of the period after the one starting on ``start``."""
-    return indicators.period_end(start, gran).date()  # type: ignore[arg-type]
-
-
-def latest_complete_period(as_of: date, gran: str) -> tuple[date, date]:
-    """[start, end) of the last period that is complete on ``as_of`` (an inclusive day:
-    the data cover it), i.e. ``indicators.latest_complete_period`` on the day after."""
-    begin, end = indicators.latest_complete_period(gran, as_of + timedelta(days=1))  # type: ignore[arg-type]
-    return begin.date(), end.date()
-
-
-def period_label(start: date, gran: str) -> str:
-    """Swedish label of the period starting at ``start`` ("v. 18 2024", "maj 2024", ...)."""
-    return indicators.period_label(start, gran)
 
 
 # --------------------------------------------------------------------------- specs
@@ -403,7 +374,7 @@ def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran
     pop = _population(spec, population) if kind == "rate" else None
     if kind == "rate" and not pop:
         kind = "count"  # no population known: show the count instead of a rate
-    unit_period = PERIOD_UNIT[gran]
+    unit_period = UNIT_WORDS[gran]
     noun = {"incidents": "händelser", "activities": "aktiviteter",
             "traffic": "kontroller"}.get(spec.dataset, "st.")
     if kind == "sum" and spec.column:
@@ -418,8 +389,11 @@ def _count_indicator(spec: IndicatorSpec, frame: pd.DataFrame, as_of: date, gran
     if frame is None or frame.empty or time_col not in frame.columns:
         return _no_data(spec, denominator, kind)
     data = apply_spec_filter(frame, spec)
+    # The latest period must be complete in THIS dataset (it may lag the incidents).
+    as_of = periods.reference_day(periods.last_data_day({spec.dataset: frame}, spec.dataset,
+                                                        time_col), today=as_of)
     start, end = latest_complete_period(as_of, gran)
-    prev_start = period_start(start - timedelta(days=1), gran)
+    prev_start = periods.previous_start(start, gran)
     times = data[time_col].to_numpy()
     if kind == "sum" and spec.column in data.columns:
         weights = data[spec.column].to_numpy(dtype=float)
@@ -640,24 +614,9 @@ def indicator_status(spec: IndicatorSpec, frames: Mapping[str, pd.DataFrame], *,
                                 include_never_out)
     if spec.measure == "ratio":
         return _ratio_indicator(spec, frame, as_of)
-    gran = spec.granularity if spec.granularity in PERIOD_UNIT else DEFAULT_GRANULARITY.get(
+    gran = spec.granularity if spec.granularity in UNIT_WORDS else DEFAULT_GRANULARITY.get(
         spec.dataset, granularity)
     return _count_indicator(spec, frame, as_of, gran, population)
-
-
-def reference_day(frames: Mapping[str, pd.DataFrame], filters: Filters | None,
-                  today: date) -> date:
-    """Reference day of the cards: the filter's end, never after today or the latest
-    incident date (so "the latest complete period" is complete in the data)."""
-    as_of = today
-    if filters is not None and filters.end is not None:
-        as_of = min(as_of, filters.end)
-    inc = frames.get("incidents")
-    if inc is not None and not inc.empty and "occurred_at" in inc.columns:
-        last = inc["occurred_at"].max()
-        if pd.notna(last):
-            as_of = min(as_of, pd.Timestamp(last).date())
-    return as_of
 
 
 def population_for_year(year: int) -> int | None:
@@ -688,7 +647,7 @@ def goal_cards(bundle_or_frames: Any, promise: Any, filters: Filters | None = No
     frames = _frames_of(bundle_or_frames)
     today = today or date.today()
     filters = filters or Filters()
-    as_of = reference_day(frames, filters, today)
+    as_of = periods.reference_day(periods.last_data_day(frames), today=today, end=filters.end)
     if population is None:
         population = population_for_year(as_of.year)
     settings = get_field(promise, "settings", default={})
@@ -751,7 +710,7 @@ def _small(value: float | None, settings: DisclosureSettings) -> bool:
 def _count_unit(ind: IndicatorStatus) -> str:
     """Unit of the count behind a rate: "händelser per månad"."""
     word = ind.unit.rsplit(" ", 1)[-1] if ind.unit else ""
-    return f"händelser per {word}" if word in PERIOD_UNIT.values() else "händelser"
+    return f"händelser per {word}" if word in UNIT_WORDS.values() else "händelser"
 
 
 def indicator_texts(ind: IndicatorStatus, audience: str = "public",
@@ -845,13 +804,10 @@ def latest_status_text(cards: Sequence[GoalCard], audience: str = "public",
 
 
 # Backwards-compatible private names (used by older callers).
-_period_start = period_start
-_next_start = next_start
 _get = get_field
 _goals = promise_goals
 _apply_spec_filter = apply_spec_filter
 _defaults_for_share = defaults_for_share
-_as_of = reference_day
 
 
 # --------------------------------------------------------------------------- trend
@@ -898,26 +854,21 @@ def incidents_per_period(incidents: pd.DataFrame, granularity: str = "M") -> pd.
 
     Periods without incidents between the first and last one are included with 0.
     """
-    gran = granularity if granularity in PERIOD_UNIT else "M"
+    gran = granularity if granularity in UNIT_WORDS else "M"
     if incidents is None or incidents.empty:
         return pd.DataFrame({"period_start": pd.Series([], dtype="datetime64[us]"),
                              "period": pd.Series([], dtype="str"),
                              "antal": pd.Series([], dtype="int64")})
-    freq = {"W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[gran]
-    times = incidents["occurred_at"]
-    if gran == "W":
-        starts = times.dt.normalize() - pd.to_timedelta(times.dt.day_of_week, unit="D")
-    else:
-        starts = times.dt.to_period({"M": "M", "Q": "Q", "Y": "Y"}[gran]).dt.start_time
+    starts = periods.period_starts(incidents["occurred_at"], gran)
     if COUNT_COLUMN in incidents.columns:
         counts = incidents[COUNT_COLUMN].groupby(starts.to_numpy()).sum().sort_index()
     else:
         counts = starts.value_counts().sort_index()
-    full = pd.date_range(counts.index.min(), counts.index.max(), freq=freq)
+    full = periods.period_range(counts.index.min(), counts.index.max(), gran)
     counts = counts.reindex(full, fill_value=0)
     return pd.DataFrame({
         "period_start": counts.index.astype("datetime64[us]"),
-        "period": [period_label(d.date(), gran) for d in counts.index],
+        "period": [period_label(d, gran) for d in counts.index],
         "antal": counts.to_numpy().astype("int64"),
     })
 
@@ -926,7 +877,7 @@ def trend_figure(table: pd.DataFrame, granularity: str = "M") -> Any:
     """Bar chart of ``incidents_per_period`` (Swedish axes, decimal comma)."""
     import plotly.graph_objects as go
 
-    unit = PERIOD_UNIT.get(granularity, "månad")
+    unit = UNIT_WORDS.get(granularity, "månad")
     fig = go.Figure(go.Bar(
         x=table["period_start"], y=table["antal"], marker_color="#0072B2",
         customdata=table["period"], name="Händelser",

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
 from hjo_data import lagesbild as lb
+from hjo_data import periods
 from hjo_data.datasource import DEMO_LABEL, latest_date
 from hjo_data.disclosure import (
     AUDIENCE_LABEL_SV,
@@ -41,6 +41,7 @@ from hjo_data.disclosure import (
 from hjo_data.errors import HjoDataError
 from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int
+from hjo_data.periods import UNIT_WORDS, ReportPeriod
 from hjo_data.reference import load_promise_with_fallback
 from hjo_data.schema import DATASETS, source_text
 
@@ -49,14 +50,11 @@ __all__ = [
     "ChromiumMissingError",
     "IndicatorRow",
     "PdfRenderError",
-    "PeriodError",
     "Report",
     "ReportChart",
-    "ReportPeriod",
     "ReportTable",
     "build_report",
     "find_chromium",
-    "parse_period",
     "render_html",
     "render_pdf",
     "report_bytes",
@@ -72,111 +70,6 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrom
 PDF_TIMEOUT_S = 120.0
 
 DIRECTION_SV = {"down": "lägre är bättre", "up": "högre är bättre"}
-GRAN_WORD = {"W": "vecka", "M": "månad", "Q": "kvartal", "Y": "år"}
-
-
-# --------------------------------------------------------------------------- periods
-
-
-class PeriodError(HjoDataError):
-    """A report period that cannot be parsed (Swedish message)."""
-
-
-@dataclass(frozen=True)
-class ReportPeriod:
-    """A calendar period: ``[start, end)``; granularity W, M, Q or Y."""
-
-    granularity: str
-    start: date
-    end: date
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-    @property
-    def label(self) -> str:
-        """Swedish label: "v. 18 2024", "maj 2024", "K2 2024", "2024"."""
-        return lb.period_label(self.start, self.granularity)
-
-    @property
-    def span(self) -> str:
-        return f"{self.start.isoformat()} – {self.last_day.isoformat()}"
-
-    @property
-    def slug(self) -> str:
-        """File-name friendly form: 2024, 2024-K2, 2024-05, 2024-v18."""
-        if self.granularity == "W":
-            year, week, _ = self.start.isocalendar()
-            return f"{year}-v{week:02d}"
-        if self.granularity == "M":
-            return f"{self.start.year}-{self.start.month:02d}"
-        if self.granularity == "Q":
-            return f"{self.start.year}-K{(self.start.month - 1) // 3 + 1}"
-        return str(self.start.year)
-
-
-_PERIOD_FORMS = (
-    ("Y", re.compile(r"(?P<y>\d{4})")),
-    ("Q", re.compile(r"(?P<y>\d{4})-?[QK](?P<n>[1-4])", re.IGNORECASE)),
-    ("M", re.compile(r"(?P<y>\d{4})-(?P<n>\d{2})")),
-    ("W", re.compile(r"(?P<y>\d{4})-?[WV](?P<n>\d{1,2})", re.IGNORECASE)),
-)
-PERIOD_HELP_SV = ("Ange år (2024), kvartal (2024-Q2 eller 2024K2), månad (2024-05) eller "
-                  "vecka (2024-W18 eller 2024v18).")
-
-
-def parse_period(text: str) -> ReportPeriod:
-    """Parse 2024, 2024-Q2 / 2024K2, 2024-05, 2024-W18 / 2024v18 (ISO weeks), strictly."""
-    raw = str(text).strip()
-    for gran, pattern in _PERIOD_FORMS:
-        m = pattern.fullmatch(raw)
-        if m is None:
-            continue
-        year = int(m.group("y"))
-        if not 1900 <= year <= 2999:
-            break
-        n = int(m.group("n")) if gran != "Y" else 0
-        try:
-            if gran == "Y":
-                start = date(year, 1, 1)
-            elif gran == "Q":
-                start = date(year, 3 * (n - 1) + 1, 1)
-            elif gran == "M":
-                start = date(year, n, 1)
-            else:
-                start = date.fromisocalendar(year, n, 1)
-        except ValueError:
-            what = {"M": f"månad {n:02d}", "W": f"vecka {n}"}.get(gran, str(n))
-            raise PeriodError(f"Ogiltig period '{raw}': {what} finns inte år {year}. "
-                              f"{PERIOD_HELP_SV}") from None
-        return ReportPeriod(gran, start, lb.next_start(start, gran))
-    raise PeriodError(f"Ogiltig period '{raw}'. {PERIOD_HELP_SV}")
-
-
-def period_code(day: date, gran: str) -> str:
-    """The period holding ``day`` as ``parse_period`` reads it: 2024, 2024-Q2, 2024-05,
-    2024-W18 (ISO week and ISO year)."""
-    start = lb.period_start(day, gran)
-    if gran == "W":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    if gran == "M":
-        return f"{start.year}-{start.month:02d}"
-    if gran == "Q":
-        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
-    return str(start.year)
-
-
-def period_codes(last_day: date, gran: str, count: int = 12) -> list[str]:
-    """Codes of the latest ``count`` periods up to the one holding ``last_day`` (newest
-    first), for a period picker."""
-    out: list[str] = []
-    start = lb.period_start(last_day, gran)
-    for _ in range(count):
-        out.append(period_code(start, gran))
-        start = lb.period_start(start - timedelta(days=1), gran)
-    return out
 
 
 # --------------------------------------------------------------------------- model
@@ -279,11 +172,7 @@ def _plotly_label(value: object) -> str:
 
 def _window_start(period: ReportPeriod) -> date:
     """Start of the trend window: the period and the preceding ones (12 w, 12 m, 8 q, 3 y)."""
-    back = {"W": 11, "M": 11, "Q": 7, "Y": 2}[period.granularity]
-    start = period.start
-    for _ in range(back):
-        start = lb.period_start(start - timedelta(days=1), period.granularity)
-    return start
+    return period.window_start({"W": 12, "M": 12, "Q": 8, "Y": 3}[period.granularity])
 
 
 # --------------------------------------------------------------------------- overview
@@ -294,7 +183,7 @@ def _overview(frames: Mapping[str, pd.DataFrame], promise: Any, period: ReportPe
               ) -> tuple[list[str], list[IndicatorRow], str, date]:
     filters = Filters(end=period.last_day, granularity=period.granularity)  # type: ignore[arg-type]
     cards = lb.goal_cards(frames, promise, filters, today)
-    as_of = lb.reference_day(frames, filters, today)
+    as_of = periods.reference_day(periods.last_data_day(frames), today=today, end=filters.end)
     rows: list[IndicatorRow] = []
     for card in cards:
         for ind in card.indicators:
@@ -349,12 +238,10 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     window = _between(incidents, "occurred_at", _window_start(period), period.end)
     trend = lb.incidents_per_period(window, gran)
     if not trend.empty:
-        starts = pd.date_range(pd.Timestamp(_window_start(period)),
-                               pd.Timestamp(period.start),
-                               freq={"W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[gran])
-        trend = trend.set_index("period_start").reindex(starts.astype("datetime64[us]"))
+        starts = periods.period_range(_window_start(period), period.start, gran)
+        trend = trend.set_index("period_start").reindex(starts)
         trend["antal"] = trend["antal"].fillna(0).astype("int64")
-        trend["period"] = [lb.period_label(d.date(), gran) for d in trend.index]
+        trend["period"] = [periods.period_label(d, gran) for d in trend.index]
         trend = trend.rename_axis("period_start").reset_index()
         series = trend.set_index("period")["antal"]
         prepared = prepare_table(series, audience, settings, "counts")
@@ -363,7 +250,7 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
         # Category axis with Swedish period labels (plotly's date axis speaks English).
         fig.update_traces(x=shown["period"].tolist())
         fig.update_xaxes(type="category")
-        fig.update_layout(title=f"Antal händelser per {GRAN_WORD[gran]} fram till "
+        fig.update_layout(title=f"Antal händelser per {UNIT_WORDS[gran]} fram till "
                                 f"{period.label}")
         charts.append(ReportChart("Händelser över tid", fig, src, when, prepared.note))
     current = _between(incidents, "occurred_at", period.start, period.end)

@@ -23,7 +23,7 @@ import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,14 @@ from hjo_data.disclosure import DisclosureSettings, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
+from hjo_data.periods import (
+    NAMED_PERIODS,
+    last_data_day,
+    named_period,
+    period_starts,
+    periods_back,
+    reference_day,
+)
 from hjo_data.reference import home_municipality
 from hjo_data.schema import source_text
 from hjo_data.traffic import total_offences
@@ -61,14 +69,6 @@ SLIDE_KINDS: dict[str, str] = {
 #: Slides built from the promise's goals (left out when there is no promise).
 GOAL_SLIDES = frozenset({"mal", "laget"})
 
-#: period key -> (granularity, complete period?)  "year_to_date" = calendar year so far.
-PERIODS: dict[str, str] = {
-    "latest_week": "W",
-    "latest_month": "M",
-    "latest_quarter": "Q",
-    "latest_year": "Y",
-    "year_to_date": "YTD",
-}
 _DEFAULT_PERIOD = {"titel": "latest_month", "mal": "latest_month", "laget": "latest_month",
                    "est_vecka": "latest_week", "trafik": "year_to_date", "unga": "latest_year",
                    "aktiviteter": "year_to_date"}
@@ -152,9 +152,9 @@ def config_from_mapping(data: Mapping[str, Any], *, name: str = "presentation.to
                 f"{where}: okänd bild {slide_id!r}. Kända bilder: "
                 f"{', '.join(SLIDE_KINDS)}.")
         period = str(raw.get("period", "") or _DEFAULT_PERIOD[slide_id])
-        if period not in PERIODS:
+        if period not in NAMED_PERIODS:
             raise SlideConfigError(
-                f"{where}: okänd period {period!r}. Tillåtna: {', '.join(PERIODS)}.")
+                f"{where}: okänd period {period!r}. Tillåtna: {', '.join(NAMED_PERIODS)}.")
         if slide_id == "est_vecka" and period != "latest_week":
             raise SlideConfigError(f"{where}: est_vecka visar alltid period latest_week.")
         goal = str(raw.get("goal", "")).strip()
@@ -303,25 +303,6 @@ def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
     return frames if isinstance(frames, Mapping) else {}
 
 
-def _reference_day(frames: Mapping[str, pd.DataFrame], today: date) -> date:
-    inc = frames.get("incidents")
-    if inc is not None and not inc.empty and "occurred_at" in inc.columns:
-        last = inc["occurred_at"].max()
-        if pd.notna(last):
-            return min(today, pd.Timestamp(last).date())
-    return today
-
-
-def _period_bounds(period: str, as_of: date) -> tuple[date, date, str]:
-    """[start, end) and Swedish label of a config period on the reference day."""
-    gran = PERIODS[period]
-    if gran == "YTD":
-        start = date(as_of.year, 1, 1)
-        return start, as_of + timedelta(days=1), f"{as_of.year} t.o.m. {fmt_date(as_of)}"
-    start, end = lb.latest_complete_period(as_of, gran)
-    return start, end, lb.period_label(start, gran)
-
-
 def _footer(ctx: _Context, source: str, datasets: Sequence[str]) -> str:
     dates = [ctx.data_date.get(d) for d in datasets if ctx.data_date.get(d) is not None]
     parts = [f"Källa: {source}"] if source else []
@@ -380,7 +361,7 @@ def _goal_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     goal = _goal(ctx, spec.goal)
     raw_inds = list(lb.get_field(goal, "indicators", default=[]) or [])
     specs = [lb.parse_indicator(r) for r in raw_inds]
-    gran = PERIODS[spec.period] if PERIODS[spec.period] != "YTD" else "Y"
+    gran = NAMED_PERIODS[spec.period] if NAMED_PERIODS[spec.period] != "YTD" else "Y"
     statuses = [lb.indicator_status(s, ctx.frames, as_of=ctx.as_of, granularity=gran,
                                     population=ctx.population) for s in specs]
     title = spec.title or str(lb.get_field(goal, "short_title", "title", default=spec.goal))
@@ -453,7 +434,7 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
                      message="Inga EST-rapporter ännu.", status="nodata",
                      status_text=STATUS_TEXT[lb.STATUS_NO_DATA], footer=footer,
                      demo=ctx.is_demo)
-    week = weekly_lagesbild(incidents, as_of=ctx.as_of + timedelta(days=1), by="category")
+    week = weekly_lagesbild(incidents, as_of=ctx.as_of, by="category")
     total = week.total
     count = int(total["count"])
     if not bool(total["significant"]):
@@ -470,10 +451,9 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     top = body.loc[body["count"] >= ctx.settings.threshold]
     detail = f"Vanligast: {top.iloc[0]['group']}" if not top.empty else ""
     # Small trend: weekly totals of the last 12 complete weeks, small counts hidden.
-    starts = [week.week_start - pd.Timedelta(days=7 * i) for i in range(11, -1, -1)]
+    starts = [pd.Timestamp(s) for s in periods_back(week.week_start, "W", 12)]
     times = incidents["occurred_at"]
-    day = times.dt.normalize()
-    monday = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    monday = period_starts(times, "W")
     sel = (times >= starts[0]) & (times < week.week_start + pd.Timedelta(days=7))
     per_week = monday.loc[sel.to_numpy()].value_counts()
     values = tuple(None if ctx.small(v) else float(v)
@@ -499,7 +479,7 @@ def _traffic_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     traffic = ctx.frames.get("traffic")
     title = spec.title or "Trafikkontroller"
     footer = _footer(ctx, source_text("traffic"), ("traffic",))
-    start, end, label = _period_bounds(spec.period, _latest(ctx, "traffic"))
+    start, end, label = named_period(spec.period, _latest(ctx, "traffic"))
     data = _between(traffic, "date", start, end) if traffic is not None and \
         not traffic.empty else None
     if data is None or data.empty:
@@ -529,7 +509,7 @@ def _traffic_slide(spec: SlideSpec, ctx: _Context) -> Slide:
 def _latest(ctx: _Context, dataset: str) -> date:
     """Reference day for a dataset's period: its latest date, never after today."""
     day = ctx.data_date.get(dataset)
-    return min(day, ctx.today) if day is not None else ctx.as_of
+    return reference_day(day, today=ctx.today) if day is not None else ctx.as_of
 
 
 def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
@@ -558,7 +538,7 @@ def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     title = spec.title or "Aktiviteter i medborgarlöftet"
     footer = _footer(ctx, source_text("activities"), ("activities",))
     activities = ctx.frames.get("activities")
-    start, end, label = _period_bounds(spec.period, _latest(ctx, "activities"))
+    start, end, label = named_period(spec.period, _latest(ctx, "activities"))
     year = start.year
     planned = planned_frame(ctx.promise)
     planned = planned.loc[(planned["year"] == year).to_numpy()]
@@ -574,7 +554,7 @@ def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     in_plan = table.loc[table["planned"] > 0]
     done_planned = int(in_plan["done"].clip(upper=in_plan["planned"]).sum())
     total_planned = int(in_plan["planned"].sum())
-    ytd = PERIODS[spec.period] == "YTD" and end <= date(year, 12, 31)
+    ytd = NAMED_PERIODS[spec.period] == "YTD" and end <= date(year, 12, 31)
     detail = f"Totalt {fmt_int(len(done_rows))} genomförda aktiviteter"
     if not total_planned:
         # Outside the promise period: what was done, without a plan to compare with.
@@ -636,7 +616,7 @@ def build_deck(bundle: Any, promise: Any, config: PresentationConfig, *,
         is_demo = bool(getattr(bundle, "is_demo", False))
     if data_date is None:
         data_date = getattr(bundle, "data_date", None) or {}
-    as_of = _reference_day(frames, today)
+    as_of = reference_day(last_data_day(frames), today=today)
     ctx = _Context(frames=frames, promise=promise, settings=settings_of(promise), today=today,
                    as_of=as_of, data_date=data_date, is_demo=is_demo,
                    population=lb.population_for_year(as_of.year))

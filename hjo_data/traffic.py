@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.est import IncidentCube, incident_cube, monthly_counts
+from hjo_data.periods import period_range, period_starts
 from hjo_data.schema import TRAFFIC_OFFENCES
 
 MOTOR_CATEGORY = "motorburen problematik"
@@ -33,7 +34,7 @@ def total_offences(traffic: pd.DataFrame) -> pd.Series:
 
 
 def _month(values: pd.Series) -> pd.Series:
-    return values.dt.to_period("M").dt.to_timestamp()
+    return period_starts(values, "M")
 
 
 def _month_range(*series: pd.Series) -> pd.DatetimeIndex:
@@ -42,7 +43,7 @@ def _month_range(*series: pd.Series) -> pd.DatetimeIndex:
         return pd.DatetimeIndex([], dtype="datetime64[us]")
     lo = min(s.min() for s in stamps)
     hi = max(s.max() for s in stamps)
-    return pd.date_range(lo, hi, freq="MS").astype("datetime64[us]")
+    return period_range(lo, hi, "M")
 
 
 def _control_totals(traffic: pd.DataFrame, key: str, keys: np.ndarray) -> pd.DataFrame:

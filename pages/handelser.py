@@ -9,13 +9,12 @@ drawn from the values with hidden cells as NaN). The aggregations run on the int
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from hjo_data import audit, est, export, figures
+from hjo_data import audit, est, export, figures, periods
 from hjo_data import disclosure as dc
 from hjo_data.formatting import (
     SWEDISH_WEEKDAYS_SHORT,
@@ -68,9 +67,7 @@ if data_date is None or incidents.empty:
     st.stop()
 
 population, geojson = _reference_data()
-as_of = data_date + timedelta(days=1)
-if flt.end is not None:
-    as_of = min(as_of, flt.end + timedelta(days=1))
+as_of = periods.reference_day(data_date, end=flt.end)
 # Cache keys: the weekly comparison and hotspots ignore the period (except as_of).
 # As repr strings: st.cache_resource hashes its arguments on every call (a tuple with the
 # settings dataclass cost ~1,5 ms a call, ~12 calls a rerun; a string is nearly free).

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from hjo_data import est
+from hjo_data import periods
 from hjo_data.formatting import fmt_int
 from tests.conftest import canonical, incidents
 
@@ -54,7 +54,7 @@ def test_handelser_weekly_metric_matches_hand_count(page_app, store_with) -> Non
     expected = int(((times >= "2024-05-06") & (times < "2024-05-13")).sum())
     metric = next(m for m in at.metric if m.label == "Händelser senaste hela veckan")
     assert metric.value == fmt_int(expected)
-    assert est.latest_complete_week(last + timedelta(days=1)) == pd.Timestamp("2024-05-06")
+    assert periods.latest_complete_period(last, "W")[0] == date(2024, 5, 6)
 
 
 def test_trafik_rate_metric(page_app, store_with) -> None:  # noqa: ANN001

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hjo_data import periods
 from hjo_data import report as rep
 from hjo_data.cli import main
 from hjo_data.datasource import load_bundle
@@ -118,7 +119,7 @@ def test_demo_pdf_report(tmp_path):
     """A PDF on demo data (HTML of every period kind is tested in test_report.py; PDFs of
     the other kinds are left out to keep the suite fast: Chromium takes seconds each)."""
     bundle = load_bundle("/nonexistent/hjo-report-pdf-store", demo_rows=1500)
-    period = rep.parse_period(f"{bundle.data_date['incidents'].year - 1}v18")
+    period = periods.parse_period(f"{bundle.data_date['incidents'].year - 1}v18")
     path = rep.write_report(bundle, period, "pdf", tmp_path / "vecka.pdf")
     text = pdf_text(path)
     assert f"Lägesbild {period.label}" in text

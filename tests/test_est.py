@@ -6,15 +6,18 @@ from datetime import date
 
 import pandas as pd
 
-from hjo_data import est
+from hjo_data import est, periods
 from tests.conftest import canonical, incidents
 
 
 def test_latest_complete_week_is_the_week_before_as_of() -> None:
     # 2024-05-15 is a Wednesday in ISO week 20; the latest complete week is week 19.
-    assert est.latest_complete_week(date(2024, 5, 15)) == pd.Timestamp("2024-05-06")
-    # A Monday: the previous week just ended.
-    assert est.latest_complete_week(date(2024, 5, 13)) == pd.Timestamp("2024-05-06")
+    assert periods.latest_complete_period(date(2024, 5, 15), "W")[0] == date(2024, 5, 6)
+    # Data through Sunday 2024-05-12: week 19 just ended (and stays the latest on Monday).
+    assert periods.latest_complete_period(date(2024, 5, 12), "W")[0] == date(2024, 5, 6)
+    assert periods.latest_complete_period(date(2024, 5, 13), "W")[0] == date(2024, 5, 6)
+    # Data through Saturday: week 19 is not complete yet.
+    assert periods.latest_complete_period(date(2024, 5, 11), "W")[0] == date(2024, 4, 29)
 
 
 def test_weekly_lagesbild_baseline_and_last_year() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from hjo_data import indicators as ind
+from hjo_data import periods
 
 Z = 1.96
 
@@ -333,8 +334,9 @@ def test_period_counts_drops_missing_times_and_handles_empty() -> None:
     ],
 )
 def test_latest_complete_period(freq: str, today: date, start: str, end: str) -> None:
-    got = ind.latest_complete_period(freq, today)  # type: ignore[arg-type]
-    assert got == (pd.Timestamp(start), pd.Timestamp(end))
+    # ``today`` is not over: the data cover the day before it (the reference day).
+    got = periods.latest_complete_period(today - timedelta(days=1), freq)
+    assert got == (date.fromisoformat(start), date.fromisoformat(end))
 
 
 # --------------------------------------------------------------------------- baselines
@@ -364,6 +366,25 @@ def test_with_baseline_means_and_tests() -> None:
         assert row["baseline_significant"] == (expected < 0.05)
     # no 2023 data in the table: last year unknown, not zero
     assert out["same_period_last_year"].isna().all()
+
+
+def test_partial_periods_never_enter_a_test_or_a_baseline() -> None:
+    weekly = [3, 4, 2, 5, 9, 0, 1, 6]
+    days = [pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=i, days=j % 7)
+            for i, c in enumerate(weekly) for j in range(c)]
+    # Data end on Wednesday 2024-02-21: the 8th week (from 2024-02-19) is partial.
+    counts = ind.period_counts(_events([d.isoformat() for d in days]), "occurred_at", "W",
+                               today=date(2024, 2, 22))
+    assert counts["complete"].tolist() == [True] * 7 + [False]
+    # A partial first week too (data begin mid-week in a real selection).
+    counts.loc[0, "complete"] = False
+    out = ind.with_baseline(counts, k=4)
+    assert out["baseline_label_sv"].iloc[-1] == ind.LABEL_INCOMPLETE
+    assert math.isnan(out["baseline_p_value"].iloc[-1])
+    # Week 0 is partial: every baseline whose 4-week window holds it is missing.
+    assert out["baseline_prev_mean"].iloc[:5].isna().all()
+    assert out["baseline_label_sv"].iloc[4] == ind.LABEL_NO_DATA
+    assert out["baseline_prev_mean"].iloc[5] == pytest.approx(sum(weekly[1:5]) / 4)
 
 
 def test_with_baseline_per_group_and_incomplete_period() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.offline
 import pytest
 
+from hjo_data import periods
 from hjo_data import report as rep
 from hjo_data.datasource import load_bundle
 from hjo_data.reference import DEFAULT_PROMISE_FILE, load_promise_with_fallback
@@ -47,7 +48,7 @@ def without_library(page: str) -> str:
     (" 2025 ", "Y", date(2025, 1, 1), date(2026, 1, 1)),
 ])
 def test_parse_period_valid(text: str, gran: str, start: date, end: date) -> None:
-    period = rep.parse_period(text)
+    period = periods.parse_period(text)
     assert (period.granularity, period.start, period.end) == (gran, start, end)
     assert period.last_day == end - timedelta(days=1)
 
@@ -56,18 +57,18 @@ def test_parse_period_valid(text: str, gran: str, start: date, end: date) -> Non
                                   "2024/05", "", "2021-W53", "2024-W00", "maj 2024",
                                   "2024-05-01", "20245", "1800", "2024-W18x"])
 def test_parse_period_invalid_swedish_error(text: str) -> None:
-    with pytest.raises(rep.PeriodError) as err:
-        rep.parse_period(text)
+    with pytest.raises(periods.PeriodError) as err:
+        periods.parse_period(text)
     message = str(err.value)
     assert "Ogiltig period" in message
     assert "Ange år" in message
 
 
 def test_period_labels() -> None:
-    assert rep.parse_period("2024-W18").label == "v. 18 2024"
-    assert rep.parse_period("2024-05").label == "maj 2024"
-    assert rep.parse_period("2024K2").label == "K2 2024"
-    assert rep.parse_period("2024").label == "2024"
+    assert periods.parse_period("2024-W18").label == "v. 18 2024"
+    assert periods.parse_period("2024-05").label == "maj 2024"
+    assert periods.parse_period("2024K2").label == "K2 2024"
+    assert periods.parse_period("2024").label == "2024"
 
 
 # --------------------------------------------------------------------------- hand-made data
@@ -118,7 +119,7 @@ def _category_table(report: rep.Report) -> dict[str, str]:
 
 
 def test_public_category_table_suppression(small_frames) -> None:
-    period = rep.parse_period("2024-05")
+    period = periods.parse_period("2024-05")
     public = rep.build_report(small_frames, period, promise=PROMISE, today=date(2024, 6, 10))
     # brand = 2 is small; with the total (9) published, klotter = 9 - 2 would reveal it,
     # so klotter is hidden as well (secondary). The total itself is safe (>= 5).
@@ -134,7 +135,7 @@ def test_public_goal_values_small_count_and_too_few_answers(small_frames) -> Non
     may_klotter = inc.index[(inc["category"] == "klotter")
                             & (inc["occurred_at"].dt.month == 5)][:4]
     frames = {**small_frames, "incidents": inc.drop(index=may_klotter)}
-    period = rep.parse_period("2024-05")
+    period = periods.parse_period("2024-05")
     public = rep.build_report(frames, period, promise=PROMISE, today=date(2024, 6, 10))
     rows = {r.label: r for r in public.rows}
     assert rows["Klotter"].period == "maj 2024"
@@ -151,7 +152,7 @@ def test_public_goal_values_small_count_and_too_few_answers(small_frames) -> Non
 
 def test_public_shares_shown_when_enough_answers(small_frames) -> None:
     frames = {**small_frames, **{"survey": _frames(small_frames["incidents"], 400)["survey"]}}
-    public = rep.build_report(frames, rep.parse_period("2024"), promise=PROMISE,
+    public = rep.build_report(frames, periods.parse_period("2024"), promise=PROMISE,
                               today=date(2025, 1, 10))
     row = next(r for r in public.rows if r.label == "Otrygga")
     assert row.value.startswith("20,0")
@@ -165,7 +166,7 @@ def test_html_escapes_data_text_and_has_no_external_refs() -> None:
     rows += [(datetime(2024, 6, 3, 12), "klotter", "x")]
     frames = _frames(_incidents(rows))
     for audience in ("public", "official"):
-        report = rep.build_report(frames, rep.parse_period("2024-05"), audience=audience,
+        report = rep.build_report(frames, periods.parse_period("2024-05"), audience=audience,
                                   promise=PROMISE, today=date(2024, 6, 10))
         page = rep.render_html(report)
         assert evil not in page
@@ -175,7 +176,7 @@ def test_html_escapes_data_text_and_has_no_external_refs() -> None:
 
 
 def test_public_report_has_no_row_level_data(small_frames) -> None:
-    period = rep.parse_period("2024-05")
+    period = periods.parse_period("2024-05")
     public = rep.render_html(rep.build_report(small_frames, period, promise=PROMISE,
                                               today=date(2024, 6, 10)))
     official = rep.render_html(rep.build_report(small_frames, period, audience="official",
@@ -204,7 +205,7 @@ def _demo_periods(bundle) -> list[str]:
 
 @pytest.mark.parametrize("kind", [0, 1, 2, 3], ids=["year", "quarter", "month", "week"])
 def test_demo_html_report_each_period_kind(demo_bundle, kind: int) -> None:
-    period = rep.parse_period(_demo_periods(demo_bundle)[kind])
+    period = periods.parse_period(_demo_periods(demo_bundle)[kind])
     report = rep.build_report(demo_bundle, period)
     page = rep.render_html(report)
     assert page.startswith("<!DOCTYPE html>")
@@ -234,7 +235,7 @@ def test_status_text_matches_lagesbild_in_official_mode(demo_bundle) -> None:
     from hjo_data import lagesbild as lb
     from hjo_data.filters import Filters
 
-    period = rep.parse_period(_demo_periods(demo_bundle)[2])
+    period = periods.parse_period(_demo_periods(demo_bundle)[2])
     promise = load_promise_with_fallback().promise
     today = date.today()
     report = rep.build_report(demo_bundle, period, audience="official", promise=promise,
@@ -252,7 +253,7 @@ def test_broken_promise_file_report_uses_packaged_promise_with_notice(
     broken = tmp_path / "trasigt.toml"
     broken.write_text("[goals\n", encoding="utf-8")
     monkeypatch.setenv("HJO_PROMISE_FILE", str(broken))
-    period = rep.parse_period(_demo_periods(demo_bundle)[0])
+    period = periods.parse_period(_demo_periods(demo_bundle)[0])
     report = rep.build_report(demo_bundle, period)
     warning = next(n for n in report.notices if "Standardlöftet" in n)
     assert broken.name in warning and str(tmp_path) not in warning
@@ -284,7 +285,7 @@ def test_render_pdf_reports_failing_browser(monkeypatch, tmp_path) -> None:
 def test_write_report_pdf_without_chromium(monkeypatch, tmp_path, small_frames) -> None:
     monkeypatch.setattr(rep, "find_chromium", lambda: None)
     with pytest.raises(rep.ChromiumMissingError) as err:
-        rep.write_report(small_frames, rep.parse_period("2024-05"), "pdf",
+        rep.write_report(small_frames, periods.parse_period("2024-05"), "pdf",
                          tmp_path / "r.pdf", promise=PROMISE)
     assert "Chromium" in str(err.value) and "HTML" in str(err.value)
     assert not (tmp_path / "r.pdf").exists()
@@ -294,12 +295,13 @@ def test_write_report_pdf_without_chromium(monkeypatch, tmp_path, small_frames) 
 def test_period_code_is_what_parse_period_reads_back(gran: str) -> None:
     day = date(2019, 12, 20)
     while day < date(2021, 1, 10):  # ISO-year edges (2020-W53, 2019-W52 in 2019-12-30)
-        period = rep.parse_period(rep.period_code(day, gran))
+        period = periods.parse_period(periods.period_code(day, gran))
         assert period.granularity == gran and period.start <= day < period.end
         day += timedelta(days=3)
 
 
 def test_period_codes_are_consecutive_and_newest_first() -> None:
-    assert rep.period_codes(date(2024, 2, 10), "M", count=3) == ["2024-02", "2024-01", "2023-12"]
-    codes = rep.period_codes(date(2021, 1, 2), "W", count=2)
+    assert periods.period_codes(date(2024, 2, 10), "M", count=3) == [
+        "2024-02", "2024-01", "2023-12"]
+    codes = periods.period_codes(date(2021, 1, 2), "W", count=2)
     assert codes == ["2020-W53", "2020-W52"]  # 2021-01-02 belongs to ISO week 53 of 2020

@@ -15,7 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data.datasource import DataBundle
-from hjo_data.filters import GRANULARITIES, GRANULARITY_LABELS, QUERY_KEYS, Filters
+from hjo_data.filters import QUERY_KEYS, Filters
+from hjo_data.periods import GRANULARITIES, GRANULARITY_LABELS
 from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
 
 FILTER_NAMES = frozenset({"period", "area", "category", "source"})

@@ -13,16 +13,17 @@ from typing import Any
 
 import streamlit as st
 
-from hjo_data import report
+from hjo_data import periods, report
 from hjo_data.errors import HjoDataError
+from hjo_data.periods import GRANULARITY_LABELS as GRAN_LABELS
 
-GRAN_LABELS = {"W": "Vecka", "M": "Månad", "Q": "Kvartal", "Y": "År"}
 _STATE = "_hjo_report_file"  # (signature, bytes, file name, mime)
 
 
 def _last_day(ctx: Any) -> date:
+    """The reference day of the report picker (the latest data date of any dataset)."""
     dates = [d for d in (ctx.bundle.data_date or {}).values() if isinstance(d, date)]
-    return min(max(dates), date.today()) if dates else date.today()
+    return periods.reference_day(max(dates) if dates else None)
 
 
 def render_report_download(ctx: Any) -> None:
@@ -32,9 +33,11 @@ def render_report_download(ctx: Any) -> None:
     cols = st.columns(3)
     gran = cols[0].selectbox("Period", list(GRAN_LABELS), index=1, key="hjo_rap_gran",
                              format_func=GRAN_LABELS.get)
-    options = report.period_codes(_last_day(ctx), gran)
-    choice = cols[1].selectbox(GRAN_LABELS[gran], options, key=f"hjo_rap_period_{gran}",
-                               format_func=lambda p: report.parse_period(p).label)
+    last = _last_day(ctx)
+    options, default = periods.report_choices(last, gran)
+    choice = cols[1].selectbox(GRAN_LABELS[gran], options, index=default,
+                               key=f"hjo_rap_period_{gran}",
+                               format_func=lambda p: periods.choice_label(p, last))
     fmt = cols[2].radio("Format", formats, key="hjo_rap_fmt", horizontal=True,
                         format_func=str.upper)
     audience_label = "tjänstepersonsläge" if ctx.audience == "official" else "publikt läge"
@@ -43,7 +46,7 @@ def render_report_download(ctx: Any) -> None:
                + ("" if "pdf" in formats else " PDF kräver Chromium på servern."))
     signature = (choice, fmt, ctx.audience, ctx.bundle.store_version)
     if st.button("Skapa rapport", key="hjo_rap_skapa", icon=":material/description:"):
-        period = report.parse_period(choice)
+        period = periods.parse_period(choice)
         try:
             with st.spinner("Skapar rapporten …"):
                 data = report.report_bytes(ctx.bundle, period, fmt, audience=ctx.audience)
