@@ -95,7 +95,7 @@ if st.query_params.get("presentation") == "1" and (ROOT / "pages/presentation.py
     st.stop()
 def app_title() -> str:
     """"Trygghetsdashboard – Hjo": the place from the promise file's [municipality]."""
-    from hjo_data.reference import home_municipality
+    from hjo_data.promise import home_municipality
 
     home = home_municipality()
     return f"Trygghetsdashboard – {home}" if home else "Trygghetsdashboard"

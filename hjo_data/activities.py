@@ -41,7 +41,7 @@ def planned_frame(promise: Any) -> pd.DataFrame:
     Accepts a frame with activity_type/year/planned columns, a mapping
     {activity_type: {year: planned}}, or an object/mapping with ``activities``: a list of
     items (objects or dicts) with ``activity_type`` (or ``type``) and ``planned``
-    ({year: count}) — the shape ``reference.load_promise()`` returns.
+    ({year: count}) — the shape ``promise.load_promise()`` returns.
     """
     cols = ["year", "activity_type", "planned"]
     if promise is None:

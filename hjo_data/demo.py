@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hjo_data import periods, reference
+from hjo_data.promise import column_default, home_municipality
 from hjo_data.schema import (
     ACTIVITY_TYPES,
     AGE_GROUPS,
@@ -398,7 +399,7 @@ YOUTH_TREND = {"alkohol_12m": 0.94, "berusad_4v": 0.93, "rokning": 0.9, "e_cigar
                "psykosomatiska_besvar": 1.04}
 YOUTH_HJO_FACTOR = {"alkohol_12m": 1.1, "berusad_4v": 1.15, "snus": 1.15,
                     "spel_om_pengar": 0.9, "narkotika_nagonsin": 0.8}
-#: Respondents per geography; HOME is the promise's municipality (reference.home_municipality).
+#: Respondents per geography; HOME is the promise's municipality (promise.home_municipality).
 HOME = "__home__"
 YOUTH_GEOGRAPHIES = {HOME: (40, 61), "Skaraborg": (1800, 2400), "Riket": (2500, 3200)}
 
@@ -410,7 +411,7 @@ def _youth_years(today: date) -> list[int]:
 
 def _youth(rng: np.random.Generator, today: date) -> pd.DataFrame:
     rows: list[tuple[object, ...]] = []
-    home = reference.home_municipality() or "Kommunen"
+    home = home_municipality() or "Kommunen"
     for year in _youth_years(today):
         rounds = (year - 2019) / 2
         for key, (lo, hi) in YOUTH_GEOGRAPHIES.items():
@@ -611,7 +612,7 @@ def _activities(rng: np.random.Generator, today: date, traffic: pd.DataFrame) ->
         elif c.kind == "date":
             frame[c.name] = pd.to_datetime(frame[c.name]).astype("datetime64[us]")
         else:
-            frame[c.name] = frame[c.name].fillna(c.fill_value() or "").astype(_STR)
+            frame[c.name] = frame[c.name].fillna(column_default(c) or "").astype(_STR)
     n = len(frame)
     frame["record_id"] = _str([f"demo-activity-{i:05d}" for i in range(1, n + 1)])
     frame["batch_id"] = _str([BATCH_ID] * n)

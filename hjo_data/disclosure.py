@@ -43,9 +43,9 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from hjo_data import reference
 from hjo_data.errors import HjoDataError
 from hjo_data.formatting import MISSING, fmt_float, fmt_int, fmt_pct
+from hjo_data.promise import load_promise_with_fallback
 from hjo_data.schema import BOOKKEEPING, Dataset, get_dataset
 
 Audience = Literal["public", "official"]
@@ -618,7 +618,7 @@ def hidden_last(prepared: PreparedTable, column: str, *, label: str | None = Non
 
 
 def settings_of(promise: Any) -> DisclosureSettings:
-    """Public-mode limits from a promise's ``settings`` (the ``reference.Promise`` dataclass
+    """Public-mode limits from a promise's ``settings`` (the ``promise.Promise`` dataclass
     or a mapping, as in tests); the strict ``DisclosureSettings()`` defaults for None."""
     if promise is None:
         return DisclosureSettings()
@@ -630,10 +630,10 @@ def settings_of(promise: Any) -> DisclosureSettings:
 
 
 def promise_settings() -> DisclosureSettings:
-    """Public-mode limits of the promise loaded by ``reference.load_promise_with_fallback``
+    """Public-mode limits of the promise loaded by ``promise.load_promise_with_fallback``
     (a broken configured file: the packaged promise's limits; no promise at all: the
     strict defaults)."""
-    return settings_of(reference.load_promise_with_fallback().promise)
+    return settings_of(load_promise_with_fallback().promise)
 
 
 def ci_texts(prepared: PreparedTable) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,10 @@ from hjo_data.formatting import (
     fmt_pct,
     plotly_separators,
 )
+from hjo_data.periods import UNIT_WORDS
+
+if TYPE_CHECKING:  # sections holds specs only and never imports plotly
+    from hjo_data.sections import FigureSpec
 
 #: Okabe & Ito (2008) colour-blind-safe palette, yellow last: against white it has a
 #: contrast of 1,3:1, too faint for a line on a projector, so only an 8th series gets it.
@@ -668,3 +672,39 @@ def figure_values(fig: go.Figure) -> list[list[Any]]:
         vals = trace.x if horizontal else getattr(trace, "y", None)
         out.append(list(vals) if vals is not None else [])
     return out
+
+
+def incident_trend(table: pd.DataFrame, granularity: str = "M", *,
+                   title: str | None = None, category_axis: bool = False) -> go.Figure:
+    """Bars of incidents per period (``est.incidents_per_period``: period_start, period,
+    antal; hidden counts NaN). ``category_axis`` puts the Swedish period labels on the x
+    axis (plotly's date axis speaks English)."""
+    unit = UNIT_WORDS.get(granularity, "månad")
+    x = table["period"].tolist() if category_axis else table["period_start"]
+    fig = go.Figure(go.Bar(
+        x=x, y=table["antal"], marker_color=OKABE_ITO[0],
+        customdata=table["period"], name="Händelser",
+        hovertemplate="%{customdata}: %{y} händelser<extra></extra>"))
+    fig.update_layout(
+        title=title or f"Händelser (EST) per {unit}", xaxis_title=unit.capitalize(),
+        yaxis_title="Antal händelser", separators=plotly_separators, height=320,
+        margin={"l": 40, "r": 10, "t": 50, "b": 40}, showlegend=False)
+    if category_axis:
+        fig.update_xaxes(type="category")
+    return fig
+
+
+#: FigureSpec.kind -> builder (each takes the spec's data first, its options as keywords).
+BUILDERS = {
+    "share_trend": share_trend,
+    "ranked_share_bars": ranked_share_bars,
+    "bar_chart": bar_chart,
+    "grouped_bars": grouped_bars,
+    "incident_trend": incident_trend,
+}
+
+
+def build(spec: FigureSpec) -> go.Figure:
+    """The plotly figure of a section's figure spec (``hjo_data.sections``)."""
+    return BUILDERS[spec.kind](spec.data, **dict(spec.options))
+

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from hjo_data import lagesbild as lb
-from hjo_data import periods
+from hjo_data import periods, sections
 from hjo_data.datasource import DEMO_LABEL, latest_date
 from hjo_data.disclosure import (
     AUDIENCE_LABEL_SV,
@@ -39,10 +39,11 @@ from hjo_data.disclosure import (
     suppression_note,
 )
 from hjo_data.errors import HjoDataError
+from hjo_data.est import incidents_per_period
 from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int
 from hjo_data.periods import UNIT_WORDS, ReportPeriod
-from hjo_data.reference import load_promise_with_fallback
+from hjo_data.promise import Promise, Settings, effective_settings, load_promise_with_fallback
 from hjo_data.schema import DATASETS, source_text
 
 __all__ = [
@@ -178,35 +179,27 @@ def _window_start(period: ReportPeriod) -> date:
 # --------------------------------------------------------------------------- overview
 
 
-def _overview(frames: Mapping[str, pd.DataFrame], promise: Any, period: ReportPeriod,
-              audience: str, settings: DisclosureSettings, today: date
-              ) -> tuple[list[str], list[IndicatorRow], str, date]:
+def _overview(frames: Mapping[str, pd.DataFrame], promise: Promise | None,
+              period: ReportPeriod, audience: str, settings: DisclosureSettings, today: date
+              ) -> tuple[list[str], list[IndicatorRow], str, date, tuple[str, ...]]:
     filters = Filters(end=period.last_day, granularity=period.granularity)  # type: ignore[arg-type]
-    cards = lb.goal_cards(frames, promise, filters, today)
-    as_of = periods.reference_day(periods.last_data_day(frames), today=today, end=filters.end)
+    overview = sections.goal_overview(frames, promise, audience=audience, disclosure=settings,
+                                      filters=filters, today=today)
     rows: list[IndicatorRow] = []
-    for card in cards:
-        for ind in card.indicators:
-            t = lb.indicator_texts(ind, audience, settings)
-            previous = t.previous_full if t.previous_hidden else t.previous
-            if t.latest_hidden:
-                # "<5" alone for a count; a hidden rate/ratio names what is counted.
-                value = t.latest_full if ind.kind in ("rate", "ratio") else t.latest
-            else:
-                value = t.latest_full
-            change = ind.change.label_sv
-            if ind.previous_period and ind.status != lb.STATUS_NO_DATA:
-                change = f"{change}; förra: {previous} ({ind.previous_period})"
-            test = lb.test_text(ind, audience)
-            rows.append(IndicatorRow(
-                goal=card.title, label=ind.label, value=value,
-                period=ind.latest_period, previous=previous, change=change,
-                beyond_noise=MISSING if ind.status == lb.STATUS_NO_DATA else (
-                    "ja" if ind.change.significant else "nej"),
-                direction=DIRECTION_SV.get(ind.desired_direction, ind.desired_direction),
-                status=ind.status, test=test))
-    status_text = lb.latest_status_text(cards, audience, settings)
-    return [c.title for c in cards], rows, status_text, as_of
+    for view in overview.indicators:
+        ind = view.status
+        change = ind.change.label_sv
+        if ind.previous_period and ind.status != lb.STATUS_NO_DATA:
+            change = f"{change}; förra: {view.previous} ({ind.previous_period})"
+        rows.append(IndicatorRow(
+            goal=view.goal, label=ind.label, value=view.value,
+            period=ind.latest_period, previous=view.previous, change=change,
+            beyond_noise=MISSING if ind.status == lb.STATUS_NO_DATA else (
+                "ja" if ind.change.significant else "nej"),
+            direction=DIRECTION_SV.get(ind.desired_direction, ind.desired_direction),
+            status=ind.status, test=view.test))
+    return ([c.title for c in overview.cards], rows, overview.status_text, overview.as_of,
+            overview.notes)
 
 
 # --------------------------------------------------------------------------- charts
@@ -236,7 +229,7 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     charts: list[ReportChart] = []
     gran = period.granularity
     window = _between(incidents, "occurred_at", _window_start(period), period.end)
-    trend = lb.incidents_per_period(window, gran)
+    trend = incidents_per_period(window, gran)
     if not trend.empty:
         starts = periods.period_range(_window_start(period), period.start, gran)
         trend = trend.set_index("period_start").reindex(starts)
@@ -246,12 +239,9 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
         series = trend.set_index("period")["antal"]
         prepared = prepare_table(series, audience, settings, "counts")
         shown = trend.assign(antal=prepared.numeric.iloc[:, 0].to_numpy())
-        fig = lb.trend_figure(shown, gran)
         # Category axis with Swedish period labels (plotly's date axis speaks English).
-        fig.update_traces(x=shown["period"].tolist())
-        fig.update_xaxes(type="category")
-        fig.update_layout(title=f"Antal händelser per {UNIT_WORDS[gran]} fram till "
-                                f"{period.label}")
+        fig = figures.incident_trend(shown, gran, category_axis=True, title=(
+            f"Antal händelser per {UNIT_WORDS[gran]} fram till {period.label}"))
         charts.append(ReportChart("Händelser över tid", fig, src, when, prepared.note))
     current = _between(incidents, "occurred_at", period.start, period.end)
     if current is None or current.empty:
@@ -271,41 +261,21 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
 
 
 def _survey_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, audience: str,
-                  settings: DisclosureSettings, never_out: bool,
+                  settings: DisclosureSettings, definitions: Settings,
                   data_dates: Mapping[str, date | None]) -> ReportChart | None:
-    from hjo_data import figures, survey
+    """The whole-municipality "andel otrygga" section, as on the Trygghet page."""
+    from hjo_data import figures  # plotly only when a report is built
 
-    responses = frames.get("survey_responses")
-    if responses is not None and not responses.empty:
-        combined = survey.survey_shares(responses, indicator=survey.OTRYGG,
-                                        include_never_out=never_out)
-    else:
-        combined = survey.combine_survey(None, frames.get("survey"),
-                                         include_never_out=never_out)
-        if combined.empty:
-            return None
-        combined = combined.loc[((combined["area"] == survey.TOTAL_AREA)
-                                 & (combined["group"] == survey.TOTAL_GROUP)).to_numpy()]
-    if combined.empty:
+    shares = sections.survey_shares(frames, definitions)
+    section = sections.safety_sections(
+        shares, audience=audience, disclosure=settings, definitions=definitions,
+        data_date=sections.survey_data_date(data_dates), until_year=period.start.year,
+        views=("tr_total",))[0]
+    if section.is_empty:
         return None
-    sel = ((combined["indicator"] == survey.OTRYGG) & (combined["year"] <= period.start.year))
-    data = combined.loc[sel.to_numpy()].sort_values("year")
-    note = ""
-    if audience == "public":
-        few = data["n"] < settings.min_survey_n
-        if few.any():
-            years = ", ".join(str(y) for y in data.loc[few, "year"])
-            note = (f"Andelar som bygger på färre än {settings.min_survey_n} svar visas inte "
-                    f"({TOO_FEW_SV}: {years}).")
-        data = data.loc[~few.to_numpy()]
-    if data.empty:
-        return None
-    fig = figures.share_trend(data, group=None, title="Andel otrygga sent en kväll per år "
-                              "(95 % konfidensintervall)", y_title="Andel otrygga")
-    when = max((d for d in (data_dates.get("survey"), data_dates.get("survey_responses"))
-                if d is not None), default=None)
-    return ReportChart("Trygghet sent en kväll", fig, source_text("survey_responses"), when,
-                       note)
+    fig = figures.build(section.figure) if section.figure is not None else None
+    return ReportChart("Trygghet sent en kväll", fig, section.source, section.data_date,
+                       section.note, ReportTable(section.title, section.table))
 
 
 def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
@@ -425,11 +395,11 @@ def _definitions(settings: DisclosureSettings, audience: str) -> list[str]:
 
 
 def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
-                 promise: Any = None, today: date | None = None) -> Report:
+                 promise: Promise | None = None, today: date | None = None) -> Report:
     """Compute the lägesbild of ``period`` for ``audience`` (public unless "official").
 
     ``bundle`` is a ``DataBundle`` (or a mapping of dataset frames); ``promise`` None loads
-    it with ``reference.load_promise_with_fallback`` (its warning or error becomes a
+    it with ``promise.load_promise_with_fallback`` (its warning or error becomes a
     notice of the report; with no promise at all the report has no goal overview).
     """
     aud = check_audience(audience)
@@ -441,18 +411,19 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     today = today or date.today()
     data_dates = _data_dates(bundle, frames)
     is_demo = bool(getattr(bundle, "is_demo", False))
-    goals, rows, status_text, as_of = _overview(frames, promise, period, aud, settings, today)
-    never_out = bool(lb.get_field(lb.get_field(promise, "settings", default={}),
-                             "otrygg_includes_never_out", default=True))
+    goals, rows, status_text, as_of, overview_notes = _overview(frames, promise, period, aud,
+                                                                settings, today)
 
     charts = _incident_charts(frames, period, aud, settings, data_dates)
-    for chart in (_survey_chart(frames, period, aud, settings, never_out, data_dates),
+    for chart in (_survey_chart(frames, period, aud, settings, effective_settings(promise),
+                                data_dates),
                   _traffic_chart(frames, period, data_dates),
                   _activities_chart(frames, period, promise, data_dates)):
         if chart is not None:
             charts.append(chart)
 
     notices: list[str] = [promise_message] if promise_message else []
+    notices += overview_notes
     if is_demo:
         notices.append(f"{DEMO_LABEL}. Datalagret är tomt, så rapporten bygger på "
                        "syntetiska data.")
@@ -466,8 +437,8 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     sources = [(ds.label, ds.source or name,
                 fmt_date(data_dates.get(name)) if data_dates.get(name) else "inga data")
                for name, ds in DATASETS.items()]
-    municipality = str(lb.get_field(promise, "municipality", default="") or "")
-    title = str(lb.get_field(promise, "title", default="") or "Medborgarlöftet")
+    municipality = promise.municipality if promise is not None else ""
+    title = promise.title if promise is not None else "Medborgarlöftet"
     return Report(
         municipality=municipality, promise_title=title, period=period, audience=aud,
         is_demo=is_demo, created=today, data_dates=data_dates, rows=rows, goals=goals,

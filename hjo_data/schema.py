@@ -58,12 +58,9 @@ class Column:
     #: Exact position (lat/lon): never shown in public mode.
     position: bool = False
     #: Default for optional numeric/text columns that are missing in the file; a
-    #: callable when it depends on configuration (read it with ``fill_value()``).
+    #: ``ConfiguredDefault`` when configuration decides it (read every default with
+    #: ``promise.column_default(column)``).
     default: object = None
-
-    def fill_value(self) -> object:
-        """The default for a missing value, computed now when it is configurable."""
-        return self.default() if callable(self.default) else self.default
 
 
 @dataclass(frozen=True)
@@ -269,11 +266,16 @@ ACTIVITY_TYPES, ACTIVITY_TYPE_SYNONYMS = _vocab(
 
 # --------------------------------------------------------------------------- datasets
 
-def home_municipality() -> str:
-    """The promise's municipality ("Hjo"), the geography of youth rows that name none."""
-    from hjo_data import reference  # at call time: reference imports this module
+@dataclass(frozen=True)
+class ConfiguredDefault:
+    """A column default that configuration decides (resolved by
+    ``promise.column_default``: the schema never reads the promise, so no import cycle)."""
 
-    return reference.home_municipality()
+    name: str
+
+
+#: The promise's municipality ("Hjo"): the geography of youth rows that name none.
+HOME_MUNICIPALITY = ConfiguredDefault("home_municipality")
 
 
 def _col(name: str, kind: Kind, label: str, *aliases: str, **kw: object) -> Column:
@@ -373,7 +375,7 @@ YOUTH = Dataset(
         _col("share", "share", "Andel", "andel", "andel_procent", "procent", "värde", "value"),
         _col("n", "int", "Antal svar", "antal_svar", "antal", "svarande", "bas", minimum=1),
         _col("geography", "text", "Geografi", "geografi", "jämförelse", "region", "nivå",
-             required=False, default=home_municipality),
+             required=False, default=HOME_MUNICIPALITY),
     ),
     id_column=None,
     time_column="year",

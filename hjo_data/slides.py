@@ -25,16 +25,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
 from hjo_data import lagesbild as lb
+from hjo_data import sections
 from hjo_data.activities import done_vs_planned, planned_frame
 from hjo_data.datasource import DEMO_LABEL
 from hjo_data.disclosure import DisclosureSettings, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
+from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
 from hjo_data.periods import (
     NAMED_PERIODS,
@@ -44,7 +47,7 @@ from hjo_data.periods import (
     periods_back,
     reference_day,
 )
-from hjo_data.reference import home_municipality
+from hjo_data.promise import Goal, Indicator, Promise, effective_settings
 from hjo_data.schema import source_text
 from hjo_data.traffic import total_offences
 
@@ -279,14 +282,14 @@ class Slide:
 @dataclass
 class _Context:
     frames: Mapping[str, pd.DataFrame]
-    promise: Any
+    promise: Promise | None
     settings: DisclosureSettings
     today: date
     as_of: date  # reference day of the data (latest incident day, never after today)
     data_date: Mapping[str, date | None]
     is_demo: bool
     population: int | None
-    cards: list[lb.GoalCard] = field(default_factory=list)
+    overviews: dict[str, sections.GoalOverview] = field(default_factory=dict)
 
     def small(self, value: float | None) -> bool:
         return value is not None and not pd.isna(value) and 0 < value < self.settings.threshold
@@ -316,15 +319,23 @@ def _footer(ctx: _Context, source: str, datasets: Sequence[str]) -> str:
 # ---- public values of goal indicators
 
 
-def _public_values(ind: lb.IndicatorStatus, spec: lb.IndicatorSpec, ctx: _Context
-                   ) -> tuple[str, str, str]:
-    """(latest text, previous text, unit) for the public audience (``lb.indicator_texts``)."""
-    del spec  # the status carries what the public rules need (counts, n)
-    t = lb.indicator_texts(ind, "public", ctx.settings)
+def _public_values(view: sections.IndicatorView) -> tuple[str, str, str]:
+    """(latest text, previous text, unit) of a goal indicator for the public audience (the
+    section's texts, i.e. ``lb.indicator_texts``)."""
+    t, ind = view.texts, view.status
     if ind.kind == "ratio":  # "<5 fall" stays one big number; a ratio has no unit
-        return (t.latest_full if t.latest_hidden else t.latest,
-                t.previous_full if t.previous_hidden else t.previous, "")
-    return t.latest, t.previous_full if t.previous_hidden else t.previous, t.unit
+        return (t.latest_full if t.latest_hidden else t.latest, view.previous, "")
+    return t.latest, view.previous, t.unit
+
+
+def _overview(ctx: _Context, gran: str) -> sections.GoalOverview:
+    """The goal overview (public) for comparison periods of ``gran``; one per granularity."""
+    if gran not in ctx.overviews:
+        ctx.overviews[gran] = sections.goal_overview(
+            ctx.frames, ctx.promise, audience="public", disclosure=ctx.settings,
+            filters=Filters(granularity=gran), today=ctx.today,  # type: ignore[arg-type]
+            population=ctx.population)
+    return ctx.overviews[gran]
 
 
 # ---- slide builders
@@ -347,24 +358,23 @@ def _title_slide(spec: SlideSpec, ctx: _Context, config: PresentationConfig) -> 
         footer=_footer(ctx, "", ("incidents", "traffic", "activities")), demo=ctx.is_demo)
 
 
-def _goal(ctx: _Context, goal_id: str) -> Any:
-    for goal in getattr(ctx.promise, "goals", None) or lb.promise_goals(ctx.promise):
-        if str(lb.get_field(goal, "id", "key", default="")) == goal_id:
-            return goal
-    known = [str(lb.get_field(g, "id", "key", default="?"))
-             for g in getattr(ctx.promise, "goals", None) or lb.promise_goals(ctx.promise)]
-    raise SlideConfigError(f"Okänt mål {goal_id!r} i presentationsfilen. Målen i "
-                           f"medborgarlöftet: {', '.join(known)}.")
+def _goal(ctx: _Context, goal_id: str) -> Goal:
+    assert ctx.promise is not None  # goal slides are left out without a promise
+    try:
+        return ctx.promise.goal(goal_id)
+    except KeyError:
+        known = [g.id for g in ctx.promise.goals]
+        raise SlideConfigError(f"Okänt mål {goal_id!r} i presentationsfilen. Målen i "
+                               f"medborgarlöftet: {', '.join(known)}.") from None
 
 
 def _goal_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     goal = _goal(ctx, spec.goal)
-    raw_inds = list(lb.get_field(goal, "indicators", default=[]) or [])
-    specs = [lb.parse_indicator(r) for r in raw_inds]
+    specs = goal.indicators
     gran = NAMED_PERIODS[spec.period] if NAMED_PERIODS[spec.period] != "YTD" else "Y"
-    statuses = [lb.indicator_status(s, ctx.frames, as_of=ctx.as_of, granularity=gran,
-                                    population=ctx.population) for s in specs]
-    title = spec.title or str(lb.get_field(goal, "short_title", "title", default=spec.goal))
+    views = _overview(ctx, gran).views_of(goal.id)
+    statuses = [v.status for v in views]
+    title = spec.title or goal.short_title
     if not specs:
         return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
                      message="Målet har inga indikatorer.", status="nodata",
@@ -380,8 +390,8 @@ def _goal_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     else:
         with_data = [i for i, st in enumerate(statuses) if st.status != lb.STATUS_NO_DATA]
         pick = with_data[0] if with_data else 0
-    ind, ind_spec = statuses[pick], specs[pick]
-    latest, previous, unit = _public_values(ind, ind_spec, ctx)
+    ind = statuses[pick]
+    latest, previous, unit = _public_values(views[pick])
     sub = [ind.latest_period] if ind.latest_period and ind.latest_period != MISSING else []
     if unit:
         sub.append(unit)
@@ -403,7 +413,7 @@ def _goal_slide(spec: SlideSpec, ctx: _Context) -> Slide:
 
 
 def _laget_slide(spec: SlideSpec, ctx: _Context) -> Slide:
-    statuses = [i for c in ctx.cards for i in c.indicators]
+    statuses = [v.status for v in _overview(ctx, "M").indicators]
     better = sum(i.status == lb.STATUS_BETTER for i in statuses)
     worse = sum(i.status == lb.STATUS_WORSE for i in statuses)
     missing = sum(i.status == lb.STATUS_NO_DATA for i in statuses)
@@ -517,12 +527,15 @@ def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
 
     grade = spec.grade or "åk 9"
     label = f"{YOUTH_LABELS.get(spec.indicator, spec.indicator)}, {grade}"
-    ind_spec = lb.parse_indicator({
-        "id": f"unga_{spec.indicator}", "label": label, "direction": "down",
-        "spec": {"dataset": "youth", "measure": "share", "indicator": spec.indicator,
-                 "grade": grade, "gender": "alla", "geography": home_municipality()}})
-    ind = lb.indicator_status(ind_spec, ctx.frames, as_of=ctx.today)
-    latest, previous, _ = _public_values(ind, ind_spec, ctx)
+    # An indicator like the promise's youth indicators (all genders, the home municipality).
+    youth_ind = Indicator(
+        id=f"unga_{spec.indicator}", goal_id="", label=label, dataset="youth",
+        measure="share", direction="down", filters=MappingProxyType({
+            "indicator": (spec.indicator,), "grade": (grade,), "gender": ("alla",)}))
+    ind = lb.indicator_status(youth_ind, ctx.frames, as_of=ctx.today,
+                              settings=effective_settings(ctx.promise))
+    texts = lb.indicator_texts(ind, "public", ctx.settings)
+    latest, previous, _ = _public_values(sections.IndicatorView("", "", ind, texts, ""))
     sub = [f"Andel elever {ind.latest_period}"] if ind.latest_period != MISSING else []
     if ind.previous_period:
         sub.append(f"förra mätningen: {previous} ({ind.previous_period})")
@@ -590,7 +603,7 @@ _BUILDERS = {
 }
 
 
-def build_deck(bundle: Any, promise: Any, config: PresentationConfig, *,
+def build_deck(bundle: Any, promise: Promise | None, config: PresentationConfig, *,
                today: date | None = None, is_demo: bool | None = None,
                data_date: Mapping[str, date | None] | None = None) -> list[Slide]:
     """The slides of ``config`` in order, always for the public audience.
@@ -620,8 +633,6 @@ def build_deck(bundle: Any, promise: Any, config: PresentationConfig, *,
     ctx = _Context(frames=frames, promise=promise, settings=settings_of(promise), today=today,
                    as_of=as_of, data_date=data_date, is_demo=is_demo,
                    population=lb.population_for_year(as_of.year))
-    if any(s.id == "laget" for s in specs):
-        ctx.cards = lb.goal_cards(frames, promise, None, today, population=ctx.population)
     slides: list[Slide] = []
     for spec in specs:
         if spec.id == "titel":

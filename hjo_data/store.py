@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 from hjo_data import jsonl
 from hjo_data.errors import HjoDataError
 from hjo_data.privacy import mask_text
+from hjo_data.promise import column_default
 from hjo_data.schema import DATASETS, Dataset, get_dataset
 
 __all__ = [
@@ -165,7 +166,7 @@ def _filler(dataset: Dataset, field: pa.Field, n: int) -> pa.Array:
         return pa.array(np.zeros(n, dtype=bool))
     default = None
     if field.name in dataset.column_names:
-        default = dataset.column(field.name).fill_value()
+        default = column_default(dataset.column(field.name))
     if default is None and pa.types.is_int64(field.type):
         raise ValueError(f"column {field.name!r} is missing and has no default")
     if default is None:

@@ -4,11 +4,15 @@ Definitions (domain: "Hur trygg eller otrygg känner du dig om du går ut ensam 
 i ditt eget bostadsområde?" and "Hur stort problem är ... i ditt bostadsområde?"):
 
 * ``otrygg_kvall``: share answering "ganska otrygg" or "mycket otrygg".
-  - ``include_never_out=False`` (default): "går aldrig ut" is left out of both numerator
-    and denominator, i.e. the share among those who go out.
+  - ``include_never_out=False``: "går aldrig ut" is left out of both numerator and
+    denominator, i.e. the share among those who go out.
   - ``include_never_out=True``: "går aldrig ut" counts as otrygg (numerator) and every
     answer is in the denominator -- the stricter measure, closer to NTU's "otrygg eller
     avstår från att gå ut".
+  The choice is the promise's (``promise.Settings.otrygg_includes_never_out``) and every
+  caller passes it explicitly: there is no default, so no surface can drift to another
+  definition. This module is the ONLY place that computes survey shares (pages, goal
+  cards, the report and the slides all call it).
 * Problem indicators (``schema.SURVEY_PROBLEM_COLUMNS``): share "mycket stort problem" or
   "ganska stort problem" among those who answered; "vet ej" and empty answers are excluded.
 
@@ -86,9 +90,9 @@ def _empty(by: Sequence[str]) -> pd.DataFrame:
     return frame
 
 
-def survey_shares(responses: pd.DataFrame, *, by: Sequence[str] = (),
-                  indicator: str | Sequence[str] = OTRYGG,
-                  include_never_out: bool = False) -> pd.DataFrame:
+def survey_shares(responses: pd.DataFrame, *, include_never_out: bool,
+                  by: Sequence[str] = (), indicator: str | Sequence[str] = OTRYGG
+                  ) -> pd.DataFrame:
     """Weighted shares per year (and ``by`` groups) with n, Kish effective n and Wilson CI.
 
     ``indicator`` is one indicator name or several (rows are stacked). Returns columns
@@ -192,7 +196,8 @@ def _with_area_group(shares: pd.DataFrame, area: str | None, group_col: str | No
 
 
 def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | None, *,
-                   include_never_out: bool = False) -> pd.DataFrame:
+                   include_never_out: bool, indicators: Sequence[str] | None = None,
+                   breakdowns: bool = True) -> pd.DataFrame:
     """One long table of survey shares from micro data and aggregated results.
 
     Columns: year, indicator, area, group, share, n, ci_low, ci_high, n_effective, source
@@ -202,23 +207,30 @@ def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | No
     kommunen", group = the answer value). Aggregated rows get n_effective = n and a Wilson
     interval from share and n. Where both sources give the same year, indicator, area and
     group, the row computed from responses is kept (it accounts for weights).
+
+    ``indicators`` limits the computed indicators (default: all); ``breakdowns=False``
+    computes only the whole-municipality totals from responses (the goal cards need no
+    more; aggregated rows are kept as they are).
     """
     columns = ["year", "indicator", "area", "group", *SHARE_COLUMNS, "source"]
     parts: list[pd.DataFrame] = []
     if responses is not None and len(responses):
-        stack = _stack(responses, [OTRYGG, *PROBLEM_INDICATORS], include_never_out)
+        names = [OTRYGG, *PROBLEM_INDICATORS] if indicators is None else list(indicators)
+        stack = _stack(responses, names, include_never_out)
         parts.append(_with_area_group(_shares_from_stack(stack, responses, []), TOTAL_AREA,
                                       None))
-        parts.append(_with_area_group(_shares_from_stack(stack, responses, ["area"]), None,
-                                      None))
-        for col in ("gender", "age_group"):
-            if col in responses.columns:
+        for col in ("area", "gender", "age_group") if breakdowns else ():
+            if col == "area":
+                parts.append(_with_area_group(_shares_from_stack(stack, responses, ["area"]),
+                                              None, None))
+            elif col in responses.columns:
                 parts.append(_with_area_group(_shares_from_stack(stack, responses, [col]),
                                               TOTAL_AREA, col))
         for part in parts:
             part["source"] = "svar"
     if aggregated is not None and len(aggregated):
-        agg = aggregated.copy()
+        agg = (aggregated if indicators is None
+               else aggregated.loc[aggregated["indicator"].isin(list(indicators))]).copy()
         agg["area"] = (agg["area"] if "area" in agg.columns
                        else pd.Series(TOTAL_AREA, index=agg.index))
         agg["group"] = (agg["group"] if "group" in agg.columns
@@ -263,7 +275,8 @@ def problem_index(data: pd.DataFrame, year: int, *, area: str = TOTAL_AREA,
         rows = data[data["year"] == year]
         if area != TOTAL_AREA:
             rows = rows[rows["area"].astype("str") == area]
-        table = survey_shares(rows, indicator=PROBLEM_INDICATORS)
+        # The never-out definition concerns otrygg_kvall only, not the problem questions.
+        table = survey_shares(rows, indicator=PROBLEM_INDICATORS, include_never_out=False)
     else:
         mask = ((data["year"] == year) & data["indicator"].isin(PROBLEM_INDICATORS)
                 & (data.get("area", TOTAL_AREA) == area)

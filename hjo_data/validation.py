@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from hjo_data import parsing, privacy
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_number
+from hjo_data.promise import column_default
 from hjo_data.schema import Column, Dataset, header_index, normalise_header, normalise_value
 
 REJECTED_COLUMNS = ("line", "column", "value", "reason", "raw")
@@ -299,7 +300,7 @@ def _prepare_column(col: Column, frame: pd.DataFrame, position: int | None,
     parsed: Any
     if col.kind == "text":
         parsed = privacy.mask_array(texts) if col.free_text else texts
-        default = col.fill_value()
+        default = column_default(col)
         if default not in (None, "") and empty.any():
             parsed = pc.if_else(pa.array(empty), str(default), parsed)
     elif col.kind == "category":
@@ -444,7 +445,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                     rej.add(has & (vals > col.maximum), label, texts,
                             lambda v, lb=label, hi=hi:
                             f"Värdet '{v}' i kolumnen '{lb}' är större än {hi}")
-            default = col.fill_value()
+            default = column_default(col)
             if default is not None and res.missing.any():
                 vals = np.where(res.missing, float(default), vals)  # type: ignore[arg-type]
             if col.kind == "int":

@@ -9,7 +9,7 @@ import pandas as pd
 
 from hjo_data.formatting import fmt_pct
 from hjo_data.indicators import compare_shares, wilson_interval
-from hjo_data.reference import home_municipality
+from hjo_data.promise import home_municipality
 
 #: Swedish label of every youth indicator.
 YOUTH_LABELS: dict[str, str] = {

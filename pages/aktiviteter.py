@@ -9,7 +9,7 @@ from hjo_data import activities as act
 from hjo_data import disclosure as dc
 from hjo_data import figures
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
-from hjo_data.reference import load_promise_with_fallback
+from hjo_data.promise import load_promise_with_fallback
 from hjo_data.schema import source_text
 from ui.auth import md_escape
 from ui.charts import show_figure

@@ -33,7 +33,8 @@ from hjo_data.forms import (
 )
 from hjo_data.freshness import cadence_text, freshness, latest_dates
 from hjo_data.ingest import IngestReport, PreparedIngest, commit_ingest, prepare_ingest
-from hjo_data.reference import area_names, load_promise_with_fallback
+from hjo_data.promise import load_promise_with_fallback
+from hjo_data.reference import area_names
 from hjo_data.schema import ACTIVITY_TYPES, DATASETS, INCIDENT_CATEGORIES, SOURCES
 from hjo_data.store import Store, WithdrawError
 from ui.auth import md_escape, record_audit, require_role

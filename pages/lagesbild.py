@@ -7,8 +7,10 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from hjo_data import figures
 from hjo_data.datasource import DataBundle
 from hjo_data.disclosure import DisclosureSettings
+from hjo_data.est import compact_incidents, incidents_per_period
 from hjo_data.filters import Filters, apply_filters
 from hjo_data.freshness import freshness_warnings
 from hjo_data.lagesbild import (
@@ -19,19 +21,12 @@ from hjo_data.lagesbild import (
     GoalCard,
     IndicatorStatus,
     IndicatorTexts,
-    compact_incidents,
-    goal_cards,
     incident_filter_columns,
-    incidents_per_period,
-    indicator_texts,
-    latest_status_text,
-    test_text,
-    trend_figure,
 )
-from hjo_data.reference import Promise, load_promise_with_fallback
-from ui.auth import md_escape
+from hjo_data.promise import Promise
+from hjo_data.sections import GoalOverview, IndicatorView, goal_overview
 from ui.charts import show_figure
-from ui.context import bundle_key, page_setup, promise_file_key
+from ui.context import bundle_key, page_setup, promise_file_key, promise_with_notice
 from ui.report import render_report_download
 from ui.widgets import show_empty
 
@@ -46,14 +41,6 @@ NOISE_STYLE = ("gray", ":material/drag_handle:", "Oförändrad / inom slumpen")
 DIRECTION_TEXT = {"down": "↓ lägre är bättre", "up": "↑ högre är bättre"}
 
 
-def _promise() -> Promise | None:
-    """The promise by the one loading policy; its warning or error shown as plain text."""
-    promise, message = load_promise_with_fallback()
-    if message:  # plain text: Markdown characters in paths/TOML errors escaped
-        (st.warning if promise is not None else st.error)(md_escape(message))
-    return promise
-
-
 @st.cache_resource(max_entries=4, show_spinner="Sammanställer händelser …")
 def _compact(key: str, _bundle: DataBundle, _promise: object) -> dict[str, pd.DataFrame]:
     """Bundle frames with incidents collapsed to daily counts (fast cards and trend)."""
@@ -64,11 +51,14 @@ def _compact(key: str, _bundle: DataBundle, _promise: object) -> dict[str, pd.Da
 
 
 @st.cache_resource(max_entries=32, show_spinner="Beräknar lägesbilden …")
-def _cards(key: str, end: date | None, granularity: str, today: date,
-           _frames: dict[str, pd.DataFrame], _promise: object) -> list[GoalCard]:
+def _overview(key: str, end: date | None, granularity: str, today: date, audience: str,
+              settings: DisclosureSettings, _frames: dict[str, pd.DataFrame],
+              _promise: Promise | None) -> GoalOverview:
     # Only the period's end and the granularity matter for the cards.
     del key
-    return goal_cards(_frames, _promise, Filters(end=end, granularity=granularity), today)
+    return goal_overview(_frames, _promise, audience=audience, disclosure=settings,
+                         filters=Filters(end=end, granularity=granularity),  # type: ignore[arg-type]
+                         today=today)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -100,10 +90,10 @@ def delta_args(ind: IndicatorStatus, texts: IndicatorTexts) -> dict[str, object]
             "delta_color": DELTA_COLOR.get(ind.status, "gray")}
 
 
-def _indicator(ind: IndicatorStatus, audience: str, settings: DisclosureSettings) -> None:
+def _indicator(view: IndicatorView) -> None:
+    ind, texts = view.status, view.texts
     colour, icon, status_text = STATUS_STYLE.get(ind.status, NOISE_STYLE)
-    texts = indicator_texts(ind, audience, settings)
-    test = test_text(ind, audience, missing="–")
+    test = view.test or "–"
     with st.container(border=True):
         st.markdown(f"**{ind.label}**")
         # The big number stays short (unit in the caption) so it fits a narrow card.
@@ -118,15 +108,15 @@ def _indicator(ind: IndicatorStatus, audience: str, settings: DisclosureSettings
         st.caption(" · ".join(p for p in parts if p))
 
 
-def _card(card: GoalCard, audience: str, settings: DisclosureSettings) -> None:
+def _card(card: GoalCard, views: tuple[IndicatorView, ...]) -> None:
     with st.container(border=True):
         st.subheader(card.title)
         counts = card.counts
         st.caption(f"{counts[STATUS_BETTER]} bättre · {counts[STATUS_WORSE]} sämre · "
                    f"{counts[STATUS_NOISE]} inom slumpen · "
                    f"{counts[STATUS_NO_DATA]} utan data")
-        for ind in card.indicators:
-            _indicator(ind, audience, settings)
+        for view in views:
+            _indicator(view)
         if card.activities:
             with st.expander("Planerade aktiviteter"):
                 st.markdown("\n".join(f"- {a}" for a in card.activities))
@@ -138,13 +128,13 @@ for warning in freshness_warnings(ctx.bundle, date.today()):
 bundle = ctx.bundle
 # The cards depend on the promise too: a fixed or edited promise file is a new key.
 cache_key = f"{bundle_key(bundle)}|{promise_file_key()}"
-promise = _promise()
+promise = promise_with_notice()
 compact = _compact(cache_key, bundle, promise)
-cards = _cards(cache_key, ctx.filters.end, ctx.filters.granularity, date.today(), compact,
-               promise)
+overview = _overview(cache_key, ctx.filters.end, ctx.filters.granularity, date.today(),
+                     ctx.audience, ctx.settings, compact, promise)
 
 st.subheader("Läget just nu")
-st.markdown(latest_status_text(cards, ctx.audience, ctx.settings))
+st.markdown(overview.status_text)
 st.caption("Jämförelsen gäller senaste hela period mot perioden före (händelser: vald "
            "tidsindelning; aktiviteter och trafik: senaste hela år; enkäter: senaste "
            "mätåret mot det förra). En förändring räknas som utanför slumpen när testet ger "
@@ -154,13 +144,16 @@ if not ctx.is_official:
                f"”{ctx.settings.small_mark}”, enkätandelar med färre än "
                f"{ctx.settings.min_survey_n} svar som ”för få svar”.")
 
-if not cards:
+for note in overview.notes:
+    st.caption(note)
+
+if not overview.cards:
     show_empty("Medborgarlöftet har inga mål att visa.")
 else:
     left, right = st.columns(2)
-    for i, card in enumerate(cards):
+    for i, card in enumerate(overview.cards):
         with left if i % 2 == 0 else right:
-            _card(card, ctx.audience, ctx.settings)
+            _card(card, overview.views_of(card.goal_id))
 
 table = _trend(cache_key, ctx.filters, compact["incidents"])
 if table.empty or int(table["antal"].sum()) == 0:
@@ -168,9 +161,9 @@ if table.empty or int(table["antal"].sum()) == 0:
 else:
     shown = table.rename(columns={"period": "Period", "antal": "Antal händelser"}).drop(
         columns=["period_start"])
-    show_figure(lambda safe: trend_figure(table.assign(antal=safe["Antal händelser"]
-                                                       .to_numpy()),
-                                          ctx.filters.granularity),
+    show_figure(lambda safe: figures.incident_trend(table.assign(antal=safe["Antal händelser"]
+                                                                 .to_numpy()),
+                                                    ctx.filters.granularity),
                 shown, kind="counts", count_columns=["Antal händelser"],
                 audience=ctx.audience, settings=ctx.settings,
                 source="EST-rapporter (kommun, polis och parter)",

@@ -10,9 +10,10 @@ import streamlit as st
 from hjo_data.datasource import DataBundle
 from hjo_data.disclosure import DisclosureSettings, suppression_note
 from hjo_data.formatting import fmt_int
-from hjo_data.lagesbild import get_field, parse_indicator
-from hjo_data.reference import load_promise_with_fallback
+from hjo_data.lagesbild import measure_of
+from hjo_data.promise import effective_settings, load_promise_with_fallback
 from hjo_data.schema import DATASETS
+from hjo_data.sections import survey_definition_note
 from ui.auth import md_escape
 from ui.charts import format_data_date
 from ui.context import page_setup
@@ -61,9 +62,9 @@ fyrfältstabellen är liten; p < 0,05 räknas som utanför slumpvariationen. Med
 några hundra svar är de flesta förändringar mellan två år inom slumpen.
 
 **Otrygghet.** Andelen som svarar *ganska* eller *mycket otrygg* på frågan om att gå ut
-ensam sent en kväll i det egna bostadsområdet (enligt medborgarlöftets inställning räknas
-*går aldrig ut* som otrygg). Problemfrågor: andelen *mycket* eller *ganska stort problem*
-bland dem som svarat (*vet ej* räknas inte).
+ensam sent en kväll i det egna bostadsområdet. {definition}
+Problemfrågor: andelen *mycket* eller *ganska stort problem* bland dem som svarat
+(*vet ej* räknas inte).
 
 **Status.** *Bättre* / *sämre* visas bara när förändringen är utanför slumpvariationen och
 går i önskad / fel riktning; annars *oförändrad/inom slumpen*. Blått = bättre, orange =
@@ -140,23 +141,24 @@ def _definitions() -> pd.DataFrame:
     if message:  # plain text: Markdown characters in paths/TOML errors escaped
         (st.warning if promise is not None else st.error)(md_escape(message))
     rows = []
-    for goal in get_field(promise, "goals", default=[]) or []:
-        for raw in get_field(goal, "indicators", default=[]) or []:
-            spec = parse_indicator(raw)
-            ds = DATASETS.get(spec.dataset)
+    for goal in promise.goals if promise is not None else ():
+        for ind in goal.indicators:
+            how = measure_of(ind)
+            ds = DATASETS.get(ind.dataset)
             filt = "; ".join(f"{(ds.column(c).label if ds and c in ds.column_names else c)}"
-                             f" = {', '.join(v)}" for c, v in spec.filter.items())
-            extra = spec.indicator or spec.column or (
-                f"{'+'.join(spec.numerators)} / {spec.denominator}" if spec.denominator
-                else "")
+                             f" = {', '.join(v)}" for c, v in ind.filters.items()
+                             if c != "indicator")
+            extra = ind.filter_value("indicator") or (
+                f"{'+'.join(how.columns)} / {how.denominator}" if how.denominator
+                else "+".join(how.columns))
             rows.append({
-                "Mål": str(get_field(goal, "short_title", "title", default="")),
-                "Indikator": spec.label,
-                "Datamängd": ds.label if ds else spec.dataset,
-                "Mått": MEASURE_TEXT.get(spec.measure, spec.measure)
+                "Mål": goal.short_title,
+                "Indikator": ind.label,
+                "Datamängd": ds.label if ds else ind.dataset,
+                "Mått": MEASURE_TEXT.get(how.kind, how.kind)
                         + (f" ({extra})" if extra else ""),
                 "Urval": filt or "–",
-                "Önskad riktning": "lägre" if spec.desired_direction == "down" else "högre",
+                "Önskad riktning": "lägre" if ind.direction == "down" else "högre",
             })
     return pd.DataFrame(rows)
 
@@ -186,7 +188,8 @@ else:
     st.dataframe(definitions, hide_index=True)
 
 st.subheader("Så räknas osäkerhet och förändring")
-st.markdown(METHODS_MD)
+st.markdown(METHODS_MD.replace("{definition}", survey_definition_note(
+    effective_settings(_about))))
 
 st.subheader("Skydd av små antal (publikt läge)")
 st.markdown(

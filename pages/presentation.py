@@ -21,7 +21,7 @@ from html import escape
 import streamlit as st
 from PIL import Image
 
-from hjo_data.reference import Promise, load_promise_with_fallback
+from hjo_data.promise import Promise, load_promise_with_fallback
 from hjo_data.slides import (
     Slide,
     SlideConfigError,

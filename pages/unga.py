@@ -10,7 +10,7 @@ import streamlit as st
 
 from hjo_data import disclosure as dc
 from hjo_data import figures, youth
-from hjo_data.reference import home_municipality
+from hjo_data.promise import home_municipality
 from hjo_data.schema import GRADES, source_text
 from ui.auth import md_escape
 from ui.charts import show_figure

@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from hjo_data.datasource import empty_frame  # noqa: E402
+from hjo_data.promise import Promise, promise_from_mapping  # noqa: E402
 from hjo_data.schema import DATASETS  # noqa: E402
 
 #: Demo size used by page tests (small: the suite must stay fast).
@@ -84,6 +85,26 @@ def canonical(dataset: str, rows: list[Mapping[str, object]]) -> pd.DataFrame:
     for col in base.columns:
         out[col] = out[col].astype(base[col].dtype)
     return out
+
+
+def make_promise(goals: list[Mapping[str, object]], *,
+                 activities: list[Mapping[str, object]] | None = None,
+                 settings: Mapping[str, object] | None = None, title: str = "Testlöfte",
+                 municipality: str = "Testkommun") -> Promise:
+    """A typed promise validated exactly like the file (``promise_from_mapping``): goals
+    and indicators in the file's form (``{id, label, direction, spec = {...}}``); the
+    place, police and period are filled with test values."""
+    data: dict[str, object] = {
+        "title": title,
+        "municipality": {"name": municipality, "short_name": municipality, "code": "9999"},
+        "police": {"area": "Testpolisen"},
+        "period": {"start": 2023, "end": 2024},
+        "goals": goals,
+        "activities": activities or [],
+    }
+    if settings is not None:
+        data["settings"] = dict(settings)
+    return promise_from_mapping(data, name="testlöfte.toml")
 
 
 def incidents(spec: list[tuple[str, str, str]], source: str = "kommun") -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hjo_data import activities as act
-from hjo_data.reference import PlannedActivity
+from hjo_data.promise import PlannedActivity
 from tests.conftest import canonical
 
 

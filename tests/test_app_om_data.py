@@ -73,7 +73,7 @@ def test_official_log_shows_file_names(page_app, isolated_store,
 
 
 def test_definitions_list_every_promise_indicator(page_app) -> None:
-    from hjo_data.reference import load_promise
+    from hjo_data.promise import load_promise
 
     at = page_app("om_data")
     at.run()

@@ -382,7 +382,7 @@ def test_broken_promise_file_warns_and_shows_default_goals(page_app, tmp_path,
                                                            monkeypatch) -> None:
     import tomllib
 
-    from hjo_data.reference import DEFAULT_PROMISE_FILE
+    from hjo_data.promise import DEFAULT_PROMISE_FILE
 
     broken = tmp_path / "vårt_löfte.toml"
     broken.write_text('title = "x"\n[goals\n', encoding="utf-8")

@@ -1,5 +1,5 @@
 """AppTests: pages that read the promise follow the one loading policy
-(``reference.load_promise_with_fallback``) and show its warning/error as plain text."""
+(``promise.load_promise_with_fallback``) and show its warning/error as plain text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hjo_data import reference
+from hjo_data import promise
 from hjo_data.slides import DEFAULT_CONFIG_FILE
 
 
@@ -32,13 +32,13 @@ def no_promise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     packaged = tmp_path / "paket" / "medborgarlofte.toml"
     packaged.parent.mkdir()
     packaged.write_text("[goals\n", encoding="utf-8")
-    monkeypatch.setattr(reference, "DEFAULT_PROMISE_FILE", packaged)
+    monkeypatch.setattr(promise, "DEFAULT_PROMISE_FILE", packaged)
     monkeypatch.delenv("HJO_PROMISE_FILE", raising=False)
     return packaged
 
 
 def _packaged_labels() -> list[str]:
-    raw = tomllib.loads(reference.DEFAULT_PROMISE_FILE.read_text(encoding="utf-8"))
+    raw = tomllib.loads(promise.DEFAULT_PROMISE_FILE.read_text(encoding="utf-8"))
     return [i["label"] for g in raw["goals"] for i in g["indicators"]]
 
 

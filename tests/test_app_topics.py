@@ -210,7 +210,7 @@ def test_handelser_latest_rows_only_for_officials(page_app, store_with,  # noqa:
 
 def test_aktiviteter_year_without_a_plan_shows_only_what_was_done(page_app,  # noqa: ANN001
                                                                   store_with) -> None:
-    from hjo_data.reference import load_promise
+    from hjo_data.promise import load_promise
 
     planned_years = {int(y) for a in load_promise().activities for y in a.planned}
     year = max(planned_years) + 2  # the promise plans nothing for this year

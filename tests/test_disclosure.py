@@ -508,13 +508,13 @@ def test_suppression_exhaustive_small_tables() -> None:
 def test_promise_settings_follow_the_one_loading_policy(tmp_path, monkeypatch) -> None:
     """A broken configured promise file gives the packaged promise's limits; the strict
     defaults only when there is no promise at all."""
-    from hjo_data import reference
+    from hjo_data import promise as promise_mod
 
     packaged = tmp_path / "medborgarlofte.toml"
-    packaged.write_text(reference.DEFAULT_PROMISE_FILE.read_text(encoding="utf-8").replace(
+    packaged.write_text(promise_mod.DEFAULT_PROMISE_FILE.read_text(encoding="utf-8").replace(
         "suppression_threshold = 5", "suppression_threshold = 3").replace(
         "min_survey_n = 30", "min_survey_n = 50"), encoding="utf-8")
-    monkeypatch.setattr(reference, "DEFAULT_PROMISE_FILE", packaged)
+    monkeypatch.setattr(promise_mod, "DEFAULT_PROMISE_FILE", packaged)
     monkeypatch.setenv("HJO_PROMISE_FILE", str(tmp_path / "saknas.toml"))
     settings = d.promise_settings()
     assert (settings.threshold, settings.min_survey_n) == (3, 50)
@@ -522,12 +522,12 @@ def test_promise_settings_follow_the_one_loading_policy(tmp_path, monkeypatch) -
     broken = tmp_path / "trasig" / "medborgarlofte.toml"  # no promise at all
     broken.parent.mkdir()
     broken.write_text("[settings\n", encoding="utf-8")
-    monkeypatch.setattr(reference, "DEFAULT_PROMISE_FILE", broken)
+    monkeypatch.setattr(promise_mod, "DEFAULT_PROMISE_FILE", broken)
     assert d.promise_settings() == d.DisclosureSettings()
 
 
 def test_settings_of_reads_a_promise_object_or_mapping_and_is_strict_without_one() -> None:
-    from hjo_data.reference import load_promise
+    from hjo_data.promise import load_promise
 
     promise = load_promise()
     from_file = d.settings_of(promise)

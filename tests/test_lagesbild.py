@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
+from hjo_data.est import incidents_per_period
 from hjo_data.filters import Filters
 from hjo_data.lagesbild import (
     STATUS_BETTER,
@@ -19,10 +20,9 @@ from hjo_data.lagesbild import (
     STATUS_NOISE,
     STATUS_WORSE,
     goal_cards,
-    incidents_per_period,
     latest_status_text,
 )
-from tests.conftest import canonical, incidents
+from tests.conftest import canonical, incidents, make_promise
 
 TODAY = date(2024, 6, 15)  # latest complete month: May 2024
 
@@ -83,7 +83,7 @@ def frames() -> dict[str, pd.DataFrame]:
     return {"incidents": incidents(rows), "survey": survey, "activities": activities}
 
 
-PROMISE = {"goals": [
+PROMISE = make_promise([
     {"id": "trygg", "title": "Trygg plats", "indicators": [
         {"id": "motor", "label": "Motorburen problematik", "direction": "down",
          "spec": {"dataset": "incidents", "measure": "count",
@@ -104,7 +104,7 @@ PROMISE = {"goals": [
          "spec": {"dataset": "youth", "measure": "share", "indicator": "berusad_4v",
                   "grade": "åk 9"}},
     ]},
-]}
+])
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +180,9 @@ def test_latest_status_text_says_when_nothing_changed() -> None:
     quiet = {"incidents": incidents(spread("klotter", date(2024, 4, 1), 15)
                                     + spread("klotter", date(2024, 5, 1), 16)
                                     + [("2024-06-01T10:00:00", "klotter", "Hamnen")])}
-    promise = {"goals": [{"id": "g", "title": "G", "indicators": [
+    promise = make_promise([{"id": "g", "title": "G", "indicators": [
         {"id": "k", "label": "Klotter", "direction": "down",
-         "spec": {"dataset": "incidents", "measure": "count", "category": "klotter"}}]}]}
+         "spec": {"dataset": "incidents", "measure": "count", "category": "klotter"}}]}])
     cards = goal_cards(quiet, promise, Filters(), TODAY)
     assert cards[0].indicators[0].status == STATUS_NOISE
     text = latest_status_text(cards)
@@ -215,7 +215,7 @@ def test_quarter_granularity() -> None:
 
 
 def test_real_promise_file_gives_valid_cards() -> None:
-    from hjo_data.reference import load_promise
+    from hjo_data.promise import load_promise
 
     promise = load_promise()
     cards = goal_cards(frames(), promise, Filters(), TODAY, population=9_000)
@@ -240,28 +240,46 @@ def test_incidents_per_period_fills_gaps() -> None:
 
 
 @pytest.mark.parametrize("never_out", [True, False])
-def test_fast_survey_shares_agree_with_survey_module(never_out: bool) -> None:
-    from hjo_data.lagesbild import survey_shares_from_responses
-    from hjo_data.survey import survey_shares
-
+def test_survey_card_follows_the_promise_definition(never_out: bool) -> None:
+    """The card's share is the promise's definition, counted here by hand (weights 1)."""
     answers = ["mycket trygg", "ganska otrygg", "går aldrig ut", "mycket otrygg",
                "ganska trygg", "ganska trygg"]
     rows = [{"year": 2023 + (i % 2), "area": "Hamnen", "gender": "kvinna",
              "age_group": "30–49", "safety_evening": answers[i % len(answers)],
-             "problem_klotter": ["vet ej", "ganska stort problem", "inget problem"][i % 3],
-             "weight": 0.5 + (i % 4) * 0.5} for i in range(60)]
+             "weight": 1.0} for i in range(60)]
     responses = canonical("survey_responses", rows)
-    for indicator in ("otrygg_kvall", "problem_klotter"):
-        mine = survey_shares_from_responses(responses, indicator,
-                                            include_never_out=never_out)
-        ref = survey_shares(responses, indicator=indicator, include_never_out=never_out)
-        assert mine["year"].tolist() == ref["year"].tolist()
-        assert mine["n"].tolist() == ref["n"].tolist()
-        assert mine["share"].tolist() == pytest.approx(ref["share"].tolist())
+    promise = make_promise([{"id": "g", "title": "G", "indicators": [
+        {"id": "o", "label": "Otrygga", "direction": "down",
+         "spec": {"dataset": "survey", "measure": "share", "indicator": "otrygg_kvall"}}]}],
+        settings={"otrygg_includes_never_out": never_out})
+    ind = goal_cards({"survey_responses": responses}, promise, Filters(), TODAY)[0].indicators[0]
+    latest = [r["safety_evening"] for r in rows if r["year"] == 2024]
+    unsafe = sum(a in ("ganska otrygg", "mycket otrygg") for a in latest)
+    never = sum(a == "går aldrig ut" for a in latest)
+    expected = (unsafe + never) / len(latest) if never_out else unsafe / (len(latest) - never)
+    assert ind.latest_value == pytest.approx(expected)
+    assert ind.n == (len(latest) if never_out else len(latest) - never)
+
+
+def test_youth_split_only_by_gender_pools_the_gender_rows() -> None:
+    """No "alla" row: the card pools kvinna and man weighted by n (the share of everyone
+    who answered), instead of "ingen data"."""
+    youth = canonical("youth", [
+        {"year": y, "grade": "åk 9", "gender": g, "indicator": "berusad_4v", "share": s,
+         "n": n, "geography": ""}
+        for y, g, s, n in ((2022, "kvinna", 0.10, 100), (2022, "man", 0.20, 50),
+                           (2024, "kvinna", 0.30, 80), (2024, "man", 0.10, 120))])
+    ind = by_id(goal_cards({"youth": youth}, PROMISE, Filters(), TODAY, population=9_000),
+                "unga")
+    assert ind.status != STATUS_NO_DATA
+    assert ind.latest_value == pytest.approx((0.30 * 80 + 0.10 * 120) / 200)
+    assert ind.previous_value == pytest.approx((0.10 * 100 + 0.20 * 50) / 150)
+    assert (ind.n, ind.previous_n) == (200, 150)
 
 
 def test_compact_incidents_give_the_same_cards_and_trend() -> None:
-    from hjo_data.lagesbild import compact_incidents, incident_filter_columns
+    from hjo_data.est import compact_incidents
+    from hjo_data.lagesbild import incident_filter_columns
 
     data = frames()
     compact = {**data, "incidents": compact_incidents(
@@ -283,7 +301,7 @@ def test_compact_incidents_give_the_same_cards_and_trend() -> None:
 
 
 def _one(spec: dict, frames_: dict, today: date = TODAY):
-    promise = {"goals": [{"id": "g", "title": "G", "indicators": [spec]}]}
+    promise = make_promise([{"id": "g", "title": "G", "indicators": [spec]}])
     return goal_cards(frames_, promise, Filters(), today, population=10_000)[0].indicators[0]
 
 
@@ -296,7 +314,8 @@ def test_indicator_texts_hide_small_counts_and_rates_publicly() -> None:
     rows += [("2024-06-14T10:00:00", "brand", "Hamnen")]
     data = {"incidents": incidents(rows)}
     count = _one({"id": "k", "label": "Klotter", "direction": "down",
-                  "spec": {"dataset": "incidents", "category": "klotter"}}, data)
+                  "spec": {"dataset": "incidents", "measure": "count", "category": "klotter"}},
+                 data)
     rate = _one({"id": "r", "label": "Klotter per 1 000", "direction": "down",
                  "spec": {"dataset": "incidents", "measure": "rate_per_1000",
                           "category": "klotter"}}, data)
@@ -321,7 +340,8 @@ def test_indicator_texts_too_few_answers() -> None:
         {"year": y, "indicator": "otrygg_kvall", "group": "Totalt", "area": "Hela kommunen",
          "share": s, "n": n} for y, s, n in ((2022, 0.3, 29), (2023, 0.2, 30))])
     ind = _one({"id": "o", "label": "Otrygga", "direction": "down",
-                "spec": {"dataset": "survey", "indicator": "otrygg_kvall"}},
+                "spec": {"dataset": "survey", "measure": "share",
+                         "indicator": "otrygg_kvall"}},
                {"survey": survey})
     assert (ind.n, ind.previous_n) == (30, 29)
     t = indicator_texts(ind, "public")
@@ -331,9 +351,9 @@ def test_indicator_texts_too_few_answers() -> None:
 def test_public_status_text_has_no_small_count() -> None:
     rows = spread("klotter", date(2024, 4, 1), 1) + spread("klotter", date(2024, 5, 1), 14)
     rows += [("2024-06-14T10:00:00", "brand", "Hamnen")]
-    promise = {"goals": [{"id": "g", "title": "G", "indicators": [
+    promise = make_promise([{"id": "g", "title": "G", "indicators": [
         {"id": "k", "label": "Klotter", "direction": "down",
-         "spec": {"dataset": "incidents", "category": "klotter"}}]}]}
+         "spec": {"dataset": "incidents", "measure": "count", "category": "klotter"}}]}])
     cards = goal_cards({"incidents": incidents(rows)}, promise, Filters(), TODAY,
                        population=10_000)
     public = latest_status_text(cards)  # public is the default
@@ -348,7 +368,8 @@ def test_yearly_counts_and_ratios_compare_complete_years_only() -> None:
          "findings": 10, "actions_decided": 10, "actions_done": done}
         for y, done in ((2022, 5), (2023, 8), (2024, 1))])
     count = _one({"id": "c", "label": "Vandringar", "direction": "up",
-                  "spec": {"dataset": "activities", "activity_type": "trygghetsvandring"}},
+                  "spec": {"dataset": "activities", "measure": "count",
+                           "activity_type": "trygghetsvandring"}},
                  {"activities": acts})
     ratio = _one({"id": "r", "label": "Åtgärdade", "direction": "up",
                   "spec": {"dataset": "activities", "measure": "share_done",
@@ -376,9 +397,9 @@ def test_no_promise_means_no_goal_cards_and_plain_filter_columns() -> None:
     # The goals live only in the promise file.
     assert not hasattr(lagesbild, "DEFAULT_PROMISE")
     # A promise's own incident filters are added (so None really drops them).
-    area_promise = {"goals": [{"id": "g", "title": "G", "indicators": [
-        {"id": "i", "label": "I", "dataset": "incidents", "measure": "count",
-         "filter": {"area": ["Hamnen"]}, "desired_direction": "down"}]}]}
+    area_promise = make_promise([{"id": "g", "title": "G", "indicators": [
+        {"id": "i", "label": "I", "direction": "down",
+         "spec": {"dataset": "incidents", "measure": "count", "area": "Hamnen"}}]}])
     assert incident_filter_columns(area_promise) == ("category", "source", "area")
 
 

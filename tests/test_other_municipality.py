@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hjo_data import demo, reference, youth
+from hjo_data import demo, youth
 from hjo_data import lagesbild as lb
+from hjo_data import promise as promise_mod
 from hjo_data.filters import Filters
 from hjo_data.ingest import prepare_ingest
 from hjo_data.slides import build_deck, parse_config
@@ -24,14 +25,14 @@ HOME = "Exempelby"
 
 @pytest.fixture
 def exempelby(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    text = reference.DEFAULT_PROMISE_FILE.read_text(encoding="utf-8")
+    text = promise_mod.DEFAULT_PROMISE_FILE.read_text(encoding="utf-8")
     text = re.sub(r'(?m)^name = "Hjo kommun"$', 'name = "Exempelby kommun"', text)
     text = re.sub(r'(?m)^short_name = "Hjo"$', f'short_name = "{HOME}"', text)
     path = tmp_path / "exempelby.toml"
     path.write_text(text, encoding="utf-8")
     monkeypatch.setenv("HJO_PROMISE_FILE", str(path))
-    assert reference.load_promise_with_fallback() == (reference.load_promise(path), None)
-    assert reference.home_municipality() == HOME
+    assert promise_mod.load_promise_with_fallback() == (promise_mod.load_promise(path), None)
+    assert promise_mod.home_municipality() == HOME
     return path
 
 
@@ -62,7 +63,7 @@ def test_youth_series_and_comparison_put_the_configured_municipality_first(
 
 
 def test_goal_card_reads_the_configured_municipality_not_the_country(exempelby: Path) -> None:
-    cards = lb.goal_cards({"youth": _youth_rows(0.10, 0.30)}, reference.load_promise(),
+    cards = lb.goal_cards({"youth": _youth_rows(0.10, 0.30)}, promise_mod.load_promise(),
                           Filters(), date(2024, 12, 31), population=5000)
     youth_inds = [i for c in cards for i in c.indicators if i.indicator_id == "berusad_4v_ak9"]
     assert len(youth_inds) == 1
@@ -75,7 +76,7 @@ def test_demo_data_and_title_slide_name_the_configured_municipality(exempelby: P
     geographies = set(frames["youth"]["geography"])
     assert HOME in geographies and "Hjo" not in geographies
     config = parse_config('[[slides]]\nid = "titel"\n')
-    slide = build_deck(frames, reference.load_promise(), config, today=date(2025, 12, 31),
+    slide = build_deck(frames, promise_mod.load_promise(), config, today=date(2025, 12, 31),
                        is_demo=True)[0]
     assert slide.title == f"Trygghetsläget i {HOME}"
     assert "Exempelby kommun" in slide.subtitle and "Hjo" not in slide.subtitle

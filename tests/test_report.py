@@ -12,8 +12,8 @@ import pytest
 from hjo_data import periods
 from hjo_data import report as rep
 from hjo_data.datasource import load_bundle
-from hjo_data.reference import DEFAULT_PROMISE_FILE, load_promise_with_fallback
-from tests.conftest import canonical
+from hjo_data.promise import DEFAULT_PROMISE_FILE, load_promise_with_fallback
+from tests.conftest import canonical, make_promise
 
 PLOTLY_JS = plotly.offline.get_plotlyjs()
 #: External references: src=/href= with a scheme-relative or http(s) URL, CSS url(...) to the
@@ -73,17 +73,12 @@ def test_period_labels() -> None:
 
 # --------------------------------------------------------------------------- hand-made data
 
-PROMISE = {
-    "title": "Testlöfte",
-    "municipality": "Testkommun",
-    "settings": {"suppression_threshold": 5, "min_survey_n": 30},
-    "goals": [{"id": "g1", "title": "Mål ett", "indicators": [
-        {"id": "klotter", "label": "Klotter", "dataset": "incidents", "measure": "count",
-         "filter": {"category": ["klotter"]}, "desired_direction": "down"},
-        {"id": "otrygg", "label": "Otrygga", "dataset": "survey", "measure": "share",
-         "indicator": "otrygg_kvall", "desired_direction": "down"},
-    ]}],
-}
+PROMISE = make_promise([{"id": "g1", "title": "Mål ett", "indicators": [
+    {"id": "klotter", "label": "Klotter", "direction": "down",
+     "spec": {"dataset": "incidents", "measure": "count", "category": "klotter"}},
+    {"id": "otrygg", "label": "Otrygga", "direction": "down",
+     "spec": {"dataset": "survey", "measure": "share", "indicator": "otrygg_kvall"}},
+]}], settings={"suppression_threshold": 5, "min_survey_n": 30})
 
 
 def _incidents(rows: list[tuple[datetime, str, str]], description: str = "") -> pd.DataFrame:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hjo_data import demo
-from hjo_data.reference import load_promise
+from hjo_data.promise import load_promise
 from hjo_data.slides import (
     DEFAULT_CONFIG_FILE,
     DEMO_LABEL,
@@ -26,7 +26,7 @@ from hjo_data.slides import (
     should_advance,
     step_index,
 )
-from tests.conftest import canonical, incidents
+from tests.conftest import canonical, incidents, make_promise
 
 TODAY = date(2024, 6, 15)
 NBSP = "\u00a0"
@@ -121,12 +121,15 @@ def test_est_week_with_few_incidents_shows_small_mark():
     assert "3" not in slide.big_number
 
 
-@pytest.mark.parametrize("measure", ["count", "rate"])
-def test_goal_indicator_small_incident_count_is_suppressed(measure):
-    promise = {"goals": [{"id": "g", "title": "Mål G", "indicators": [
-        {"id": "klotter", "label": "Klotter", "dataset": "incidents", "measure": measure,
-         "filter": {"category": ["klotter"]}, "desired_direction": "down",
-         "granularity": "M", "population": 9000}]}]}
+@pytest.mark.parametrize("measure", ["count", "rate_per_1000"])
+def test_goal_indicator_small_incident_count_is_suppressed(measure, tmp_path, monkeypatch):
+    # Population 9 000 from the reference file (the only source of population).
+    (tmp_path / "population.csv").write_text(
+        "year,area,population\n2024,Hela kommunen,9000\n", encoding="utf-8")
+    monkeypatch.setenv("HJO_REFERENCE_DIR", str(tmp_path))
+    promise = make_promise([{"id": "g", "title": "Mål G", "indicators": [
+        {"id": "klotter", "label": "Klotter", "direction": "down",
+         "spec": {"dataset": "incidents", "measure": measure, "category": "klotter"}}]}])
     deck = build_deck(_small_world(), promise, _config({"id": "mal", "goal": "g"}),
                       today=TODAY, is_demo=False)
     slide = deck[0]
@@ -185,10 +188,11 @@ def test_activities_done_vs_planned_counts_rows_per_type():
     rows += [{"date": datetime(2024, 4, 2), "activity_type": "trygghetsvandring"}] * 4
     rows += [{"date": datetime(2023, 4, 2), "activity_type": "trygghetsvandring"}]
     activities = canonical("activities", rows)
-    promise = {"goals": [], "activities": [
-        {"activity_type": "EST-möte", "planned": {2024: 40}},
-        {"activity_type": "trygghetsvandring", "planned": {2024: 3}},
-    ]}
+    promise = make_promise([{"id": "g", "title": "G"}], activities=[
+        {"id": "est", "title": "EST", "activity_type": "EST-möte", "planned": {"2024": 40}},
+        {"id": "tv", "title": "Vandringar", "activity_type": "trygghetsvandring",
+         "planned": {"2024": 3}},
+    ])
     deck = build_deck({"activities": activities}, promise, _config({"id": "aktiviteter"}),
                       today=TODAY, is_demo=False,
                       data_date={"activities": date(2024, 5, 10)})

@@ -52,7 +52,7 @@ def responses() -> pd.DataFrame:
 
 
 def test_otrygg_excluding_never_out() -> None:
-    out = survey.survey_shares(responses())
+    out = survey.survey_shares(responses(), include_never_out=False)
     assert list(out.columns) == ["year", "indicator", "share", "n", "ci_low", "ci_high",
                                  "n_effective"]
     row = out.set_index("year").loc[2023]
@@ -83,7 +83,7 @@ def test_otrygg_including_never_out_by_area() -> None:
 
 
 def test_problem_share_excludes_vet_ej_and_empty() -> None:
-    out = survey.survey_shares(responses(), indicator="problem_klotter")
+    out = survey.survey_shares(responses(), indicator="problem_klotter", include_never_out=False)
     table = out.set_index("year")
     # 2023 answered: mycket stort (w2), inget (w1), ganska stort (w1) -> 3/4, n = 3
     assert table.loc[2023, "n"] == 3
@@ -95,7 +95,8 @@ def test_problem_share_excludes_vet_ej_and_empty() -> None:
 
 def test_several_indicators_stack_and_unweighted_equals_plain_count() -> None:
     frame = responses().drop(columns=["weight"])
-    out = survey.survey_shares(frame, indicator=["otrygg_kvall", "problem_brak"])
+    out = survey.survey_shares(frame, indicator=["otrygg_kvall", "problem_brak"],
+                               include_never_out=False)
     assert set(out["indicator"]) == {"otrygg_kvall", "problem_brak"}
     brak = out[out["indicator"] == "problem_brak"].set_index("year")
     # 2023: ganska stort, ganska stort, inget, inget, ganska litet, mycket stort -> 3/6
@@ -108,8 +109,8 @@ def test_several_indicators_stack_and_unweighted_equals_plain_count() -> None:
 
 def test_unknown_indicator_and_empty_input() -> None:
     with pytest.raises(ValueError):
-        survey.survey_shares(responses(), indicator="nonsense")
-    empty = survey.survey_shares(responses().iloc[:0], by=["area"])
+        survey.survey_shares(responses(), indicator="nonsense", include_never_out=False)
+    empty = survey.survey_shares(responses().iloc[:0], by=["area"], include_never_out=False)
     assert len(empty) == 0
     assert list(empty.columns) == ["year", "indicator", "area", "share", "n", "ci_low",
                                    "ci_high", "n_effective"]
@@ -127,7 +128,7 @@ def aggregated() -> pd.DataFrame:
 
 
 def test_combine_survey_adds_wilson_and_prefers_micro_data() -> None:
-    out = survey.combine_survey(responses(), aggregated())
+    out = survey.combine_survey(responses(), aggregated(), include_never_out=False)
     assert list(out.columns) == ["year", "indicator", "area", "group", "share", "n",
                                  "ci_low", "ci_high", "n_effective", "source"]
     key = ["year", "indicator", "area", "group"]
@@ -152,10 +153,10 @@ def test_combine_survey_adds_wilson_and_prefers_micro_data() -> None:
 
 
 def test_combine_survey_with_one_source_missing() -> None:
-    only_agg = survey.combine_survey(None, aggregated())
+    only_agg = survey.combine_survey(None, aggregated(), include_never_out=False)
     assert len(only_agg) == 3 and (only_agg["source"] == "aggregerad").all()
-    assert len(survey.combine_survey(None, None)) == 0
-    only_micro = survey.combine_survey(responses(), None)
+    assert len(survey.combine_survey(None, None, include_never_out=False)) == 0
+    only_micro = survey.combine_survey(responses(), None, include_never_out=False)
     assert (only_micro["source"] == "svar").all()
 
 
@@ -177,7 +178,7 @@ def test_problem_index_ranks_with_cis() -> None:
 
 
 def test_problem_index_from_combined_table_matches_micro() -> None:
-    combined = survey.combine_survey(responses(), aggregated())
+    combined = survey.combine_survey(responses(), aggregated(), include_never_out=False)
     from_combined = survey.problem_index(combined, 2023)
     from_micro = survey.problem_index(responses(), 2023)
     pd.testing.assert_series_equal(from_combined["share"], from_micro["share"])
@@ -190,7 +191,7 @@ def test_aggregated_missing_area_and_group_get_defaults() -> None:
     agg = aggregated()
     agg["area"] = pd.Series([None, "", "Norr"], dtype="str")
     agg["group"] = pd.Series([None, "Totalt", " "], dtype="str")
-    out = survey.combine_survey(None, agg)
+    out = survey.combine_survey(None, agg, include_never_out=False)
     assert out["area"].tolist().count("Hela kommunen") == 2
     assert sorted(out["group"]) == ["Totalt"] * 3
     assert out["area"].notna().all() and out["group"].notna().all()
@@ -199,9 +200,9 @@ def test_aggregated_missing_area_and_group_get_defaults() -> None:
 def test_missing_breakdown_value_is_not_a_group() -> None:
     frame = responses()
     frame["gender"] = frame["gender"].where(frame.index != 0)
-    by_gender = survey.survey_shares(frame, by=["gender"])
+    by_gender = survey.survey_shares(frame, by=["gender"], include_never_out=False)
     assert by_gender["gender"].notna().all()
     # the total still counts the answer without gender: 2023 n stays 5
-    total = survey.survey_shares(frame).set_index("year")
+    total = survey.survey_shares(frame, include_never_out=False).set_index("year")
     assert total.loc[2023, "n"] == 5
     assert by_gender[by_gender["year"] == 2023]["n"].sum() == 4

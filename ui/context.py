@@ -37,7 +37,7 @@ from hjo_data.datasource import (
 )
 from hjo_data.disclosure import AUDIENCE_LABEL_SV, DisclosureSettings, promise_settings
 from hjo_data.filters import Filters, apply_filters
-from hjo_data.reference import Promise, load_promise_with_fallback, promise_file
+from hjo_data.promise import Promise, load_promise_with_fallback, promise_file
 from ui.auth import current_audience, md_escape, sidebar_user_box
 from ui.filters import FILTER_NAMES, sidebar_filters
 
@@ -73,7 +73,7 @@ def promise_file_key() -> str:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _cached_settings(key: str) -> DisclosureSettings:
-    # The one loading policy (reference.load_promise_with_fallback); key: the file's mtime.
+    # The one loading policy (promise.load_promise_with_fallback); key: the file's mtime.
     del key
     return promise_settings()
 

@@ -1,0 +1,292 @@
+"""Sections: the view-models every surface shows (pages, the report, the slides).
+
+A section builder takes the data (frames or a computed table), the audience, the
+disclosure settings and the promise's definitions, and returns a frozen :class:`Section`
+with everything a surface shows: key, title, the disclosed display table, the numeric
+table behind the chart (hidden values NaN), a figure spec (``figures.build`` turns it into
+plotly), notes, the source text, the data date and whether the last period is partial.
+Pages, the report and the slides render the SAME sections and compute no numbers of their
+own, so a figure cannot differ between them.
+
+Survey shares come only from ``hjo_data.survey`` with the promise's definition
+(``promise.Settings.otrygg_includes_never_out``); goal indicators only from
+``hjo_data.lagesbild`` and their texts from ``lagesbild.indicator_texts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from hjo_data import disclosure as dc
+from hjo_data import lagesbild as lb
+from hjo_data import periods, survey
+from hjo_data.disclosure import DisclosureSettings
+from hjo_data.filters import Filters
+from hjo_data.promise import Promise, Settings
+from hjo_data.schema import AGE_GROUPS, GENDERS, source_text
+
+#: Under a chart whose hidden points are simply missing.
+HIDDEN_POINTS_MISSING = "De punkterna saknas i diagrammet."
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """What to draw: a ``hjo_data.figures`` builder name, its data and its options (the
+    builder's keyword arguments). ``figures.build(spec)`` makes the plotly figure."""
+
+    kind: str
+    data: pd.DataFrame
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled part of a surface, already safe for its audience.
+
+    ``table`` is the display table (strings: "<5", "för få svar" where hidden);
+    ``numeric`` the numbers behind the chart (NaN where hidden); ``figure`` None when
+    there is nothing to draw; ``empty`` the Swedish text to show instead of an empty
+    section. ``partial_until``: the last period is incomplete, data until that day.
+    """
+
+    key: str
+    title: str
+    table: pd.DataFrame
+    numeric: pd.DataFrame
+    figure: FigureSpec | None
+    source: str
+    data_date: date | None
+    notes: tuple[str, ...] = ()
+    empty: str = ""
+    partial_until: date | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.table.empty
+
+    @property
+    def note(self) -> str:
+        """All notes as one caption."""
+        return " ".join(n for n in self.notes if n)
+
+
+def _empty_section(key: str, title: str, source: str, data_date: date | None, empty: str
+                   ) -> Section:
+    return Section(key, title, pd.DataFrame(), pd.DataFrame(), None, source, data_date,
+                   empty=empty)
+
+
+# --------------------------------------------------------------------------- survey
+
+SAFETY_TITLE = "Andel otrygga ensam ute sent en kväll"
+SAFETY_Y = "Andel som känner sig otrygga (%)"
+SURVEY_SOURCE_DATASETS = ("survey_responses", "survey")
+
+
+def survey_definition_note(definitions: Settings) -> str:
+    """The promise's definition of "otrygg", said where the share is shown."""
+    if definitions.otrygg_includes_never_out:
+        return ("Definition enligt medborgarlöftet: ”går aldrig ut” räknas som otrygg "
+                "(alla svar i nämnaren).")
+    return ("Definition enligt medborgarlöftet: ”går aldrig ut” räknas inte med (andel "
+            "bland dem som går ut).")
+
+
+def survey_shares(frames: Mapping[str, pd.DataFrame], definitions: Settings) -> pd.DataFrame:
+    """Every survey share of ``frames`` (micro data and aggregated results) under the
+    promise's definition: ``survey.combine_survey`` (the one computation)."""
+    return survey.combine_survey(frames.get("survey_responses"), frames.get("survey"),
+                                 include_never_out=definitions.otrygg_includes_never_out)
+
+
+def survey_data_date(data_date: Mapping[str, date | None]) -> date | None:
+    dates = [data_date.get(n) for n in SURVEY_SOURCE_DATASETS if data_date.get(n)]
+    return max(dates) if dates else None  # type: ignore[type-var]
+
+
+#: key, "per ..." word, table column label, group column, row selector.
+_SAFETY_VIEWS: tuple[tuple[str, str, str, str], ...] = (
+    ("tr_total", "Hela kommunen", "Grupp", "group"),
+    ("tr_kon", "kön", "Kön", "group"),
+    ("tr_alder", "åldersgrupp", "Åldersgrupp", "group"),
+    ("tr_omrade", "område", "Område", "area"),
+)
+
+
+def _safety_rows(unsafe: pd.DataFrame, key: str) -> pd.DataFrame:
+    total_area = unsafe["area"] == survey.TOTAL_AREA
+    total_group = unsafe["group"] == survey.TOTAL_GROUP
+    if key == "tr_total":
+        return unsafe[total_area & total_group]
+    if key == "tr_kon":
+        return unsafe[total_area & unsafe["group"].isin([g for g in GENDERS if g != "alla"])]
+    if key == "tr_alder":
+        return unsafe[total_area & unsafe["group"].isin(AGE_GROUPS)]
+    return unsafe[~total_area & total_group]
+
+
+def share_table(prepared: dc.PreparedTable, group_label: str | None, group_col: str | None,
+                value_label: str) -> pd.DataFrame:
+    """Display table of a prepared yearly share table: År, [group], value, 95 % KI, n."""
+    shown = prepared.display
+    out = {"År": shown["year"].astype(str).to_numpy()}
+    if group_label and group_col:
+        out[group_label] = shown[group_col].to_numpy()
+    out |= {value_label: shown["share"].to_numpy(), "95 % KI": dc.ci_texts(prepared),
+            "Antal svar (n)": shown["n"].to_numpy()}
+    return pd.DataFrame(out)
+
+
+def safety_sections(shares: pd.DataFrame, *, audience: str, disclosure: DisclosureSettings,
+                    definitions: Settings, data_date: date | None,
+                    until_year: int | None = None, views: Sequence[str] | None = None
+                    ) -> list[Section]:
+    """The "andel otrygga" trend: whole municipality, by gender, age group and area.
+
+    ``shares`` is ``survey_shares(frames, definitions)`` of the surface's data;
+    ``until_year`` drops later years (the report's period); ``views`` picks keys
+    (tr_total, tr_kon, tr_alder, tr_omrade; default all).
+    """
+    unsafe = shares[shares["indicator"] == survey.OTRYGG]
+    if until_year is not None:
+        unsafe = unsafe[unsafe["year"] <= until_year]
+    source = source_text(*SURVEY_SOURCE_DATASETS)
+    definition = survey_definition_note(definitions)
+    out: list[Section] = []
+    for key, name, label, group_col in _SAFETY_VIEWS:
+        if views is not None and key not in views:
+            continue
+        title = SAFETY_TITLE if key == "tr_total" else f"{SAFETY_TITLE}, per {name}"
+        rows = _safety_rows(unsafe, key).sort_values([group_col, "year"], kind="stable")
+        if rows.empty:
+            out.append(_empty_section(key, title, source, data_date, (
+                "Ingen redovisning för hela kommunen i urvalet." if key == "tr_total"
+                else f"Ingen redovisning per {name} i urvalet.")))
+            continue
+        prepared = dc.prepare_table(rows.reset_index(drop=True), audience, disclosure,
+                                    kind="shares")
+        grouped = key != "tr_total"
+        figure = FigureSpec("share_trend", prepared.numeric, MappingProxyType({
+            "group": group_col if grouped else None, "title": title, "y_title": SAFETY_Y,
+            "legend_title": label}))
+        table = share_table(prepared, label if grouped else None,
+                            group_col if grouped else None, "Andel otrygga")
+        hidden = f"{prepared.note} {HIDDEN_POINTS_MISSING}" if prepared.note else ""
+        notes = (hidden, definition) if key == "tr_total" else (hidden,)
+        out.append(Section(key, title, table, prepared.numeric, figure, source, data_date,
+                           notes=notes))
+    return out
+
+
+def problem_years(shares: pd.DataFrame) -> list[int]:
+    """Years with problem questions, ascending."""
+    rows = shares.loc[shares["indicator"].isin(survey.PROBLEM_INDICATORS), "year"]
+    return sorted(int(y) for y in rows.unique())
+
+
+def problem_section(shares: pd.DataFrame, year: int, *, audience: str,
+                    disclosure: DisclosureSettings, data_date: date | None) -> Section:
+    """The problem index of one year: problems ranked by share with 95 % CIs."""
+    key, source = "tr_problem", source_text(*SURVEY_SOURCE_DATASETS)
+    title = f"Andel som ser ett stort problem i bostadsområdet, {year}"
+    index = survey.problem_index(shares, int(year))
+    if index.empty:
+        return _empty_section(key, title, source, data_date,
+                              f"Inga svar på problemfrågorna {year}.")
+    prepared = dc.prepare_table(index, audience, disclosure, kind="shares")
+    hidden = prepared.numeric["share"].isna().to_numpy()
+    table = pd.DataFrame({
+        "Rang": ["–" if h else str(r) for r, h in zip(index["rank"], hidden, strict=True)],
+        "Problem": index["label"].to_numpy(),
+        "Andel stort problem": prepared.display["share"].to_numpy(),
+        "95 % KI": dc.ci_texts(prepared),
+        "Antal svar (n)": prepared.display["n"].to_numpy(),
+        "Ordningen säker": ["–" if h else ("nej" if o else "ja") for o, h in zip(
+            index["overlaps_next"], hidden, strict=True)]})
+    figure = FigureSpec("ranked_share_bars", prepared.numeric, MappingProxyType({
+        "label": "label", "colour_index": 3, "title": title,
+        "x_title": "Andel som svarat mycket/ganska stort problem (%)"}))
+    hidden_note = f"{prepared.note} {HIDDEN_POINTS_MISSING}" if prepared.note else ""
+    return Section(key, title, table, prepared.numeric, figure, source, data_date,
+                   notes=(hidden_note,))
+
+
+# --------------------------------------------------------------------------- goals
+
+
+@dataclass(frozen=True)
+class IndicatorView:
+    """One goal indicator as every surface shows it (texts safe for the audience)."""
+
+    goal_id: str
+    goal: str
+    status: lb.IndicatorStatus
+    texts: lb.IndicatorTexts
+    test: str
+
+    @property
+    def label(self) -> str:
+        return self.status.label
+
+    @property
+    def value(self) -> str:
+        """The value with its unit where the surface has room ("12,3 %", "<5 händelser
+        per månad"; a hidden count alone: "<5")."""
+        t, ind = self.texts, self.status
+        if t.latest_hidden:
+            return t.latest_full if ind.kind in ("rate", "ratio") else t.latest
+        return t.latest_full
+
+    @property
+    def previous(self) -> str:
+        t = self.texts
+        return t.previous_full if t.previous_hidden else t.previous
+
+
+@dataclass(frozen=True)
+class GoalOverview:
+    """The goal cards and "Läget just nu" for one audience, data and period."""
+
+    cards: tuple[lb.GoalCard, ...]
+    indicators: tuple[IndicatorView, ...]
+    status_text: str
+    as_of: date
+    notes: tuple[str, ...] = ()
+
+    def views_of(self, goal_id: str) -> tuple[IndicatorView, ...]:
+        return tuple(v for v in self.indicators if v.goal_id == goal_id)
+
+    def indicator(self, indicator_id: str) -> IndicatorView:
+        for view in self.indicators:
+            if view.status.indicator_id == indicator_id:
+                return view
+        raise KeyError(indicator_id)
+
+
+def goal_overview(frames: Mapping[str, pd.DataFrame], promise: Promise | None, *,
+                  audience: str, disclosure: DisclosureSettings,
+                  filters: Filters | None = None, today: date | None = None,
+                  population: int | None = None) -> GoalOverview:
+    """Goal cards (``lagesbild.goal_cards``) with every indicator's display texts for
+    ``audience`` and the "Läget just nu" text; no promise: no cards."""
+    today = today or date.today()
+    filters = filters or Filters()
+    cards = lb.goal_cards(frames, promise, filters, today, population=population)
+    views = tuple(
+        IndicatorView(card.goal_id, card.title, ind,
+                      lb.indicator_texts(ind, audience, disclosure),
+                      lb.test_text(ind, audience))
+        for card in cards for ind in card.indicators)
+    notes: tuple[str, ...] = ()
+    if promise is not None and any(v.status.dataset == "survey" for v in views):
+        notes = (survey_definition_note(promise.settings),)
+    as_of = periods.reference_day(periods.last_data_day(frames), today=today, end=filters.end)
+    return GoalOverview(tuple(cards), views, lb.latest_status_text(cards, audience, disclosure),
+                        as_of, notes)
+

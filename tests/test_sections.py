@@ -1,0 +1,81 @@
+"""Sections (hjo_data.sections): the view-models the pages, the report and the slides
+render, and the Trygghet page's messages when there is no survey to show."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from hjo_data import figures, sections
+from hjo_data.disclosure import DisclosureSettings
+from hjo_data.promise import Settings
+from tests.conftest import canonical, incidents
+
+
+def _responses(year_counts: dict[int, tuple[int, int, int]]) -> pd.DataFrame:
+    """(otrygg, går aldrig ut, trygg) answers per year, alternating gender."""
+    rows = []
+    for year, (unsafe, never, safe) in year_counts.items():
+        answers = ["ganska otrygg"] * unsafe + ["går aldrig ut"] * never + ["ganska trygg"] * safe
+        rows += [{"year": year, "area": "Hamnen", "gender": "kvinna" if i % 2 else "man",
+                  "age_group": "30–49", "safety_evening": a, "weight": 1.0}
+                 for i, a in enumerate(answers)]
+    return canonical("survey_responses", rows)
+
+
+@pytest.mark.parametrize("never_out", [True, False])
+def test_safety_sections_follow_the_definition_and_hide_thin_cells(never_out: bool) -> None:
+    frames = {"survey_responses": _responses({2023: (3, 1, 6), 2024: (20, 10, 70)})}
+    definitions = Settings(otrygg_includes_never_out=never_out)
+    shares = sections.survey_shares(frames, definitions)
+    public = sections.safety_sections(shares, audience="public",
+                                      disclosure=DisclosureSettings(), definitions=definitions,
+                                      data_date=date(2024, 12, 31))
+    assert [s.key for s in public] == ["tr_total", "tr_kon", "tr_alder", "tr_omrade"]
+    total = public[0]
+    rows = dict(zip(total.table["År"], total.table["Andel otrygga"], strict=True))
+    expected = 30 / 100 if never_out else 20 / 90
+    assert rows["2024"].startswith(f"{expected * 100:.1f}".replace(".", ","))
+    assert rows["2023"] == "för få svar"  # 10 answers < 30
+    assert total.numeric["share"].isna().sum() == 1  # the chart skips the hidden year
+    assert ("räknas som otrygg" in total.note) is never_out
+    assert total.figure is not None and total.figure.kind == "share_trend"
+    fig = figures.build(total.figure)
+    assert fig.layout.title.text == sections.SAFETY_TITLE
+    official = sections.safety_sections(shares, audience="official",
+                                        disclosure=DisclosureSettings(),
+                                        definitions=definitions, data_date=None)[0]
+    assert official.table.loc[official.table["År"] == "2023", "Andel otrygga"].item() != \
+        "för få svar"
+
+
+def test_empty_views_say_so() -> None:
+    shares = sections.survey_shares({}, Settings())
+    out = sections.safety_sections(shares, audience="public", disclosure=DisclosureSettings(),
+                                   definitions=Settings(), data_date=None)
+    assert all(s.is_empty and s.empty for s in out)
+    assert sections.problem_years(shares) == []
+
+
+def test_survey_less_store_says_there_is_no_survey(page_app, store_with) -> None:  # noqa: ANN001
+    store_with(incidents=incidents([("2024-05-02T12:00:00", "klotter", "Hamnen")]))
+    at = page_app("trygghet")
+    at.run()
+    assert not at.exception, at.exception
+    texts = " ".join(i.value for i in at.info)
+    assert "ingen trygghetsmätning i datalagret" in texts
+    assert "längre period" not in texts
+
+
+def test_survey_outside_the_period_suggests_a_longer_period(page_app, store_with) -> None:  # noqa: ANN001
+    store_with(survey_responses=_responses({2022: (3, 1, 30)}),
+               incidents=incidents([("2024-05-02T12:00:00", "klotter", "Hamnen")]))
+    at = page_app("trygghet")
+    at.query_params["fran"] = "2024-01-01"
+    at.query_params["till"] = "2024-12-31"
+    at.run()
+    assert not at.exception, at.exception
+    texts = " ".join(i.value for i in at.info)
+    assert "välj en längre period" in texts
