@@ -610,7 +610,7 @@ def build_deck(bundle: Any, promise: Promise | None, config: PresentationConfig,
 
     ``bundle`` is a ``DataBundle`` (or a mapping of canonical frames); ``is_demo`` and
     ``data_date`` default to the bundle's. ``promise`` is the promise from
-    ``reference.load_promise_with_fallback()``. Raises SlideConfigError for a
+    ``promise.load_promise_with_fallback()``. Raises SlideConfigError for a
     goal/indicator the promise does not have.
 
     ``promise`` None (not even the packaged promise file could be read): the slides that

@@ -18,6 +18,7 @@ import pytest
 from hjo_data import report as rep
 from hjo_data.datasource import load_bundle
 from hjo_data.ingest import ingest_file
+from hjo_data.periods import parse_period
 from hjo_data.promise import DEFAULT_PROMISE_FILE, load_promise_with_fallback
 from hjo_data.slides import build_deck, parse_config
 from hjo_data.store import Store
@@ -122,7 +123,7 @@ def test_slides(never_out: bool) -> None:
 
 def test_report(never_out: bool) -> None:
     shown, other = _expected(2024, never_out)
-    report = rep.build_report(load_bundle(), rep.parse_period("2024"), today=TODAY)
+    report = rep.build_report(load_bundle(), parse_period("2024"), today=TODAY)
     row = next(r for r in report.rows if r.label == INDICATOR_LABEL)
     assert row.value == shown
     chart = next(c for c in report.charts if c.title == "Trygghet sent en kväll")
