@@ -22,7 +22,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from hjo_data.indicators import compare_to_baseline
+from hjo_data.formatting import NBSP
+from hjo_data.indicators import LABEL_NO_DATA, compare_to_baseline
 from hjo_data.periods import (
     UNIT_WORDS,
     latest_complete_period,
@@ -36,6 +37,9 @@ from hjo_data.periods import (
 BASELINE_WEEKS = 4
 #: Two-sided significance level for the "beyond noise" marker.
 ALPHA = 0.05
+#: Fewest days of reports a yearly rate ("per 1 000 invånare och år") is computed from:
+#: a quarter. Shorter selections would extrapolate a few days' count to a year.
+MIN_RATE_DAYS = 90
 
 TOTAL_LABEL = "Totalt"
 NO_AREA_LABEL = "okänt område"
@@ -486,17 +490,35 @@ def covered_years(reported: IncidentCube, start: date | None, end: date | None) 
     return (last - first + 1) / 365.25 if last >= first else float("nan")
 
 
+def rate_missing_text(years: float) -> str | None:
+    """Why a yearly rate is not shown for a selection covering ``years`` of reports
+    (Swedish, "underlag saknas ..."), None when it is (``MIN_RATE_DAYS`` or more)."""
+    if years == years and years * 365.25 >= MIN_RATE_DAYS - 1e-9:
+        return None
+    days = 0 if years != years else round(years * 365.25)
+    return (f"Per 1{NBSP}000 invånare och år: {LABEL_NO_DATA} – urvalet har rapporter under "
+            f"{days} dagar; en årstakt kräver minst {MIN_RATE_DAYS} dagar.")
+
+
 def area_rates(incidents: pd.DataFrame | IncidentCube,
                population: pd.DataFrame | Mapping[str, float] | None,
                years: float = 1.0) -> pd.DataFrame:
     """Count and rate per area over the whole (filtered) selection, for the map:
     ``per_1000`` = incidents per 1 000 inhabitants and year when ``years`` is the
-    selection's length (``covered_years``), so selections of any length compare."""
+    selection's length (``covered_years``), so selections of any length compare.
+
+    A yearly rate is never extrapolated from a short stretch of data: below
+    ``MIN_RATE_DAYS`` of covered reports (e.g. the 11 days of a running month, which
+    gave "219,9 per 1 000 och år") ``per_1000`` is NaN ("underlag saknas",
+    ``rate_missing_text``). The days counted are the days the reports cover, so a partial
+    period adds only the days it has (no extrapolation of its count to a full period)."""
     counts = counts_by(incidents, "area")[["group", "count"]].rename(columns={"group": "area"})
     pops = population_map(population)
     counts["population"] = [pops.get(a, np.nan) for a in counts["area"]]
     counts["population"] = counts["population"].astype("float64")
-    counts["per_1000"] = counts["count"] / counts["population"] * 1000 / years
+    rate = counts["count"] / counts["population"] * 1000 / years
+    counts["per_1000"] = rate if rate_missing_text(years) is None else np.nan
+    counts["per_1000"] = counts["per_1000"].astype("float64")
     return counts
 
 

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from hjo_data import periods
 from hjo_data.formatting import (
-    SWEDISH_MONTHS_SHORT,
     SWEDISH_WEEKDAYS_SHORT,
     fmt_change,
     fmt_ci,
@@ -185,6 +185,108 @@ def _pct(values: Any) -> np.ndarray:
     return np.asarray(values, dtype="float64") * 100
 
 
+# --------------------------------------------------------------------------- periods on x
+
+#: Opacity of a partial (incomplete) period's bar or line segment.
+PARTIAL_ALPHA = 0.35
+#: At most this many labelled ticks on a period axis.
+MAX_PERIOD_TICKS = 12
+
+
+def period_axis(starts: Any, gran: str) -> dict[str, Any]:
+    """x-axis properties for period starts: a date axis with explicit Swedish tick labels
+    (plotly.js would write English month names such as "Jan 2024" or "May"). At most
+    ``MAX_PERIOD_TICKS`` ticks, the latest period always labelled."""
+    values = sorted({pd.Timestamp(v) for v in starts if not pd.isna(v)})
+    if not values:
+        return {"type": "date"}
+    step = -(-len(values) // MAX_PERIOD_TICKS)
+    ticks = values[::-1][::step][::-1]
+    return {"type": "date", "tickmode": "array",
+            "tickvals": [t.strftime("%Y-%m-%d") for t in ticks],
+            "ticktext": [periods.tick_label(t, gran) for t in ticks]}
+
+
+def partial_periods(starts: Any, gran: str, data_until: Any) -> np.ndarray:
+    """Which periods are partial on ``data_until`` (all False without a date)."""
+    values = pd.Series(pd.to_datetime(np.asarray(starts)))
+    if data_until is None or not len(values):
+        return np.zeros(len(values), dtype=bool)
+    return periods.partial_mask(values, gran, data_until)
+
+
+def period_bar_traces(x: Any, y: Any, *, partial: np.ndarray, name: str, colour: str,
+                      hover: Sequence[str], data_until: Any, **extra: Any
+                      ) -> list[dict[str, Any]]:
+    """Bars over periods; partial periods as a second, lighter hatched trace named
+    "ofullständig, t.o.m. <datum>" (so the current period never looks like a drop)."""
+    xs, ys = np.asarray(x), np.asarray(y, dtype="float64")
+    hover = np.asarray(list(hover), dtype=object)
+    done = ~partial
+    traces = [_trace("bar", x=xs[done], y=ys[done], name=name, marker_color=colour,
+                     text=hover[done], hovertemplate="%{text}<extra></extra>",
+                     textposition="none", **extra)]
+    if partial.any():
+        label = periods.partial_text(data_until)
+        traces.append(_trace("bar", x=xs[partial], y=ys[partial], name=label,
+                             marker={"color": _rgba(colour, PARTIAL_ALPHA),
+                                     "line": {"color": colour, "width": 1.5},
+                                     "pattern": {"shape": "/", "fgcolor": colour}},
+                             text=[f"{h} ({label})" for h in hover[partial]],
+                             hovertemplate="%{text}<extra></extra>", textposition="none",
+                             showlegend=True, **extra))
+    return traces
+
+
+def period_line_traces(x: Any, y: Any, *, partial: np.ndarray, name: str, colour: str,
+                       hover: Sequence[str], data_until: Any, show_partial_legend: bool = True,
+                       **extra: Any) -> list[dict[str, Any]]:
+    """A line over periods: solid through the complete periods, a lighter dashed segment
+    into each partial period (named "ofullständig, t.o.m. <datum>")."""
+    xs, ys = np.asarray(x), np.asarray(y, dtype="float64")
+    hover = np.asarray(list(hover), dtype=object)
+    done = ~partial
+    traces = [_trace("scatter", x=xs[done], y=ys[done], mode="lines+markers", name=name,
+                     line={"color": colour}, text=hover[done],
+                     hovertemplate="%{text}<extra></extra>", **extra)]
+    if partial.any():
+        label = periods.partial_text(data_until)
+        # The partial points and their complete neighbours (so the dashed part connects).
+        near = partial | np.roll(partial, 1) & (np.arange(len(partial)) > 0) \
+            | np.roll(partial, -1) & (np.arange(len(partial)) < len(partial) - 1)
+        seg_y = np.where(near, ys, np.nan)
+        traces.append(_trace("scatter", x=xs, y=seg_y, mode="lines+markers", name=label,
+                             line={"color": _rgba(colour, 0.6), "dash": "dash"},
+                             marker={"color": _rgba(colour, 0.6),
+                                     "size": [8 if p else 0 for p in partial]},
+                             text=[f"{h} ({label})" for h in hover],
+                             hovertemplate="%{text}<extra></extra>", connectgaps=False,
+                             legendgroup="ofullstandig", showlegend=show_partial_legend,
+                             **{k: v for k, v in extra.items() if k != "legendgroup"}))
+    return traces
+
+
+def period_bars(frame: pd.DataFrame, *, x: str, y: str, gran: str, title: str,
+                x_title: str, y_title: str, name: str, hover: Sequence[str] | None = None,
+                data_until: Any = None, colour_index: int = 0, height: int = 420
+                ) -> go.Figure:
+    """Bars of one value per period (``x``: period starts) with Swedish ticks; the periods
+    the data do not cover fully (``data_until``; or a boolean ``partial`` column of
+    ``frame``) are drawn lighter and hatched, labelled "ofullständig, t.o.m. <datum>"."""
+    partial = (frame["partial"].to_numpy(dtype=bool) if "partial" in frame.columns
+               else partial_periods(frame[x], gran, data_until))
+    if hover is None:
+        hover = [f"{periods.period_label(p, gran)}: {v}"
+                 for p, v in zip(frame[x], value_texts(frame[y]), strict=True)]
+    traces = period_bar_traces(frame[x], frame[y], partial=partial, name=name,
+                               colour=colour(colour_index), hover=hover,
+                               data_until=data_until)
+    return _figure(traces, _layout(
+        title=title, x_title=x_title, y_title=y_title, height=height, barmode="overlay",
+        xaxis=period_axis(frame[x], gran), yaxis={"rangemode": "tozero"},
+        showlegend=bool(partial.any()), legend={"orientation": "h", "y": -0.2}))
+
+
 def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: str,
                 x: str = "year", x_title: str = "År", legend_title: str | None = None
                 ) -> go.Figure:
@@ -296,11 +398,14 @@ def est_week_bars(table: pd.DataFrame, *, title: str, group_title: str,
 
 def count_lines(frame: pd.DataFrame, *, x: str, group: str | None, title: str,
                 x_title: str, y_title: str, legend_title: str | None = None,
-                monthly: bool = True, value_text: str | None = None) -> go.Figure:
+                monthly: bool = True, value_text: str | None = None,
+                data_until: Any = None) -> go.Figure:
     """Counts over time as one line per group (long frame: x, group, count).
 
     ``value_text`` names a column of display texts for the counts (public mode: "<5");
-    hidden counts are NaN and leave a gap in the line.
+    hidden counts are NaN and leave a gap in the line. ``monthly``: x holds month starts
+    (Swedish ticks); with ``data_until`` (the reference day) a month the data do not cover
+    fully is drawn as a lighter dashed segment "ofullständig, t.o.m. <datum>".
     """
     traces: list[dict[str, Any]] = []
     groups = list(dict.fromkeys(frame[group])) if group else [None]
@@ -309,17 +414,19 @@ def count_lines(frame: pd.DataFrame, *, x: str, group: str | None, title: str,
         labels = [_month_label(v) if monthly else str(v) for v in sub[x]]
         shown = value_texts(sub["count"], None if value_text is None else sub[value_text])
         text = [f"{g or 'Antal'} {lab}: {c}" for lab, c in zip(labels, shown, strict=True)]
-        traces.append(_trace("scatter", x=sub[x], y=sub["count"], mode="lines+markers",
-                             name=str(g) if g is not None else "Antal",
-                             line={"color": colour(i)}, text=text,
-                             hovertemplate="%{text}<extra></extra>"))
+        partial = (partial_periods(sub[x], "M", data_until) if monthly
+                   else np.zeros(len(sub), dtype=bool))
+        traces += period_line_traces(sub[x], sub["count"], partial=partial,
+                                     name=str(g) if g is not None else "Antal",
+                                     colour=colour(i), hover=text, data_until=data_until,
+                                     show_partial_legend=i == 0, legendgroup=str(g))
     return _figure(traces, _layout(title=title, x_title=x_title, y_title=y_title,
-                                   legend_title=legend_title, yaxis={"rangemode": "tozero"}))
+                                   legend_title=legend_title, yaxis={"rangemode": "tozero"},
+                                   xaxis=period_axis(frame[x], "M") if monthly else None))
 
 
 def _month_label(value: Any) -> str:
-    ts = pd.Timestamp(value)
-    return f"{SWEDISH_MONTHS_SHORT[ts.month - 1]} {ts.year}"
+    return periods.tick_label(value, "M")
 
 
 def weekday_hour_heatmap(grid: pd.DataFrame, *, title: str,
@@ -448,8 +555,8 @@ def _text_colour(fill: str) -> str:
 
 def area_map(rates: pd.DataFrame, geojson: dict, *, value: str, title: str,
              colour_title: str, points: pd.DataFrame | None = None,
-             feature_key: str = "properties.name", count_text: str | None = None
-             ) -> go.Figure:
+             feature_key: str = "properties.name", count_text: str | None = None,
+             rate_note: str | None = None) -> go.Figure:
     """Map of the areas from the GeoJSON, coloured by ``value`` — drawn without plotly's geo
     subplots (those fetch a world topojson from cdn.plot.ly) and without any tile server,
     so it works offline and tells no third party who looks at it.
@@ -461,12 +568,14 @@ def area_map(rates: pd.DataFrame, geojson: dict, *, value: str, title: str,
     Hidden values (public mode) are NaN and drawn grey; ``count_text`` names a column of
     display texts for the count ("<5"). Areas of the GeoJSON missing from ``rates`` are
     drawn light grey. ``points`` (lat, lon, category) are drawn on top — only pass them
-    for the official audience.
+    for the official audience. ``rate_note`` replaces every rate in the hover (e.g.
+    "underlag saknas" when the selection is too short for a yearly rate).
     """
     counts = value_texts(rates["count"], None if count_text is None else rates[count_text])
-    rates_txt = value_texts(rates["per_1000"], None, 1)
+    rates_txt = ([f"{r} per 1 000 inv." for r in value_texts(rates["per_1000"], None, 1)]
+                 if rate_note is None else [f"per 1 000 inv.: {rate_note}"] * len(rates))
     values = pd.to_numeric(rates[value], errors="coerce").astype("float64").to_numpy()
-    by_area = {str(a): (v, f"{a}: {c} händelser, {r} per 1 000 inv.")
+    by_area = {str(a): (v, f"{a}: {c} händelser, {r}")
                for a, v, c, r in zip(rates["area"], values, counts, rates_txt, strict=True)}
     finite = values[np.isfinite(values)]
     cmin = min(0.0, float(finite.min())) if len(finite) else 0.0
@@ -596,27 +705,33 @@ def shared_count_grid(left_max: float, right_max: float, intervals: int = 4
 
 def bars_with_line(frame: pd.DataFrame, *, x: str, bars: str, line: str, bar_name: str,
                    line_name: str, title: str, x_title: str, bar_title: str,
-                   line_title: str, texts: pd.DataFrame | None = None) -> go.Figure:
-    """Bars (left axis) with a line (right axis) over time, e.g. controls vs incidents.
-    ``texts``: optional display texts per value column (public mode: "<5")."""
+                   line_title: str, texts: pd.DataFrame | None = None,
+                   data_until: Any = None) -> go.Figure:
+    """Bars (left axis) with a line (right axis) per month, e.g. controls vs incidents.
+    ``texts``: optional display texts per value column (public mode: "<5"). With
+    ``data_until`` (the reference day) a month the data do not cover fully is drawn
+    lighter (hatched bar, dashed line), labelled "ofullständig, t.o.m. <datum>"."""
     labels = [_month_label(v) for v in frame[x]]
     bar_txt = value_texts(frame[bars], None if texts is None or bars not in texts
                           else texts[bars])
     line_txt = value_texts(frame[line], None if texts is None or line not in texts
                            else texts[line])
-    traces = [_trace("bar", x=frame[x], y=frame[bars], name=bar_name, marker_color=colour(0),
-                         text=[f"{lab}: {v} {bar_name.lower()}"
-                               for lab, v in zip(labels, bar_txt, strict=True)],
-                         hovertemplate="%{text}<extra></extra>", textposition="none"),
-              _trace("scatter", x=frame[x], y=frame[line], name=line_name, yaxis="y2",
-                     mode="lines+markers", line={"color": colour(3)},
-                     text=[f"{lab}: {v} {line_name.lower()}"
-                           for lab, v in zip(labels, line_txt, strict=True)],
-                     hovertemplate="%{text}<extra></extra>")]
+    partial = partial_periods(frame[x], "M", data_until)
+    traces = period_bar_traces(
+        frame[x], frame[bars], partial=partial, name=bar_name, colour=colour(0),
+        hover=[f"{lab}: {v} {bar_name.lower()}" for lab, v in zip(labels, bar_txt,
+                                                                  strict=True)],
+        data_until=data_until)
+    traces += period_line_traces(
+        frame[x], frame[line], partial=partial, name=line_name, colour=colour(3),
+        hover=[f"{lab}: {v} {line_name.lower()}" for lab, v in zip(labels, line_txt,
+                                                                   strict=True)],
+        data_until=data_until, show_partial_legend=False, yaxis="y2")
     # Both axes count things: round steps on one shared grid (not 57,2 händelser).
     left, right = shared_count_grid(_max_or_zero(frame[bars]), _max_or_zero(frame[line]))
     return _figure(traces, _layout(
-        title=title, x_title=x_title, y_title=bar_title, yaxis=left,
+        title=title, x_title=x_title, y_title=bar_title, yaxis=left, barmode="overlay",
+        xaxis=period_axis(frame[x], "M"),
         yaxis2={"title": {"text": line_title}, "overlaying": "y", "side": "right",
                 "showgrid": False, **right},
         legend={"orientation": "h", "y": -0.2}))
@@ -636,8 +751,9 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, series: Sequence[tuple[str, str
                              text=[f"{c}: {v} ({name.lower()})"
                                    for c, v in zip(cats, shown, strict=True)],
                              hovertemplate="%{text}<extra></extra>", textposition="none"))
+    # Category axis: labels such as "2024-05" must not turn it into a date axis.
     return _figure(traces, _layout(title=title, x_title=x_title, y_title=y_title,
-                                   barmode="group"))
+                                   barmode="group", xaxis={"type": "category"}))
 
 
 def share_lines_errorbars(frame: pd.DataFrame, *, group: str, title: str, y_title: str,
@@ -675,23 +791,18 @@ def figure_values(fig: go.Figure) -> list[list[Any]]:
 
 
 def incident_trend(table: pd.DataFrame, granularity: str = "M", *,
-                   title: str | None = None, category_axis: bool = False) -> go.Figure:
+                   title: str | None = None, data_until: Any = None) -> go.Figure:
     """Bars of incidents per period (``est.incidents_per_period``: period_start, period,
-    antal; hidden counts NaN). ``category_axis`` puts the Swedish period labels on the x
-    axis (plotly's date axis speaks English)."""
-    unit = UNIT_WORDS.get(granularity, "månad")
-    x = table["period"].tolist() if category_axis else table["period_start"]
-    fig = go.Figure(go.Bar(
-        x=x, y=table["antal"], marker_color=OKABE_ITO[0],
-        customdata=table["period"], name="Händelser",
-        hovertemplate="%{customdata}: %{y} händelser<extra></extra>"))
-    fig.update_layout(
-        title=title or f"Händelser (EST) per {unit}", xaxis_title=unit.capitalize(),
-        yaxis_title="Antal händelser", separators=plotly_separators, height=320,
-        margin={"l": 40, "r": 10, "t": 50, "b": 40}, showlegend=False)
-    if category_axis:
-        fig.update_xaxes(type="category")
-    return fig
+    antal; hidden counts NaN) with Swedish ticks. With ``data_until`` (the reference day) a
+    period the data do not cover fully is drawn lighter, "ofullständig, t.o.m. <datum>"."""
+    gran = granularity if granularity in UNIT_WORDS else "M"
+    unit = UNIT_WORDS[gran]
+    hover = [f"{p}: {v} händelser" for p, v in zip(table["period"],
+                                                  value_texts(table["antal"]), strict=True)]
+    return period_bars(table, x="period_start", y="antal", gran=gran,
+                       title=title or f"Händelser (EST) per {unit}", x_title=unit.capitalize(),
+                       y_title="Antal händelser", name="Händelser", hover=hover,
+                       data_until=data_until, height=340)
 
 
 #: FigureSpec.kind -> builder (each takes the spec's data first, its options as keywords).

@@ -315,9 +315,6 @@ def _count_indicator(ind: Indicator, frame: pd.DataFrame, as_of: date, gran: str
     if frame is None or frame.empty or time_col not in frame.columns:
         return _no_data(ind, denominator, kind)
     data = apply_indicator_filter(frame, ind)
-    # The latest period must be complete in THIS dataset (it may lag the incidents).
-    as_of = periods.reference_day(periods.last_data_day({ind.dataset: frame}, ind.dataset,
-                                                        time_col), today=as_of)
     start, end = latest_complete_period(as_of, gran)
     prev_start = periods.previous_start(start, gran)
     times = data[time_col].to_numpy()

@@ -22,7 +22,7 @@ Report period codes (``2024``, ``2024-Q2``, ``2024-05``, ``2024-W18``) are parse
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -31,7 +31,13 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.errors import HjoDataError
-from hjo_data.formatting import fmt_date, fmt_month, fmt_quarter, fmt_week
+from hjo_data.formatting import (
+    SWEDISH_MONTHS_SHORT,
+    fmt_date,
+    fmt_month,
+    fmt_quarter,
+    fmt_week,
+)
 
 Granularity = Literal["W", "M", "Q", "Y"]
 GRANULARITIES: tuple[str, ...] = ("W", "M", "Q", "Y")
@@ -117,6 +123,15 @@ def period_label(value: Any, gran: str) -> str:
     if gran == "Q":
         return fmt_quarter(start)
     return str(start.year)
+
+
+def tick_label(value: Any, gran: str) -> str:
+    """Short Swedish axis label: "v. 18 2024", "jan 2024" (short month name), "K2 2024",
+    "2024"."""
+    start = period_start(value, gran)
+    if gran == "M":
+        return f"{SWEDISH_MONTHS_SHORT[start.month - 1]} {start.year}"
+    return period_label(start, gran)
 
 
 def period_range(first: Any, last: Any, gran: str) -> pd.DatetimeIndex:
@@ -224,7 +239,10 @@ def _ends(begin: pd.Series, gran: str) -> pd.Series:
 
 
 def partial_text(data_until: Any) -> str:
-    """Chart label of a partial period: "ofullständig, t.o.m. 2026-12-03"."""
+    """Chart label of a partial period: "ofullständig, t.o.m. 2026-12-03" (just
+    "ofullständig" without a date)."""
+    if data_until is None:
+        return PARTIAL_SV
     return f"{PARTIAL_SV}, t.o.m. {fmt_date(to_date(data_until))}"
 
 
@@ -243,14 +261,18 @@ def last_data_day(frames: Mapping[str, pd.DataFrame] | None, dataset: str = "inc
     return None if pd.isna(last) else pd.Timestamp(last).date()
 
 
-def reference_day(data_until: date | None, *, today: date | None = None,
-                  end: date | None = None) -> date:
-    """The reference day: the last day the data cover (``data_until``), never after
-    ``today`` (default: the real date) and never after the selection's ``end`` (a filter's
-    inclusive end date). Without data: today, clipped by ``end``."""
+def reference_day(data_until: date | Iterable[date | None] | None, *,
+                  today: date | None = None, end: date | None = None) -> date:
+    """The reference day: the last day the data cover (``data_until``; several datasets'
+    dates: the earliest, the day ALL of them cover), never after ``today`` (default: the
+    real date) and never after the selection's ``end`` (a filter's inclusive end date).
+    Without data: today, clipped by ``end``."""
     day = today or date.today()
-    if data_until is not None:
-        day = min(day, to_date(data_until))
+    dates = ([data_until] if data_until is None or isinstance(data_until, date)
+             else list(data_until))
+    known = [to_date(d) for d in dates if d is not None]
+    if known:
+        day = min(day, *known)
     if end is not None:
         day = min(day, to_date(end))
     return day

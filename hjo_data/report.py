@@ -219,7 +219,8 @@ def _count_table(counts: pd.Series, audience: str, settings: DisclosureSettings,
 
 def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
                      audience: str, settings: DisclosureSettings,
-                     data_dates: Mapping[str, date | None]) -> list[ReportChart]:
+                     data_dates: Mapping[str, date | None], as_of: date
+                     ) -> list[ReportChart]:
     from hjo_data import figures
 
     incidents = frames.get("incidents")
@@ -239,8 +240,8 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
         series = trend.set_index("period")["antal"]
         prepared = prepare_table(series, audience, settings, "counts")
         shown = trend.assign(antal=prepared.numeric.iloc[:, 0].to_numpy())
-        # Category axis with Swedish period labels (plotly's date axis speaks English).
-        fig = figures.incident_trend(shown, gran, category_axis=True, title=(
+        # Swedish ticks; a period the data do not cover is drawn as partial.
+        fig = figures.incident_trend(shown, gran, data_until=as_of, title=(
             f"Antal händelser per {UNIT_WORDS[gran]} fram till {period.label}"))
         charts.append(ReportChart("Händelser över tid", fig, src, when, prepared.note))
     current = _between(incidents, "occurred_at", period.start, period.end)
@@ -279,7 +280,7 @@ def _survey_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, audi
 
 
 def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
-                   data_dates: Mapping[str, date | None]) -> ReportChart | None:
+                   data_dates: Mapping[str, date | None], today: date) -> ReportChart | None:
     from hjo_data import figures, traffic
 
     start = _window_start(period)
@@ -288,10 +289,11 @@ def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     if data is None or data.empty:
         return None
     monthly = traffic.controls_per_month(data)
-    fig = figures.grouped_bars(monthly.assign(month=[f"{m:%Y-%m}" for m in monthly["month"]]),
-                               x="month", series=[("controls", "Kontroller")],
-                               title="Trafikkontroller per månad", x_title="Månad",
-                               y_title="Antal kontroller")
+    until = periods.reference_day(data_dates.get("traffic"), today=today, end=period.last_day)
+    fig = figures.period_bars(monthly, x="month", y="controls", gran="M",
+                              title="Trafikkontroller per månad", x_title="Månad",
+                              y_title="Antal kontroller", name="Kontroller",
+                              data_until=until)
     return ReportChart("Trafikkontroller", fig, source_text("traffic"),
                        data_dates.get("traffic"),
                        "Antal genomförda kontroller (polisens arbete, inte personer).")
@@ -414,10 +416,10 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     goals, rows, status_text, as_of, overview_notes = _overview(frames, promise, period, aud,
                                                                 settings, today)
 
-    charts = _incident_charts(frames, period, aud, settings, data_dates)
+    charts = _incident_charts(frames, period, aud, settings, data_dates, as_of)
     for chart in (_survey_chart(frames, period, aud, settings, effective_settings(promise),
                                 data_dates),
-                  _traffic_chart(frames, period, data_dates),
+                  _traffic_chart(frames, period, data_dates, today),
                   _activities_chart(frames, period, promise, data_dates)):
         if chart is not None:
             charts.append(chart)

@@ -25,6 +25,7 @@ from hjo_data.formatting import (
     fmt_pct,
     fmt_week,
 )
+from hjo_data.indicators import LABEL_NO_DATA
 from hjo_data.schema import source_text
 from ui.auth import current_user
 from ui.charts import show_figure
@@ -156,7 +157,8 @@ def _monthly_section() -> tuple[Any, pd.DataFrame, dc.PreparedTable]:
     long["shown"] = prepared.display.stack(future_stack=True).to_numpy()
     fig = figures.count_lines(long, x="month", group="group", value_text="shown",
                               title="Händelser per månad och kategori", x_title="Månad",
-                              y_title="Antal händelser per månad", legend_title="Kategori")
+                              y_title="Antal händelser per månad", legend_title="Kategori",
+                              data_until=as_of)
     return fig, pd.DataFrame({"Månad": long["month"].dt.strftime("%Y-%m"),
                               "Kategori": long["group"], "Antal": long["shown"]}), prepared
 
@@ -271,11 +273,14 @@ else:
                                    derived={"per_1000": "count"})
     shown = rate_prep.display
     points = est.incident_points(ctx.frames["incidents"]) if ctx.is_official else None
+    no_rate = est.rate_missing_text(years)  # too short a selection: colour by count
     fig = figures.area_map(rate_prep.numeric.assign(shown=shown["count"].to_numpy()),
-                           geojson, value="per_1000", count_text="shown",
-                           title="Händelser per 1 000 invånare och år, per område "
-                                 "(valt urval)",
-                           colour_title="Per 1 000 inv. och år", points=points)
+                           geojson, value="count" if no_rate else "per_1000",
+                           count_text="shown", rate_note=no_rate and LABEL_NO_DATA,
+                           title=("Händelser per område" if no_rate else "Händelser per 1 000 "
+                                  "invånare och år, per område") + " (valt urval)",
+                           colour_title="Antal" if no_rate else "Per 1 000 inv. och år",
+                           points=points)
     show_figure(fig, pd.DataFrame({
         "Område": shown["area"].to_numpy(), "Antal": shown["count"].to_numpy(),
         "Per 1 000 invånare och år": dc.formatted(shown["per_1000"],
@@ -283,7 +288,9 @@ else:
                 source=f"{SOURCE}; områdesgränser schematiska", data_date=data_date,
                 key="est_karta")
     show_suppression_note(rate_prep)
-    if years == years:  # not NaN
+    if no_rate:
+        st.caption(no_rate)
+    elif years == years:  # not NaN
         st.caption(f"Räknat per år: urvalet har rapporter under {fmt_float(years, 1)} år.")
     if not ctx.is_official:
         st.caption("Exakta positioner visas bara i tjänstepersonsläget.")

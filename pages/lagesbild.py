@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from hjo_data import figures
+from hjo_data import figures, periods
 from hjo_data.datasource import DataBundle
 from hjo_data.disclosure import DisclosureSettings
 from hjo_data.est import compact_incidents, incidents_per_period
@@ -161,9 +161,10 @@ if table.empty or int(table["antal"].sum()) == 0:
 else:
     shown = table.rename(columns={"period": "Period", "antal": "Antal händelser"}).drop(
         columns=["period_start"])
-    show_figure(lambda safe: figures.incident_trend(table.assign(antal=safe["Antal händelser"]
-                                                                 .to_numpy()),
-                                                    ctx.filters.granularity),
+    show_figure(lambda safe: figures.incident_trend(
+                    table.assign(antal=safe["Antal händelser"].to_numpy()),
+                    ctx.filters.granularity, data_until=periods.reference_day(
+                        bundle.data_date.get("incidents"), end=ctx.filters.end)),
                 shown, kind="counts", count_columns=["Antal händelser"],
                 audience=ctx.audience, settings=ctx.settings,
                 source="EST-rapporter (kommun, polis och parter)",

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data import disclosure as dc
-from hjo_data import est, figures, traffic
+from hjo_data import est, figures, periods, traffic
 from hjo_data.formatting import fmt_float, fmt_int
 from hjo_data.schema import source_text
 from ui.charts import show_figure
@@ -75,7 +75,8 @@ fig = figures.bars_with_line(
     bar_name="Kontroller", line_name="Händelser motorburen problematik",
     title="Trafikkontroller och motorburen problematik per månad", x_title="Månad",
     bar_title="Antal kontroller per månad", line_title="Antal händelser per månad",
-    texts=monthly.display[["motor_incidents"]])
+    texts=monthly.display[["motor_incidents"]], data_until=periods.reference_day(
+        [data_date, ctx.bundle.data_date.get("incidents")], end=ctx.filters.end))
 show_figure(fig, pd.DataFrame({
     "Månad": monthly.display["month"].dt.strftime("%Y-%m").to_numpy(),
     "Kontroller": monthly.display["controls"].map(fmt_int).to_numpy(),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
+import pytest
 
 from hjo_data import est, periods
 from tests.conftest import canonical, incidents
@@ -149,3 +150,27 @@ def test_area_rates_per_year_compare_across_selection_lengths() -> None:
         rate = est.area_rates(frame, {"A": 2000, "B": 500}, years=years)
         rates.append(rate.set_index("area").loc["A", "per_1000"])
     assert all(abs(r - 12 / 2000 * 1000) < 0.02 for r in rates), rates  # leap days
+
+
+def test_yearly_rate_is_never_extrapolated_from_a_few_days() -> None:
+    # Reports through 2026-12-11 and a selection from 2026-12-01: 11 days of data. A rate
+    # "per 1 000 and year" from them would multiply the count by 33.
+    spec = [(f"2026-{m:02d}-{d:02d}T10:00", "klotter", "A") for m in range(1, 13)
+            for d in (1, 11) if (m, d) <= (12, 11)]
+    frame = incidents(spec)
+    cube = est.incident_cube(frame)
+    short = est.covered_years(cube, date(2026, 12, 1), None)
+    assert round(short * 365.25) == 11
+    recent = frame.loc[(frame["occurred_at"] >= "2026-12-01").to_numpy()]
+    rates = est.area_rates(recent, {"A": 1000}, years=short)
+    assert rates["per_1000"].isna().all() and rates["count"].tolist() == [2]
+    note = est.rate_missing_text(short)
+    assert note is not None and "underlag saknas" in note and "11 dagar" in note
+    # A quarter (90 days) or more: the rate is computed, from the covered days only.
+    start = date(2026, 12, 11) - timedelta(days=est.MIN_RATE_DAYS - 1)
+    years = est.covered_years(cube, start, None)
+    assert round(years * 365.25) == est.MIN_RATE_DAYS and est.rate_missing_text(years) is None
+    part = frame.loc[(frame["occurred_at"] >= pd.Timestamp(start)).to_numpy()]
+    rate = est.area_rates(part, {"A": 1000}, years=years)["per_1000"].iloc[0]
+    assert rate == pytest.approx(len(part) / 1000 * 1000 / (est.MIN_RATE_DAYS / 365.25))
+    assert est.rate_missing_text(float("nan")) is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -264,3 +266,71 @@ def test_ranked_share_bars_emphasise_our_municipality_and_grey_the_context() -> 
     colours = dict(zip(bar.y, bar.marker.color, strict=True))
     assert colours["Hjo"] == figures.colour(0)
     assert colours["Riket"] == colours["Skaraborg"] == figures.CONTEXT_GREY
+
+
+# --------------------------------------------------------------------------- partial periods
+
+ENGLISH_MONTHS = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|January|February|March|April"
+    r"|June|July|August|September|October|November|December)\b")
+
+
+def _partial_label(until: date) -> str:
+    return f"ofullständig, t.o.m. {until.isoformat()}"  # independent of periods.partial_text
+
+
+def test_period_bars_draw_the_partial_last_period_distinctly() -> None:
+    starts = pd.date_range("2026-07-01", periods=6, freq="MS")  # July .. December 2026
+    frame = pd.DataFrame({"period_start": starts, "antal": [30, 28, 31, 29, 33, 3]})
+    until = date(2026, 12, 3)  # 3 days of December
+    fig = figures.period_bars(frame, x="period_start", y="antal", gran="M", title="t",
+                              x_title="Månad", y_title="Antal", name="Händelser",
+                              data_until=until)
+    complete, partial = fig.data
+    assert list(complete.y) == [30, 28, 31, 29, 33]
+    assert list(partial.y) == [3]
+    assert pd.Timestamp(partial.x[0]) == pd.Timestamp("2026-12-01")
+    assert partial.name == _partial_label(until) and partial.showlegend
+    assert partial.marker.color != complete.marker.color  # lighter
+    assert partial.marker.pattern.shape == "/"
+    assert _partial_label(until) in partial.text[0]
+    # Swedish ticks set explicitly (plotly.js would write "Dec 2026").
+    assert list(fig.layout.xaxis.ticktext)[-1] == "dec 2026"
+    assert not ENGLISH_MONTHS.search(json.dumps(fig.to_plotly_json(), default=str))
+    # The data cover all of December: nothing is partial.
+    full = figures.period_bars(frame, x="period_start", y="antal", gran="M", title="t",
+                               x_title="Månad", y_title="Antal", name="Händelser",
+                               data_until=date(2026, 12, 31))
+    assert len(full.data) == 1 and len(full.data[0].y) == 6
+
+
+def test_count_lines_dash_the_partial_month_with_one_legend_entry() -> None:
+    months = pd.date_range("2026-09-01", periods=4, freq="MS")
+    frame = pd.DataFrame({"month": list(months) * 2, "group": ["a"] * 4 + ["b"] * 4,
+                          "count": [5, 6, 7, 1, 2, 3, 2, 0]})
+    until = date(2026, 12, 11)
+    fig = figures.count_lines(frame, x="month", group="group", title="t", x_title="Månad",
+                              y_title="Antal", data_until=until)
+    solid = [t for t in fig.data if t.name in ("a", "b")]
+    dashed = [t for t in fig.data if t.name == _partial_label(until)]
+    assert [list(t.y) for t in solid] == [[5, 6, 7], [2, 3, 2]]  # December not in the line
+    assert len(dashed) == 2 and all(t.line.dash == "dash" for t in dashed)
+    assert [t.showlegend for t in dashed] == [True, False]
+    # The dashed part joins November to December only.
+    assert [None if math.isnan(v) else v for v in dashed[0].y] == [None, None, 7, 1]
+    assert list(fig.layout.xaxis.ticktext) == ["sep 2026", "okt 2026", "nov 2026",
+                                               "dec 2026"]
+
+
+def test_bars_with_line_mark_the_partial_month() -> None:
+    frame = pd.DataFrame({"month": pd.date_range("2024-01-01", periods=3, freq="MS"),
+                          "controls": [3, 15, 1], "incidents": [10, 17, 2]})
+    until = date(2024, 3, 5)
+    fig = figures.bars_with_line(frame, x="month", bars="controls", line="incidents",
+                                 bar_name="Kontroller", line_name="Händelser", title="t",
+                                 x_title="Månad", bar_title="a", line_title="b",
+                                 data_until=until)
+    names = [t.name for t in fig.data]
+    assert names.count(_partial_label(until)) == 2  # the bar and the dashed line
+    bar = next(t for t in fig.data if t.type == "bar" and t.name == _partial_label(until))
+    assert list(bar.y) == [1]

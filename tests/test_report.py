@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import json
 import re
 from datetime import date, datetime, timedelta
 
@@ -300,3 +302,46 @@ def test_period_codes_are_consecutive_and_newest_first() -> None:
         "2024-02", "2024-01", "2023-12"]
     codes = periods.period_codes(date(2021, 1, 2), "W", count=2)
     assert codes == ["2020-W53", "2020-W52"]  # 2021-01-02 belongs to ISO week 53 of 2020
+
+
+ENGLISH_MONTHS = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|January|February|March|April"
+    r"|June|July|August|September|October|November|December)\b")
+
+
+def _date_like(values) -> bool:
+    return any(isinstance(v, (date, pd.Timestamp)) or re.fullmatch(r"\d{4}-\d{2}(-\d{2})?.*",
+                                                                     str(v))
+               for v in (values if values is not None else ()))
+
+
+@pytest.mark.parametrize("gran", ["M", "Y"])
+def test_report_charts_have_swedish_months_and_mark_the_running_period(demo_bundle,
+                                                                       gran: str) -> None:
+    last = demo_bundle.data_date["incidents"]
+    period = periods.parse_period(periods.period_code(last, gran))  # the running period
+    report = rep.build_report(demo_bundle, period, today=last)
+    page = without_library(rep.render_html(report))
+    assert not ENGLISH_MONTHS.search(page)
+    for chart in report.charts:
+        fig = chart.figure
+        if fig is None:
+            continue
+        assert not ENGLISH_MONTHS.search(json.dumps(fig.to_plotly_json(), default=str))
+        # A date axis would get English month names from plotly.js: every axis with
+        # dates on it is a category axis or has explicit (Swedish) tick labels.
+        if any(_date_like(t.x) for t in fig.data if getattr(t, "x", None) is not None):
+            axis = fig.layout.xaxis
+            assert axis.type == "category" or axis.ticktext, chart.title
+            assert not any(ENGLISH_MONTHS.search(str(t)) for t in axis.ticktext or ())
+    # Independent: the period is partial unless the data end on its last day.
+    last_day = (date(last.year, 12, 31) if gran == "Y"
+                else date(last.year, last.month, calendar.monthrange(last.year,
+                                                                     last.month)[1]))
+    trend = next(c.figure for c in report.charts if c.title == "Händelser över tid")
+    partial = [t for t in trend.data if str(t.name).startswith("ofullständig")]
+    if last < last_day:
+        assert [t.name for t in partial] == [f"ofullständig, t.o.m. {last.isoformat()}"]
+        assert len(partial[0].y) == 1  # only the running period
+    else:
+        assert not partial

@@ -4,6 +4,7 @@ the network disabled: every chart is drawn, nothing is fetched, nothing fails to
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,9 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 REPORT_DEMO_ROWS = 2_000
+ENGLISH_MONTHS = re.compile(
+    r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|January|February|March|April"
+    r"|June|July|August|September|October|November|December)\b")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +83,13 @@ def test_html_report_renders_charts_offline(browser, html_report: Path,
         assert page.locator(".plotly .main-svg .trace, .plotly .main-svg path.point, "
                             ".plotly .main-svg .bars path").count() > 0
         assert page.get_by_text("Publikt läge").first.is_visible()
+        # The axes plotly.js drew speak Swedish: no English month name in any tick.
+        ticks = page.locator(".plotly .xtick text, .plotly .ytick text").all_text_contents()
+        assert ticks
+        english = [t for t in ticks if ENGLISH_MONTHS.search(t)]
+        assert not english, english
+        assert any(re.search(r"\b(jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec) \d{4}", t)
+                   for t in ticks), ticks
         page.screenshot(path=str(artifacts_dir / "report_html_offline.png"), full_page=True)
     finally:
         context.close()
