@@ -26,8 +26,10 @@ __all__ = [
     "FreshnessStatus",
     "cadence_text",
     "freshness",
+    "freshness_table",
     "freshness_warnings",
     "latest_dates",
+    "status_word",
 ]
 
 
@@ -136,3 +138,25 @@ def freshness_warnings(bundle: Any, today: date, *, grace_days: int = 0) -> list
     data_date = getattr(bundle, "data_date", None) or {}
     return [s.message_sv for s in freshness(data_date, today, grace_days=grace_days)
             if s.stale]
+
+
+def status_word(status: FreshnessStatus) -> str:
+    """"Ingen data", "För gammal" or "Aktuell"."""
+    if status.latest is None:
+        return "Ingen data"
+    return "För gammal" if status.stale else "Aktuell"
+
+
+def freshness_table(statuses: Iterable[FreshnessStatus], *,
+                    extra: Mapping[str, Mapping[str, str]] | None = None) -> pd.DataFrame:
+    """One row per dataset: Datamängd, the ``extra`` columns (column -> dataset -> text,
+    e.g. "Källa", "Rader"), Data t.o.m., Ålder (dagar), Förväntas, Status."""
+    rows = []
+    for s in statuses:
+        row: dict[str, object] = {"Datamängd": s.label_sv}
+        for column, values in (extra or {}).items():
+            row[column] = values.get(s.dataset, "")
+        row |= {"Data t.o.m.": s.latest_text or "–", "Ålder (dagar)": s.age_days,
+                "Förväntas": cadence_text(s.cadence_days), "Status": status_word(s)}
+        rows.append(row)
+    return pd.DataFrame(rows)

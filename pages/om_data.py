@@ -8,14 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data.datasource import DataBundle
-from hjo_data.disclosure import DisclosureSettings, suppression_note
-from hjo_data.formatting import fmt_int
+from hjo_data.disclosure import DisclosureSettings, count_text, suppression_note
+from hjo_data.freshness import freshness, freshness_table
+from hjo_data.ingest_log import log_table, public_summary
 from hjo_data.lagesbild import measure_of
 from hjo_data.promise import effective_settings, load_promise_with_fallback
 from hjo_data.schema import DATASETS
 from hjo_data.sections import survey_definition_note
 from ui.auth import md_escape
-from ui.charts import format_data_date
 from ui.context import page_setup
 from ui.widgets import show_empty
 
@@ -72,67 +72,14 @@ sämre, grått = inom slumpen eller ingen data (med ikon och text, inte bara fä
 """
 
 
-def count_text(value: float, audience: str, settings: DisclosureSettings) -> str:
-    """A row count for the audience: 1..threshold-1 reads "<5" in public mode."""
-    if audience != "official" and 0 < value < settings.threshold:
-        return settings.small_mark
-    return fmt_int(value)
-
-
-def _freshness(bundle: DataBundle, today: date, audience: str,
-               settings: DisclosureSettings) -> pd.DataFrame:
-    rows = []
-    for name, ds in DATASETS.items():
-        frame = bundle.frames.get(name)
-        latest = bundle.data_date.get(name)
-        n = 0 if frame is None else len(frame)
-        if latest is None:
-            status = "Ingen data"
-        elif (today - latest).days > ds.cadence_days + (
-                366 if ds.time_column == "year" else 0):
-            status = "Inaktuell"
-        else:
-            status = "Aktuell"
-        latest_text = (str(latest.year) if latest is not None and ds.time_column == "year"
-                       else format_data_date(latest) if latest else "–")
-        rows.append({"Datamängd": ds.label, "Källa": SOURCE_TEXT.get(name, ""),
-                     "Rader": count_text(n, audience, settings), "Data t.o.m.": latest_text,
-                     "Förväntas var": f"{ds.cadence_days} dag" + (
-                         "" if ds.cadence_days == 1 else "ar"),
-                     "Status": status})
-    return pd.DataFrame(rows)
-
-
 def _ingest_log(bundle: DataBundle, official: bool, settings: DisclosureSettings) -> None:
-    log = bundle.ingest_log
     st.subheader("Inläsningslogg")
-    if bundle.is_demo or log is None or log.empty:
+    if bundle.is_demo or bundle.ingest_log is None or bundle.ingest_log.empty:
         show_empty("Inga filer har lästs in ännu – sidorna visar demodata.")
-        return
-    if official:
-        cols = [c for c in ("time", "file", "dataset", "rows_read", "accepted", "rejected",
-                            "duplicates", "added") if c in log.columns]
-        table = log[cols].rename(columns={
-            "time": "Tid", "file": "Fil", "dataset": "Datamängd", "rows_read": "Lästa rader",
-            "accepted": "Godkända", "rejected": "Avvisade", "duplicates": "Dubbletter",
-            "added": "Tillagda"})
-        if "Datamängd" in table.columns:
-            table["Datamängd"] = table["Datamängd"].map(
-                lambda d: DATASETS[d].label if d in DATASETS else d)
-        st.dataframe(table.iloc[::-1], hide_index=True)
+    elif official:
+        st.dataframe(log_table(bundle.ingest_log), hide_index=True)
     else:
-        work = log.copy()
-        for col in ("added", "rejected"):
-            work[col] = pd.to_numeric(work.get(col, 0), errors="coerce").fillna(0)
-        summary = work.groupby("dataset").agg(
-            inlasningar=("dataset", "size"), tillagda=("added", "sum"),
-            avvisade=("rejected", "sum")).reset_index()
-        summary["dataset"] = summary["dataset"].map(
-            lambda d: DATASETS[d].label if d in DATASETS else d)
-        summary.columns = ["Datamängd", "Inläsningar", "Tillagda rader", "Avvisade rader"]
-        for col in ("Tillagda rader", "Avvisade rader"):
-            summary[col] = summary[col].map(lambda v: count_text(v, "public", settings))
-        st.dataframe(summary, hide_index=True)
+        st.dataframe(public_summary(bundle.ingest_log, settings), hide_index=True)
         st.caption("I publikt läge visas bara antal; filnamn visas i tjänstepersonsläge.")
 
 
@@ -174,7 +121,10 @@ st.markdown(md_escape(f"Dashboarden sammanställer lokala källor till en läges
                       "färska de är och hur siffrorna räknas."))
 
 st.subheader("Källor och aktualitet")
-st.dataframe(_freshness(bundle, date.today(), ctx.audience, ctx.settings), hide_index=True)
+rows = {name: count_text(len(frame), ctx.audience, ctx.settings)
+        for name, frame in bundle.frames.items()}
+st.dataframe(freshness_table(freshness(bundle.data_date, date.today()),
+                             extra={"Källa": SOURCE_TEXT, "Rader": rows}), hide_index=True)
 if bundle.is_demo:
     st.caption("Lagringen är tom: alla datamängder är syntetiska demodata.")
 

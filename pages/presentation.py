@@ -14,100 +14,16 @@ start slide).
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import date
-from html import escape
 
 import streamlit as st
 from PIL import Image
 
 from hjo_data.promise import Promise, load_promise_with_fallback
-from hjo_data.slides import (
-    Slide,
-    SlideConfigError,
-    SlideFigure,
-    build_deck,
-    format_counter,
-    load_config,
-    parse_interval,
-    parse_slide_param,
-    should_advance,
-    step_index,
-)
+from hjo_data.slides import Slide, SlideConfigError, build_deck, load_config, parse_interval
 from ui.auth import md_escape
-from ui.context import get_bundle, promise_file_key
-
-PUBLIC_LABEL = "Publikt läge"
-
-_IDX = "_pres_index"  # current slide (0-based)
-_SHOWN = "_pres_shown_at"  # time.monotonic() when the current slide appeared
-_PAUSED = "_pres_paused"
-_START = "_pres_start_param"  # the ?slide= value the index was initialised from
-
-# Our own constant CSS (never built from data). The footer stops 24rem before the right edge:
-# the controls (three buttons, about 21-23rem wide) sit there, and at 1280 px a long source
-# line ran under them. Sizes in vh/vw: 1920×1080 and 1280×720
-# are both 16:9, so one layout fits both without scrolling. Colours: Okabe–Ito blue and
-# vermillion (colour-blind safe) on white, near-black text (high contrast); every status
-# also carries a symbol and a text.
-CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="collapsedControl"], [data-testid="stSidebarNav"],
-[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
-[data-testid="stStatusWidget"], [data-testid="stMainMenu"], [data-testid="stAppDeployButton"],
-#MainMenu, header, footer { display: none !important; }
-html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
-  background: #ffffff !important; color: #111111; overflow: hidden !important;
-}
-.block-container, [data-testid="stMainBlockContainer"] {
-  padding: 2vh 3vw 0 3vw !important; max-width: 100% !important;
-}
-[data-stale="true"], .stale-element { opacity: 1 !important; }
-.st-key-presentation-slide { height: 92vh; overflow: hidden; }
-.pres { font-family: "Source Sans Pro", "Source Sans 3", Arial, sans-serif; color: #111111;
-  height: 92vh; display: flex; flex-direction: column; gap: 1.2vh; line-height: 1.15; }
-.pres-title { font-size: 6vh; font-weight: 700; margin: 0; }
-.pres-number { font-size: min(12vw, 21vh); font-weight: 800; line-height: 1;
-  letter-spacing: -0.02em; margin: 1vh 0 0 0; white-space: nowrap; }
-.pres-message { font-size: 5vh; font-weight: 600; max-width: 92vw; }
-.pres-status { font-size: 3.8vh; font-weight: 700; display: inline-block; align-self: flex-start;
-  padding: 0.5vh 1.6vh; border-radius: 1vh; border: 0.4vh solid currentColor; }
-.pres-status-better { color: #005a8f; }
-.pres-status-worse { color: #b34700; }
-.pres-status-noise, .pres-status-nodata { color: #3a3a3a; }
-.pres-subtitle { font-size: 3.6vh; color: #222222; }
-.pres-detail { font-size: 3vh; color: #333333; }
-.pres-fig { display: flex; align-items: flex-end; gap: 0.6vw; height: 20vh;
-  margin-top: 0.5vh; max-width: 94vw; }
-.pres-col { flex: 1 1 0; display: flex; flex-direction: column; align-items: stretch;
-  justify-content: flex-end; height: 100%; min-width: 0; }
-.pres-bars { flex: 1 1 auto; display: flex; align-items: flex-end; gap: 0.2vw; }
-.pres-bar { flex: 1 1 0; background: #0072b2; min-height: 0.3vh; }
-.pres-bar-ref { background: #ffffff; border: 0.35vh dashed #3a3a3a; }
-.pres-bar-hidden { background: repeating-linear-gradient(45deg, #bbbbbb 0 0.5vh,
-  #ffffff 0.5vh 1vh); height: 3vh; }
-.pres-val { font-size: 2.2vh; text-align: center; white-space: nowrap; }
-.pres-lab { font-size: 2.1vh; text-align: center; white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; color: #222222; }
-.pres-legend { font-size: 2.1vh; color: #222222; }
-.pres-legend span { display: inline-block; width: 2vh; height: 1.6vh; margin: 0 0.5vh 0 1.5vh;
-  vertical-align: middle; }
-.pres-footer { position: fixed; left: 3vw; right: calc(1.5vw + 24rem); bottom: 1.2vh;
-  font-size: 2vh; color: #333333; }
-.pres-demo { position: fixed; right: 2vw; top: 1.5vh; font-size: 2.4vh; font-weight: 700;
-  color: #111111; background: #f0e442; padding: 0.4vh 1.2vh; border-radius: 0.8vh; }
-.pres-counter { position: fixed; right: 2vw; bottom: 6.5vh; font-size: 2.4vh; color: #555555; }
-.st-key-presentation-controls { position: fixed; right: 1.5vw; bottom: 0.8vh; width: auto;
-  opacity: 0.35; z-index: 1000; }
-.st-key-presentation-controls:hover, .st-key-presentation-controls:focus-within {
-  opacity: 1; }
-.st-key-presentation-controls button { min-height: 0; padding: 0.2vh 1vh; }
-.st-key-presentation-remote { position: fixed; left: -10000px; top: 0; width: 1px;
-  height: 1px; overflow: hidden; }
-</style>"""
-
-
-# --------------------------------------------------------------------------- data
+from ui.context import bundle_key, get_bundle, promise_file_key
+from ui.presentation import CSS, show_deck
 
 
 def _promise() -> Promise | None:
@@ -132,102 +48,7 @@ def _deck(key: str, today: date, _bundle: object, _promise: object, _config: obj
     return build_deck(_bundle, _promise, _config, today=today)  # type: ignore[arg-type]
 
 
-# --------------------------------------------------------------------------- rendering
 
-
-def _figure_html(fig: SlideFigure) -> str:
-    values = [v for v in (*fig.values, *(fig.reference or ())) if v is not None]
-    top = max(values) if values else 0.0
-    cols: list[str] = []
-    for i, label in enumerate(fig.labels):
-        value = fig.values[i]
-        ref = fig.reference[i] if fig.reference is not None else None
-        bars = []
-        if value is None:
-            bars.append('<div class="pres-bar pres-bar-hidden"></div>')
-            shown = "&lt;5"
-        else:
-            pct = 0.0 if top <= 0 else 100.0 * value / top
-            bars.append(f'<div class="pres-bar" style="height:{pct:.1f}%"></div>')
-            shown = escape(_num(value))
-        if fig.reference is not None:
-            pct = 0.0 if top <= 0 or ref is None else 100.0 * ref / top
-            bars.append(f'<div class="pres-bar pres-bar-ref" style="height:{pct:.1f}%">'
-                        "</div>")
-            shown += " / " + escape(_num(ref)) if ref is not None else ""
-        cols.append(f'<div class="pres-col"><div class="pres-val">{shown}</div>'
-                    f'<div class="pres-bars">{"".join(bars)}</div>'
-                    f'<div class="pres-lab" title="{escape(label)}">{escape(label)}</div>'
-                    "</div>")
-    legend = (f'<div class="pres-legend"><span style="background:#0072b2"></span>'
-              f"{escape(fig.value_name)}")
-    if fig.reference is not None:
-        legend += (f'<span class="pres-bar-ref" style="background:#fff"></span>'
-                   f"{escape(fig.reference_name)}")
-    legend += "</div>"
-    return f'<div class="pres-fig">{"".join(cols)}</div>{legend}'
-
-
-def _num(value: float | None) -> str:
-    from hjo_data.formatting import fmt_int
-
-    return fmt_int(value)
-
-
-def slide_html(slide: Slide, index: int, count: int) -> str:
-    """The slide as HTML; every text from data or config is escaped."""
-    parts = [f'<div class="pres" data-testid="presentation-slide-body" '
-             f'data-slide-id="{escape(slide.id)}" data-slide-index="{index + 1}" '
-             f'data-slide-count="{count}">',
-             f'<div class="pres-title">{escape(slide.title)}</div>']
-    if slide.big_number:
-        parts.append(f'<div class="pres-number">{escape(slide.big_number)}</div>')
-    if slide.message:
-        parts.append(f'<div class="pres-message">{escape(slide.message)}</div>')
-    if slide.status_text:
-        symbol = {"better": "✔ ", "worse": "⚠ ", "noise": "= ", "nodata": "? "}.get(
-            slide.status, "")
-        parts.append(f'<div class="pres-status pres-status-{escape(slide.status or "noise")}">'
-                     f"{symbol}{escape(slide.status_text)}</div>")
-    if slide.subtitle:
-        parts.append(f'<div class="pres-subtitle">{escape(slide.subtitle)}</div>')
-    if slide.detail:
-        parts.append(f'<div class="pres-detail">{escape(slide.detail)}</div>')
-    if slide.figure is not None:
-        parts.append(_figure_html(slide.figure))
-    footer = " · ".join(p for p in (PUBLIC_LABEL, slide.footer) if p)
-    parts.append(f'<div class="pres-footer">{escape(footer)}</div>')
-    if slide.demo:
-        parts.append('<div class="pres-demo">DEMODATA – inte verklig statistik</div>')
-    parts.append(f'<div class="pres-counter" data-testid="presentation-counter">'
-                 f"{escape(format_counter(index, count))}</div></div>")
-    return "".join(parts)
-
-
-# --------------------------------------------------------------------------- state
-
-
-def _go(step: int, count: int) -> None:
-    st.session_state[_IDX] = step_index(st.session_state.get(_IDX, 0), count, step)
-    st.session_state[_SHOWN] = time.monotonic()
-
-
-def _toggle_pause() -> None:
-    st.session_state[_PAUSED] = not st.session_state.get(_PAUSED, False)
-    st.session_state[_SHOWN] = time.monotonic()
-
-
-def _init_state(count: int) -> None:
-    raw = st.query_params.get("slide")
-    if _IDX not in st.session_state or st.session_state.get(_START) != raw:
-        st.session_state[_IDX] = parse_slide_param(raw, count) if raw else 0
-        st.session_state[_START] = raw
-        st.session_state[_SHOWN] = time.monotonic()
-    st.session_state.setdefault(_PAUSED, False)
-    st.session_state[_IDX] = st.session_state[_IDX] % count
-
-
-# --------------------------------------------------------------------------- page
 
 # A local favicon: the dashboard's material icon would be fetched from Google's CDN, and
 # the presentation must work offline.
@@ -245,45 +66,10 @@ except SlideConfigError as err:
 bundle = get_bundle()
 config_key = hashlib.sha256(repr(config).encode()).hexdigest()[:16]
 try:
-    deck = _deck(f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}|{config_key}|"
-                 f"{promise_file_key()}", date.today(), bundle, _promise(), config)
+    deck = _deck(f"{bundle_key(bundle)}|{config_key}|{promise_file_key()}", date.today(),
+                 bundle, _promise(), config)
 except SlideConfigError as err:
     st.error(f"Presentationen kan inte visas: {err}")
     st.stop()
 
-count = len(deck)
-_init_state(count)
-interval = parse_interval(st.query_params.get("interval"), config.interval)
-paused = bool(st.session_state[_PAUSED])
-
-
-@st.fragment(run_every=interval if interval and not paused else None)
-def _show_slide() -> None:
-    now = time.monotonic()
-    if not st.session_state[_PAUSED] and should_advance(st.session_state[_SHOWN], now,
-                                                        interval):
-        st.session_state[_IDX] = step_index(st.session_state[_IDX], count, 1)
-        st.session_state[_SHOWN] = now
-    index = st.session_state[_IDX] % count
-    with st.container(key="presentation-slide"):
-        st.html(slide_html(deck[index], index, count))
-
-
-_show_slide()
-
-with st.container(key="presentation-controls", horizontal=True, gap="small"):
-    st.button("Föregående", icon=":material/chevron_left:", key="pres_prev",
-              shortcut="Left", on_click=_go, args=(-1, count), help="Föregående bild (←)")
-    st.button("Fortsätt" if paused else "Pausa",
-              icon=":material/play_arrow:" if paused else ":material/pause:",
-              key="pres_pause", shortcut="P", on_click=_toggle_pause,
-              disabled=not interval, help="Pausa/fortsätt automatiskt bildbyte (P)")
-    st.button("Nästa", icon=":material/chevron_right:", key="pres_next", shortcut="Right",
-              on_click=_go, args=(1, count), help="Nästa bild (→)")
-
-# Presenter remotes send PageDown/PageUp: keyboard-only twins, kept off screen.
-with st.container(key="presentation-remote"):
-    st.button("Nästa (PageDown)", key="pres_next_remote", shortcut="PageDown", on_click=_go,
-              args=(1, count))
-    st.button("Föregående (PageUp)", key="pres_prev_remote", shortcut="PageUp",
-              on_click=_go, args=(-1, count))
+show_deck(deck, parse_interval(st.query_params.get("interval"), config.interval))

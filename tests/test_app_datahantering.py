@@ -274,8 +274,8 @@ def test_freshness_tab_warns_for_old_data(users: dict, isolated_store: Path) -> 
                 store=store)
     at = _app(users, "anna")
     at.run()
-    table = _frame(at, "Senaste data")
+    table = _frame(at, "Data t.o.m.")
     row = table[table["Datamängd"] == "Händelser (EST)"].iloc[0]
-    assert (row["Senaste data"], row["Ålder (dagar)"], row["Status"]) == (
-        _days_ago(30), 30, "för gammal")
+    assert (row["Data t.o.m."], row["Ålder (dagar)"], row["Status"]) == (
+        _days_ago(30), 30, "För gammal")
     assert "äldre än väntat" in _texts(at).replace("\\", "")

@@ -69,7 +69,7 @@ def test_official_log_shows_file_names(page_app, isolated_store,
     assert fresh.loc[DATASETS["incidents"].label, "Rader"] == "3"
     log = _frames(at)[1]
     assert log["Fil"].tolist() == ["est_maj_hemlig.csv"]
-    assert log["Tillagda"].tolist() == [3]
+    assert log["Sparade"].tolist() == [3]
 
 
 def test_definitions_list_every_promise_indicator(page_app) -> None:

@@ -146,12 +146,10 @@ def test_footer_leaves_room_for_the_controls():
     plus their 1.5vw offset) before the right edge, and must not be sized by a max-width
     in vw (70vw reached the buttons at 1280 px)."""
     import re
-    from pathlib import Path
 
-    # Read the page source (importing the page would run it outside Streamlit).
-    source = (Path(__file__).resolve().parent.parent / "pages" / "presentation.py").read_text(
-        encoding="utf-8")
-    rule = re.search(r"\.pres-footer\s*\{([^}]*)\}", source)
+    from ui.presentation import CSS
+
+    rule = re.search(r"\.pres-footer\s*\{([^}]*)\}", CSS)
     assert rule, "footer rule missing"
     body = rule.group(1)
     assert "max-width" not in body

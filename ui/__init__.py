@@ -6,4 +6,6 @@ charts.py   show_figure, plotly config (Swedish toolbar), "Visa data" table + CS
 widgets.py  show_empty, suppression notes, Swedish file uploader
 auth.py     current_user / require_role / login session
 report.py   lägesbild report download section
+presentation.py             slide HTML, CSS and controls of the presentation mode
+upload.py, forms.py, batches.py   the tabs of Datahantering
 """

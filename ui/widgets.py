@@ -1,10 +1,15 @@
-"""Small shared widgets: empty-state notice, suppression captions, Swedish file uploader."""
+"""Small shared widgets: empty-state notice, suppression captions, Swedish file uploader,
+audited downloads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from hjo_data import audit
 from hjo_data.disclosure import PreparedTable
+from ui.auth import current_user
 
 #: What the caption under a public chart adds about values hidden by suppression.
 HIDDEN_NOT_DRAWN = "Dolda värden ritas inte i diagrammet."
@@ -33,3 +38,18 @@ def swedish_file_uploader(limit_mb: int, types: str) -> None:
 {button}::after {{ content: "Välj fil"; font-size: 14px; }}
 {note}::after {{ content: "Högst {int(limit_mb)} MB per fil · {types}"; font-size: 14px; }}
 </style>""")
+
+
+def audited(make: Callable[[], bytes], *, dataset: str, rows: int, selection: str
+            ) -> Callable[[], bytes]:
+    """``make`` for ``st.download_button(data=...)``, which calls it on click: rows leave
+    the system, so the audit log records who took how many rows of which selection."""
+    user = current_user()
+
+    def build() -> bytes:
+        data = make()
+        audit.log_event("export", user.name if user else None,
+                        role=user.role if user else None, dataset=dataset,
+                        counts={"rows": rows}, detail=selection)
+        return data
+    return build

@@ -1,0 +1,230 @@
+"""Datahantering's upload tab: read and check a file (dry run), show how it was read, save
+on "Spara" (audited), and the shared state of the editor's tabs (store, user, flash).
+
+Every text that comes from a file (names, headers, values, reasons) is shown either in an
+``st.dataframe`` (never rendered as HTML/Markdown) or Markdown-escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from hjo_data import reading
+from hjo_data.auth import User
+from hjo_data.errors import HjoDataError
+from hjo_data.excel import is_excel_name, list_sheets
+from hjo_data.export import to_csv_bytes
+from hjo_data.formatting import fmt_int
+from hjo_data.ingest import IngestReport, PreparedIngest, commit_ingest, prepare_ingest
+from hjo_data.schema import DATASETS
+from hjo_data.store import Store
+from ui.auth import md_escape, record_audit
+from ui.widgets import swedish_file_uploader
+
+AUTO = "__auto__"
+#: Rejected rows shown in the table (the download has them all).
+SHOWN_REJECTED = 5_000
+_PREPARED = "_hjo_dh_prepared"
+_UPLOAD_N = "_hjo_dh_upload_n"
+_LAST_REPORT = "_hjo_dh_report"
+_FLASH = "_hjo_dh_flash"
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who edits which store (the logged-in editor, checked by require_role)."""
+
+    store: Store
+    user: User
+
+
+def refresh_data() -> None:
+    """New data: drop cached bundles now (the cache key, Store.version(), changes too)."""
+    st.cache_resource.clear()
+
+
+def flash(kind: str, message: str) -> None:
+    """Show ``message`` with ``st.<kind>`` on the next run (after st.rerun())."""
+    st.session_state[_FLASH] = (kind, message)
+
+
+def show_flash() -> None:
+    item = st.session_state.pop(_FLASH, None)
+    if item:
+        kind, message = item
+        getattr(st, kind)(message)
+
+
+def forget_upload() -> None:
+    """Drop the checked file and the last report (their duplicate counts are stale)."""
+    st.session_state.pop(_PREPARED, None)
+    st.session_state.pop(_LAST_REPORT, None)
+
+
+def _report_metrics(read: int, new: int, rejected: int, duplicates: int,
+                    new_label: str) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Lästa rader", fmt_int(read))
+    cols[1].metric(new_label, fmt_int(new))
+    cols[2].metric("Avvisade", fmt_int(rejected))
+    cols[3].metric("Dubbletter", fmt_int(duplicates))
+
+
+def _quarantine_bytes(ed: Editor, path_text: str | None) -> bytes | None:
+    """The quarantine CSV of an ingest (only files inside the store's quarantine folder),
+    re-exported through the formula-safe CSV writer."""
+    if not path_text:
+        return None
+    path = Path(path_text)
+    try:
+        if path.resolve().parent != ed.store.quarantine_dir.resolve() or not path.is_file():
+            return None
+        frame = pd.read_csv(path, sep=";", dtype="str", keep_default_na=False,
+                            encoding="utf-8-sig")
+    except (OSError, ValueError, pd.errors.ParserError):
+        return None
+    return to_csv_bytes(frame)
+
+
+def _audit_ingest(ed: Editor, action: str, report: IngestReport) -> None:
+    record_audit(action, ed.user.name, role=ed.user.role, dataset=report.dataset,
+                 batch_id=report.batch_id,
+                 counts={"rows_read": report.rows_read, "accepted": report.accepted,
+                         "rejected": report.rejected, "duplicates": report.duplicates},
+                 detail=report.file)
+
+
+# --------------------------------------------------------------------------- upload
+
+
+def _show_report(ed: Editor, report: IngestReport) -> None:
+    if report.stored and report.accepted:
+        st.success(md_escape(report.message), icon=":material/check_circle:")
+    else:
+        st.warning(md_escape(report.message), icon=":material/warning:")
+    st.caption(f"Batch: {md_escape(report.batch_id)} · kan ångras under "
+               "”Inläsningar och ångra”.")
+    data = _quarantine_bytes(ed, report.rejected_file)
+    if data is not None:
+        st.download_button(
+            "Ladda ner avvisade rader (CSV för rättning)", data=data,
+            file_name=f"avvisade_{reading.safe_file_name(report.file)}", mime="text/csv",
+            icon=":material/download:", key="hjo_dh_quarantine_last",
+            help="Filen har samma kolumner som originalet plus rad, kolumn och orsak. Rätta "
+                 "raderna och läs in filen igen (de extra kolumnerna ignoreras).")
+
+
+def _prepare(ed: Editor, uploaded: object, choice: str, sheet: str | None
+             ) -> PreparedIngest | None:
+    """Read and check the uploaded file once per (file, dataset choice, sheet)."""
+    key = (getattr(uploaded, "file_id", None), getattr(uploaded, "name", ""), choice, sheet)
+    cached = st.session_state.get(_PREPARED)
+    if cached and cached[0] == key:
+        return cached[1]
+    with st.spinner("Läser och kontrollerar filen …"):
+        prepared = prepare_ingest(uploaded, name=getattr(uploaded, "name", None),
+                                  dataset=None if choice == AUTO else choice, sheet=sheet,
+                                  store=ed.store)
+    st.session_state[_PREPARED] = (key, prepared)
+    return prepared
+
+
+def _show_prepared(prepared: PreparedIngest) -> None:
+    st.markdown(f"**{md_escape(prepared.file)}** tolkas som datamängden "
+                f"**{md_escape(prepared.dataset.label)}**"
+                + (f" (blad {md_escape(prepared.sheet)})" if prepared.sheet else "") + ".")
+    st.subheader("Så tolkades kolumnerna")
+    st.dataframe(prepared.header_frame(), hide_index=True, key="hjo_dh_headers")
+    st.subheader("Kontroll före sparande")
+    _report_metrics(prepared.rows_read, prepared.new_rows, prepared.rejected,
+                    prepared.duplicates, "Nya rader")
+    for warning in prepared.warnings:
+        st.warning(md_escape(warning), icon=":material/warning:")
+    if prepared.rejected:
+        rows = prepared.rejected_rows()
+        st.markdown(f"**Avvisade rader** ({fmt_int(len(rows))}) – de sparas inte men kan "
+                    "laddas ner, rättas och läsas in igen:")
+        st.dataframe(rows.head(SHOWN_REJECTED), hide_index=True, key="hjo_dh_rejected",
+                     column_config={"rad": st.column_config.NumberColumn("Rad", format="%d"),
+                                    "kolumn": "Kolumn", "värde": "Värde", "orsak": "Orsak"})
+        if len(rows) > SHOWN_REJECTED:
+            st.caption(f"Visar de första {fmt_int(SHOWN_REJECTED)} raderna; nedladdningen "
+                       "innehåller alla.")
+        st.download_button("Ladda ner felrapporten (CSV)", data=to_csv_bytes(rows),
+                           file_name=f"fel_{reading.safe_file_name(prepared.file)}",
+                           mime="text/csv", icon=":material/download:",
+                           key="hjo_dh_errors_csv")
+    else:
+        st.success("Inga rader avvisades.", icon=":material/check_circle:")
+
+
+def upload_tab(ed: Editor) -> None:
+    """Upload a file, show how it was read and checked, save it on "Spara"."""
+    st.write("Ladda upp en CSV- eller Excel-fil (.xlsx). Filen kontrolleras först; inget "
+             "sparas förrän du trycker på **Spara**.")
+    limit = reading.max_upload_bytes()
+    swedish_file_uploader(limit // (1024 * 1024), "CSV, TXT, XLSX")
+    n = st.session_state.get(_UPLOAD_N, 0)
+    uploaded = st.file_uploader(
+        "Fil att läsa in", type=["csv", "txt", "xlsx"], key=f"hjo_dh_upload_{n}",
+        help=f"Högst {fmt_int(limit // (1024 * 1024))} MB. CSV med semikolon, komma eller "
+             "tab; Excel: första bladet eller det blad du väljer.")
+    report = st.session_state.get(_LAST_REPORT)
+    if uploaded is None:
+        if report is not None:
+            _show_report(ed, report)
+        return
+    st.session_state.pop(_LAST_REPORT, None)
+    size = getattr(uploaded, "size", None)
+    if isinstance(size, int) and size > limit:
+        st.error(md_escape(f"{reading.safe_file_name(uploaded.name)}: Filen är för stor "
+                           f"({fmt_int(size // (1024 * 1024))} MB). Största tillåtna storlek "
+                           f"är {fmt_int(limit // (1024 * 1024))} MB. Dela upp filen (t.ex. "
+                           "per år) och läs in delarna var för sig."),
+                 icon=":material/error:")
+        return
+    choices = [AUTO, *DATASETS]
+    left, right = st.columns(2)
+    choice = left.selectbox(
+        "Datamängd", choices, key="hjo_dh_dataset",
+        format_func=lambda c: "Identifiera automatiskt" if c == AUTO else DATASETS[c].label)
+    sheet = None
+    if is_excel_name(uploaded.name):
+        try:
+            sheets = list_sheets(reading.source_bytes(uploaded, name=uploaded.name),
+                                 name=reading.safe_file_name(uploaded.name))
+        except HjoDataError as exc:
+            st.error(md_escape(str(exc)), icon=":material/error:")
+            return
+        sheet = right.selectbox("Blad", sheets, key="hjo_dh_sheet") if len(sheets) > 1 \
+            else (sheets[0] if sheets else None)
+    try:
+        prepared = _prepare(ed, uploaded, choice, sheet)
+    except HjoDataError as exc:
+        st.error(md_escape(str(exc)), icon=":material/error:")
+        return
+    if prepared is None:
+        return
+    _show_prepared(prepared)
+    strict = st.checkbox("Spara bara om alla rader godkänns (strikt läge)",
+                         key="hjo_dh_strict")
+    if st.button("Spara", type="primary", icon=":material/save:", key="hjo_dh_save"):
+        bar = st.progress(0.0, text="Sparar …")
+        try:
+            report = commit_ingest(prepared, ed.store, user=ed.user.name, strict=strict,
+                                   progress=lambda f: bar.progress(min(max(f, 0.0), 1.0),
+                                                                   text="Sparar …"))
+        except (HjoDataError, OSError) as exc:
+            st.error(f"Filen kunde inte sparas: {md_escape(exc)}", icon=":material/error:")
+            return
+        _audit_ingest(ed, "upload", report)
+        refresh_data()
+        st.session_state[_LAST_REPORT] = report
+        st.session_state.pop(_PREPARED, None)
+        st.session_state[_UPLOAD_N] = n + 1  # a new uploader: the saved file is cleared
+        st.rerun()
+
