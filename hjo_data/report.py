@@ -39,7 +39,6 @@ from hjo_data.disclosure import (
     suppression_note,
 )
 from hjo_data.errors import HjoDataError
-from hjo_data.est import incidents_per_period
 from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int
 from hjo_data.periods import UNIT_WORDS, ReportPeriod
@@ -230,20 +229,14 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     charts: list[ReportChart] = []
     gran = period.granularity
     window = _between(incidents, "occurred_at", _window_start(period), period.end)
-    trend = incidents_per_period(window, gran)
-    if not trend.empty:
-        starts = periods.period_range(_window_start(period), period.start, gran)
-        trend = trend.set_index("period_start").reindex(starts)
-        trend["antal"] = trend["antal"].fillna(0).astype("int64")
-        trend["period"] = [periods.period_label(d, gran) for d in trend.index]
-        trend = trend.rename_axis("period_start").reset_index()
-        series = trend.set_index("period")["antal"]
-        prepared = prepare_table(series, audience, settings, "counts")
-        shown = trend.assign(antal=prepared.numeric.iloc[:, 0].to_numpy())
-        # Swedish ticks; a period the data do not cover is drawn as partial.
-        fig = figures.incident_trend(shown, gran, data_until=as_of, title=(
-            f"Antal händelser per {UNIT_WORDS[gran]} fram till {period.label}"))
-        charts.append(ReportChart("Händelser över tid", fig, src, when, prepared.note))
+    trend = sections.incident_trend_section(
+        window, granularity=gran, audience=audience, disclosure=settings, data_date=when,
+        data_until=as_of, first=_window_start(period), last=period.start,
+        title=f"Antal händelser per {UNIT_WORDS[gran]} fram till {period.label}",
+        key="rapport_trend")
+    if not trend.is_empty and trend.figure is not None:
+        charts.append(ReportChart("Händelser över tid", figures.build(trend.figure),
+                                  trend.source, when, trend.note))
     current = _between(incidents, "occurred_at", period.start, period.end)
     if current is None or current.empty:
         return charts

@@ -24,10 +24,11 @@ from typing import Any
 import pandas as pd
 
 from hjo_data import disclosure as dc
+from hjo_data import est, periods, survey
 from hjo_data import lagesbild as lb
-from hjo_data import periods, survey
 from hjo_data.disclosure import DisclosureSettings
 from hjo_data.filters import Filters
+from hjo_data.formatting import fmt_date
 from hjo_data.promise import Promise, Settings
 from hjo_data.schema import AGE_GROUPS, GENDERS, source_text
 
@@ -215,6 +216,60 @@ def problem_section(shares: pd.DataFrame, year: int, *, audience: str,
     hidden_note = f"{prepared.note} {HIDDEN_POINTS_MISSING}" if prepared.note else ""
     return Section(key, title, table, prepared.numeric, figure, source, data_date,
                    notes=(hidden_note,))
+
+
+# --------------------------------------------------------------------------- incidents
+
+TREND_EMPTY = "Inga händelser finns för den valda perioden."
+
+
+def incident_trend_section(incidents: pd.DataFrame | None, *, granularity: str,
+                           audience: str, disclosure: DisclosureSettings,
+                           data_date: date | None, data_until: date | None = None,
+                           data_from: date | None = None, first: date | None = None,
+                           last: date | None = None, title: str | None = None,
+                           key: str = "lagesbild_trend") -> Section:
+    """Incidents (EST) per period: small counts hidden for the public, partial periods
+    flagged (not drawn like full ones, "(ofullständig)" in the table).
+
+    ``incidents`` are already filtered (rows or ``est.compact_incidents``). ``first`` /
+    ``last``: period starts to show (zeros filled; default: the data's). A period is
+    partial when the data (``data_from``..``data_until``; default until ``data_date``)
+    do not cover all its days.
+    """
+    gran = periods.check_granularity(granularity)
+    title = title or f"Händelser (EST) per {periods.UNIT_WORDS[gran]}"
+    source = source_text("incidents")
+    table = est.incidents_per_period(incidents, gran)
+    if not table.empty and (first is not None or last is not None):
+        starts = periods.period_range(first or table["period_start"].min(),
+                                      last or table["period_start"].max(), gran)
+        table = table.set_index("period_start").reindex(starts)
+        table["antal"] = table["antal"].fillna(0).astype("int64")
+        table = table.rename_axis("period_start").reset_index()
+        table["period"] = [periods.period_label(d, gran) for d in table["period_start"]]
+    if table.empty or int(table["antal"].sum()) == 0:
+        return _empty_section(key, title, source, data_date, TREND_EMPTY)
+    until = data_until or data_date
+    partial = (periods.partial_mask(table["period_start"], gran, until, data_from)
+               if until is not None else pd.Series(False, index=table.index).to_numpy())
+    labels = [f"{p} ({periods.PARTIAL_SV})" if h else p
+              for p, h in zip(table["period"], partial, strict=True)]
+    safe = dc.table_for_audience(
+        pd.DataFrame({"Period": labels, "Antal händelser": table["antal"].to_numpy()}),
+        audience, "counts", disclosure, count_columns=["Antal händelser"])
+    numeric = table.assign(antal=safe.numeric["Antal händelser"].to_numpy(dtype="float64"),
+                           partial=partial)
+    shown = safe.display
+    partial_until = until if partial[-1] else None
+    figure = FigureSpec("incident_trend", numeric, MappingProxyType({
+        "granularity": gran, "title": title, "data_until": until}))
+    notes = (safe.note,)
+    if partial.any() and until is not None:
+        notes += (f"Perioder som data inte täcker helt (data t.o.m. {fmt_date(until)}) är "
+                  "markerade som ofullständiga och ritas ljusare.",)
+    return Section(key, title, shown, numeric, figure, source, data_date, notes=notes,
+                   partial_until=partial_until)
 
 
 # --------------------------------------------------------------------------- goals

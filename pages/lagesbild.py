@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +11,7 @@ import streamlit as st
 from hjo_data import figures, periods
 from hjo_data.datasource import DataBundle
 from hjo_data.disclosure import DisclosureSettings
-from hjo_data.est import compact_incidents, incidents_per_period
+from hjo_data.est import compact_incidents
 from hjo_data.filters import Filters, apply_filters
 from hjo_data.freshness import freshness_warnings
 from hjo_data.lagesbild import (
@@ -24,8 +25,14 @@ from hjo_data.lagesbild import (
     incident_filter_columns,
 )
 from hjo_data.promise import Promise
-from hjo_data.sections import GoalOverview, IndicatorView, goal_overview
-from ui.charts import show_figure
+from hjo_data.sections import (
+    GoalOverview,
+    IndicatorView,
+    Section,
+    goal_overview,
+    incident_trend_section,
+)
+from ui.charts import show_section
 from ui.context import bundle_key, page_setup, promise_file_key, promise_with_notice
 from ui.report import render_report_download
 from ui.widgets import show_empty
@@ -62,10 +69,16 @@ def _overview(key: str, end: date | None, granularity: str, today: date, audienc
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _trend(key: str, filters: Filters, _compact_incidents: pd.DataFrame) -> pd.DataFrame:
+def _trend(key: str, filters: Filters, audience: str, settings: DisclosureSettings,
+           data_date: date | None, today: date, _compact_incidents: pd.DataFrame
+           ) -> tuple[Section, Any]:
     del key
     subset = apply_filters(_compact_incidents, "incidents", filters)
-    return incidents_per_period(subset, filters.granularity)
+    section = incident_trend_section(
+        subset, granularity=filters.granularity, audience=audience, disclosure=settings,
+        data_date=data_date, data_from=filters.start,
+        data_until=periods.reference_day(data_date, today=today, end=filters.end))
+    return section, (figures.build(section.figure) if section.figure is not None else None)
 
 
 VERDICT = {STATUS_BETTER: "bättre", STATUS_WORSE: "sämre", STATUS_NOISE: "inom slumpen"}
@@ -155,19 +168,7 @@ else:
         with left if i % 2 == 0 else right:
             _card(card, overview.views_of(card.goal_id))
 
-table = _trend(cache_key, ctx.filters, compact["incidents"])
-if table.empty or int(table["antal"].sum()) == 0:
-    show_empty("Inga händelser finns för den valda perioden.")
-else:
-    shown = table.rename(columns={"period": "Period", "antal": "Antal händelser"}).drop(
-        columns=["period_start"])
-    show_figure(lambda safe: figures.incident_trend(
-                    table.assign(antal=safe["Antal händelser"].to_numpy()),
-                    ctx.filters.granularity, data_until=periods.reference_day(
-                        bundle.data_date.get("incidents"), end=ctx.filters.end)),
-                shown, kind="counts", count_columns=["Antal händelser"],
-                audience=ctx.audience, settings=ctx.settings,
-                source="EST-rapporter (kommun, polis och parter)",
-                data_date=bundle.data_date.get("incidents"), key="lagesbild_trend")
+show_section(*_trend(cache_key, ctx.filters, ctx.audience, ctx.settings,
+                    bundle.data_date.get("incidents"), date.today(), compact["incidents"]))
 
 render_report_download(ctx)

@@ -12,7 +12,7 @@ import streamlit as st
 
 from hjo_data import figures, sections
 from hjo_data.promise import effective_settings, load_promise_with_fallback
-from ui.charts import show_figure
+from ui.charts import show_section
 from ui.context import bundle_key, page_setup
 from ui.widgets import show_empty
 
@@ -57,21 +57,11 @@ def _with_figure(section: sections.Section) -> tuple[sections.Section, Any]:
     return section, (figures.build(section.figure) if section.figure is not None else None)
 
 
-def _show(section: sections.Section, figure: Any) -> None:
-    if section.is_empty:
-        show_empty(section.empty)
-        return
-    show_figure(figure, section.table, source=section.source, data_date=section.data_date,
-                key=section.key)
-    if section.note:
-        st.caption(section.note)
-
-
 safety = _cached("safety", KEY, lambda: [_with_figure(s) for s in sections.safety_sections(
     shares, audience=ctx.audience, disclosure=ctx.settings, definitions=definitions,
     data_date=data_date)])
 for section, figure in safety:
-    _show(section, figure)
+    show_section(section, figure)
 
 st.subheader("Problemindex – hur stora är problemen i bostadsområdet?")
 years = sections.problem_years(shares)
@@ -79,6 +69,6 @@ if not years:
     show_empty("Underlaget har inga problemfrågor för den valda perioden.")
 else:
     year = int(st.selectbox("År", years[::-1], key="tr_problem_ar"))
-    _show(*_cached("tr_problem", f"{KEY}|{year}", lambda: _with_figure(
+    show_section(*_cached("tr_problem", f"{KEY}|{year}", lambda: _with_figure(
         sections.problem_section(shares, year, audience=ctx.audience, disclosure=ctx.settings,
                                  data_date=data_date))))

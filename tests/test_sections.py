@@ -79,3 +79,27 @@ def test_survey_outside_the_period_suggests_a_longer_period(page_app, store_with
     assert not at.exception, at.exception
     texts = " ".join(i.value for i in at.info)
     assert "välj en längre period" in texts
+
+
+def test_incident_trend_marks_the_partial_last_period() -> None:
+    rows = [(f"2024-0{m}-{d:02d}T12:00:00", "klotter", "Hamnen")
+            for m in (4, 5) for d in range(1, 11)]
+    rows += [("2024-06-10T12:00:00", "klotter", "Hamnen")]  # June: data end on the 14th
+    section = sections.incident_trend_section(
+        incidents(rows), granularity="M", audience="public",
+        disclosure=DisclosureSettings(), data_date=date(2024, 6, 14))
+    assert section.table["Period"].tolist() == ["april 2024", "maj 2024",
+                                                "juni 2024 (ofullständig)"]
+    assert section.table["Antal händelser"].tolist()[2] == "<5"  # 1 incident
+    assert section.partial_until == date(2024, 6, 14)
+    assert section.numeric["partial"].tolist() == [False, False, True]
+    fig = figures.build(section.figure)
+    full_bars, partial_bars = fig.data  # the partial period is its own, lighter trace
+    assert len(full_bars.x) == 2 and len(partial_bars.x) == 1
+    assert partial_bars.name.startswith("ofullständig, t.o.m.")
+    assert list(fig.layout.xaxis.ticktext) == ["apr 2024", "maj 2024", "jun 2024"]
+    # Data through June 30: nothing is partial.
+    full = sections.incident_trend_section(
+        incidents(rows), granularity="M", audience="official",
+        disclosure=DisclosureSettings(), data_date=date(2024, 6, 30))
+    assert full.partial_until is None and not full.numeric["partial"].any()

@@ -20,6 +20,7 @@ from hjo_data.disclosure import (
     table_for_audience,
 )
 from hjo_data.export import to_csv_bytes
+from hjo_data.sections import Section
 from ui.auth import current_audience
 from ui.context import disclosure_settings
 
@@ -161,3 +162,16 @@ def show_figure(fig: object | Callable[[pd.DataFrame], object], table: pd.DataFr
         st.download_button("Ladda ner CSV", data=lambda: to_csv_bytes(display),
                            file_name=f"{key}.csv", mime="text/csv", key=f"{key}_csv",
                            icon=":material/download:")
+
+
+def show_section(section: Section, figure: object | None) -> None:
+    """A ``hjo_data.sections.Section``: its figure (built by ``figures.build``), source
+    caption and "Visa data" table as given (already safe for the audience), then its
+    notes; the section's own text when it is empty."""
+    if section.is_empty:
+        st.info(section.empty, icon=":material/info:")
+        return
+    show_figure(figure, section.table, source=section.source, data_date=section.data_date,
+                key=section.key)
+    if section.note:
+        st.caption(section.note)
