@@ -215,20 +215,31 @@ def partial_periods(starts: Any, gran: str, data_until: Any) -> np.ndarray:
     return periods.partial_mask(values, gran, data_until)
 
 
+def _bar_widths(starts: np.ndarray, gran: str) -> np.ndarray:
+    """Bar widths (milliseconds, 80 % of each period) on a date axis: plotly derives a
+    trace's bar width from the gaps between ITS x values, so a lone partial bar would be a
+    hairline without it."""
+    days = [(periods.next_start(s, gran) - periods.to_date(s)).days for s in starts]
+    return np.asarray(days, dtype="float64") * 86_400_000 * 0.8
+
+
 def period_bar_traces(x: Any, y: Any, *, partial: np.ndarray, name: str, colour: str,
-                      hover: Sequence[str], data_until: Any, **extra: Any
+                      hover: Sequence[str], data_until: Any, gran: str = "M", **extra: Any
                       ) -> list[dict[str, Any]]:
-    """Bars over periods; partial periods as a second, lighter hatched trace named
-    "ofullständig, t.o.m. <datum>" (so the current period never looks like a drop)."""
+    """Bars over periods (``x``: period starts of ``gran``); partial periods as a second,
+    lighter hatched trace named "ofullständig, t.o.m. <datum>" (so the current period
+    never looks like a drop)."""
     xs, ys = np.asarray(x), np.asarray(y, dtype="float64")
     hover = np.asarray(list(hover), dtype=object)
+    widths = _bar_widths(xs, gran)
     done = ~partial
     traces = [_trace("bar", x=xs[done], y=ys[done], name=name, marker_color=colour,
                      text=hover[done], hovertemplate="%{text}<extra></extra>",
-                     textposition="none", **extra)]
+                     textposition="none", width=widths[done], **extra)]
     if partial.any():
         label = periods.partial_text(data_until)
         traces.append(_trace("bar", x=xs[partial], y=ys[partial], name=label,
+                             width=widths[partial],
                              marker={"color": _rgba(colour, PARTIAL_ALPHA),
                                      "line": {"color": colour, "width": 1.5},
                                      "pattern": {"shape": "/", "fgcolor": colour}},
@@ -280,7 +291,7 @@ def period_bars(frame: pd.DataFrame, *, x: str, y: str, gran: str, title: str,
                  for p, v in zip(frame[x], value_texts(frame[y]), strict=True)]
     traces = period_bar_traces(frame[x], frame[y], partial=partial, name=name,
                                colour=colour(colour_index), hover=hover,
-                               data_until=data_until)
+                               data_until=data_until, gran=gran)
     return _figure(traces, _layout(
         title=title, x_title=x_title, y_title=y_title, height=height, barmode="overlay",
         xaxis=period_axis(frame[x], gran), yaxis={"rangemode": "tozero"},

@@ -293,6 +293,9 @@ def test_period_bars_draw_the_partial_last_period_distinctly() -> None:
     assert partial.name == _partial_label(until) and partial.showlegend
     assert partial.marker.color != complete.marker.color  # lighter
     assert partial.marker.pattern.shape == "/"
+    # A lone bar gets the width of a month like the others (not a hairline).
+    assert partial.width[0] == pytest.approx(complete.width[-2])  # Dec and Oct: 31 days
+    assert partial.width[0] > 20 * 86_400_000
     assert _partial_label(until) in partial.text[0]
     # Swedish ticks set explicitly (plotly.js would write "Dec 2026").
     assert list(fig.layout.xaxis.ticktext)[-1] == "dec 2026"
