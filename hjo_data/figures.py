@@ -273,7 +273,8 @@ def period_line_traces(x: Any, y: Any, *, partial: np.ndarray, name: str, colour
                              text=[f"{h} ({label})" for h in hover],
                              hovertemplate="%{text}<extra></extra>", connectgaps=False,
                              legendgroup="ofullstandig", showlegend=show_partial_legend,
-                             **{k: v for k, v in extra.items() if k != "legendgroup"}))
+                             **{k: v for k, v in extra.items()
+                                if k not in ("legendgroup", "showlegend")}))
     return traces
 
 
@@ -299,12 +300,15 @@ def period_bars(frame: pd.DataFrame, *, x: str, y: str, gran: str, title: str,
 
 
 def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: str,
-                x: str = "year", x_title: str = "År", legend_title: str | None = None
-                ) -> go.Figure:
+                x: str = "year", x_title: str = "År", legend_title: str | None = None,
+                data_until: Any = None) -> go.Figure:
     """Shares over ``x`` as lines per ``group`` with a shaded 95 % CI band and n in hover.
 
     ``frame`` columns: x, [group], share, ci_low, ci_high, n (shares 0..1). Rows whose
     share is NaN (hidden in public mode: too few answers) are left out of the chart.
+    ``data_until`` (x = calendar year of continuously registered data, e.g. activities;
+    not for surveys, whose year is complete once its results exist): a year the data do
+    not cover fully is drawn as a dashed segment "ofullständig, t.o.m. <datum>".
     """
     frame = frame[frame["share"].notna()]
     traces: list[dict[str, Any]] = []
@@ -324,10 +328,12 @@ def share_trend(frame: pd.DataFrame, *, group: str | None, title: str, y_title: 
         hover = [f"{name} {xv}: {fmt_pct(s)} {fmt_ci(lo, hi)}<br>n = {fmt_int(n)}"
                  for xv, s, lo, hi, n in zip(xs, sub["share"], sub["ci_low"], sub["ci_high"],
                                              sub["n"], strict=True)]
-        traces.append(_trace("scatter", x=xs, y=_pct(sub["share"]), mode="lines+markers",
-                             name=name, legendgroup=name, line={"color": c}, text=hover,
-                             showlegend=g is not None,  # one line needs no legend
-                             hovertemplate="%{text}<extra></extra>"))
+        partial = (partial_periods([pd.Timestamp(int(y), 1, 1) for y in xs], "Y", data_until)
+                   if x == "year" else np.zeros(len(xs), dtype=bool))
+        traces += period_line_traces(xs, _pct(sub["share"]), partial=partial, name=name,
+                                     colour=c, hover=hover, data_until=data_until,
+                                     show_partial_legend=i == 0, legendgroup=name,
+                                     showlegend=g is not None)  # one line needs no legend
     return _figure(traces, _layout(
         title=title, x_title=x_title, y_title=y_title, legend_title=legend_title,
         subtitle=CI_BAND_NOTE if len(frame) else None,

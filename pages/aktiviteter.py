@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
 from hjo_data import activities as act
 from hjo_data import disclosure as dc
-from hjo_data import figures
+from hjo_data import figures, periods
 from hjo_data.formatting import fmt_ci, fmt_int, fmt_pct
 from hjo_data.promise import load_promise_with_fallback
 from hjo_data.schema import source_text
@@ -20,6 +22,7 @@ SOURCE = source_text("activities")
 ctx = page_setup("Aktiviteter", filters={"period", "area"})
 data = ctx.frames["activities"]
 data_date = ctx.bundle.data_date.get("activities")
+until = periods.reference_day(data_date, end=ctx.filters.end)  # a running year is partial
 aud = ctx.audience
 settings = ctx.settings
 # Participants are people: small numbers are hidden in public mode. Activities held,
@@ -77,6 +80,9 @@ if years:
     if not has_plan:
         st.caption(f"Medborgarlöftet anger inga planerade antal för {year}; "
                    "andelen av plan kan inte beräknas.")
+    elif not periods.is_complete(date(year, 1, 1), "Y", until):
+        st.caption(f"{year} är inte slut i data ({periods.partial_text(until)}): det "
+                   "genomförda hittills jämförs med hela årets plan.")
     show_figure(fig, pd.DataFrame({
         "År": sub["year"].astype(str), "Aktivitet": sub["activity_type"],
         "Genomförda": sub["done"].map(fmt_int), "Planerade": sub["planned"].map(fmt_int),
@@ -95,7 +101,8 @@ else:
     else:
         fig = figures.share_trend(shown, group=None, x="year",
                                   title="Andel genomförda åtgärder efter trygghetsvandringar",
-                                  y_title="Genomförda av beslutade åtgärder (%)")
+                                  y_title="Genomförda av beslutade åtgärder (%)",
+                                  data_until=until)
         walk_prep = dc.prepare_columns(walks, ["participants"], aud, settings)
         show_figure(fig, pd.DataFrame({
             "År": walks["year"].astype(str), "Vandringar": walks["walks"].map(fmt_int),
