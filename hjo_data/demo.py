@@ -35,6 +35,7 @@ from hjo_data.schema import (
     SOURCES,
     SURVEY_PROBLEM_COLUMNS,
     TRAFFIC_OFFENCES,
+    WHOLE_MUNICIPALITY,
     YOUTH_INDICATORS,
     Column,
     Dataset,
@@ -347,7 +348,7 @@ def _share_rows(responses: pd.DataFrame, never_out: bool = True) -> pd.DataFrame
         if len(s):
             rows.append({"year": year, "indicator": "otrygg_kvall", "group": group,
                          "area": area, "share": s.isin(unsafe).mean(), "n": len(s)})
-        if area != "Hela kommunen":
+        if area != WHOLE_MUNICIPALITY:
             return
         for col in SURVEY_PROBLEM_COLUMNS:
             a = frame[col]
@@ -358,9 +359,9 @@ def _share_rows(responses: pd.DataFrame, never_out: bool = True) -> pd.DataFrame
                              "share": share, "n": len(a)})
 
     for year, f in responses.groupby("year", sort=True):
-        add(int(year), f, "Totalt", "Hela kommunen")
-        add(int(year), f[f["gender"] == "kvinna"], "Kvinnor", "Hela kommunen")
-        add(int(year), f[f["gender"] == "man"], "Män", "Hela kommunen")
+        add(int(year), f, "Totalt", WHOLE_MUNICIPALITY)
+        add(int(year), f[f["gender"] == "kvinna"], "Kvinnor", WHOLE_MUNICIPALITY)
+        add(int(year), f[f["gender"] == "man"], "Män", WHOLE_MUNICIPALITY)
         for area, fa in f.groupby("area", sort=True):
             add(int(year), fa, "Totalt", str(area))
     out = pd.DataFrame(rows, columns=["year", "indicator", "group", "area", "share", "n"])
@@ -564,13 +565,13 @@ def _activities(rng: np.random.Generator, today: date, traffic: pd.DataFrame) ->
                 actions_decided=decided, actions_done=int(rng.binomial(decided, done_p)),
                 notes=_WALK_NOTES[int(rng.integers(0, len(_WALK_NOTES)))])
         for _ in range(int(rng.poisson(6))):
-            add(rand_day(year, 1, 12), "informationsinsats", area="Hela kommunen",
+            add(rand_day(year, 1, 12), "informationsinsats", area=WHOLE_MUNICIPALITY,
                 organisers="polis;kommun", participants=int(rng.integers(20, 121)),
                 target_group="invånare",
                 notes=_INFO_NOTES[int(rng.integers(0, len(_INFO_NOTES)))])
         for _ in range(int(rng.poisson(11))):
             group, note = _HEALTH[int(rng.integers(0, len(_HEALTH)))]
-            add(rand_day(year, 1, 12), "hälsofrämjande insats", area="Hela kommunen",
+            add(rand_day(year, 1, 12), "hälsofrämjande insats", area=WHOLE_MUNICIPALITY,
                 organisers="kommun" if rng.random() < 0.6 else "kommun;polis",
                 participants=int(rng.integers(10, 81)), target_group=group, notes=note)
         for month in range(1, 13):
@@ -589,7 +590,7 @@ def _activities(rng: np.random.Generator, today: date, traffic: pd.DataFrame) ->
     while d <= today:
         week = d.isocalendar().week
         if not (27 <= week <= 31 or week in (52, 1)):
-            add(d, "EST-möte", area="Hela kommunen",
+            add(d, "EST-möte", area=WHOLE_MUNICIPALITY,
                 organisers="kommun;polis;bostadsbolag;skola",
                 participants=int(rng.integers(5, 11)), target_group="",
                 notes=f"Veckans lägesbild genomgången; {int(rng.integers(2, 9))} åtgärder.")

@@ -46,7 +46,7 @@ import pandas as pd
 from hjo_data.errors import HjoDataError
 from hjo_data.formatting import MISSING, fmt_float, fmt_int, fmt_pct
 from hjo_data.promise import load_promise_with_fallback
-from hjo_data.schema import BOOKKEEPING, Dataset, get_dataset
+from hjo_data.schema import BOOKKEEPING, WHOLE_MUNICIPALITY, Dataset, get_dataset
 
 Audience = Literal["public", "official"]
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)
@@ -62,7 +62,7 @@ TOO_FEW_SV = "för få svar"
 SECONDARY_MARK = ".."
 #: Index/column labels (case-insensitive) recognised as a margin (total) row/column.
 TOTAL_LABELS: frozenset[str] = frozenset(
-    {"totalt", "total", "summa", "all", "alla", "samtliga", "hela kommunen"}
+    {"totalt", "total", "summa", "all", "alla", "samtliga", WHOLE_MUNICIPALITY.lower()}
 )
 #: Long-format share tables: value columns masked together with ``share`` when n is small.
 SHARE_COLUMNS: tuple[str, ...] = ("share", "ci_low", "ci_high", "share_low", "share_high")
@@ -528,14 +528,26 @@ def _prepare_shares(table: pd.DataFrame, aud: Audience, s: DisclosureSettings
 # --------------------------------------------------------------------------- page helpers
 
 
+def is_small(value: float | int | None, settings: DisclosureSettings | None = None) -> bool:
+    """Is this single count hidden in public mode? 1..threshold-1, and 0 too when
+    ``suppress_zero`` is set. A missing value (None/NaN) is not a small count.
+
+    The one small-count rule for single numbers (KPIs, slides, goal indicators); tables go
+    through ``prepare_table``/``suppress_counts``, which apply the same rule per cell.
+    """
+    s = settings or DisclosureSettings()
+    if value is None or pd.isna(value):
+        return False
+    return 0 < value < s.threshold or (s.suppress_zero and value == 0)
+
+
 def count_text(value: float | int | None, audience: str,
                settings: DisclosureSettings | None = None) -> str:
-    """One count for a KPI/metric: ``"<5"`` in public mode when 1..threshold-1."""
+    """One count for a KPI/metric: ``"<5"`` in public mode when ``is_small``."""
     s = settings or DisclosureSettings()
     if value is None or pd.isna(value):
         return MISSING
-    small = 1 <= value < s.threshold or (s.suppress_zero and value == 0)
-    if check_audience(audience) == "public" and small:
+    if check_audience(audience) == "public" and is_small(value, s):
         return s.small_mark
     return fmt_int(value)
 
@@ -567,7 +579,7 @@ def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str
     notes: list[str] = []
     for col in columns:
         # Neutral row labels: only the row labelled "Totalt" in ``label`` is a margin (an
-        # area called "Hela kommunen" is a row like any other here).
+        # area called ``WHOLE_MUNICIPALITY`` is a row like any other here).
         labels = frame[label].astype("str").to_numpy() if label is not None else None
         index = [_TOTAL_ROW if labels is not None and labels[i].strip().lower() == "totalt"
                  else f"r{i}" for i in range(len(frame))]

@@ -22,6 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from hjo_data.filters import Filters, period_bounds
 from hjo_data.formatting import NBSP
 from hjo_data.indicators import LABEL_NO_DATA, compare_to_baseline
 from hjo_data.periods import (
@@ -103,20 +104,17 @@ class IncidentCube:
             a = 0 if hi is None else int(np.searchsorted(self.day, NO_DAY, "right"))
         return self.take(slice(a, max(a, b)))
 
-    def where(self, *, start: date | None = None, end: date | None = None,
-              categories: Collection[str] = (), areas: Collection[str] = (),
-              sources: Collection[str] = ()) -> IncidentCube:
-        """The filters of ``filters.apply_filters`` for incidents: period [start, end]
-        (inclusive dates), and value lists (empty = no restriction)."""
+    def select(self, filters: Filters) -> IncidentCube:
+        """``filters.apply_filters(rows, "incidents", filters)`` on the cube: the period of
+        ``period_bounds`` (whole days, end day included; rows without a date only when no
+        bound is set), then areas, categories and sources (empty = no restriction)."""
         cube = self
-        if start is not None or end is not None:
-            hi = None if end is None else pd.Timestamp(end) + pd.Timedelta(days=1)
-            cube = cube.day_range(None if start is None else pd.Timestamp(start), hi)
-            if start is None:
-                cube = cube.take(cube.day != NO_DAY)
+        lo, hi = period_bounds(filters)
+        if lo is not None or hi is not None:
+            cube = cube.day_range(lo, hi)
         mask: np.ndarray | None = None
-        for column, wanted in (("category", categories), ("area", areas),
-                               ("source", sources)):
+        for column, wanted in (("category", filters.categories), ("area", filters.areas),
+                               ("source", filters.sources)):
             if not wanted:
                 continue
             labels = cube.labels[column]
@@ -128,6 +126,14 @@ class IncidentCube:
             m = allowed[cube.codes(column)]
             mask = m if mask is None else mask & m
         return cube if mask is None else cube.take(mask)
+
+    def where(self, *, start: date | None = None, end: date | None = None,
+              categories: Collection[str] = (), areas: Collection[str] = (),
+              sources: Collection[str] = ()) -> IncidentCube:
+        """``select`` with the filter fields as keywords: period [start, end] (inclusive
+        dates) and value lists (empty = no restriction)."""
+        return self.select(Filters(start=start, end=end, categories=tuple(categories),
+                                   areas=tuple(areas), sources=tuple(sources)))
 
     def counts(self, column: str) -> pd.Series:
         """Count per label of ``column`` (labels with 0 left out), largest first, ties by

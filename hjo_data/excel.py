@@ -1,4 +1,4 @@
-"""Excel (.xlsx) -> :class:`reading.RawTable`, after a zip-bomb check.
+"""Excel (.xlsx) -> :class:`rawtable.RawTable`, after a zip-bomb check.
 
 * The workbook is opened with openpyxl ``read_only=True, data_only=True``: formulas are
   never evaluated; their cached values (what Excel last computed) are read. A formula cell
@@ -26,6 +26,14 @@ import pandas as pd
 
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_megabytes
+from hjo_data.rawtable import (
+    RawTable,
+    StructuralError,
+    base_name,
+    source_bytes,
+    source_name,
+    unique_names,
+)
 
 __all__ = [
     "EXCEL_SUFFIXES",
@@ -97,13 +105,11 @@ def _open(data: bytes, file_name: str, *, data_only: bool) -> Any:
 def list_sheets(source: Any, *, name: str | None = None) -> list[str]:
     """Names of the workbook's sheets, in order. ``source``: bytes, path or file-like
     (size-checked like any upload; a file-like is rewound afterwards when possible)."""
-    from hjo_data import reading
-
-    file_name = reading._base_name(name if name is not None else reading._source_name(source))
+    file_name = base_name(name if name is not None else source_name(source))
     if isinstance(source, bytes):
         data = source
     else:
-        data = reading.source_bytes(source, name=file_name)
+        data = source_bytes(source, name=file_name)
         if hasattr(source, "seek"):
             source.seek(0)
     check_zip(data, file_name)
@@ -143,10 +149,8 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def read_excel(data: bytes, *, name: str, sheet: str | int | None = None) -> Any:
+def read_excel(data: bytes, *, name: str, sheet: str | int | None = None) -> RawTable:
     """Read one sheet (default: the first) of an .xlsx workbook into a RawTable."""
-    from hjo_data import reading
-
     check_zip(data, name)
     wb = _open(data, name, data_only=True)
     formula_wb = None
@@ -186,12 +190,11 @@ def read_excel(data: bytes, *, name: str, sheet: str | int | None = None) -> Any
         wb.close()
         if formula_wb is not None:
             formula_wb.close()
-    return _to_raw_table(rows, formula_cells, name=name, sheet=title, sheets=sheets,
-                         reading=reading)
+    return _to_raw_table(rows, formula_cells, name=name, sheet=title, sheets=sheets)
 
 
 def _to_raw_table(rows: list[tuple[Any, ...]], formula_cells: dict[tuple[int, int], str],
-                  *, name: str, sheet: str, sheets: Iterable[str], reading: Any) -> Any:
+                  *, name: str, sheet: str, sheets: Iterable[str]) -> RawTable:
     texts = [[_cell_text(v) for v in row] for row in rows]
     for (fi, fj), formula in formula_cells.items():
         texts[fi][fj] = formula
@@ -215,7 +218,7 @@ def _to_raw_table(rows: list[tuple[Any, ...]], formula_cells: dict[tuple[int, in
         if extra:
             raw_line = ";".join(cells).rstrip(";")
             used = max(j + 1 for j, c in enumerate(cells) if c.strip())
-            errors.append(reading.StructuralError(
+            errors.append(StructuralError(
                 i + 1, "", raw_line[:200],
                 f"Fel antal fält: {used} i stället för {width} (värden utanför rubrikraden)",
                 raw=raw_line, fields=tuple(cells[:used])))
@@ -224,7 +227,7 @@ def _to_raw_table(rows: list[tuple[Any, ...]], formula_cells: dict[tuple[int, in
         for target, value in zip(columns, cells, strict=True):
             target.append(value)
         lines.append(i + 1)
-    names = reading._unique_names(header)
+    names = unique_names(header)
     frame = pd.DataFrame({n: pd.Series(v, dtype="str") for n, v in zip(names, columns,
                                                                           strict=True)})
     warnings: list[str] = []
@@ -241,7 +244,7 @@ def _to_raw_table(rows: list[tuple[Any, ...]], formula_cells: dict[tuple[int, in
     if other:
         warnings.append(f"Arbetsboken har flera blad; bladet '{sheet}' lästes "
                         f"(övriga: {', '.join(repr(s) for s in other)}).")
-    return reading.RawTable(
+    return RawTable(
         file_name=name, frame=frame, lines=np.asarray(lines, dtype=np.int64),
         encoding="xlsx", delimiter="", structural_errors=errors, parser="openpyxl",
         warnings=warnings, sheet=sheet,

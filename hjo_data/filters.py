@@ -1,5 +1,11 @@
 """The dashboard's filter state, its URL form (query parameters) and how it applies to data.
 
+The one home of filtering: pages, the report and the slides select rows with
+``apply_filters`` (a report/slide period [start, stop) is ``Filters.span(start, stop)``);
+``est.IncidentCube.select`` is the fast path for incidents with the same semantics (bounds
+from ``period_bounds``: whole days, the end day included; rows without a date are outside
+any bounded period; value lists match exactly).
+
 URL keys: ``fran`` / ``till`` (ISO dates), ``omrade``, ``kategori``, ``kalla`` (comma
 separated; also accepted as repeated parameters) and ``period`` (W, M, Q, Y). Parsing never
 raises: invalid values are dropped.
@@ -77,6 +83,13 @@ class Filters:
         if self.granularity != "M":
             out[QUERY_KEYS["granularity"]] = self.granularity
         return out
+
+    @classmethod
+    def span(cls, start: date | None, stop: date | None, **changes: object) -> Filters:
+        """Filters for the half-open period [start, stop) — the form report and slide
+        periods take (exclusive end); the filter itself keeps the inclusive last day."""
+        end = None if stop is None else stop - timedelta(days=1)
+        return cls(start=start, end=end, **changes)  # type: ignore[arg-type]
 
     def with_(self, **changes: object) -> Filters:
         """A copy with some fields changed."""

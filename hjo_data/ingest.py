@@ -29,6 +29,7 @@ import pandas as pd
 from hjo_data import reading, validation
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
+from hjo_data.rawtable import base_name, source_name
 from hjo_data.schema import Dataset, get_dataset
 from hjo_data.store import Store
 
@@ -257,7 +258,7 @@ def prepare_ingest(
     """
     store = store if store is not None else Store()
     ds = resolve_dataset(dataset) if dataset is not None else None
-    display = reading._base_name(name if name is not None else reading._source_name(source))
+    display = base_name(name if name is not None else source_name(source))
     data = reading.source_bytes(source, name=display, max_bytes=max_bytes)
     if len(data) >= _PARALLEL_HASH_BYTES:
         # hashlib releases the GIL on large buffers: hash while the file is parsed.

@@ -49,14 +49,14 @@ import numpy as np
 import pandas as pd
 
 from hjo_data import indicators, periods, reference, survey
-from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings
+from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings, is_small
 from hjo_data.errors import HjoDataError
 from hjo_data.est import COUNT_COLUMN
 from hjo_data.filters import Filters
 from hjo_data.formatting import NBSP, fmt_float, fmt_int, fmt_pct
 from hjo_data.periods import UNIT_WORDS, latest_complete_period, period_label
 from hjo_data.promise import Indicator, Promise, Settings, home_municipality
-from hjo_data.schema import DATASETS
+from hjo_data.schema import DATASETS, WHOLE_MUNICIPALITY
 
 STATUS_BETTER = "bättre"
 STATUS_WORSE = "sämre"
@@ -227,7 +227,7 @@ def apply_indicator_filter(frame: pd.DataFrame, ind: Indicator,
 def _share_defaults(ind: Indicator) -> dict[str, tuple[str, ...]]:
     """Default breakdown of a survey/youth table when the indicator names none: the total
     group of the whole municipality; youth: all genders, the home municipality."""
-    return {"survey": {"group": (survey.TOTAL_GROUP,), "area": (survey.TOTAL_AREA,)},
+    return {"survey": {"group": (survey.TOTAL_GROUP,), "area": (WHOLE_MUNICIPALITY,)},
             "youth": {"gender": ("alla",), "geography": (home_municipality(),)},
             }.get(ind.dataset, {})
 
@@ -487,7 +487,7 @@ def indicator_status(ind: Indicator, frames: Mapping[str, pd.DataFrame], *, as_o
 def population_for_year(year: int) -> int | None:
     """Whole-municipality population of ``year`` from the reference file (nearest year
     in it: ``reference.population_for``); None when the file cannot be read or has no
-    "Hela kommunen" rows, so rates show "underlag saknas" instead of failing."""
+    ``WHOLE_MUNICIPALITY`` rows, so rates show "underlag saknas" instead of failing."""
     try:
         return reference.population_for(year)
     except (HjoDataError, OSError, ValueError):
@@ -558,12 +558,6 @@ class IndicatorTexts:
         return f"{self.previous} {self.previous_unit}".strip()
 
 
-def _small(value: float | None, settings: DisclosureSettings) -> bool:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return 0 < value < settings.threshold or (settings.suppress_zero and value == 0)
-
-
 def _count_unit(ind: IndicatorStatus) -> str:
     """Unit of the count behind a rate: "händelser per månad"."""
     word = ind.unit.rsplit(" ", 1)[-1] if ind.unit else ""
@@ -599,9 +593,9 @@ def indicator_texts(ind: IndicatorStatus, audience: str = "public",
         return IndicatorTexts(latest, previous, unit, prev_unit)
     # A count about people: hide it, and any rate/ratio it could be recomputed from.
     noun = {"rate": _count_unit(ind), "ratio": "fall"}.get(ind.kind, base_unit)
-    if ind.count is None or _small(ind.count, s):
+    if ind.count is None or is_small(ind.count, s):
         latest, unit, lat_hidden = s.small_mark, noun, True
-    if has_prev and (ind.previous_count is None or _small(ind.previous_count, s)):
+    if has_prev and (ind.previous_count is None or is_small(ind.previous_count, s)):
         previous, prev_unit, prev_hidden = s.small_mark, noun, True
     return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
 

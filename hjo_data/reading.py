@@ -15,24 +15,36 @@ Non-UTF-8 input (UTF-16, cp1252) is transcoded to UTF-8 in memory once, then par
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import io
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Union
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from hjo_data import excel
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
-from hjo_data.formatting import fmt_int, fmt_megabytes
+from hjo_data.formatting import fmt_int
+from hjo_data.rawtable import (
+    DEFAULT_MAX_UPLOAD_MB,
+    FileTooLargeError,
+    RawTable,
+    Source,
+    StructuralError,
+    base_name,
+    check_size,
+    max_upload_bytes,
+    source_bytes,
+    source_name,
+    unique_names,
+    unreadable,
+)
 from hjo_data.schema import DATASETS, Dataset, header_index, normalise_header
 
 __all__ = [
@@ -52,15 +64,8 @@ __all__ = [
     "source_bytes",
 ]
 
-#: Default upload limit in MB (env HJO_MAX_UPLOAD_MB; keep .streamlit/config.toml's
-#: server.maxUploadSize equal, it is the first line of defence in the browser upload).
-DEFAULT_MAX_UPLOAD_MB = 50
 #: Lines named in an encoding / NUL warning before "och N till".
 _LINES_NAMED = 10
-
-#: What read_raw accepts: a path, the bytes, or a binary file-like (e.g. Streamlit's
-#: UploadedFile; its size is checked before it is read).
-Source = Union[str, Path, bytes, bytearray, memoryview, IO[bytes]]  # noqa: UP007
 
 DELIMITERS = (";", "\t", ",")
 #: Bytes decoded up front to sniff the delimiter and read the header.
@@ -68,7 +73,6 @@ _SNIFF_BYTES = 64 * 1024
 #: Bytes inspected for the "is this a text file" check.
 _BINARY_SAMPLE = 8 * 1024
 _MAX_RAW_TEXT = 200
-_UNNAMED_FILE = "uppladdad fil"
 
 _BINARY_MAGIC = {
     b"PK\x03\x04": "Filen verkar vara en Excel-arbetsbok (.xlsx) eller ett zip-arkiv. "
@@ -96,48 +100,6 @@ codecs.register_error("hjo_cp1252_c1", _cp1252_c1)
 
 
 # --------------------------------------------------------------------------- data types
-
-
-class FileTooLargeError(UnreadableFileError):
-    """The file exceeds the upload limit; raised before the file is read."""
-
-
-@dataclass(frozen=True)
-class StructuralError(RowError):
-    """A row that could not be split into the header's fields. ``raw`` is the whole
-    original text (``value`` is shortened for reports); ``fields`` the parsed fields, if
-    any, so quarantine can offer them in the original columns."""
-
-    raw: str = ""
-    fields: tuple[str, ...] = ()
-
-
-@dataclass
-class RawTable:
-    """A file split into rows and fields; nothing interpreted yet (see ARCHITECTURE.md)."""
-
-    file_name: str
-    frame: pd.DataFrame
-    lines: np.ndarray
-    encoding: str
-    delimiter: str
-    structural_errors: list[RowError] = field(default_factory=list)
-    #: Which parser produced the table: "pyarrow" (fast path), "python" (exact path) or
-    #: "openpyxl" (Excel).
-    parser: str = "pyarrow"
-    #: Swedish notes about the reading itself (mixed encodings, NUL bytes, formulas, ...);
-    #: validation passes them on into its warnings.
-    warnings: list[str] = field(default_factory=list)
-    #: Excel: the sheet read; None for text files.
-    sheet: str | None = None
-
-    @property
-    def rows_read(self) -> int:
-        return len(self.frame) + len(self.structural_errors)
-
-    @property
-    def headers(self) -> list[str]:
-        return [str(c) for c in self.frame.columns]
 
 
 @dataclass
@@ -176,7 +138,7 @@ def read_raw(source: Source, *, name: str | None = None, sheet: str | int | None
     be read: missing/empty/too large file, binary content, no header row, zip bomb.
     ``sheet`` picks an Excel sheet by name or 0-based index (default: the first).
     """
-    file_name = _base_name(name if name is not None else _source_name(source))
+    file_name = base_name(name if name is not None else source_name(source))
     data = source_bytes(source, name=file_name, max_bytes=max_bytes)
     return read_bytes(data, name=file_name, sheet=sheet)
 
@@ -184,113 +146,16 @@ def read_raw(source: Source, *, name: str | None = None, sheet: str | int | None
 def read_bytes(data: bytes, *, name: str, sheet: str | int | None = None) -> RawTable:
     """Like :func:`read_raw` for bytes already read and size-checked. A zip (or a name
     ending in .xlsx) goes to :mod:`hjo_data.excel`."""
-    file_name = _base_name(name)
+    file_name = base_name(name)
     if data[:4] == b"PK\x03\x04" or (_is_excel(file_name) and data):
-        from hjo_data import excel
-
         return excel.read_excel(bytes(data), name=file_name, sheet=sheet)
     return _read_raw(data, name=file_name, allow_fast=True)
-
-
-def max_upload_bytes() -> int:
-    """Upload limit in bytes: $HJO_MAX_UPLOAD_MB (MB, decimals allowed) or 50 MB."""
-    text = os.environ.get("HJO_MAX_UPLOAD_MB", "").strip().replace(",", ".")
-    try:
-        mb = float(text) if text else float(DEFAULT_MAX_UPLOAD_MB)
-    except ValueError:
-        mb = float(DEFAULT_MAX_UPLOAD_MB)
-    if mb <= 0:
-        mb = float(DEFAULT_MAX_UPLOAD_MB)
-    return int(mb * 1024 * 1024)
-
-
-def _source_name(source: object) -> str | None:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return None
-    if isinstance(source, str | Path):
-        return str(source)
-    return getattr(source, "name", None)
-
-
-def _size_of(source: object) -> int | None:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return memoryview(source).nbytes
-    if isinstance(source, str | Path):
-        try:
-            return Path(source).stat().st_size
-        except OSError:
-            return None
-    size = getattr(source, "size", None)
-    if isinstance(size, int):
-        return size
-    try:
-        pos = source.tell()  # type: ignore[attr-defined]
-        end = source.seek(0, io.SEEK_END)  # type: ignore[attr-defined]
-        source.seek(pos)  # type: ignore[attr-defined]
-        return int(end) - int(pos)
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def check_size(source: Source, *, name: str | None = None, max_bytes: int | None = None
-               ) -> int | None:
-    """Raise :class:`FileTooLargeError` when ``source`` is over the limit, without reading
-    it (path: stat; bytes: length; file-like: ``size`` or seek/tell). Returns the size."""
-    limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
-    size = _size_of(source)
-    if size is not None and size > limit:
-        file_name = _base_name(name if name is not None else _source_name(source))
-        raise FileTooLargeError(
-            f"{file_name}: Filen är för stor ({fmt_megabytes(size)} MB). Största tillåtna "
-            f"storlek är {fmt_megabytes(limit)} MB. Dela upp filen i mindre delar (t.ex. per år) "
-            "och läs in dem var för sig."
-        )
-    return size
-
-
-def source_bytes(source: Source, *, name: str | None = None, max_bytes: int | None = None
-                 ) -> bytes:
-    """The bytes of ``source`` after :func:`check_size`; a file-like is read at most to
-    the limit + 1 byte (its size may be unknown), so an oversized stream is never read."""
-    limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
-    file_name = _base_name(name if name is not None else _source_name(source))
-    if hasattr(source, "read") and hasattr(source, "seek"):
-        # an upload is read from its start, also when read before (Streamlit reruns)
-        with contextlib.suppress(OSError, ValueError):
-            source.seek(0)  # type: ignore[union-attr]
-    check_size(source, name=file_name, max_bytes=limit)
-    if isinstance(source, bytes):
-        return source
-    if isinstance(source, bytearray | memoryview):
-        return bytes(source)
-    if isinstance(source, str | Path):
-        path = Path(source)
-        try:
-            if path.is_dir():
-                raise _unreadable(file_name, "Sökvägen är en mapp, inte en fil.")
-            with path.open("rb") as fh:
-                data = fh.read(limit + 1)
-        except UnreadableFileError:
-            raise
-        except FileNotFoundError as exc:
-            raise _unreadable(file_name, "Filen hittades inte.") from exc
-        except PermissionError as exc:
-            raise _unreadable(file_name, "Saknar behörighet att läsa filen.") from exc
-        except OSError as exc:
-            raise _unreadable(file_name, "Filen kunde inte öppnas.") from exc
-    else:
-        data = source.read(limit + 1)
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-    if len(data) > limit:
-        check_size(data, name=file_name, max_bytes=limit)
-    return bytes(data)
 
 
 def safe_file_name(name: str | None) -> str:
     """Base name only, characters outside [A-Za-z0-9._-åäöÅÄÖ] replaced by '_' (for
     quarantine file names and logs)."""
-    base = _base_name(name)
+    base = base_name(name)
     cleaned = re.sub(r"[^0-9A-Za-zÅÄÖåäö._-]+", "_", base).strip("._")
     return cleaned[:120] or "fil"
 
@@ -414,43 +279,32 @@ def _lookup(header: str, tiers: list[tuple[object, dict[str, str]]]) -> str | No
 # --------------------------------------------------------------------------- reading
 
 
-def _base_name(name: str | None) -> str:
-    if not name:
-        return _UNNAMED_FILE
-    base = str(name).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return base or _UNNAMED_FILE
-
-
-def _unreadable(file_name: str, message: str) -> UnreadableFileError:
-    return UnreadableFileError(f"{file_name}: {message}")
-
-
 def _load(source: str | Path | bytes, file_name: str) -> pa.Buffer:
     if isinstance(source, bytes | bytearray | memoryview):
         return pa.py_buffer(bytes(source) if not isinstance(source, bytes) else source)
     path = Path(source)
     try:
         if path.is_dir():
-            raise _unreadable(file_name, "Sökvägen är en mapp, inte en fil.")
+            raise unreadable(file_name, "Sökvägen är en mapp, inte en fil.")
         with pa.OSFile(str(path)) as handle:
             return handle.read_buffer()
     except UnreadableFileError:
         raise
     except FileNotFoundError as exc:
-        raise _unreadable(file_name, "Filen hittades inte.") from exc
+        raise unreadable(file_name, "Filen hittades inte.") from exc
     except (OSError, pa.ArrowException) as exc:
         if not path.exists():
-            raise _unreadable(file_name, "Filen hittades inte.") from exc
-        raise _unreadable(file_name, "Filen kunde inte öppnas.") from exc
+            raise unreadable(file_name, "Filen hittades inte.") from exc
+        raise unreadable(file_name, "Filen kunde inte öppnas.") from exc
 
 
 def _read_raw(source: str | Path | bytes, *, name: str | None, allow_fast: bool) -> RawTable:
     if name is None and not isinstance(source, bytes | bytearray | memoryview):
         name = str(source)
-    file_name = _base_name(name)
+    file_name = base_name(name)
     buf = _load(source, file_name)
     if buf.size == 0:
-        raise _unreadable(file_name, "Filen är tom.")
+        raise unreadable(file_name, "Filen är tom.")
 
     encoding, payload = _initial_payload(buf, file_name)
     warnings = _nul_warning(buf) if encoding != "utf-16" else []
@@ -536,7 +390,7 @@ def _initial_payload(buf: pa.Buffer, file_name: str) -> tuple[str, pa.Buffer]:
     head = memoryview(buf)[:_BINARY_SAMPLE].tobytes()
     for magic, message in _BINARY_MAGIC.items():
         if head.startswith(magic):
-            raise _unreadable(file_name, message)
+            raise unreadable(file_name, message)
 
     utf16 = _utf16_codec(head)
     if utf16 is not None:
@@ -546,14 +400,14 @@ def _initial_payload(buf: pa.Buffer, file_name: str) -> tuple[str, pa.Buffer]:
         try:
             text = raw.decode(utf16)
         except UnicodeDecodeError as exc:
-            raise _unreadable(file_name, _NOT_TEXT) from exc
+            raise unreadable(file_name, _NOT_TEXT) from exc
         text = text.lstrip("\ufeff")
         if _looks_binary(text[:_BINARY_SAMPLE].encode("utf-8", errors="replace")):
-            raise _unreadable(file_name, _NOT_TEXT)
+            raise unreadable(file_name, _NOT_TEXT)
         return "utf-16", pa.py_buffer(text.replace("\x00", "").encode("utf-8"))
 
     if _looks_binary(head):
-        raise _unreadable(file_name, _NOT_TEXT)
+        raise unreadable(file_name, _NOT_TEXT)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", _strip_nul(buf.slice(3))
     return "utf-8", _strip_nul(buf)
@@ -633,14 +487,14 @@ def _sniff(payload: pa.Buffer, file_name: str) -> _Layout:
         raise _NotUtf8 from exc
     if not text.strip():
         if complete:
-            raise _unreadable(file_name, "Filen är tom.")
+            raise unreadable(file_name, "Filen är tom.")
         # A huge blank prefix: sniff on the whole file (rare, correctness over speed).
         try:
             text = memoryview(payload).tobytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _NotUtf8 from exc
         if not text.strip():
-            raise _unreadable(file_name, "Filen är tom.")
+            raise unreadable(file_name, "Filen är tom.")
         complete = True
     if not complete:
         cut = max(text.rfind("\n"), text.rfind("\r"))
@@ -670,20 +524,20 @@ def _sniff(payload: pa.Buffer, file_name: str) -> _Layout:
         if best is None or score > best[0]:
             best = (score, delim, header)
     if best is None:
-        raise _unreadable(file_name, "Filen saknar rubrikrad.")
+        raise unreadable(file_name, "Filen saknar rubrikrad.")
     _, delimiter, header = best
     cleaned = [h.replace("\ufeff", "").strip() for h in header]
     if not any(cleaned):
-        raise _unreadable(file_name, "Filen saknar rubrikrad (första raden är tom).")
+        raise unreadable(file_name, "Filen saknar rubrikrad (första raden är tom).")
     if all(_VALUE_LIKE.match(h) for h in cleaned if h):
         preview = delimiter.join(cleaned)[:80]
-        raise _unreadable(
+        raise unreadable(
             file_name,
             f"Filen saknar rubrikrad – första raden innehåller värden ({preview}). "
             "Lägg till en rad med kolumnrubriker överst.",
         )
     return _Layout(
-        delimiter=delimiter, header=_unique_names(cleaned), raw_header=header, skip_lines=skip
+        delimiter=delimiter, header=unique_names(cleaned), raw_header=header, skip_lines=skip
     )
 
 
@@ -702,20 +556,6 @@ def _first_records(text: str, delimiter: str, *, limit: int, drop_last: bool) ->
     if drop_last and len(records) > 1 and len(records) <= limit:
         records.pop()  # may be cut off mid-record by the sniff window
     return records
-
-
-def _unique_names(headers: list[str]) -> list[str]:
-    """Frame column names: the header text, made unique ("Kategori (2)"), never empty."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for i, header in enumerate(headers):
-        base = header or f"Kolumn {i + 1}"
-        candidate, k = base, 2
-        while candidate in seen:
-            candidate, k = f"{base} ({k})", k + 1
-        seen.add(candidate)
-        names.append(candidate)
-    return names
 
 
 def _is_blank(row: list[str]) -> bool:

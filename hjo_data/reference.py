@@ -17,12 +17,11 @@ from typing import Any
 import pandas as pd
 
 from hjo_data.errors import HjoDataError
+from hjo_data.schema import WHOLE_MUNICIPALITY
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REFERENCE_DIR = REPO_ROOT / "data" / "reference"
 
-#: Name of the whole-municipality row in population.csv (and the default survey area).
-WHOLE_MUNICIPALITY = "Hela kommunen"
 AREA_TYPES = ("tätort", "landsbygd")
 
 
@@ -204,7 +203,7 @@ def area_bounds(path: str | Path | None = None) -> dict[str, tuple[float, float,
 def load_population(path: str | Path | None = None) -> pd.DataFrame:
     """Population per year and area: year (int64), area (str), population (int64).
 
-    ``area == "Hela kommunen"`` is the municipality total.
+    ``area == WHOLE_MUNICIPALITY`` is the municipality total.
     """
     file = _resolve(path, "population.csv")
     return _load_population_cached(str(file), _stamp(file)).copy()

@@ -39,7 +39,7 @@ from hjo_data.disclosure import (
     suppression_note,
 )
 from hjo_data.errors import HjoDataError
-from hjo_data.filters import Filters
+from hjo_data.filters import Filters, apply_filters
 from hjo_data.formatting import MISSING, fmt_date, fmt_datetime, fmt_int
 from hjo_data.periods import UNIT_WORDS, ReportPeriod
 from hjo_data.promise import Promise, Settings, effective_settings, load_promise_with_fallback
@@ -155,15 +155,6 @@ def _data_dates(bundle: Any, frames: Mapping[str, pd.DataFrame]) -> dict[str, da
             if name in frames}
 
 
-def _between(frame: pd.DataFrame | None, column: str, start: date, end: date
-             ) -> pd.DataFrame | None:
-    if frame is None or frame.empty or column not in frame.columns:
-        return frame
-    times = frame[column]
-    sel = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
-    return frame.loc[sel.to_numpy()]
-
-
 def _plotly_label(value: object) -> str:
     """Data text for a chart label: plotly reads some HTML tags (e.g. <a href>) in labels,
     so escape them; plotly shows the entities as the original characters."""
@@ -228,7 +219,8 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     src, when = source_text("incidents"), data_dates.get("incidents")
     charts: list[ReportChart] = []
     gran = period.granularity
-    window = _between(incidents, "occurred_at", _window_start(period), period.end)
+    window = apply_filters(incidents, "incidents", Filters.span(_window_start(period),
+                                                                period.end))
     trend = sections.incident_trend_section(
         window, granularity=gran, audience=audience, disclosure=settings, data_date=when,
         data_until=as_of, first=_window_start(period), last=period.start,
@@ -237,7 +229,7 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     if not trend.is_empty and trend.figure is not None:
         charts.append(ReportChart("Händelser över tid", figures.build(trend.figure),
                                   trend.source, when, trend.note))
-    current = _between(incidents, "occurred_at", period.start, period.end)
+    current = apply_filters(incidents, "incidents", Filters.span(period.start, period.end))
     if current is None or current.empty:
         return charts
     for column, heading, label in (("category", "Händelser per kategori", "Kategori"),
@@ -277,8 +269,8 @@ def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     from hjo_data import figures, traffic
 
     start = _window_start(period)
-    data = _between(frames.get("traffic"), "date", date(start.year, start.month, 1),
-                    period.end)
+    data = apply_filters(frames.get("traffic"), "traffic",
+                         Filters.span(date(start.year, start.month, 1), period.end))
     if data is None or data.empty:
         return None
     monthly = traffic.controls_per_month(data)
@@ -298,7 +290,8 @@ def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
     from hjo_data import activities, figures
 
     year = period.start.year
-    data = _between(frames.get("activities"), "date", date(year, 1, 1), period.end)
+    data = apply_filters(frames.get("activities"), "activities",
+                         Filters.span(date(year, 1, 1), period.end))
     if data is None:
         return None
     try:
@@ -331,7 +324,8 @@ def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
 def _appendix(frames: Mapping[str, pd.DataFrame], period: ReportPeriod) -> list[ReportTable]:
     """Row-level tables (official audience only): the latest incidents and activities."""
     out: list[ReportTable] = []
-    inc = _between(frames.get("incidents"), "occurred_at", period.start, period.end)
+    inc = apply_filters(frames.get("incidents"), "incidents",
+                        Filters.span(period.start, period.end))
     if inc is not None and not inc.empty:
         rows = inc.sort_values("occurred_at", ascending=False).head(APPENDIX_ROWS)
         frame = pd.DataFrame({
@@ -346,7 +340,8 @@ def _appendix(frames: Mapping[str, pd.DataFrame], period: ReportPeriod) -> list[
         out.append(ReportTable(
             f"Händelser under {period.label} (de senaste {fmt_int(len(frame))} av "
             f"{fmt_int(len(inc))})", frame, "Endast i tjänstepersonsläge."))
-    act = _between(frames.get("activities"), "date", period.start, period.end)
+    act = apply_filters(frames.get("activities"), "activities",
+                        Filters.span(period.start, period.end))
     if act is not None and not act.empty:
         rows = act.sort_values("date", ascending=False).head(APPENDIX_ROWS)
         frame = pd.DataFrame({

@@ -23,6 +23,9 @@ Kind = Literal["text", "category", "date", "datetime", "int", "float", "share"]
 
 #: Columns the store adds to every row.
 BOOKKEEPING = ("record_id", "batch_id")
+#: The area value of the whole municipality (population total, default survey and activity
+#: area). The one spelling: use this constant, never the literal.
+WHOLE_MUNICIPALITY = "Hela kommunen"
 
 
 @dataclass(frozen=True)
@@ -350,7 +353,7 @@ SURVEY = Dataset(
         _col("group", "text", "Grupp", "grupp", "redovisningsgrupp", "kategori",
              required=False, default="Totalt"),
         _col("area", "text", "Område", "område", "omrade", required=False,
-             default="Hela kommunen"),
+             default=WHOLE_MUNICIPALITY),
         _col("share", "share", "Andel", "andel", "andel_procent", "procent", "värde", "value"),
         _col("n", "int", "Antal svar", "antal_svar", "antal", "svarande", "bas", minimum=1),
     ),
@@ -418,7 +421,7 @@ ACTIVITIES = Dataset(
         _col("activity_type", "category", "Aktivitet", "aktivitet", "aktivitetstyp", "typ",
              "insats", vocabulary=ACTIVITY_TYPES, synonyms=ACTIVITY_TYPE_SYNONYMS),
         _col("area", "text", "Område", "område", "plats", "omrade", required=False,
-             default="Hela kommunen"),
+             default=WHOLE_MUNICIPALITY),
         _col("organisers", "text", "Arrangörer", "arrangörer", "arrangör", "organisatör",
              "ansvarig", "samverkanspart", "parter", required=False, default=""),
         _col("participants", "int", "Deltagare", "deltagare", "antal_deltagare", required=False,

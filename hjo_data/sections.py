@@ -30,7 +30,7 @@ from hjo_data.disclosure import DisclosureSettings
 from hjo_data.filters import Filters
 from hjo_data.formatting import fmt_date
 from hjo_data.promise import Promise, Settings
-from hjo_data.schema import AGE_GROUPS, GENDERS, source_text
+from hjo_data.schema import AGE_GROUPS, GENDERS, WHOLE_MUNICIPALITY, source_text
 
 #: Under a chart whose hidden points are simply missing.
 HIDDEN_POINTS_MISSING = "De punkterna saknas i diagrammet."
@@ -113,7 +113,7 @@ def survey_data_date(data_date: Mapping[str, date | None]) -> date | None:
 
 #: key, "per ..." word, table column label, group column, row selector.
 _SAFETY_VIEWS: tuple[tuple[str, str, str, str], ...] = (
-    ("tr_total", "Hela kommunen", "Grupp", "group"),
+    ("tr_total", WHOLE_MUNICIPALITY, "Grupp", "group"),
     ("tr_kon", "kön", "Kön", "group"),
     ("tr_alder", "åldersgrupp", "Åldersgrupp", "group"),
     ("tr_omrade", "område", "Område", "area"),
@@ -121,7 +121,7 @@ _SAFETY_VIEWS: tuple[tuple[str, str, str, str], ...] = (
 
 
 def _safety_rows(unsafe: pd.DataFrame, key: str) -> pd.DataFrame:
-    total_area = unsafe["area"] == survey.TOTAL_AREA
+    total_area = unsafe["area"] == WHOLE_MUNICIPALITY
     total_group = unsafe["group"] == survey.TOTAL_GROUP
     if key == "tr_total":
         return unsafe[total_area & total_group]

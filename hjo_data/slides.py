@@ -34,10 +34,10 @@ from hjo_data import lagesbild as lb
 from hjo_data import sections
 from hjo_data.activities import done_vs_planned, planned_frame
 from hjo_data.datasource import DEMO_LABEL
-from hjo_data.disclosure import DisclosureSettings, settings_of
+from hjo_data.disclosure import DisclosureSettings, count_text, is_small, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
-from hjo_data.filters import Filters
+from hjo_data.filters import Filters, apply_filters
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
 from hjo_data.periods import (
     NAMED_PERIODS,
@@ -291,14 +291,6 @@ class _Context:
     population: int | None
     overviews: dict[str, sections.GoalOverview] = field(default_factory=dict)
 
-    def small(self, value: float | None) -> bool:
-        return value is not None and not pd.isna(value) and 0 < value < self.settings.threshold
-
-    def count_text(self, value: float | None) -> str:
-        """Count of people/events involving people, suppressed when small."""
-        if value is None or pd.isna(value):
-            return MISSING
-        return self.settings.small_mark if self.small(value) else fmt_int(value)
 
 
 def _frames(bundle: Any) -> Mapping[str, pd.DataFrame]:
@@ -455,7 +447,7 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
         status, status_text = "better", "Färre än vanligt – utanför slumpvariationen"
     baseline = float(total["baseline"])
     # The 4-week mean is a published figure too: when its total is small it is hidden.
-    base_text = (ctx.settings.small_mark if ctx.small(int(total["baseline_total"]))
+    base_text = (ctx.settings.small_mark if is_small(int(total["baseline_total"]), ctx.settings)
                  else fmt_float(baseline, 1))
     body = week.table.iloc[1:]
     top = body.loc[body["count"] >= ctx.settings.threshold]
@@ -466,12 +458,13 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     monday = period_starts(times, "W")
     sel = (times >= starts[0]) & (times < week.week_start + pd.Timedelta(days=7))
     per_week = monday.loc[sel.to_numpy()].value_counts()
-    values = tuple(None if ctx.small(v) else float(v)
+    values = tuple(None if is_small(v, ctx.settings) else float(v)
                    for v in (int(per_week.get(s, 0)) for s in starts))
     figure = SlideFigure(labels=tuple(fmt_week(s) for s in starts), values=values,
                          value_name="Händelser per vecka")
     return Slide(
-        id=spec.key, kind=spec.id, title=title, big_number=ctx.count_text(count),
+        id=spec.key, kind=spec.id, title=title,
+        big_number=count_text(count, "public", ctx.settings),
         message=f"händelser rapporterades {fmt_week(week.week_start, with_year=True)}",
         subtitle=f"{fmt_date(week.week_start)}–{fmt_date(week.week_end)} · snitt de fyra "
                  f"veckorna före: {base_text}",
@@ -479,19 +472,12 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
         demo=ctx.is_demo, figure=figure)
 
 
-def _between(frame: pd.DataFrame, column: str, start: date, end: date) -> pd.DataFrame:
-    times = frame[column]
-    sel = (times >= pd.Timestamp(start)) & (times < pd.Timestamp(end))
-    return frame.loc[sel.to_numpy()]
-
-
 def _traffic_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     traffic = ctx.frames.get("traffic")
     title = spec.title or "Trafikkontroller"
     footer = _footer(ctx, source_text("traffic"), ("traffic",))
     start, end, label = named_period(spec.period, _latest(ctx, "traffic"))
-    data = _between(traffic, "date", start, end) if traffic is not None and \
-        not traffic.empty else None
+    data = apply_filters(traffic, "traffic", Filters.span(start, end))
     if data is None or data.empty:
         return Slide(id=spec.key, kind=spec.id, title=title, big_number="0",
                      message=f"trafikkontroller {label}", status="nodata",
@@ -499,7 +485,7 @@ def _traffic_slide(spec: SlideSpec, ctx: _Context) -> Slide:
                      footer=footer, demo=ctx.is_demo)
     checked = int(data["vehicles_checked"].sum())
     offences = int(total_offences(data).sum())
-    if ctx.small(offences):
+    if is_small(offences, ctx.settings):
         offence_text = f"{ctx.settings.small_mark} överträdelser"
     else:
         per_100 = offences / checked * 100 if checked else float("nan")
@@ -555,7 +541,8 @@ def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     year = start.year
     planned = planned_frame(ctx.promise)
     planned = planned.loc[(planned["year"] == year).to_numpy()]
-    done_rows = (_between(activities, "date", start, end) if activities is not None
+    done_rows = (apply_filters(activities, "activities", Filters.span(start, end))
+                 if activities is not None
                  and not activities.empty else None)
     if done_rows is None or (done_rows.empty and planned.empty):
         return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,

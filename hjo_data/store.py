@@ -47,6 +47,7 @@ import pyarrow.parquet as pq
 
 from hjo_data import jsonl
 from hjo_data.errors import HjoDataError
+from hjo_data.export import neutralise_cell
 from hjo_data.privacy import mask_text
 from hjo_data.promise import column_default
 from hjo_data.schema import DATASETS, Dataset, get_dataset
@@ -87,7 +88,6 @@ _WITHDRAW_EVENT = "withdraw"
 
 class WithdrawError(HjoDataError):
     """A batch cannot be withdrawn (unknown, already withdrawn, nothing stored)."""
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -230,11 +230,10 @@ def _atomic_write_bytes(path: Path, write: Any) -> None:
 
 
 def safe_cell(value: object) -> str:
-    """Text for a CSV cell that spreadsheet programs will not evaluate as a formula."""
+    """Text for a quarantine CSV cell (missing -> ""), formula-neutralised by
+    ``export.neutralise_cell`` (the one rule for CSV cells)."""
     text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-    if text.startswith(_FORMULA_PREFIXES):
-        return "'" + text
-    return text
+    return neutralise_cell(text)
 
 
 def _safe_file_part(name: str) -> str:

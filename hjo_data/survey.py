@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.indicators import wilson_interval
-from hjo_data.schema import SURVEY_PROBLEM_COLUMNS
+from hjo_data.schema import SURVEY_PROBLEM_COLUMNS, WHOLE_MUNICIPALITY
 
 OTRYGG = "otrygg_kvall"
 PROBLEM_INDICATORS: tuple[str, ...] = tuple(SURVEY_PROBLEM_COLUMNS)
@@ -39,7 +39,6 @@ INDICATOR_LABELS: dict[str, str] = {
     OTRYGG: "otrygga sent en kväll",
     **SURVEY_PROBLEM_COLUMNS,
 }
-TOTAL_AREA = "Hela kommunen"
 TOTAL_GROUP = "Totalt"
 
 _UNSAFE = frozenset({"ganska otrygg", "mycket otrygg"})
@@ -202,11 +201,12 @@ def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | No
 
     Columns: year, indicator, area, group, share, n, ci_low, ci_high, n_effective, source
     ("svar" = computed from responses, "aggregerad" = the aggregated table). From responses
-    every indicator is computed for the whole municipality (area "Hela kommunen", group
-    "Totalt"), per area (group "Totalt") and per gender and age group (area "Hela
-    kommunen", group = the answer value). Aggregated rows get n_effective = n and a Wilson
-    interval from share and n. Where both sources give the same year, indicator, area and
-    group, the row computed from responses is kept (it accounts for weights).
+    every indicator is computed for the whole municipality (area ``WHOLE_MUNICIPALITY``,
+    group "Totalt"), per area (group "Totalt") and per gender and age group (area
+    ``WHOLE_MUNICIPALITY``, group = the answer value). Aggregated rows get n_effective = n
+    and a Wilson interval from share and n. Where both sources give the same year,
+    indicator, area and group, the row computed from responses is kept (it accounts for
+    weights).
 
     ``indicators`` limits the computed indicators (default: all); ``breakdowns=False``
     computes only the whole-municipality totals from responses (the goal cards need no
@@ -217,7 +217,7 @@ def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | No
     if responses is not None and len(responses):
         names = [OTRYGG, *PROBLEM_INDICATORS] if indicators is None else list(indicators)
         stack = _stack(responses, names, include_never_out)
-        parts.append(_with_area_group(_shares_from_stack(stack, responses, []), TOTAL_AREA,
+        parts.append(_with_area_group(_shares_from_stack(stack, responses, []), WHOLE_MUNICIPALITY,
                                       None))
         for col in ("area", "gender", "age_group") if breakdowns else ():
             if col == "area":
@@ -225,17 +225,17 @@ def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | No
                                               None, None))
             elif col in responses.columns:
                 parts.append(_with_area_group(_shares_from_stack(stack, responses, [col]),
-                                              TOTAL_AREA, col))
+                                              WHOLE_MUNICIPALITY, col))
         for part in parts:
             part["source"] = "svar"
     if aggregated is not None and len(aggregated):
         agg = (aggregated if indicators is None
                else aggregated.loc[aggregated["indicator"].isin(list(indicators))]).copy()
         agg["area"] = (agg["area"] if "area" in agg.columns
-                       else pd.Series(TOTAL_AREA, index=agg.index))
+                       else pd.Series(WHOLE_MUNICIPALITY, index=agg.index))
         agg["group"] = (agg["group"] if "group" in agg.columns
                         else pd.Series(TOTAL_GROUP, index=agg.index))
-        for col, default in (("area", TOTAL_AREA), ("group", TOTAL_GROUP)):
+        for col, default in (("area", WHOLE_MUNICIPALITY), ("group", TOTAL_GROUP)):
             values = agg[col].astype("str").fillna("").str.strip()
             agg[col] = values.mask(values.isin(["", "nan", "None"]), default)
         agg["share"] = pd.to_numeric(agg["share"], errors="coerce").astype("float64")
@@ -261,25 +261,25 @@ def combine_survey(responses: pd.DataFrame | None, aggregated: pd.DataFrame | No
                            ).reset_index(drop=True)
 
 
-def problem_index(data: pd.DataFrame, year: int, *, area: str = TOTAL_AREA,
+def problem_index(data: pd.DataFrame, year: int, *, area: str = WHOLE_MUNICIPALITY,
                   group: str = TOTAL_GROUP) -> pd.DataFrame:
     """Problem indicators of one year ranked by share (rank 1 = the largest problem).
 
     ``data`` is either survey responses (micro data; filtered to ``area`` unless it is
-    "Hela kommunen") or a ``combine_survey`` table (filtered to ``area`` and ``group``).
+    ``WHOLE_MUNICIPALITY``) or a ``combine_survey`` table (filtered to ``area`` and ``group``).
     Returns indicator, label, share, n, ci_low, ci_high, n_effective, rank and
     ``overlaps_next`` (the CI overlaps the next-ranked one's: the order between the two
     is not established).
     """
     if "indicator" not in data.columns:
         rows = data[data["year"] == year]
-        if area != TOTAL_AREA:
+        if area != WHOLE_MUNICIPALITY:
             rows = rows[rows["area"].astype("str") == area]
         # The never-out definition concerns otrygg_kvall only, not the problem questions.
         table = survey_shares(rows, indicator=PROBLEM_INDICATORS, include_never_out=False)
     else:
         mask = ((data["year"] == year) & data["indicator"].isin(PROBLEM_INDICATORS)
-                & (data.get("area", TOTAL_AREA) == area)
+                & (data.get("area", WHOLE_MUNICIPALITY) == area)
                 & (data.get("group", TOTAL_GROUP) == group))
         table = data[mask]
     table = table[["indicator", *SHARE_COLUMNS]].dropna(subset=["share"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from hjo_data import promise
 from hjo_data.schema import DATASETS
 
 CSV = ("datum;kategori;område;källa\n"
@@ -80,3 +82,28 @@ def test_definitions_list_every_promise_indicator(page_app) -> None:
     definitions = _frames(at)[-1]
     labels = [i.label for g in load_promise().goals for i in g.indicators]
     assert definitions["Indikator"].tolist() == labels
+
+
+@pytest.mark.parametrize("suppress_zero", [False, True])
+def test_public_counts_honour_suppress_zero(page_app, isolated_store, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            suppress_zero: bool) -> None:
+    """The promise's ``suppress_zero`` reaches Om data: a dataset with no rows and a batch
+    with no rejected rows read "0", or the small mark when zeros are suppressed."""
+    text = promise.DEFAULT_PROMISE_FILE.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^\[settings\]$",
+                  f"[settings]\nsuppress_zero = {str(suppress_zero).lower()}", text)
+    promise_file = tmp_path / "lofte.toml"
+    promise_file.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("HJO_PROMISE_FILE", str(promise_file))
+    assert promise.load_promise_with_fallback().message is None
+    _ingest(isolated_store)
+    at = page_app("om_data")
+    at.run()
+    assert not at.exception
+    zero = "<5" if suppress_zero else "0"
+    fresh = _frames(at)[0].set_index("Datamängd")
+    assert fresh.loc[DATASETS["traffic"].label, "Rader"] == zero
+    assert fresh.loc[DATASETS["incidents"].label, "Rader"] == "<5"  # 3 rows: small anyway
+    log = _frames(at)[1]
+    assert log["Avvisade rader"].tolist() == [zero]

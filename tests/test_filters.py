@@ -131,3 +131,68 @@ def test_load_bundle_sorts_by_time(tmp_path) -> None:
     assert not bundle.is_demo
     assert bundle.frames["incidents"]["occurred_at"].is_monotonic_increasing
     assert bundle.data_date["incidents"] == date(2024, 3, 1)
+
+
+# --------------------------------------------------------------------------- one semantics
+
+
+def _edge_incidents() -> pd.DataFrame:
+    """Rows on both sides of midnight at the period edges, without a date, without an
+    area, from two sources."""
+    spec = [("2024-01-31T23:59:59", "klotter", "Hamnen"),
+            ("2024-02-01T00:00:00", "brand", "Hamnen"),
+            ("2024-02-10T12:00:00", "klotter", "Hjo centrum"),
+            ("2024-02-29T23:59:59", "klotter", "Hjo centrum"),
+            ("2024-03-01T00:00:00", "skadegörelse", "Hamnen"),
+            ("2024-03-15T08:00:00", "brand", "Hjo centrum")]
+    frame = pd.concat([incidents(spec), incidents(spec[1:4], source="polis")],
+                      ignore_index=True)
+    frame.loc[1, "area"] = None
+    frame.loc[2, "occurred_at"] = pd.NaT
+    frame["record_id"] = [f"r{i}" for i in range(len(frame))]
+    return frame.sort_values("occurred_at", na_position="first", kind="stable")
+
+
+_CASES = [
+    Filters(),
+    Filters(start=date(2024, 2, 1), end=date(2024, 2, 29)),
+    Filters(start=date(2024, 2, 1)),
+    Filters(end=date(2024, 2, 29)),
+    Filters(end=date(2024, 1, 31)),
+    Filters(start=date(2024, 3, 1), end=date(2024, 3, 1)),
+    Filters(areas=("Hamnen",)),
+    Filters(categories=("klotter", "brand"), sources=("polis",)),
+    Filters(start=date(2024, 2, 1), end=date(2024, 2, 29), areas=("Hjo centrum",),
+            categories=("klotter",)),
+    Filters.span(date(2024, 2, 1), date(2024, 3, 1)),
+]
+
+
+@pytest.mark.parametrize("flt", _CASES)
+def test_cube_select_equals_apply_filters(flt: Filters) -> None:
+    from hjo_data.est import incident_cube
+
+    frame = _edge_incidents()
+    rows = apply_filters(frame, "incidents", flt)
+    cube = incident_cube(frame).select(flt)
+    assert cube.total == len(rows)
+    for column in ("category", "area", "source"):
+        expected = rows[column].fillna("okänt område").value_counts()
+        assert cube.counts(column).sort_index().to_dict() == expected.sort_index().to_dict()
+    # The keyword form is the same filter.
+    assert incident_cube(frame).where(
+        start=flt.start, end=flt.end, areas=flt.areas, categories=flt.categories,
+        sources=flt.sources).total == len(rows)
+
+
+def test_end_day_is_inclusive_and_span_end_exclusive() -> None:
+    frame = _edge_incidents()
+    feb = apply_filters(frame, "incidents", Filters(start=date(2024, 2, 1),
+                                                    end=date(2024, 2, 29)))
+    # Counted here from the rows: every dated row in February, 23:59:59 on the 29th included.
+    times = frame["occurred_at"]
+    expected = ((times >= datetime(2024, 2, 1)) & (times < datetime(2024, 3, 1))).sum()
+    assert len(feb) == expected and (feb["occurred_at"].dt.month == 2).all()
+    span = Filters.span(date(2024, 2, 1), date(2024, 3, 1))
+    assert span == Filters(start=date(2024, 2, 1), end=date(2024, 2, 29))
+    assert len(apply_filters(frame, "incidents", span)) == expected

@@ -143,6 +143,32 @@ def test_goal_indicator_small_incident_count_is_suppressed(measure, tmp_path, mo
         assert "förra: 0,9 (april 2024)" in slide.subtitle
 
 
+@pytest.mark.parametrize("suppress_zero", [False, True])
+def test_slides_honour_suppress_zero(suppress_zero):
+    """The promise's ``suppress_zero`` reaches the slides: a zero offence count and the
+    zero weeks of the EST trend are hidden only when zeros are suppressed."""
+    traffic = canonical("traffic", [
+        {"date": datetime(2024, 5, 6), "area": "Hamnen", "control_type": "hastighet",
+         "vehicles_checked": 12}])
+    promise = {"goals": [], "settings": {"suppress_zero": suppress_zero}}
+    frames = {**_small_world(), "traffic": traffic}
+    trafik, week = build_deck(frames, promise, _config({"id": "trafik"}, {"id": "est_vecka"}),
+                              today=TODAY, is_demo=False,
+                              data_date={"traffic": date(2024, 5, 6)})
+    assert ("<5 överträdelser" in trafik.subtitle) is suppress_zero
+    assert ("0 överträdelser" in trafik.subtitle) is not suppress_zero
+    # Weekly totals of the trend, counted here from the rows (Mondays as week keys).
+    times = frames["incidents"]["occurred_at"]
+    per_week = (times.dt.normalize() - pd.to_timedelta(times.dt.day_of_week, unit="D")
+                ).value_counts()
+    mondays = [pd.Timestamp("2024-06-03") - pd.Timedelta(days=7 * i) for i in range(11, -1, -1)]
+    expected = [int(per_week.get(m, 0)) for m in mondays]
+    assert 0 in expected
+    for value, n in zip(week.figure.values, expected, strict=True):
+        hidden = 0 < n < 5 or (suppress_zero and n == 0)
+        assert value == (None if hidden else float(n))
+
+
 def test_traffic_small_offence_count_hides_rate():
     traffic = canonical("traffic", [
         {"date": datetime(2024, 3, 4), "area": "Centrum", "control_type": "hastighet",

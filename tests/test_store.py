@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hjo_data import export
 from hjo_data import store as store_mod
 from hjo_data.schema import DATASETS, INCIDENTS, TRAFFIC
 from hjo_data.store import QUARANTINE_COLUMNS, Store, safe_cell
@@ -251,8 +252,9 @@ def test_root_from_env(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_safe_cell() -> None:
-    for bad in ("=SUM(A1)", "+1", "-2", "@x", "\tx", "\rx"):
-        assert safe_cell(bad) == "'" + bad
+    # the same rule as the CSV export, full-width signs included
+    for bad in ("=SUM(A1)", "+1", "-2", "@x", "\tx", "\rx", "\uff1dSUM(A1)", "\uff20x"):
+        assert safe_cell(bad) == "'" + bad == export.neutralise_cell(bad)
     assert safe_cell("ok") == "ok"
     assert safe_cell(None) == ""
     assert safe_cell(12) == "12"

@@ -17,7 +17,7 @@ import streamlit as st
 from hjo_data.datasource import DataBundle
 from hjo_data.filters import QUERY_KEYS, Filters
 from hjo_data.periods import GRANULARITIES, GRANULARITY_LABELS
-from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
+from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES, WHOLE_MUNICIPALITY
 
 FILTER_NAMES = frozenset({"period", "area", "category", "source"})
 
@@ -78,7 +78,7 @@ def area_options(bundle: DataBundle) -> list[str]:
         frame = bundle.frames.get(name)
         if frame is not None and "area" in frame.columns and not frame.empty:
             areas.update(str(a) for a in frame["area"].dropna().unique())
-    return sorted(areas, key=lambda a: (a == "Hela kommunen", a))
+    return sorted(areas, key=lambda a: (a == WHOLE_MUNICIPALITY, a))
 
 
 def _valid(values: Iterable[str], options: list[str]) -> list[str]:
