@@ -184,16 +184,11 @@ def test_hjo_data_never_imports_the_ui(path: Path) -> None:
     assert not bad, f"hjo_data/{path.name} imports {bad}"
 
 
-#: Known cycles being removed on another branch (the promise model moves to promise.py and
-#: schema stops asking reference for the home municipality); empty this when that lands.
-_BEING_REMOVED = [["hjo_data.reference", "hjo_data.schema"]]
-
-
 def test_no_import_cycles() -> None:
     graph = import_graph()
     assert len(graph) > 20  # the graph really holds the packages' modules
     assert "hjo_data.schema" in graph["hjo_data.reading"]
-    assert [c for c in find_cycles(graph) if c not in _BEING_REMOVED] == []
+    assert find_cycles(graph) == []
 
 
 @pytest.mark.parametrize("package", PACKAGES)
