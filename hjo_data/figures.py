@@ -829,6 +829,7 @@ BUILDERS = {
     "bar_chart": bar_chart,
     "grouped_bars": grouped_bars,
     "incident_trend": incident_trend,
+    "period_bars": period_bars,
 }
 
 

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -264,58 +264,43 @@ def _survey_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, audi
                        section.note, ReportTable(section.title, section.table))
 
 
-def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
-                   data_dates: Mapping[str, date | None], today: date) -> ReportChart | None:
-    from hjo_data import figures, traffic
+def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, audience: str,
+                   settings: DisclosureSettings, data_dates: Mapping[str, date | None],
+                   today: date) -> ReportChart | None:
+    """Controls per month over the trend window, with the window's summary (the slides'
+    section)."""
+    from hjo_data import figures  # plotly only when a report is built
 
     start = _window_start(period)
-    data = apply_filters(frames.get("traffic"), "traffic",
-                         Filters.span(date(start.year, start.month, 1), period.end))
-    if data is None or data.empty:
-        return None
-    monthly = traffic.controls_per_month(data)
     until = periods.reference_day(data_dates.get("traffic"), today=today, end=period.last_day)
-    fig = figures.period_bars(monthly, x="month", y="controls", gran="M",
-                              title="Trafikkontroller per månad", x_title="Månad",
-                              y_title="Antal kontroller", name="Kontroller",
-                              data_until=until)
-    return ReportChart("Trafikkontroller", fig, source_text("traffic"),
-                       data_dates.get("traffic"),
-                       "Antal genomförda kontroller (polisens arbete, inte personer).")
+    section = sections.traffic_section(
+        frames.get("traffic"), start=date(start.year, start.month, 1), end=period.end,
+        audience=audience, disclosure=settings, data_date=data_dates.get("traffic"),
+        data_until=until)
+    if section.is_empty or section.figure is None:
+        return None
+    return ReportChart("Trafikkontroller", figures.build(section.figure), section.source,
+                       section.data_date, section.note,
+                       ReportTable(section.title, section.table))
 
 
 def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
-                      promise: Any, data_dates: Mapping[str, date | None]
+                      promise: Promise | None, data_dates: Mapping[str, date | None]
                       ) -> ReportChart | None:
-    from hjo_data import activities, figures
+    """Done against planned this year up to the period's end (the slides' section)."""
+    from hjo_data import figures  # plotly only when a report is built
 
-    year = period.start.year
-    data = apply_filters(frames.get("activities"), "activities",
-                         Filters.span(date(year, 1, 1), period.end))
-    if data is None:
+    section = sections.activities_section(
+        frames.get("activities"), promise, start=date(period.start.year, 1, 1),
+        end=period.end, data_date=data_dates.get("activities"))
+    if section.is_empty or section.figure is None:
         return None
-    try:
-        planned = activities.planned_frame(promise) if promise is not None else None
-    except Exception:  # noqa: BLE001 - no plan: show done only
-        planned = None
-    if planned is None:
-        planned = pd.DataFrame({"year": pd.Series([], dtype="int64"),
-                                "activity_type": pd.Series([], dtype="str"),
-                                "planned": pd.Series([], dtype="int64")})
-    table = activities.done_vs_planned(data, planned)
-    table = table.loc[table["year"] == year]
-    if table.empty:
-        return None
-    fig = figures.grouped_bars(table.assign(activity_type=[_plotly_label(v) for v in
-                                                           table["activity_type"]]),
-                               x="activity_type",
-                               series=[("done", "Genomförda"), ("planned", "Planerade")],
-                               title=f"Aktiviteter {year} t.o.m. {period.last_day.isoformat()}"
-                                     ": genomförda och planerade",
-                               x_title="Aktivitet", y_title="Antal tillfällen")
-    return ReportChart("Aktiviteter i medborgarlöftet", fig, source_text("activities"),
-                       data_dates.get("activities"),
-                       "Planerat antal gäller hela året.")
+    spec = section.figure
+    fig = figures.build(replace(spec, data=spec.data.assign(
+        activity_type=[_plotly_label(v) for v in spec.data["activity_type"]])))
+    return ReportChart("Aktiviteter i medborgarlöftet", fig, section.source,
+                       section.data_date, section.note,
+                       ReportTable(section.title, section.table))
 
 
 # --------------------------------------------------------------------------- appendix
@@ -407,7 +392,7 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     charts = _incident_charts(frames, period, aud, settings, data_dates, as_of)
     for chart in (_survey_chart(frames, period, aud, settings, effective_settings(promise),
                                 data_dates),
-                  _traffic_chart(frames, period, data_dates, today),
+                  _traffic_chart(frames, period, aud, settings, data_dates, today),
                   _activities_chart(frames, period, promise, data_dates)):
         if chart is not None:
             charts.append(chart)

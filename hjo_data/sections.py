@@ -17,18 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
+from hjo_data import activities as act
 from hjo_data import disclosure as dc
-from hjo_data import est, periods, survey
+from hjo_data import est, periods, survey, traffic
 from hjo_data import lagesbild as lb
 from hjo_data.disclosure import DisclosureSettings
-from hjo_data.filters import Filters
-from hjo_data.formatting import fmt_date
+from hjo_data.filters import Filters, apply_filters
+from hjo_data.formatting import fmt_date, fmt_float, fmt_int
 from hjo_data.promise import Promise, Settings
 from hjo_data.schema import AGE_GROUPS, GENDERS, WHOLE_MUNICIPALITY, source_text
 
@@ -270,6 +271,91 @@ def incident_trend_section(incidents: pd.DataFrame | None, *, granularity: str,
                   "markerade som ofullständiga och ritas ljusare.",)
     return Section(key, title, shown, numeric, figure, source, data_date, notes=notes,
                    partial_until=partial_until)
+
+
+# --------------------------------------------------------------------------- activities
+
+
+def activities_section(activities: pd.DataFrame | None, promise: Promise | None, *,
+                       start: date, end: date, data_date: date | None,
+                       title: str | None = None, key: str = "aktiviteter_plan") -> Section:
+    """Activities done in ``[start, end)`` against the promise's plan for ``start``'s year
+    (the authorities' own work: counts are shown as they are, also publicly).
+
+    ``numeric`` has activity_type, done, planned (0 = not in the plan); the table the same
+    in Swedish. Empty when nothing was done or planned."""
+    year = start.year
+    title = title or f"Aktiviteter {year} t.o.m. {fmt_date(end - timedelta(days=1))}"
+    source = source_text("activities")
+    planned = act.planned_frame(promise)
+    planned = planned.loc[(planned["year"] == year).to_numpy()]
+    done = (apply_filters(activities, "activities",
+                          Filters.span(start, end))
+            if activities is not None else None)
+    if done is None or (done.empty and planned.empty):
+        return _empty_section(key, title, source, data_date,
+                              f"Inga aktiviteter registrerade {year}.")
+    table = act.done_vs_planned(done, planned)
+    table = table.loc[(table["year"] == year).to_numpy(),
+                      ["activity_type", "done", "planned"]].reset_index(drop=True)
+    shown = pd.DataFrame({"Aktivitet": table["activity_type"].to_numpy(),
+                          "Genomförda": [fmt_int(v) for v in table["done"]],
+                          "Planerade": [fmt_int(v) if v else "–" for v in table["planned"]]})
+    figure = FigureSpec("grouped_bars", table, MappingProxyType({
+        "x": "activity_type", "series": (("done", "Genomförda"), ("planned", "Planerade")),
+        "title": f"{title}: genomförda och planerade", "x_title": "Aktivitet",
+        "y_title": "Antal tillfällen"}))
+    return Section(key, title, shown, table, figure, source, data_date,
+                   notes=("Planerat antal gäller hela året.",))
+
+
+# --------------------------------------------------------------------------- traffic
+
+FOCUS_CONTROL = "fordon/EPA-moped"
+
+
+def traffic_section(traffic_rows: pd.DataFrame | None, *, start: date, end: date,
+                    audience: str, disclosure: DisclosureSettings, data_date: date | None,
+                    data_until: date | None = None, title: str | None = None,
+                    key: str = "trafik") -> Section:
+    """Traffic controls in ``[start, end)``: one summary row (controls, vehicles checked,
+    offences, offences per 100 vehicles, controls focused on mopeds) and the controls per
+    month (partial months drawn lighter). Controls and vehicles are the police's own work
+    (shown as they are); offences are about people: a small count is hidden for the public,
+    and so is the rate it could be recomputed from."""
+    title = title or (f"Trafikkontroller {fmt_date(start)}–"
+                      f"{fmt_date(end - timedelta(days=1))}")
+    source = source_text("traffic")
+    data = (apply_filters(traffic_rows, "traffic",
+                          Filters.span(start, end))
+            if traffic_rows is not None else None)
+    if data is None or data.empty:
+        return _empty_section(key, title, source, data_date,
+                              "Inga kontroller registrerade under perioden.")
+    controls, checked = len(data), int(data["vehicles_checked"].sum())
+    offences = int(traffic.total_offences(data).sum())
+    focus = (int((data["control_type"] == FOCUS_CONTROL).sum())
+             if "control_type" in data.columns else 0)
+    offence_text = dc.count_text(offences, audience, disclosure)
+    hidden = offence_text == disclosure.small_mark and audience == "public"
+    per_100 = float("nan") if hidden or not checked else offences / checked * 100
+    table = pd.DataFrame({
+        "Kontroller": [fmt_int(controls)], "Kontrollerade fordon": [fmt_int(checked)],
+        "Överträdelser": [offence_text],
+        "Per 100 kontrollerade fordon": [dc.SECONDARY_MARK if hidden else fmt_float(per_100, 1)],
+        f"Varav {FOCUS_CONTROL}": [fmt_int(focus)]})
+    numeric = pd.DataFrame({"controls": [controls], "vehicles_checked": [checked],
+                            "offences": [float("nan") if hidden else float(offences)],
+                            "per_100": [per_100], "focus": [focus]})
+    monthly = traffic.controls_per_month(data)
+    figure = FigureSpec("period_bars", monthly, MappingProxyType({
+        "x": "month", "y": "controls", "gran": "M", "title": "Trafikkontroller per månad",
+        "x_title": "Månad", "y_title": "Antal kontroller", "name": "Kontroller",
+        "data_until": data_until}))
+    notes = ("Antal genomförda kontroller (polisens arbete, inte personer).",)
+    if hidden:
+        notes += (dc.suppression_note(disclosure),)
+    return Section(key, title, table, numeric, figure, source, data_date, notes=notes)
 
 
 # --------------------------------------------------------------------------- goals

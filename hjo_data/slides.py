@@ -32,12 +32,11 @@ import pandas as pd
 
 from hjo_data import lagesbild as lb
 from hjo_data import sections
-from hjo_data.activities import done_vs_planned, planned_frame
 from hjo_data.datasource import DEMO_LABEL
 from hjo_data.disclosure import DisclosureSettings, count_text, is_small, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
-from hjo_data.filters import Filters, apply_filters
+from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
 from hjo_data.periods import (
     NAMED_PERIODS,
@@ -49,7 +48,6 @@ from hjo_data.periods import (
 )
 from hjo_data.promise import Goal, Indicator, Promise, effective_settings
 from hjo_data.schema import source_text
-from hjo_data.traffic import total_offences
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = REPO_ROOT / "data" / "presentation.toml"
@@ -473,32 +471,28 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
 
 
 def _traffic_slide(spec: SlideSpec, ctx: _Context) -> Slide:
-    traffic = ctx.frames.get("traffic")
     title = spec.title or "Trafikkontroller"
     footer = _footer(ctx, source_text("traffic"), ("traffic",))
     start, end, label = named_period(spec.period, _latest(ctx, "traffic"))
-    data = apply_filters(traffic, "traffic", Filters.span(start, end))
-    if data is None or data.empty:
+    # The report's section (public): offences hidden when few, with the rate behind them.
+    section = sections.traffic_section(ctx.frames.get("traffic"), start=start, end=end,
+                                       audience="public", disclosure=ctx.settings,
+                                       data_date=ctx.data_date.get("traffic"))
+    if section.is_empty:
         return Slide(id=spec.key, kind=spec.id, title=title, big_number="0",
                      message=f"trafikkontroller {label}", status="nodata",
                      status_text="Inga kontroller registrerade under perioden",
                      footer=footer, demo=ctx.is_demo)
-    checked = int(data["vehicles_checked"].sum())
-    offences = int(total_offences(data).sum())
-    if is_small(offences, ctx.settings):
-        offence_text = f"{ctx.settings.small_mark} överträdelser"
-    else:
-        per_100 = offences / checked * 100 if checked else float("nan")
-        offence_text = (f"{fmt_int(offences)} överträdelser "
-                        f"({fmt_float(per_100, 1)} per 100 kontrollerade fordon)")
-    focus = int((data["control_type"] == "fordon/EPA-moped").sum()) \
-        if "control_type" in data.columns else 0
+    row = section.table.iloc[0]
+    offence_text = f"{row['Överträdelser']} överträdelser"
+    if not pd.isna(section.numeric["offences"].iloc[0]):
+        offence_text += f" ({row['Per 100 kontrollerade fordon']} per 100 kontrollerade fordon)"
     return Slide(
-        id=spec.key, kind=spec.id, title=title, big_number=fmt_int(len(data)),
+        id=spec.key, kind=spec.id, title=title, big_number=row["Kontroller"],
         message=f"trafikkontroller {label}",
-        subtitle=f"{fmt_int(checked)} kontrollerade fordon · {offence_text}",
-        detail=f"Varav {fmt_int(focus)} med fokus på fordon/EPA-moped (motorburen "
-               "problematik)",
+        subtitle=f"{row['Kontrollerade fordon']} kontrollerade fordon · {offence_text}",
+        detail=f"Varav {row[f'Varav {sections.FOCUS_CONTROL}']} med fokus på "
+               f"{sections.FOCUS_CONTROL} (motorburen problematik)",
         footer=footer, demo=ctx.is_demo)
 
 
@@ -536,33 +530,31 @@ def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
 def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     title = spec.title or "Aktiviteter i medborgarlöftet"
     footer = _footer(ctx, source_text("activities"), ("activities",))
-    activities = ctx.frames.get("activities")
     start, end, label = named_period(spec.period, _latest(ctx, "activities"))
     year = start.year
-    planned = planned_frame(ctx.promise)
-    planned = planned.loc[(planned["year"] == year).to_numpy()]
-    done_rows = (apply_filters(activities, "activities", Filters.span(start, end))
-                 if activities is not None
-                 and not activities.empty else None)
-    if done_rows is None or (done_rows.empty and planned.empty):
+    # The report's section: done in the period against the promise's plan for the year.
+    section = sections.activities_section(ctx.frames.get("activities"), ctx.promise,
+                                          start=start, end=end,
+                                          data_date=ctx.data_date.get("activities"))
+    if section.is_empty:
         return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
                      message=f"Inga aktiviteter registrerade {label}", status="nodata",
                      status_text=STATUS_TEXT[lb.STATUS_NO_DATA], footer=footer,
                      demo=ctx.is_demo)
-    table = done_vs_planned(done_rows, planned)
-    table = table.loc[(table["year"] == year).to_numpy()]
+    table = section.numeric
     in_plan = table.loc[table["planned"] > 0]
     done_planned = int(in_plan["done"].clip(upper=in_plan["planned"]).sum())
     total_planned = int(in_plan["planned"].sum())
+    total_done = int(table["done"].sum())
     ytd = NAMED_PERIODS[spec.period] == "YTD" and end <= date(year, 12, 31)
-    detail = f"Totalt {fmt_int(len(done_rows))} genomförda aktiviteter"
+    detail = f"Totalt {fmt_int(total_done)} genomförda aktiviteter"
     if not total_planned:
         # Outside the promise period: what was done, without a plan to compare with.
         figure = SlideFigure(labels=tuple(str(t) for t in table["activity_type"]),
                              values=tuple(float(v) for v in table["done"]),
                              value_name="Genomförda", unit="tillfällen")
         return Slide(
-            id=spec.key, kind=spec.id, title=title, big_number=fmt_int(len(done_rows)),
+            id=spec.key, kind=spec.id, title=title, big_number=fmt_int(total_done),
             message=f"aktiviteter genomförda {label}",
             subtitle=f"Medborgarlöftet har ingen plan för {year}", footer=footer,
             demo=ctx.is_demo, figure=figure)

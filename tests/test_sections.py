@@ -3,7 +3,7 @@ render, and the Trygghet page's messages when there is no survey to show."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -103,3 +103,34 @@ def test_incident_trend_marks_the_partial_last_period() -> None:
         incidents(rows), granularity="M", audience="official",
         disclosure=DisclosureSettings(), data_date=date(2024, 6, 30))
     assert full.partial_until is None and not full.numeric["partial"].any()
+
+
+def test_report_and_slide_show_the_same_activities() -> None:
+    from hjo_data import report as rep
+    from hjo_data.periods import parse_period
+    from hjo_data.slides import build_deck, parse_config
+    from tests.conftest import make_promise
+
+    rows = [{"date": datetime(2024, m, 10), "activity_type": "EST-möte"} for m in range(1, 6)]
+    rows += [{"date": datetime(2024, 4, 2), "activity_type": "trygghetsvandring"}] * 4
+    frames = {"activities": canonical("activities", rows)}
+    promise = make_promise([{"id": "g", "title": "G"}], activities=[
+        {"id": "est", "title": "EST", "activity_type": "EST-möte", "planned": {"2024": 40}},
+        {"id": "tv", "title": "Vandringar", "activity_type": "trygghetsvandring",
+         "planned": {"2024": 3}}])
+    slide = build_deck(frames, promise, parse_config('[[slides]]\nid = "aktiviteter"\n'),
+                       today=date(2024, 12, 31), data_date={"activities": date(2024, 5, 10)},
+                       is_demo=False)[0]
+    report = rep.build_report(frames, parse_period("2024"), promise=promise,
+                              today=date(2024, 12, 31))
+    chart = next(c for c in report.charts if c.title == "Aktiviteter i medborgarlöftet")
+    table = chart.table.frame.set_index("Aktivitet")
+    done = dict(zip(slide.figure.labels, slide.figure.values, strict=True))
+    planned = dict(zip(slide.figure.labels, slide.figure.reference, strict=True))
+    # counted by hand: 5 EST meetings, 4 walks; planned 40 and 3
+    assert done == {"EST-möte": 5.0, "trygghetsvandring": 4.0}
+    assert {k: int(v) for k, v in table["Genomförda"].items()} == {k: int(v) for k, v in
+                                                                  done.items()}
+    assert {k: int(v) for k, v in table["Planerade"].items()} == {k: int(v) for k, v in
+                                                                 planned.items()}
+    assert slide.big_number == "8 av 43"  # min(5, 40) + min(4, 3)
