@@ -18,6 +18,9 @@ import plotly.graph_objects as go
 
 from hjo_data import periods
 from hjo_data.formatting import (
+    SWEDISH_MONTHS,
+    SWEDISH_MONTHS_SHORT,
+    SWEDISH_WEEKDAYS,
     SWEDISH_WEEKDAYS_SHORT,
     fmt_change,
     fmt_ci,
@@ -49,6 +52,51 @@ HIDDEN_SV = "dolt"
 #: Legend names of the beyond-noise markers on the EST week chart.
 MARKER_UP_SV = "▲ ökning utanför slumpvariationen"
 MARKER_DOWN_SV = "▼ minskning utanför slumpvariationen"
+
+#: Swedish texts of the plotly toolbar (plotly.js ships English only; a locale passed in
+#: the config is used by that chart: pages and the report). Keys are plotly.js's own
+#: English strings.
+PLOTLY_SV_DICTIONARY: dict[str, str] = {
+    "Download plot as a PNG": "Ladda ner som PNG",
+    "Download plot as a png": "Ladda ner som PNG",
+    "Download plot": "Ladda ner diagrammet",
+    "Zoom": "Zooma",
+    "Pan": "Panorera",
+    "Zoom in": "Zooma in",
+    "Zoom out": "Zooma ut",
+    "Autoscale": "Anpassa axlarna",
+    "Reset axes": "Återställ axlarna",
+    "Reset view": "Återställ vyn",
+    "Reset camera to default": "Återställ kameran",
+    "Box Select": "Markera med rektangel",
+    "Lasso Select": "Markera med lasso",
+    "Toggle Spike Lines": "Visa/dölj stödlinjer",
+    "Show closest data on hover": "Visa närmaste värde",
+    "Compare data on hover": "Jämför värden",
+    "Double-click to zoom back out": "Dubbelklicka för att zooma ut",
+    "Taking snapshot - this may take a few seconds": "Sparar bilden – det kan ta några sekunder",
+    "Snapshot succeeded": "Bilden sparades",
+    "Sorry, there was a problem downloading your snapshot!":
+        "Bilden kunde inte laddas ner.",
+    "Click to enter Colorscale title": "Klicka för att ange rubrik",
+    "Click to enter Plot title": "Klicka för att ange rubrik",
+    "Click to enter X axis title": "Klicka för att ange rubrik",
+    "Click to enter Y axis title": "Klicka för att ange rubrik",
+    "trace": "serie",
+}
+PLOTLY_SV_LOCALE: dict[str, object] = {
+    "dictionary": PLOTLY_SV_DICTIONARY,
+    "format": {
+        # plotly.js counts weekdays from Sunday.
+        "days": [SWEDISH_WEEKDAYS[6], *SWEDISH_WEEKDAYS[:6]],
+        "shortDays": [SWEDISH_WEEKDAYS_SHORT[6], *SWEDISH_WEEKDAYS_SHORT[:6]],
+        "months": list(SWEDISH_MONTHS),
+        "shortMonths": list(SWEDISH_MONTHS_SHORT),
+        "date": "%Y-%m-%d",
+        "decimal": ",",
+        "thousands": " ",
+    },
+}
 
 # A trimmed "plotly_white": only the layout part. Assigning the full named template deep-
 # copies its trace defaults on every figure (~0,1 s each), which dominated page reruns.

@@ -505,7 +505,11 @@ def _overview_html(report: Report) -> str:
 
 
 def _chart_html(chart: ReportChart, index: int, include_js: bool, static: bool) -> str:
-    config = {"displaylogo": False, "responsive": True, "locale": "sv"}
+    from hjo_data import figures  # plotly only when a report is rendered
+
+    # Swedish toolbar and month names in plotly.js (it ships English only).
+    config = {"displaylogo": False, "responsive": True, "locale": "sv",
+              "locales": {"sv": figures.PLOTLY_SV_LOCALE}}
     if static:
         config.update(staticPlot=True, displayModeBar=False)
     fig = chart.figure

@@ -323,6 +323,9 @@ def test_report_charts_have_swedish_months_and_mark_the_running_period(demo_bund
     report = rep.build_report(demo_bundle, period, today=last)
     page = without_library(rep.render_html(report))
     assert not ENGLISH_MONTHS.search(page)
+    # plotly.js gets the Swedish locale too (toolbar, any month name it writes itself).
+    assert '"locale": "sv"' in page and '"Ladda ner som PNG"' in page
+    assert '"shortMonths": ["jan", "feb", "mar", "apr", "maj"' in page
     for chart in report.charts:
         fig = chart.figure
         if fig is None:

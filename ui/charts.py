@@ -20,6 +20,7 @@ from hjo_data.disclosure import (
     table_for_audience,
 )
 from hjo_data.export import to_csv_bytes
+from hjo_data.figures import PLOTLY_SV_LOCALE
 from hjo_data.sections import Section
 from ui.auth import current_audience
 from ui.context import disclosure_settings
@@ -46,51 +47,6 @@ def image_file_name(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80].strip("-")
     return slug or "diagram"
 
-
-#: Swedish texts of the plotly toolbar (plotly.js ships English only; a locale passed in
-#: the config is used by that chart). Keys are plotly.js's own English strings.
-PLOTLY_SV_DICTIONARY: dict[str, str] = {
-    "Download plot as a PNG": "Ladda ner som PNG",
-    "Download plot as a png": "Ladda ner som PNG",
-    "Download plot": "Ladda ner diagrammet",
-    "Zoom": "Zooma",
-    "Pan": "Panorera",
-    "Zoom in": "Zooma in",
-    "Zoom out": "Zooma ut",
-    "Autoscale": "Anpassa axlarna",
-    "Reset axes": "Återställ axlarna",
-    "Reset view": "Återställ vyn",
-    "Reset camera to default": "Återställ kameran",
-    "Box Select": "Markera med rektangel",
-    "Lasso Select": "Markera med lasso",
-    "Toggle Spike Lines": "Visa/dölj stödlinjer",
-    "Show closest data on hover": "Visa närmaste värde",
-    "Compare data on hover": "Jämför värden",
-    "Double-click to zoom back out": "Dubbelklicka för att zooma ut",
-    "Taking snapshot - this may take a few seconds": "Sparar bilden – det kan ta några sekunder",
-    "Snapshot succeeded": "Bilden sparades",
-    "Sorry, there was a problem downloading your snapshot!":
-        "Bilden kunde inte laddas ner.",
-    "Click to enter Colorscale title": "Klicka för att ange rubrik",
-    "Click to enter Plot title": "Klicka för att ange rubrik",
-    "Click to enter X axis title": "Klicka för att ange rubrik",
-    "Click to enter Y axis title": "Klicka för att ange rubrik",
-    "trace": "serie",
-}
-PLOTLY_SV_LOCALE: dict[str, object] = {
-    "dictionary": PLOTLY_SV_DICTIONARY,
-    "format": {
-        "days": ["söndag", "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag"],
-        "shortDays": ["sön", "mån", "tis", "ons", "tor", "fre", "lör"],
-        "months": ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-                   "september", "oktober", "november", "december"],
-        "shortMonths": ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt",
-                        "nov", "dec"],
-        "date": "%Y-%m-%d",
-        "decimal": ",",
-        "thousands": " ",
-    },
-}
 
 
 def chart_config(name: str) -> dict[str, object]:
