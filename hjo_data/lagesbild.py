@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hjo_data import indicators, periods, reference, survey
+from hjo_data import indicators, periods, reference, survey, youth
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings, is_small
 from hjo_data.errors import HjoDataError
 from hjo_data.est import COUNT_COLUMN
@@ -234,22 +234,8 @@ def _share_defaults(ind: Indicator) -> dict[str, tuple[str, ...]]:
 
 def _pool_genders(rows: pd.DataFrame) -> pd.DataFrame:
     """Youth rows of gender "alla" per year; a year without an "alla" row gets the
-    n-weighted pool of its gender rows (kvinna, man, annat).
-
-    Honest because the gender rows partition the respondents who stated a gender: the sum
-    of share × n is the number answering yes, so the pool is that group's share exactly
-    (respondents without a stated gender are missing from it, as from the gender rows).
-    """
-    has_all = set(rows.loc[rows["gender"] == "alla", "year"].tolist())
-    parts = rows.loc[(rows["gender"] != "alla") & ~rows["year"].isin(has_all)]
-    alla = rows.loc[rows["gender"] == "alla"]
-    if parts.empty:
-        return alla
-    parts = parts.assign(_x=parts["share"].astype("float64") * parts["n"])
-    pooled = parts.groupby("year", as_index=False)[["_x", "n"]].sum()
-    pooled = pooled.loc[pooled["n"] > 0]
-    pooled = pooled.assign(share=pooled["_x"] / pooled["n"], gender="alla").drop(columns="_x")
-    return pd.concat([alla[["year", "share", "n", "gender"]], pooled], ignore_index=True)
+    n-weighted pool of its gender rows (``youth.pool_genders``, the one pooling rule)."""
+    return youth.pool_genders(rows, ["year"])[["year", "share", "n", "gender"]]
 
 
 def _share_rows(ind: Indicator, frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,9 @@
 """Youth indicators (ANDTS and mental health) from school surveys: shares with n and a
 Wilson 95 % interval, by grade, gender and year, and the comparison with region/country.
+
+Gender "alla" (all pupils): a school survey may report only per gender. Then the "alla"
+share of a cell (indicator, year, grade, geography) is the n-weighted pool of its gender
+rows (:func:`pool_genders`), marked ``pooled`` so the page can say so.
 """
 
 from __future__ import annotations
@@ -35,6 +39,34 @@ YOUTH_GROUPS: dict[str, tuple[str, ...]] = {
     "Psykisk hälsa": ("psykosomatiska_besvar",),
 }
 
+ALL_GENDERS = "alla"
+
+
+def pool_genders(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows of gender "alla" per ``keys`` cell (columns ``keys``, gender, share, n, pooled);
+    a cell without an "alla" row gets the n-weighted pool of its gender rows (kvinna, man,
+    annat): share = sum(share × n) / sum(n), n = sum(n), ``pooled`` True.
+
+    Honest because the gender rows partition the pupils who stated a gender: sum(share ×
+    n) is the number answering yes, so the pool is that group's share exactly (pupils
+    without a stated gender are missing from it, as from the gender rows).
+    """
+    is_all = (rows["gender"] == ALL_GENDERS).to_numpy()
+    alla = rows.loc[is_all, [*keys, "gender", "share", "n"]].assign(pooled=False)
+    parts = rows.loc[~is_all, [*keys, "share", "n"]]
+    if not alla.empty and not parts.empty:
+        covered = pd.MultiIndex.from_frame(alla[keys].astype("str"))
+        parts = parts.loc[~pd.MultiIndex.from_frame(parts[keys].astype("str")).isin(covered)]
+    if parts.empty:
+        return alla.reset_index(drop=True)
+    parts = parts.assign(_x=parts["share"].astype("float64") * parts["n"])
+    pooled = parts.groupby(keys, as_index=False)[["_x", "n"]].sum()
+    pooled = pooled.loc[pooled["n"] > 0]
+    pooled = pooled.assign(share=pooled["_x"] / pooled["n"], gender=ALL_GENDERS,
+                           pooled=True).drop(columns="_x")
+    return pd.concat([alla, pooled[alla.columns]], ignore_index=True)
+
+
 def with_ci(youth: pd.DataFrame) -> pd.DataFrame:
     """Add ci_low/ci_high (Wilson, from share × n) and indicator_label to youth rows."""
     out = youth.copy()
@@ -63,23 +95,30 @@ def youth_series(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *
                  genders: tuple[str, ...] = ()) -> pd.DataFrame:
     """Rows of the given indicators for one geography, with CI, sorted by year.
 
-    Columns: indicator, indicator_label, year, grade, gender, share, n, ci_low, ci_high.
-    Duplicate (indicator, year, grade, gender) rows are combined n-weighted.
+    Columns: indicator, indicator_label, year, grade, gender, share, n, ci_low, ci_high,
+    pooled. Duplicate (indicator, year, grade, gender) rows are combined n-weighted;
+    gender "alla" is pooled from the gender rows where the data have no "alla" row
+    (``pooled`` True, see :func:`pool_genders`).
     """
     cols = ["indicator", "indicator_label", "year", "grade", "gender", "share", "n",
-            "ci_low", "ci_high"]
+            "ci_low", "ci_high", "pooled"]
+    keys = ["indicator", "year", "grade", "gender"]
     sub = _home(youth, geography or home_municipality())
     mask = sub["indicator"].isin(list(indicators))
     if grades:
         mask &= sub["grade"].isin(list(grades))
+    sub = sub.loc[mask.to_numpy(), [*keys, "share", "n"]]
     if genders:
-        mask &= sub["gender"].isin(list(genders))
-    sub = sub.loc[mask.to_numpy(), ["indicator", "year", "grade", "gender", "share", "n"]]
+        chosen = sub.loc[sub["gender"].isin([g for g in genders if g != ALL_GENDERS])]
+        if ALL_GENDERS in genders:
+            chosen = pd.concat([chosen, pool_genders(sub, keys[:-1])], ignore_index=True)
+        sub = chosen
     if sub.empty:
-        return with_ci(sub.assign(share=sub["share"].astype("float64")))[cols]
-    sub = sub.assign(_x=sub["share"] * sub["n"])
-    agg = sub.groupby(["indicator", "year", "grade", "gender"], as_index=False)[
-        ["_x", "n"]].sum()
+        return with_ci(sub.assign(share=sub["share"].astype("float64"), pooled=False))[cols]
+    sub = sub.assign(_x=sub["share"] * sub["n"],
+                     pooled=sub["pooled"].eq(True) if "pooled" in sub else False)
+    agg = sub.groupby(keys, as_index=False).agg(_x=("_x", "sum"), n=("n", "sum"),
+                                                pooled=("pooled", "any"))
     agg["share"] = agg["_x"] / agg["n"]
     agg = with_ci(agg.drop(columns="_x"))
     order = {k: i for i, k in enumerate(YOUTH_LABELS)}
@@ -108,12 +147,14 @@ def comparison(youth: pd.DataFrame, indicators: tuple[str, ...] | list[str], *, 
     if youth.empty or "geography" not in youth.columns:
         return pd.DataFrame(columns=cols)
     mask = (youth["indicator"].isin(list(indicators)) & (youth["year"] == year)
-            & (youth["grade"] == grade) & (youth["gender"] == gender))
+            & (youth["grade"] == grade))
     sub = youth.loc[mask.to_numpy()]
-    geo = _geographies_of(sub, home_municipality())
-    if geo.nunique() < 2:
+    sub = sub.assign(geography=_geographies_of(sub, home_municipality()))
+    sub = pool_genders(sub, ["indicator", "geography"]) if gender == ALL_GENDERS \
+        else sub.loc[(sub["gender"] == gender).to_numpy()]
+    if sub["geography"].nunique() < 2:
         return pd.DataFrame(columns=cols)
-    sub = with_ci(sub.assign(geography=geo))
+    sub = with_ci(sub)
     order = {g: i for i, g in enumerate(geographies(youth))}
     sub = sub.sort_values(["indicator", "geography"],
                           key=lambda s: s.map(order) if s.name == "geography" else s)

@@ -19,7 +19,7 @@ from ui.context import bundle_key, page_setup, promise_file_key
 from ui.widgets import show_empty, show_suppression_note
 
 SOURCE = source_text("activities")
-ctx = page_setup("Aktiviteter", filters={"period", "area"})
+ctx = page_setup("Aktiviteter", filters={"period", "area"}, datasets=("activities",))
 data = ctx.frames["activities"]
 data_date = ctx.bundle.data_date.get("activities")
 until = periods.reference_day(data_date, end=ctx.filters.end)  # a running year is partial

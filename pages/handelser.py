@@ -19,7 +19,8 @@ from ui.context import bundle_key, cached, page_setup
 from ui.widgets import audited, show_empty, show_suppression_note
 
 SOURCE = source_text("incidents")
-ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"})
+ctx = page_setup("Händelser (EST)", filters={"period", "area", "category", "source"},
+                 datasets=("incidents",))
 data_date = ctx.bundle.data_date.get("incidents")
 aud, settings, flt = ctx.audience, ctx.settings, ctx.filters
 # The weekly comparison needs earlier weeks: all filters except the period.

@@ -135,7 +135,7 @@ def _card(card: GoalCard, views: tuple[IndicatorView, ...]) -> None:
                 st.markdown("\n".join(f"- {a}" for a in card.activities))
 
 
-ctx = page_setup("Lägesbild", filters={"period"})
+ctx = page_setup("Lägesbild", filters={"period", "granularity"}, datasets=("incidents",))
 for warning in freshness_warnings(ctx.bundle, date.today()):
     st.warning(warning)
 bundle = ctx.bundle

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hjo_data.disclosure import AUDIENCE_LABEL_SV
 from hjo_data.formatting import fmt_number
 from ui.auth import (
     auth_config,
+    current_audience,
     current_user,
     md_escape,
     oidc_user_info,
@@ -36,8 +38,10 @@ if user is not None:
     st.stop()
 
 if not cfg.enabled:
-    st.info("Inloggning är inte konfigurerad på den här installationen, så dashboarden "
-            "visas i publikt läge. Se docs/LOGIN.md för hur konton läggs upp.",
+    # Without accounts HJO_MODE decides the mode (ui.auth.current_audience): say which.
+    mode = AUDIENCE_LABEL_SV[current_audience()].lower()
+    st.info(f"Inloggning är inte konfigurerad på den här installationen, så dashboarden "
+            f"visas i {mode}. Se docs/LOGIN.md för hur konton läggs upp.",
             icon=":material/info:")
     st.stop()
 

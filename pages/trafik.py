@@ -14,7 +14,7 @@ from ui.context import bundle_key, page_setup
 from ui.widgets import show_empty, show_suppression_note
 
 SOURCE = source_text("traffic", "incidents")
-ctx = page_setup("Trafik", filters={"period", "area"})
+ctx = page_setup("Trafik", filters={"period", "area"}, datasets=("traffic", "incidents"))
 controls = ctx.frames["traffic"]
 # Incidents as the integer-coded cube (built once per bundle): filtering a million rows by
 # area and period on every rerun cost most of this page's time.

@@ -16,7 +16,8 @@ from ui.charts import show_section
 from ui.context import bundle_key, page_setup
 from ui.widgets import show_empty
 
-ctx = page_setup("Trygghet", filters={"period", "area"})
+ctx = page_setup("Trygghet", filters={"period", "area"},
+                 datasets=("survey_responses", "survey"))
 responses = ctx.frames["survey_responses"]
 aggregated = ctx.frames["survey"]
 data_date = sections.survey_data_date(ctx.bundle.data_date)

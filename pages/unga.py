@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -14,11 +13,13 @@ from hjo_data.promise import home_municipality
 from hjo_data.schema import GRADES, source_text
 from ui.auth import md_escape
 from ui.charts import show_figure
-from ui.context import bundle_key, page_setup
+from ui.context import bundle_key, cached, page_setup
 from ui.widgets import HIDDEN_POINTS_MISSING, show_empty, show_suppression_note
 
 SOURCE = source_text("youth")
-ctx = page_setup("Unga", filters={"period"})
+POOLED_NOTE = ("Alla: underlaget redovisar bara flickor och pojkar var för sig, så andelen "
+               "för alla elever är deras sammanvägda andel (vägd med antal svar).")
+ctx = page_setup("Unga", filters={"period"}, datasets=("youth",))
 data = ctx.frames["youth"]
 data_date = ctx.bundle.data_date.get("youth")
 
@@ -90,20 +91,16 @@ def _sections() -> tuple[list[Section] | None, Section | None, int | None, str]:
     return out, ("unga_jamforelse", fig, table, prepared, notes), year, comp_grade
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _cached(key: tuple, _compute: Callable[[], Any]) -> Any:
-    """Page results per bundle, survey years in the period (the period filter keeps whole
-    years), indicator group, gender and audience; treat them as read-only."""
-    del key
-    return _compute()
-
-
+# Page results per bundle, survey years in the period (the period filter keeps whole years),
+# indicator group, gender and audience.
 years_key = tuple(sorted(int(y) for y in data["year"].unique()))
-sections, comparison, year, comp_grade = _cached(
-    (bundle_key(ctx.bundle), years_key, group, gender, ctx.audience, settings), _sections)
+sections, comparison, year, comp_grade = cached("unga", repr(
+    (bundle_key(ctx.bundle), years_key, group, gender, ctx.audience, settings)), _sections)
 if sections is None:
     show_empty(f"Inga resultat för {group.lower()} i urvalet.")
     st.stop()
+if gender == youth.ALL_GENDERS and any(p.numeric["pooled"].any() for *_, p in sections):
+    st.caption(POOLED_NOTE)
 
 for key, fig, table, prepared in sections:
     show_figure(fig, table, source=SOURCE, data_date=data_date, key=key)

@@ -151,6 +151,19 @@ def test_no_accounts_configured_says_so() -> None:
     at.run()
     assert not at.exception
     assert "Inloggning är inte konfigurerad" in at.info[0].value
+    assert "visas i publikt läge" in at.info[0].value
+
+
+def test_no_accounts_names_the_mode_hjo_mode_selects(monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    """HJO_MODE=official without accounts is the officials' mode: the login page must not
+    claim the public one."""
+    monkeypatch.setenv("HJO_MODE", "official")
+    at = _app("login", None)
+    at.run()
+    assert not at.exception
+    text = at.info[0].value
+    assert "visas i tjänstepersonsläge" in text and "publikt" not in text
 
 
 # --------------------------------------------------------------------------- guards

@@ -247,3 +247,26 @@ def test_unga_comparison_says_whether_differences_are_beyond_noise(page_app,  # 
     assert len(notes) == 1
     assert "lägre än Skaraborg" in notes[0] and "Riket" in notes[0]
 
+
+
+def test_unga_default_alla_shows_gender_split_data(page_app, store_with) -> None:  # noqa: ANN001
+    """Youth data reported only per gender: the default "Alla" shows the n-weighted pool
+    (with a note), not "Inga resultat"."""
+    rows = [(2022, "kvinna", 0.20, 70), (2022, "man", 0.30, 50),
+            (2024, "kvinna", 0.10, 60), (2024, "man", 0.40, 40)]
+    store_with(youth=canonical("youth", [
+        {"year": y, "grade": "åk 9", "gender": g, "indicator": "alkohol_12m", "share": s,
+         "n": n, "geography": "Hjo"} for y, g, s, n in rows]))
+    at = page_app("unga")
+    at.run()
+    assert not at.exception, at.exception
+    assert at.radio(key="unga_kon").value == "alla"
+    assert not any("Inga resultat" in i.value for i in at.info)
+    expected = []
+    for year in (2022, 2024):
+        parts = [(s, n) for y, _, s, n in rows if y == year]
+        expected.append(round(100 * sum(s * n for s, n in parts) / sum(n for _, n in parts),
+                              6))
+    spec = _chart(at, "Druckit alkohol")
+    assert [round(v, 6) for v in _values(spec.data[0].y)] == expected
+    assert any("sammanvägda" in c.value for c in at.caption)

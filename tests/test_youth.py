@@ -70,3 +70,44 @@ def test_comparison_notes_say_which_differences_are_beyond_noise() -> None:
                      "Skaraborg (40,0\u00a0%) – utöver slumpvariationen; skillnaden mot "
                      "Riket (28,6\u00a0%) ligger inom slumpvariationen."]
     assert youth.comparison_notes(comp.loc[comp["geography"] != "Hjo"], "Hjo") == []
+
+
+def _by_gender_only() -> pd.DataFrame:
+    """Hjo reports snus only per gender (2024, åk 9); Riket also reports "alla"."""
+    return canonical("youth", [
+        {"year": 2024, "grade": "åk 9", "gender": "kvinna", "indicator": "snus",
+         "share": 0.10, "n": 60, "geography": "Hjo"},
+        {"year": 2024, "grade": "åk 9", "gender": "man", "indicator": "snus", "share": 0.25,
+         "n": 40, "geography": "Hjo"},
+        {"year": 2024, "grade": "åk 9", "gender": "alla", "indicator": "snus", "share": 0.15,
+         "n": 5000, "geography": "Riket"},
+        {"year": 2024, "grade": "åk 9", "gender": "kvinna", "indicator": "snus",
+         "share": 0.12, "n": 2500, "geography": "Riket"},
+    ])
+
+
+def test_alla_is_the_n_weighted_pool_when_only_genders_are_reported() -> None:
+    series = youth.youth_series(_by_gender_only(), ["snus"], geography="Hjo",
+                                genders=("alla",))
+    assert len(series) == 1
+    row = series.iloc[0]
+    yes = 0.10 * 60 + 0.25 * 40  # pupils answering yes, from the gender rows
+    assert row["gender"] == "alla" and bool(row["pooled"])
+    assert math.isclose(row["share"], yes / 100) and row["n"] == 100
+    low, high = _wilson(yes / 100, 100)
+    assert math.isclose(row["ci_low"], low, rel_tol=1e-9)
+    assert math.isclose(row["ci_high"], high, rel_tol=1e-9)
+    # The genders themselves are unchanged; a reported "alla" row is never re-pooled.
+    genders = youth.youth_series(_by_gender_only(), ["snus"], geography="Hjo",
+                                 genders=("kvinna", "man"))
+    assert genders["share"].tolist() == [0.10, 0.25] and not genders["pooled"].any()
+    riket = youth.youth_series(_by_gender_only(), ["snus"], geography="Riket",
+                               genders=("alla",))
+    assert riket["share"].tolist() == [0.15] and not riket["pooled"].any()
+
+
+def test_comparison_uses_the_pool_for_a_gender_split_home() -> None:
+    comp = youth.comparison(_by_gender_only(), ["snus"], year=2024, grade="åk 9")
+    shares = dict(zip(comp["geography"], comp["share"], strict=True))
+    assert math.isclose(shares["Hjo"], (0.10 * 60 + 0.25 * 40) / 100)
+    assert shares["Riket"] == 0.15  # the reported total, not a pool of its gender rows

@@ -164,10 +164,13 @@ def cached(name: str, key: str, compute: Callable[[], Any]) -> Any:
 # --------------------------------------------------------------------------- page frame
 
 
-def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset()) -> PageContext:
+def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset(),
+               datasets: tuple[str, ...] = ()) -> PageContext:
     """Title, demo banner, audience badge and sidebar filters; returns the filtered data.
 
-    ``filters`` ⊆ {"period", "area", "category", "source"} chooses the sidebar widgets.
+    ``filters`` ⊆ {"period", "granularity", "area", "category", "source"} chooses the
+    sidebar widgets (only those that apply to the page's data); ``datasets``: the datasets
+    the page shows (the period widget spans their data; default all).
     """
     unknown = set(filters) - FILTER_NAMES
     if unknown:
@@ -183,7 +186,8 @@ def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset()) 
     if bundle.is_demo:
         st.warning(f"**{DEMO_LABEL}.** Lagringen är tom, så sidan visar syntetiska data. "
                    "Läs in riktiga filer för att ersätta dem.", icon=":material/science:")
-    chosen = sidebar_filters(bundle, set(filters), bundle_key(bundle), title)
+    chosen = sidebar_filters(bundle, set(filters), bundle_key(bundle), title,
+                             datasets)
     return PageContext(bundle=bundle, filters=chosen, audience=audience,
                        frames=filtered_frames(bundle, chosen),
                        settings=disclosure_settings())

@@ -19,10 +19,12 @@ from hjo_data.filters import QUERY_KEYS, Filters
 from hjo_data.periods import GRANULARITIES, GRANULARITY_LABELS
 from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES, WHOLE_MUNICIPALITY
 
-FILTER_NAMES = frozenset({"period", "area", "category", "source"})
+#: "granularity" (Tidsindelning) only where the page draws per period: not on yearly data.
+FILTER_NAMES = frozenset({"period", "granularity", "area", "category", "source"})
 
 _STATE_KEY = "_hjo_filters"  # last applied Filters (survives page switches)
 _PAGE_KEY = "_hjo_filters_page"  # the page whose widgets hold the filter state
+_SEEDED = "_hjo_filters_seeded"  # the period the widget was seeded with on this page
 _W_PERIOD = "hjo_flt_period"
 _W_GRAN = "hjo_flt_gran"
 _W_AREA = "hjo_flt_area"
@@ -39,18 +41,22 @@ def _query_filters() -> Filters | None:
     return Filters.from_query(params)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _options(key: str, _bundle: DataBundle) -> tuple[tuple[date, date], list[str]]:
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _options(key: str, datasets: tuple[str, ...], _bundle: DataBundle
+             ) -> tuple[tuple[date, date], list[str]]:
     del key
-    return data_range(_bundle), area_options(_bundle)
+    return data_range(_bundle, datasets), area_options(_bundle)
 
 
-def data_range(bundle: DataBundle) -> tuple[date, date]:
-    """Date range offered by the period widget (all dated datasets)."""
+def data_range(bundle: DataBundle, datasets: tuple[str, ...] = ()) -> tuple[date, date]:
+    """Date range offered by the period widget: the data of ``datasets`` (the page's; all
+    datasets when empty), so the widget starts where the page's charts start."""
     lows: list[date] = []
     highs: list[date] = []
     year_highs: list[date] = []
     for name, frame in bundle.frames.items():
+        if datasets and name not in datasets:
+            continue
         ds = DATASETS.get(name)
         if ds is None or frame.empty or ds.time_column not in frame.columns:
             continue
@@ -86,16 +92,19 @@ def _valid(values: Iterable[str], options: list[str]) -> list[str]:
     return [v for v in values if v in allowed]
 
 
-def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str) -> Filters:
+def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str,
+                    datasets: tuple[str, ...] = ()) -> Filters:
     """Render the sidebar widgets for ``shown`` and return the resulting Filters.
 
     ``key``: the bundle's cache key (the widget options are computed once per bundle);
-    ``page``: the page's title (on a page change the widgets are seeded again).
+    ``page``: the page's title (on a page change the widgets are seeded again);
+    ``datasets``: the page's datasets (the period widget's range).
+    Filters a page does not show are kept (session and URL) for the next page.
     """
     from_url = _query_filters()
     stored: Filters = st.session_state.get(_STATE_KEY, Filters())
     initial = from_url if from_url is not None else stored
-    (lo, hi), areas = _options(key, bundle)
+    (lo, hi), areas = _options(key, tuple(datasets), bundle)
     if st.session_state.get(_PAGE_KEY) != page:
         # A widget belongs to its page: on another page a widget with the same key starts
         # from its default again (the area filter was lost on a page change). Seed every
@@ -107,7 +116,7 @@ def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str) ->
     if _W_PERIOD not in st.session_state:
         start = min(max(initial.start or lo, lo), hi)
         end = max(min(initial.end or hi, hi), start)
-        st.session_state[_W_PERIOD] = (start, end)
+        st.session_state[_W_PERIOD] = st.session_state[_SEEDED] = (start, end)
     if _W_GRAN not in st.session_state:
         st.session_state[_W_GRAN] = initial.granularity
     if _W_AREA not in st.session_state:
@@ -118,16 +127,23 @@ def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str) ->
         st.session_state[_W_SRC] = _valid(initial.sources, list(SOURCES))
 
     result = initial
+    page_start, page_end = initial.start, initial.end
     with st.sidebar:
         st.header("Filter")
         if "period" in shown:
             picked = st.date_input("Period", min_value=lo, max_value=hi, key=_W_PERIOD,
                                    format="YYYY-MM-DD")
             start, end = _range_value(picked, lo, hi)
+            page_start = None if start <= lo else start
+            page_end = None if end >= hi else end
+            if (start, end) != st.session_state.get(_SEEDED):
+                # Changed here. Untouched, the widget shows the remembered period clipped
+                # to this page's data: keep the remembered one for the other pages.
+                result = result.with_(start=page_start, end=page_end)
+        if "granularity" in shown:
             gran = st.selectbox("Tidsindelning", GRANULARITIES, key=_W_GRAN,
                                 format_func=lambda g: GRANULARITY_LABELS[g])
-            result = result.with_(start=None if start <= lo else start,
-                                  end=None if end >= hi else end, granularity=gran)
+            result = result.with_(granularity=gran)
         if "area" in shown:
             picked_areas = st.multiselect("Område", areas, key=_W_AREA,
                                           placeholder="Alla områden")
@@ -142,8 +158,8 @@ def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str) ->
             result = result.with_(sources=tuple(srcs))
     # Filters a page does not show are not applied on that page (but remembered).
     applied = Filters(
-        start=result.start if "period" in shown else None,
-        end=result.end if "period" in shown else None,
+        start=page_start if "period" in shown else None,
+        end=page_end if "period" in shown else None,
         areas=result.areas if "area" in shown else (),
         categories=result.categories if "category" in shown else (),
         sources=result.sources if "source" in shown else (),
