@@ -54,20 +54,25 @@ def test_period_widget_spans_the_pages_own_data(page_app, store_with) -> None:
                                                                    date(2024, 12, 31))
 
 
-def test_a_period_outside_the_page_is_remembered_not_overwritten(page_app, store_with
-                                                                 ) -> None:
-    """A period chosen on Unga (from 2019) is shown clipped on Händelser (whose data start
-    in 2024) but stays in the URL for the next page, unless changed here."""
+def test_a_period_outside_the_page_is_shown_as_chosen(page_app, store_with) -> None:
+    """A period chosen on Unga (from 2020) is shown as it is on Händelser (whose data start
+    in 2024), not clipped, so it stays the same for the next page unless changed here;
+    the first/last day of the page's data mean "no limit"."""
     store_with(incidents=incidents(INCIDENTS), youth=_youth(range(2019, 2025)))
     at = page_app("handelser")
     at.query_params["fran"] = "2020-01-01"
     at.run()
     assert not at.exception
-    assert at.date_input(key="hjo_flt_period").value[0] == date(2024, 3, 4)
+    assert tuple(at.date_input(key="hjo_flt_period").value) == (date(2020, 1, 1),
+                                                                date(2024, 5, 28))
     assert _query(at, "fran") == "2020-01-01"
     at.date_input(key="hjo_flt_period").set_value((date(2024, 5, 1), date(2024, 5, 28)))
     at.run()
-    assert _query(at, "fran") == "2024-05-01"
+    assert not at.exception
+    assert (_query(at, "fran"), _query(at, "till")) == ("2024-05-01", None)
+    at.date_input(key="hjo_flt_period").set_value((date(2024, 3, 4), date(2024, 5, 20)))
+    at.run()
+    assert (_query(at, "fran"), _query(at, "till")) == (None, "2024-05-20")
 
 
 def test_filters_survive_a_page_change(page_app, store_with) -> None:

@@ -24,7 +24,7 @@ FILTER_NAMES = frozenset({"period", "granularity", "area", "category", "source"}
 
 _STATE_KEY = "_hjo_filters"  # last applied Filters (survives page switches)
 _PAGE_KEY = "_hjo_filters_page"  # the page whose widgets hold the filter state
-_SEEDED = "_hjo_filters_seeded"  # the period the widget was seeded with on this page
+_BOUNDS = "_hjo_filters_bounds"  # (page, bundle key, lo, hi) of the period widget
 _W_PERIOD = "hjo_flt_period"
 _W_GRAN = "hjo_flt_gran"
 _W_AREA = "hjo_flt_area"
@@ -104,7 +104,7 @@ def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str,
     from_url = _query_filters()
     stored: Filters = st.session_state.get(_STATE_KEY, Filters())
     initial = from_url if from_url is not None else stored
-    (lo, hi), areas = _options(key, tuple(datasets), bundle)
+    (data_lo, data_hi), areas = _options(key, tuple(datasets), bundle)
     if st.session_state.get(_PAGE_KEY) != page:
         # A widget belongs to its page: on another page a widget with the same key starts
         # from its default again (the area filter was lost on a page change). Seed every
@@ -113,10 +113,20 @@ def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str,
             st.session_state.pop(widget, None)
         st.session_state[_PAGE_KEY] = page
     # Initialise widget state once per page visit.
+    bounds = st.session_state.get(_BOUNDS)
+    if _W_PERIOD not in st.session_state or bounds is None or bounds[:2] != (page, key):
+        # The widget spans the page's data, widened only to show a period chosen
+        # elsewhere as it is (clipping it would silently change it for other pages).
+        # Fixed for the page visit: a keyed widget whose bounds change is reset.
+        chosen = [d for d in (initial.start, initial.end) if d is not None]
+        bounds = (page, key, min([data_lo, *chosen]), max([data_hi, *chosen]))
+        st.session_state[_BOUNDS] = bounds
+        st.session_state.pop(_W_PERIOD, None)
+    lo, hi = bounds[2], bounds[3]
     if _W_PERIOD not in st.session_state:
         start = min(max(initial.start or lo, lo), hi)
         end = max(min(initial.end or hi, hi), start)
-        st.session_state[_W_PERIOD] = st.session_state[_SEEDED] = (start, end)
+        st.session_state[_W_PERIOD] = (start, end)
     if _W_GRAN not in st.session_state:
         st.session_state[_W_GRAN] = initial.granularity
     if _W_AREA not in st.session_state:
@@ -127,19 +137,15 @@ def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str,
         st.session_state[_W_SRC] = _valid(initial.sources, list(SOURCES))
 
     result = initial
-    page_start, page_end = initial.start, initial.end
     with st.sidebar:
         st.header("Filter")
         if "period" in shown:
             picked = st.date_input("Period", min_value=lo, max_value=hi, key=_W_PERIOD,
                                    format="YYYY-MM-DD")
             start, end = _range_value(picked, lo, hi)
-            page_start = None if start <= lo else start
-            page_end = None if end >= hi else end
-            if (start, end) != st.session_state.get(_SEEDED):
-                # Changed here. Untouched, the widget shows the remembered period clipped
-                # to this page's data: keep the remembered one for the other pages.
-                result = result.with_(start=page_start, end=page_end)
+            # The first/last day of the page's data: "from the beginning / to the end".
+            result = result.with_(start=None if start == data_lo else start,
+                                  end=None if end == data_hi else end)
         if "granularity" in shown:
             gran = st.selectbox("Tidsindelning", GRANULARITIES, key=_W_GRAN,
                                 format_func=lambda g: GRANULARITY_LABELS[g])
@@ -158,8 +164,8 @@ def sidebar_filters(bundle: DataBundle, shown: set[str], key: str, page: str,
             result = result.with_(sources=tuple(srcs))
     # Filters a page does not show are not applied on that page (but remembered).
     applied = Filters(
-        start=page_start if "period" in shown else None,
-        end=page_end if "period" in shown else None,
+        start=result.start if "period" in shown else None,
+        end=result.end if "period" in shown else None,
         areas=result.areas if "area" in shown else (),
         categories=result.categories if "category" in shown else (),
         sources=result.sources if "source" in shown else (),
