@@ -82,21 +82,27 @@ _HOURS_NIGHT_WEEKEND = np.array([9, 8, 6, 4, 1.5, 0.5, 0.3, 0.4, 0.6, 0.8, 1, 1.
                                  1.5, 1.8, 2.2, 2.8, 3.6, 5, 7, 9, 10, 10], dtype=float)
 _HOURS_DAY = np.array([0.3, 0.2, 0.2, 0.2, 0.3, 0.5, 1.5, 3, 4.5, 5, 5, 5, 5, 5, 5, 5, 4.5,
                        4, 3, 2.5, 2, 1.5, 1, 0.6], dtype=float)
-#: Source probabilities per category, in the order of schema.SOURCES
-#: (polis, kommun, skola, bostadsbolag, näringsliv, räddningstjänst, allmänhet, övrigt).
-SOURCE_MIX = {
-    "skadegörelse": (0.15, 0.30, 0.15, 0.20, 0.10, 0.0, 0.08, 0.02),
-    "klotter": (0.05, 0.45, 0.12, 0.20, 0.12, 0.0, 0.05, 0.01),
-    "nedskräpning": (0.02, 0.60, 0.05, 0.15, 0.08, 0.0, 0.10, 0.0),
-    "ordningsstörning": (0.40, 0.15, 0.10, 0.15, 0.05, 0.0, 0.12, 0.03),
-    "brand": (0.10, 0.10, 0.05, 0.05, 0.0, 0.65, 0.05, 0.0),
-    "våld/hot": (0.70, 0.05, 0.10, 0.05, 0.03, 0.0, 0.05, 0.02),
-    "stöld/inbrott": (0.50, 0.10, 0.05, 0.10, 0.20, 0.0, 0.05, 0.0),
-    "narkotika": (0.75, 0.10, 0.10, 0.02, 0.0, 0.0, 0.03, 0.0),
-    "alkohol": (0.50, 0.15, 0.10, 0.05, 0.10, 0.0, 0.10, 0.0),
-    "motorburen problematik": (0.40, 0.15, 0.02, 0.05, 0.10, 0.0, 0.28, 0.0),
-    "trafik": (0.80, 0.05, 0.02, 0.0, 0.0, 0.05, 0.08, 0.0),
-    "övrigt": (0.25, 0.25, 0.08, 0.15, 0.10, 0.02, 0.12, 0.03),
+#: Source probabilities per category: one row per category, one column per source in the
+#: order of schema.SOURCES (polis, kommun, skola, bostadsbolag, näringsliv,
+#: räddningstjänst, allmänhet, övrigt).
+_SOURCE_MIX_TABLE = """
+skadegörelse            0.15 0.30 0.15 0.20 0.10 0.00 0.08 0.02
+klotter                 0.05 0.45 0.12 0.20 0.12 0.00 0.05 0.01
+nedskräpning            0.02 0.60 0.05 0.15 0.08 0.00 0.10 0.00
+ordningsstörning        0.40 0.15 0.10 0.15 0.05 0.00 0.12 0.03
+brand                   0.10 0.10 0.05 0.05 0.00 0.65 0.05 0.00
+våld/hot                0.70 0.05 0.10 0.05 0.03 0.00 0.05 0.02
+stöld/inbrott           0.50 0.10 0.05 0.10 0.20 0.00 0.05 0.00
+narkotika               0.75 0.10 0.10 0.02 0.00 0.00 0.03 0.00
+alkohol                 0.50 0.15 0.10 0.05 0.10 0.00 0.10 0.00
+motorburen problematik  0.40 0.15 0.02 0.05 0.10 0.00 0.28 0.00
+trafik                  0.80 0.05 0.02 0.00 0.00 0.05 0.08 0.00
+övrigt                  0.25 0.25 0.08 0.15 0.10 0.02 0.12 0.03
+"""
+SOURCE_MIX: dict[str, tuple[float, ...]] = {
+    name: tuple(float(p) for p in shares)
+    for name, *shares in (line.rsplit(maxsplit=len(SOURCES)) for line in
+                          _SOURCE_MIX_TABLE.strip().splitlines())
 }
 #: Raw texts of some "övrigt" incidents (not in the vocabulary: kept in ``category_raw``).
 OTHER_RAW = ("fyrverkerier", "lösspringande hundar", "trasig belysning", "övergivet fordon")

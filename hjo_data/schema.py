@@ -66,14 +66,14 @@ class Column:
     default: object = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dataset:
     name: str
     label: str
     columns: tuple[Column, ...]
     #: Column holding a caller-supplied id; when absent or empty a stable id is derived
     #: from the row content.
-    id_column: str | None
+    id_column: str | None = None
     #: Column that places a row in time (for freshness, period filters).
     time_column: str
     #: Headers whose presence identifies this dataset in auto-detection.
@@ -203,27 +203,26 @@ GRADES, GRADE_SYNONYMS = _vocab(
     ("gy 2", ("gy2", "år 2 gymnasiet", "gymnasiet år 2", "åk 2 gy", "gy år 2")),
 )
 
+#: The survey's problem questions: micro-data column (answer on PROBLEM_ANSWERS) = survey
+#: indicator -> (Swedish label, further accepted spellings of the indicator).
+_PROBLEMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "problem_nedskrapning": ("nedskräpning", ()),
+    "problem_skadegorelse": ("skadegörelse", ()),
+    "problem_klotter": ("klotter", ()),
+    "problem_trafik": ("bilar/mopeder som körs störande",
+                       ("störande trafik", "bilar och mopeder")),
+    "problem_paverkade": ("personer påverkade av alkohol/narkotika", ("påverkade personer",)),
+    "problem_brak": ("bråk och stök", ("bråk",)),
+}
+#: Micro-data problem columns -> Swedish label.
+SURVEY_PROBLEM_COLUMNS = {name: label for name, (label, _) in _PROBLEMS.items()}
+
 #: Survey indicators: problem questions map to these shares ("mycket/ganska stort problem").
 SURVEY_INDICATORS, SURVEY_INDICATOR_SYNONYMS = _vocab(
     ("otrygg_kvall", ("otrygg sent en kväll", "andel otrygga", "otrygghet", "unsafe_evening")),
-    ("problem_nedskrapning", ("nedskräpning",)),
-    ("problem_skadegorelse", ("skadegörelse",)),
-    ("problem_klotter", ("klotter",)),
-    ("problem_trafik", ("bilar/mopeder som körs störande", "störande trafik",
-                        "bilar och mopeder")),
-    ("problem_paverkade", ("personer påverkade av alkohol/narkotika", "påverkade personer")),
-    ("problem_brak", ("bråk och stök", "bråk")),
+    *((name, (label, *more)) for name, (label, more) in _PROBLEMS.items()),
 )
 
-#: Micro-data problem columns (answer on PROBLEM_ANSWERS) -> survey indicator.
-SURVEY_PROBLEM_COLUMNS = {
-    "problem_nedskrapning": "nedskräpning",
-    "problem_skadegorelse": "skadegörelse",
-    "problem_klotter": "klotter",
-    "problem_trafik": "bilar/mopeder som körs störande",
-    "problem_paverkade": "personer påverkade av alkohol/narkotika",
-    "problem_brak": "bråk och stök",
-}
 
 YOUTH_INDICATORS, YOUTH_INDICATOR_SYNONYMS = _vocab(
     ("alkohol_12m", ("alkohol senaste 12 månaderna", "druckit alkohol", "alcohol_12m")),
@@ -285,11 +284,19 @@ def _col(name: str, kind: Kind, label: str, *aliases: str, **kw: object) -> Colu
     return Column(name=name, kind=kind, label=label, aliases=aliases, **kw)  # type: ignore[arg-type]
 
 
+#: Columns several datasets share (same name, type, labels and checks).
+_YEAR = _col("year", "int", "År", "år", "ar", minimum=2000, maximum=2100)
+_GENDER = _col("gender", "category", "Kön", "kön", "kon", "sex",
+               vocabulary=GENDERS, synonyms=GENDER_SYNONYMS)
+_SHARE_AND_N = (
+    _col("share", "share", "Andel", "andel", "andel_procent", "procent", "värde", "value"),
+    _col("n", "int", "Antal svar", "antal_svar", "antal", "svarande", "bas", minimum=1),
+)
+
 INCIDENTS = Dataset(
-    name="incidents",
-    source="EST-rapporter (kommun, polis och parter)",
-    label="Händelser (EST)",
-    columns=(
+    name="incidents", label="Händelser (EST)", source="EST-rapporter (kommun, polis och parter)",
+    id_column="incident_id", time_column="occurred_at", signature=("category", "source"),
+    cadence_days=7, columns=(
         _col("incident_id", "text", "Händelse-id", "id", "händelse_id", "händelseid", "ärendenr",
              "ärende", "löpnummer", "rapport_id", required=False),
         _col("occurred_at", "datetime", "Tidpunkt", "datum", "tidpunkt", "datum_tid", "date",
@@ -307,22 +314,14 @@ INCIDENTS = Dataset(
              minimum=10.5, maximum=24.2, position=True),
         _col("description", "text", "Beskrivning", "beskrivning", "händelsebeskrivning",
              "kommentar", "fritext", "text", "notering", required=False, free_text=True),
-    ),
-    id_column="incident_id",
-    time_column="occurred_at",
-    signature=("category", "source"),
-    cadence_days=7,
-)
+    ))
 
 SURVEY_RESPONSES = Dataset(
-    name="survey_responses",
-    source="Trygghetsmätningen",
-    label="Trygghetsmätning (svar)",
-    columns=(
+    name="survey_responses", label="Trygghetsmätning (svar)", source="Trygghetsmätningen",
+    time_column="year", signature=("safety_evening",), cadence_days=366, columns=(
         _col("year", "int", "År", "år", "ar", "undersökningsår", minimum=2000, maximum=2100),
         _col("area", "text", "Område", "område", "bostadsområde", "omrade"),
-        _col("gender", "category", "Kön", "kön", "kon", "sex",
-             vocabulary=GENDERS, synonyms=GENDER_SYNONYMS),
+        _GENDER,
         _col("age_group", "category", "Åldersgrupp", "åldersgrupp", "ålder", "age", "age_group",
              vocabulary=AGE_GROUPS, synonyms=AGE_GROUP_SYNONYMS),
         _col("safety_evening", "category", "Trygghet sent en kväll", "trygg_kväll",
@@ -335,62 +334,39 @@ SURVEY_RESPONSES = Dataset(
         ),
         _col("weight", "float", "Vikt", "vikt", "weight", "viktning", required=False,
              minimum=0.0, default=1.0),
-    ),
-    id_column=None,
-    time_column="year",
-    signature=("safety_evening",),
-    cadence_days=366,
-)
+    ))
 
 SURVEY = Dataset(
-    name="survey",
-    source="Trygghetsmätningen",
-    label="Trygghetsmätning (aggregerad)",
-    columns=(
-        _col("year", "int", "År", "år", "ar", minimum=2000, maximum=2100),
+    name="survey", label="Trygghetsmätning (aggregerad)", source="Trygghetsmätningen",
+    time_column="year", signature=("indicator", "share"), cadence_days=366, columns=(
+        _YEAR,
         _col("indicator", "category", "Indikator", "indikator", "fråga", "mått",
              vocabulary=SURVEY_INDICATORS, synonyms=SURVEY_INDICATOR_SYNONYMS),
         _col("group", "text", "Grupp", "grupp", "redovisningsgrupp", "kategori",
              required=False, default="Totalt"),
         _col("area", "text", "Område", "område", "omrade", required=False,
              default=WHOLE_MUNICIPALITY),
-        _col("share", "share", "Andel", "andel", "andel_procent", "procent", "värde", "value"),
-        _col("n", "int", "Antal svar", "antal_svar", "antal", "svarande", "bas", minimum=1),
-    ),
-    id_column=None,
-    time_column="year",
-    signature=("indicator", "share"),
-    cadence_days=366,
-)
+        *_SHARE_AND_N,
+    ))
 
 YOUTH = Dataset(
-    name="youth",
+    name="youth", label="Ungas levnadsvanor",
     source="Ungdomsenkäten (skolans levnadsvaneundersökning)",
-    label="Ungas levnadsvanor",
-    columns=(
-        _col("year", "int", "År", "år", "ar", minimum=2000, maximum=2100),
+    time_column="year", signature=("grade", "indicator"), cadence_days=366, columns=(
+        _YEAR,
         _col("grade", "category", "Årskurs", "årskurs", "arskurs", "klass", "grade",
              vocabulary=GRADES, synonyms=GRADE_SYNONYMS),
-        _col("gender", "category", "Kön", "kön", "kon", "sex",
-             vocabulary=GENDERS, synonyms=GENDER_SYNONYMS),
+        _GENDER,
         _col("indicator", "category", "Indikator", "indikator", "fråga", "mått",
              vocabulary=YOUTH_INDICATORS, synonyms=YOUTH_INDICATOR_SYNONYMS),
-        _col("share", "share", "Andel", "andel", "andel_procent", "procent", "värde", "value"),
-        _col("n", "int", "Antal svar", "antal_svar", "antal", "svarande", "bas", minimum=1),
+        *_SHARE_AND_N,
         _col("geography", "text", "Geografi", "geografi", "jämförelse", "region", "nivå",
              required=False, default=HOME_MUNICIPALITY),
-    ),
-    id_column=None,
-    time_column="year",
-    signature=("grade", "indicator"),
-    cadence_days=366,
-)
+    ))
 
 TRAFFIC = Dataset(
-    name="traffic",
-    source="Polisens trafikkontroller",
-    label="Trafikkontroller",
-    columns=(
+    name="traffic", label="Trafikkontroller", source="Polisens trafikkontroller",
+    time_column="date", signature=("vehicles_checked",), cadence_days=31, columns=(
         _col("date", "date", "Datum", "datum", "kontrolldatum", "dag"),
         _col("area", "text", "Område", "område", "plats", "omrade", "location"),
         _col("control_type", "category", "Kontrolltyp", "kontrolltyp", "typ_av_kontroll",
@@ -405,18 +381,11 @@ TRAFFIC = Dataset(
         ),
         _col("fines", "int", "Ordningsböter", "ordningsböter", "böter", "antal_böter",
              required=False, minimum=0, default=0),
-    ),
-    id_column=None,
-    time_column="date",
-    signature=("vehicles_checked",),
-    cadence_days=31,
-)
+    ))
 
 ACTIVITIES = Dataset(
-    name="activities",
-    source="Aktivitetsuppföljningen (medborgarlöftet)",
-    label="Aktiviteter",
-    columns=(
+    name="activities", label="Aktiviteter", source="Aktivitetsuppföljningen (medborgarlöftet)",
+    time_column="date", signature=("activity_type",), cadence_days=31, columns=(
         _col("date", "date", "Datum", "datum", "dag"),
         _col("activity_type", "category", "Aktivitet", "aktivitet", "aktivitetstyp", "typ",
              "insats", vocabulary=ACTIVITY_TYPES, synonyms=ACTIVITY_TYPE_SYNONYMS),
@@ -436,12 +405,7 @@ ACTIVITIES = Dataset(
              "åtgärdade", required=False, minimum=0, default=0),
         _col("notes", "text", "Anteckningar", "anteckningar", "noteringar", "kommentar",
              "iakttagelser_text", required=False, free_text=True, default=""),
-    ),
-    id_column=None,
-    time_column="date",
-    signature=("activity_type",),
-    cadence_days=31,
-)
+    ))
 
 DATASETS: Mapping[str, Dataset] = MappingProxyType(
     {d.name: d for d in (INCIDENTS, SURVEY_RESPONSES, SURVEY, YOUTH, TRAFFIC, ACTIVITIES)}

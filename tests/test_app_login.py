@@ -116,12 +116,18 @@ def test_throttled_after_five_failures(users: dict) -> None:
     assert other.session_state["hjo_auth"]["name"] == "tove"
 
 
-def test_session_times_out(users: dict) -> None:
+def _idle_for(users: dict, minutes: int) -> tuple[object, dict]:
+    """The login page run for anna's session last seen ``minutes`` ago."""
     at = _app("login", users)
-    stale = _logged_in("redaktor", "anna")
-    stale["last_seen"] -= 31 * 60
-    at.session_state["hjo_auth"] = stale
+    session = _logged_in("redaktor", "anna")
+    session["last_seen"] -= minutes * 60
+    at.session_state["hjo_auth"] = session
     at.run()
+    return at, session
+
+
+def test_session_times_out(users: dict) -> None:
+    at, _ = _idle_for(users, 31)
     assert not at.exception
     assert "hjo_auth" not in at.session_state
     assert "loggats ut efter 30 minuter" in _texts(at)
@@ -130,11 +136,7 @@ def test_session_times_out(users: dict) -> None:
 
 
 def test_idle_session_within_timeout_is_kept_and_refreshed(users: dict) -> None:
-    at = _app("login", users)
-    fresh = _logged_in("redaktor", "anna")
-    fresh["last_seen"] -= 29 * 60
-    at.session_state["hjo_auth"] = fresh
-    at.run()
+    at, fresh = _idle_for(users, 29)
     assert at.session_state["hjo_auth"]["last_seen"] > fresh["last_seen"] + 28 * 60
 
 

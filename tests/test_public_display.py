@@ -104,12 +104,16 @@ def _run(page_app, name: str):  # noqa: ANN001, ANN202
     return at
 
 
-@pytest.mark.parametrize("official", [False, True])
-def test_handelser_small_category_and_area(page_app, store_with, monkeypatch,  # noqa: ANN001
-                                           official: bool) -> None:
+@pytest.fixture(params=[False, True], ids=["public", "official"])
+def official(request, store_with, monkeypatch) -> bool:  # noqa: ANN001
+    """Both audiences over the hand-made store (True: HJO_MODE=official)."""
     _store(store_with)
-    if official:
+    if request.param:
         monkeypatch.setenv("HJO_MODE", "official")
+    return request.param
+
+
+def test_handelser_small_category_and_area(page_app, official: bool) -> None:  # noqa: ANN001
     at = _run(page_app, "handelser")
     # Independent count of brand in the week 2024-05-06..12.
     frame = _incidents()
@@ -146,12 +150,7 @@ def test_metric_delta_arrow_follows_the_number(page_app, store_with) -> None:  #
     assert "ökning" in metric.proto.delta
 
 
-@pytest.mark.parametrize("official", [False, True])
-def test_trafik_small_offence_count(page_app, store_with, monkeypatch,  # noqa: ANN001
-                                    official: bool) -> None:
-    _store(store_with)
-    if official:
-        monkeypatch.setenv("HJO_MODE", "official")
+def test_trafik_small_offence_count(page_app, official: bool) -> None:  # noqa: ANN001
     at = _run(page_app, "trafik")
     label = TRAFFIC_OFFENCES["drunk_driving"]
     assert _cell(at, "Överträdelse", label, "Antal") == ("2" if official else "<5")
@@ -159,23 +158,13 @@ def test_trafik_small_offence_count(page_app, store_with, monkeypatch,  # noqa: 
     assert (per_100 == "..") != official  # 2 / 200 * 100 would give the count away
 
 
-@pytest.mark.parametrize("official", [False, True])
-def test_aktiviteter_small_participant_count(page_app, store_with, monkeypatch,  # noqa: ANN001
-                                             official: bool) -> None:
-    _store(store_with)
-    if official:
-        monkeypatch.setenv("HJO_MODE", "official")
+def test_aktiviteter_small_participant_count(page_app, official: bool) -> None:  # noqa: ANN001
     at = _run(page_app, "aktiviteter")
     shown = _cell(at, "Aktivitet", "trygghetsvandring", "Deltagare")
     assert shown == ("3" if official else "<5")
 
 
-@pytest.mark.parametrize("official", [False, True])
-def test_survey_cells_with_few_answers(page_app, store_with, monkeypatch,  # noqa: ANN001
-                                       official: bool) -> None:
-    _store(store_with)
-    if official:
-        monkeypatch.setenv("HJO_MODE", "official")
+def test_survey_cells_with_few_answers(page_app, official: bool) -> None:  # noqa: ANN001
     at = _run(page_app, "trygghet")
     share = _cell(at, "År", "2024", "Andel otrygga")
     # 4 of 14 answered "ganska otrygg" (n = 14 < 30).

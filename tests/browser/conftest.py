@@ -141,6 +141,25 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
+def record_problems(page: object, dashboard_url: str) -> object:
+    """Collect the page's script errors in ``page.page_errors`` and every request that
+    leaves the dashboard (it must work offline) in ``page.external_requests``."""
+    errors: list[str] = []
+    external: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on("request", lambda req: None if req.url.startswith(  # type: ignore[attr-defined]
+        (dashboard_url, "data:", "blob:", "about:")) else external.append(req.url))
+    page.page_errors = errors  # type: ignore[attr-defined]
+    page.external_requests = external  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.fixture(scope="session")
+def watched(dashboard_url: str):
+    """``watched(page)``: the page with :func:`record_problems` attached."""
+    return lambda page: record_problems(page, dashboard_url)
+
+
 @pytest.fixture(scope="session")
 def wait_for_app():
     """``wait_for_app(page, text=...)``: see :func:`wait_until_rendered`."""

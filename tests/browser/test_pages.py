@@ -32,15 +32,8 @@ def context(browser):
 
 
 @pytest.fixture
-def page(context, dashboard_url: str):
-    pg = context.new_page()
-    errors: list[str] = []
-    external: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("request", lambda req: None if req.url.startswith(
-        (dashboard_url, "data:", "blob:", "about:")) else external.append(req.url))
-    pg.page_errors = errors  # type: ignore[attr-defined]
-    pg.external_requests = external  # type: ignore[attr-defined]
+def page(context, watched):
+    pg = watched(context.new_page())
     yield pg
     pg.close()
 

@@ -87,22 +87,16 @@ def viewport(request: pytest.FixtureRequest) -> tuple[int, int]:
 
 
 @pytest.fixture
-def presentation(browser, dashboard_url: str, viewport: tuple[int, int], wait_for_app):
+def presentation(browser, dashboard_url: str, viewport: tuple[int, int], wait_for_app,
+                 watched):
     width, height = viewport
     context = browser.new_context(viewport={"width": width, "height": height},
                                   locale="sv-SE")
     context.set_default_timeout(RENDER_TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    external: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda req: None if req.url.startswith(
-        (dashboard_url, "data:", "blob:", "about:")) else external.append(req.url))
+    page = watched(context.new_page())
     page.goto(f"{dashboard_url}/?presentation=1&interval=0", wait_until="domcontentloaded")
     wait_for_app(page)
     page.locator(SLIDE).first.wait_for(state="visible", timeout=RENDER_TIMEOUT_MS)
-    page.page_errors = errors  # type: ignore[attr-defined]
-    page.external_requests = external  # type: ignore[attr-defined]
     yield page
     context.close()
 
