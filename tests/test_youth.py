@@ -74,16 +74,11 @@ def test_comparison_notes_say_which_differences_are_beyond_noise() -> None:
 
 def _by_gender_only() -> pd.DataFrame:
     """Hjo reports snus only per gender (2024, åk 9); Riket also reports "alla"."""
-    return canonical("youth", [
-        {"year": 2024, "grade": "åk 9", "gender": "kvinna", "indicator": "snus",
-         "share": 0.10, "n": 60, "geography": "Hjo"},
-        {"year": 2024, "grade": "åk 9", "gender": "man", "indicator": "snus", "share": 0.25,
-         "n": 40, "geography": "Hjo"},
-        {"year": 2024, "grade": "åk 9", "gender": "alla", "indicator": "snus", "share": 0.15,
-         "n": 5000, "geography": "Riket"},
-        {"year": 2024, "grade": "åk 9", "gender": "kvinna", "indicator": "snus",
-         "share": 0.12, "n": 2500, "geography": "Riket"},
-    ])
+    rows = [("kvinna", 0.10, 60, "Hjo"), ("man", 0.25, 40, "Hjo"),
+            ("alla", 0.15, 5000, "Riket"), ("kvinna", 0.12, 2500, "Riket")]
+    return canonical("youth", [{"year": 2024, "grade": "åk 9", "indicator": "snus",
+                                "gender": g, "share": s, "n": n, "geography": geo}
+                               for g, s, n, geo in rows])
 
 
 def test_alla_is_the_n_weighted_pool_when_only_genders_are_reported() -> None:
