@@ -29,18 +29,15 @@ Comparison periods (decided per measure):
 Youth indicators with gender "alla" fall back to the n-weighted pool of the gender rows
 for a year that has no "alla" row (see ``_pool_genders``).
 
-Public audience: ``indicator_texts`` is the ONE place that turns an ``IndicatorStatus``
-into display texts for an audience (used through ``hjo_data.sections`` by the page, the
-slides and the report): counts about people 1..threshold-1 show as ``"<5"`` (also the
-count behind a rate or a ratio), survey shares with n < ``min_survey_n`` as
-``"för få svar"``. ``promise=None`` means "no promise": no goal cards and no
-goal-specific incident filter columns.
+The display texts of a status for an audience ("<5", "för få svar", "Läget just nu") are
+``hjo_data.sections`` (``indicator_texts``, ``latest_status_text``). ``promise=None``
+means "no promise": no goal cards and no goal-specific incident filter columns.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -49,7 +46,6 @@ import numpy as np
 import pandas as pd
 
 from hjo_data import indicators, periods, reference, survey, youth
-from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings, is_small
 from hjo_data.errors import HjoDataError
 from hjo_data.est import COUNT_COLUMN
 from hjo_data.filters import Filters
@@ -512,132 +508,6 @@ def goal_cards(bundle_or_frames: Any, promise: Promise | None,
             activities=[a.title for a in promise.activities if goal.id in a.goals],
         ))
     return cards
-
-
-# --------------------------------------------------------------------------- audience
-
-
-@dataclass(frozen=True)
-class IndicatorTexts:
-    """Display texts of one indicator for one audience.
-
-    ``latest``/``previous`` are short ("12", "4,1", "12,3 %", "<5", "för få svar", "–");
-    ``unit`` belongs after ``latest`` ("" for shares, ratios and hidden values, except
-    that a hidden rate is shown as a count: "<5" + "händelser per månad").
-    ``previous_unit`` likewise for ``previous``. ``*_hidden`` say whether a value was
-    replaced for the audience.
-    """
-
-    latest: str
-    previous: str
-    unit: str
-    previous_unit: str
-    latest_hidden: bool = False
-    previous_hidden: bool = False
-
-    @property
-    def latest_full(self) -> str:
-        return f"{self.latest} {self.unit}".strip()
-
-    @property
-    def previous_full(self) -> str:
-        return f"{self.previous} {self.previous_unit}".strip()
-
-
-def _count_unit(ind: IndicatorStatus) -> str:
-    """Unit of the count behind a rate: "händelser per månad"."""
-    word = ind.unit.rsplit(" ", 1)[-1] if ind.unit else ""
-    return f"händelser per {word}" if word in UNIT_WORDS.values() else "händelser"
-
-
-def indicator_texts(ind: IndicatorStatus, audience: str = "public",
-                    settings: DisclosureSettings | None = None) -> IndicatorTexts:
-    """Latest/previous value texts of ``ind`` safe for ``audience``.
-
-    The one implementation of the public rules for goal indicators (page, slides, report):
-    a protected count (or the count behind a rate, or a ratio's numerator) of
-    1..threshold-1 reads ``"<5"``; a survey share with n < ``min_survey_n`` (or n unknown)
-    reads ``"för få svar"``. Official: the values as computed.
-    """
-    s = settings or DisclosureSettings()
-    base_unit = "" if ind.kind in ("share", "ratio") else ind.unit
-    if ind.status == STATUS_NO_DATA or ind.latest_value is None:
-        return IndicatorTexts("–", "–", "", "")
-    has_prev = ind.previous_value is not None
-    latest, previous = ind.latest_text, (ind.previous_text if has_prev else "–")
-    unit, prev_unit = base_unit, (base_unit if has_prev else "")
-    if audience == "official":
-        return IndicatorTexts(latest, previous, unit, prev_unit)
-    lat_hidden = prev_hidden = False
-    if ind.kind == "share":
-        if ind.n is None or ind.n < s.min_survey_n:
-            latest, lat_hidden = TOO_FEW_SV, True
-        if has_prev and (ind.previous_n is None or ind.previous_n < s.min_survey_n):
-            previous, prev_hidden = TOO_FEW_SV, True
-        return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
-    if not ind.protected:
-        return IndicatorTexts(latest, previous, unit, prev_unit)
-    # A count about people: hide it, and any rate/ratio it could be recomputed from.
-    noun = {"rate": _count_unit(ind), "ratio": "fall"}.get(ind.kind, base_unit)
-    if ind.count is None or is_small(ind.count, s):
-        latest, unit, lat_hidden = s.small_mark, noun, True
-    if has_prev and (ind.previous_count is None or is_small(ind.previous_count, s)):
-        previous, prev_unit, prev_hidden = s.small_mark, noun, True
-    return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
-
-
-def test_text(ind: IndicatorStatus, audience: str, missing: str = "") -> str:
-    """The test behind a change, with its p-value for officials ("Poisson, p = 0,012")."""
-    test = ind.change.test or missing
-    if audience == "official" and ind.change.p_value is not None \
-            and math.isfinite(ind.change.p_value):
-        test = f"{test}, p = {fmt_float(ind.change.p_value, 3)}"
-    return test
-
-
-def describe_change(ind: IndicatorStatus, texts: IndicatorTexts | None = None) -> str:
-    """'Motorburen problematik har ökat från 12 (april 2024) till 25 (maj 2024) händelser
-    per månad' with the audience's ``texts`` (default: the official values)."""
-    t = texts or indicator_texts(ind, "official")
-    verb = "ökat" if (ind.change.diff or 0) > 0 else "minskat"
-    prev = f" ({ind.previous_period})" if ind.previous_period else ""
-    latest = f" ({ind.latest_period})" if ind.latest_period else ""
-    if t.latest_hidden or t.previous_hidden:
-        # Each value with its own unit ("från <5 händelser per månad till 2,1 per 1 000").
-        return (f"{ind.label} har {verb} från {t.previous_full}{prev} till "
-                f"{t.latest}{latest} {t.unit}").rstrip()
-    unit = f" {t.unit}" if t.unit else ""
-    return f"{ind.label} har {verb} från {t.previous}{prev} till {t.latest}{latest}{unit}"
-
-
-def latest_status_text(cards: Sequence[GoalCard], audience: str = "public",
-                       settings: DisclosureSettings | None = None) -> str:
-    """The "Läget just nu" paragraph: names only changes beyond noise.
-
-    Built only from the promise's labels and the indicator values (no free text from the
-    data); values go through ``indicator_texts`` for ``audience``.
-    """
-    inds = [i for c in cards for i in c.indicators]
-    beyond = [i for i in inds if i.status in (STATUS_BETTER, STATUS_WORSE)]
-    within = [i for i in inds if i.status == STATUS_NOISE]
-    missing = [i for i in inds if i.status == STATUS_NO_DATA]
-    parts: list[str] = []
-    if beyond:
-        for ind in beyond:
-            tail = "i önskad riktning" if ind.status == STATUS_BETTER else "i fel riktning"
-            text = describe_change(ind, indicator_texts(ind, audience, settings))
-            parts.append(f"{text} – utanför slumpvariationen, {tail}.")
-    else:
-        parts.append("Ingen indikator har förändrats mer än vad slumpen kan förklara "
-                     "jämfört med föregående period.")
-    if beyond and within:
-        n = len(within)
-        parts.append(f"Övriga {n} indikator{'er' if n != 1 else ''} med data ligger inom "
-                     "slumpvariationen.")
-    if missing:
-        n = len(missing)
-        parts.append(f"{n} indikator{'er' if n != 1 else ''} saknar data.")
-    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- promise columns

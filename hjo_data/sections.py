@@ -10,11 +10,13 @@ own, so a figure cannot differ between them.
 
 Survey shares come only from ``hjo_data.survey`` with the promise's definition
 (``promise.Settings.otrygg_includes_never_out``); goal indicators only from
-``hjo_data.lagesbild`` and their texts from ``lagesbild.indicator_texts``.
+``hjo_data.lagesbild`` and their audience texts from ``indicator_texts`` here (the ONE
+place that turns an indicator into display texts).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,7 +29,7 @@ from hjo_data import activities as act
 from hjo_data import disclosure as dc
 from hjo_data import est, periods, survey, traffic
 from hjo_data import lagesbild as lb
-from hjo_data.disclosure import DisclosureSettings
+from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings, is_small
 from hjo_data.filters import Filters, apply_filters
 from hjo_data.formatting import fmt_date, fmt_float, fmt_int
 from hjo_data.promise import Promise, Settings
@@ -358,6 +360,132 @@ def traffic_section(traffic_rows: pd.DataFrame | None, *, start: date, end: date
     return Section(key, title, table, numeric, figure, source, data_date, notes=notes)
 
 
+# --------------------------------------------------------------------------- indicator texts
+
+
+@dataclass(frozen=True)
+class IndicatorTexts:
+    """Display texts of one indicator for one audience.
+
+    ``latest``/``previous`` are short ("12", "4,1", "12,3 %", "<5", "för få svar", "–");
+    ``unit`` belongs after ``latest`` ("" for shares, ratios and hidden values, except
+    that a hidden rate is shown as a count: "<5" + "händelser per månad").
+    ``previous_unit`` likewise for ``previous``. ``*_hidden`` say whether a value was
+    replaced for the audience.
+    """
+
+    latest: str
+    previous: str
+    unit: str
+    previous_unit: str
+    latest_hidden: bool = False
+    previous_hidden: bool = False
+
+    @property
+    def latest_full(self) -> str:
+        return f"{self.latest} {self.unit}".strip()
+
+    @property
+    def previous_full(self) -> str:
+        return f"{self.previous} {self.previous_unit}".strip()
+
+
+def _count_unit(ind: lb.IndicatorStatus) -> str:
+    """Unit of the count behind a rate: "händelser per månad"."""
+    word = ind.unit.rsplit(" ", 1)[-1] if ind.unit else ""
+    return f"händelser per {word}" if word in periods.UNIT_WORDS.values() else "händelser"
+
+
+def indicator_texts(ind: lb.IndicatorStatus, audience: str = "public",
+                    settings: DisclosureSettings | None = None) -> IndicatorTexts:
+    """Latest/previous value texts of ``ind`` safe for ``audience``.
+
+    The one implementation of the public rules for goal indicators (page, slides, report):
+    a protected count (or the count behind a rate, or a ratio's numerator) of
+    1..threshold-1 reads ``"<5"``; a survey share with n < ``min_survey_n`` (or n unknown)
+    reads ``"för få svar"``. Official: the values as computed.
+    """
+    s = settings or DisclosureSettings()
+    base_unit = "" if ind.kind in ("share", "ratio") else ind.unit
+    if ind.status == lb.STATUS_NO_DATA or ind.latest_value is None:
+        return IndicatorTexts("–", "–", "", "")
+    has_prev = ind.previous_value is not None
+    latest, previous = ind.latest_text, (ind.previous_text if has_prev else "–")
+    unit, prev_unit = base_unit, (base_unit if has_prev else "")
+    if audience == "official":
+        return IndicatorTexts(latest, previous, unit, prev_unit)
+    lat_hidden = prev_hidden = False
+    if ind.kind == "share":
+        if ind.n is None or ind.n < s.min_survey_n:
+            latest, lat_hidden = TOO_FEW_SV, True
+        if has_prev and (ind.previous_n is None or ind.previous_n < s.min_survey_n):
+            previous, prev_hidden = TOO_FEW_SV, True
+        return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
+    if not ind.protected:
+        return IndicatorTexts(latest, previous, unit, prev_unit)
+    # A count about people: hide it, and any rate/ratio it could be recomputed from.
+    noun = {"rate": _count_unit(ind), "ratio": "fall"}.get(ind.kind, base_unit)
+    if ind.count is None or is_small(ind.count, s):
+        latest, unit, lat_hidden = s.small_mark, noun, True
+    if has_prev and (ind.previous_count is None or is_small(ind.previous_count, s)):
+        previous, prev_unit, prev_hidden = s.small_mark, noun, True
+    return IndicatorTexts(latest, previous, unit, prev_unit, lat_hidden, prev_hidden)
+
+
+def test_text(ind: lb.IndicatorStatus, audience: str, missing: str = "") -> str:
+    """The test behind a change, with its p-value for officials ("Poisson, p = 0,012")."""
+    test = ind.change.test or missing
+    if audience == "official" and ind.change.p_value is not None \
+            and math.isfinite(ind.change.p_value):
+        test = f"{test}, p = {fmt_float(ind.change.p_value, 3)}"
+    return test
+
+
+def describe_change(ind: lb.IndicatorStatus, texts: IndicatorTexts | None = None) -> str:
+    """'Motorburen problematik har ökat från 12 (april 2024) till 25 (maj 2024) händelser
+    per månad' with the audience's ``texts`` (default: the official values)."""
+    t = texts or indicator_texts(ind, "official")
+    verb = "ökat" if (ind.change.diff or 0) > 0 else "minskat"
+    prev = f" ({ind.previous_period})" if ind.previous_period else ""
+    latest = f" ({ind.latest_period})" if ind.latest_period else ""
+    if t.latest_hidden or t.previous_hidden:
+        # Each value with its own unit ("från <5 händelser per månad till 2,1 per 1 000").
+        return (f"{ind.label} har {verb} från {t.previous_full}{prev} till "
+                f"{t.latest}{latest} {t.unit}").rstrip()
+    unit = f" {t.unit}" if t.unit else ""
+    return f"{ind.label} har {verb} från {t.previous}{prev} till {t.latest}{latest}{unit}"
+
+
+def latest_status_text(cards: Sequence[lb.GoalCard], audience: str = "public",
+                       settings: DisclosureSettings | None = None) -> str:
+    """The "Läget just nu" paragraph: names only changes beyond noise.
+
+    Built only from the promise's labels and the indicator values (no free text from the
+    data); values go through ``indicator_texts`` for ``audience``.
+    """
+    inds = [i for c in cards for i in c.indicators]
+    beyond = [i for i in inds if i.status in (lb.STATUS_BETTER, lb.STATUS_WORSE)]
+    within = [i for i in inds if i.status == lb.STATUS_NOISE]
+    missing = [i for i in inds if i.status == lb.STATUS_NO_DATA]
+    parts: list[str] = []
+    if beyond:
+        for ind in beyond:
+            tail = "i önskad riktning" if ind.status == lb.STATUS_BETTER else "i fel riktning"
+            text = describe_change(ind, indicator_texts(ind, audience, settings))
+            parts.append(f"{text} – utanför slumpvariationen, {tail}.")
+    else:
+        parts.append("Ingen indikator har förändrats mer än vad slumpen kan förklara "
+                     "jämfört med föregående period.")
+    if beyond and within:
+        n = len(within)
+        parts.append(f"Övriga {n} indikator{'er' if n != 1 else ''} med data ligger inom "
+                     "slumpvariationen.")
+    if missing:
+        n = len(missing)
+        parts.append(f"{n} indikator{'er' if n != 1 else ''} saknar data.")
+    return " ".join(parts)
+
+
 # --------------------------------------------------------------------------- goals
 
 
@@ -368,7 +496,7 @@ class IndicatorView:
     goal_id: str
     goal: str
     status: lb.IndicatorStatus
-    texts: lb.IndicatorTexts
+    texts: IndicatorTexts
     test: str
 
     @property
@@ -421,13 +549,13 @@ def goal_overview(frames: Mapping[str, pd.DataFrame], promise: Promise | None, *
     cards = lb.goal_cards(frames, promise, filters, today, population=population)
     views = tuple(
         IndicatorView(card.goal_id, card.title, ind,
-                      lb.indicator_texts(ind, audience, disclosure),
-                      lb.test_text(ind, audience))
+                      indicator_texts(ind, audience, disclosure),
+                      test_text(ind, audience))
         for card in cards for ind in card.indicators)
     notes: tuple[str, ...] = ()
     if promise is not None and any(v.status.dataset == "survey" for v in views):
         notes = (survey_definition_note(promise.settings),)
     as_of = periods.reference_day(periods.last_data_day(frames), today=today, end=filters.end)
-    return GoalOverview(tuple(cards), views, lb.latest_status_text(cards, audience, disclosure),
+    return GoalOverview(tuple(cards), views, latest_status_text(cards, audience, disclosure),
                         as_of, notes)
 

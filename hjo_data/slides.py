@@ -311,7 +311,7 @@ def _footer(ctx: _Context, source: str, datasets: Sequence[str]) -> str:
 
 def _public_values(view: sections.IndicatorView) -> tuple[str, str, str]:
     """(latest text, previous text, unit) of a goal indicator for the public audience (the
-    section's texts, i.e. ``lb.indicator_texts``)."""
+    section's texts, i.e. ``sections.indicator_texts``)."""
     t, ind = view.texts, view.status
     if ind.kind == "ratio":  # "<5 fall" stays one big number; a ratio has no unit
         return (t.latest_full if t.latest_hidden else t.latest, view.previous, "")
@@ -514,7 +514,7 @@ def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
             "indicator": (spec.indicator,), "grade": (grade,), "gender": ("alla",)}))
     ind = lb.indicator_status(youth_ind, ctx.frames, as_of=ctx.today,
                               settings=effective_settings(ctx.promise))
-    texts = lb.indicator_texts(ind, "public", ctx.settings)
+    texts = sections.indicator_texts(ind, "public", ctx.settings)
     latest, previous, _ = _public_values(sections.IndicatorView("", "", ind, texts, ""))
     sub = [f"Andel elever {ind.latest_period}"] if ind.latest_period != MISSING else []
     if ind.previous_period:

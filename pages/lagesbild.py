@@ -21,12 +21,12 @@ from hjo_data.lagesbild import (
     STATUS_WORSE,
     GoalCard,
     IndicatorStatus,
-    IndicatorTexts,
     incident_filter_columns,
 )
 from hjo_data.promise import Promise
 from hjo_data.sections import (
     GoalOverview,
+    IndicatorTexts,
     IndicatorView,
     Section,
     goal_overview,

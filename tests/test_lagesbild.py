@@ -20,8 +20,8 @@ from hjo_data.lagesbild import (
     STATUS_NOISE,
     STATUS_WORSE,
     goal_cards,
-    latest_status_text,
 )
+from hjo_data.sections import latest_status_text
 from tests.conftest import canonical, incidents, make_promise
 
 TODAY = date(2024, 6, 15)  # latest complete month: May 2024
@@ -307,7 +307,7 @@ def _one(spec: dict, frames_: dict, today: date = TODAY):
 
 def test_indicator_texts_hide_small_counts_and_rates_publicly() -> None:
     from hjo_data.disclosure import DisclosureSettings
-    from hjo_data.lagesbild import indicator_texts
+    from hjo_data.sections import indicator_texts
 
     # April 2 klotter, May 9: the count and the rate of April reveal 2.
     rows = spread("klotter", date(2024, 4, 1), 2) + spread("klotter", date(2024, 5, 1), 9)
@@ -334,7 +334,7 @@ def test_indicator_texts_hide_small_counts_and_rates_publicly() -> None:
 
 
 def test_indicator_texts_too_few_answers() -> None:
-    from hjo_data.lagesbild import indicator_texts
+    from hjo_data.sections import indicator_texts
 
     survey = canonical("survey", [
         {"year": y, "indicator": "otrygg_kvall", "group": "Totalt", "area": "Hela kommunen",
@@ -419,7 +419,7 @@ def test_population_for_year_reads_the_reference_file_and_never_raises(tmp_path,
 
 
 def test_test_text_shows_p_only_to_officials(cards) -> None:  # noqa: ANN001
-    from hjo_data.lagesbild import test_text
+    from hjo_data.sections import test_text
 
     ind = by_id(cards, "motor")
     assert test_text(ind, "public") == ind.change.test

@@ -231,6 +231,7 @@ def test_status_text_matches_lagesbild_in_official_mode(demo_bundle) -> None:
     """Official texts are the unmodified lagesbild ones (public only swaps small values)."""
     from hjo_data import lagesbild as lb
     from hjo_data.filters import Filters
+    from hjo_data.sections import latest_status_text
 
     period = periods.parse_period(_demo_periods(demo_bundle)[2])
     promise = load_promise_with_fallback().promise
@@ -239,7 +240,7 @@ def test_status_text_matches_lagesbild_in_official_mode(demo_bundle) -> None:
                               today=today)
     cards = lb.goal_cards(demo_bundle, promise, Filters(end=period.last_day,
                                                         granularity="M"), today)
-    assert report.status_text == lb.latest_status_text(cards, "official")
+    assert report.status_text == latest_status_text(cards, "official")
 
 
 def test_broken_promise_file_report_uses_packaged_promise_with_notice(
