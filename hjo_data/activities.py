@@ -5,13 +5,13 @@ participants and target groups, organisers by sector (samverkan).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from hjo_data.indicators import wilson_interval
+from hjo_data.promise import Promise
 from hjo_data.schema import ACTIVITY_TYPES
 
 SAFETY_WALK = "trygghetsvandring"
@@ -35,44 +35,15 @@ def _years(activities: pd.DataFrame) -> pd.Series:
     return activities["date"].dt.year.astype("int64")
 
 
-def planned_frame(promise: Any) -> pd.DataFrame:
-    """Planned counts per (year, activity_type) from the promise, as a frame.
-
-    Accepts a frame with activity_type/year/planned columns, a mapping
-    {activity_type: {year: planned}}, or an object/mapping with ``activities``: a list of
-    items (objects or dicts) with ``activity_type`` (or ``type``) and ``planned``
-    ({year: count}) — the shape ``promise.load_promise()`` returns.
-    """
-    cols = ["year", "activity_type", "planned"]
-    if promise is None:
-        return pd.DataFrame({"year": pd.Series([], dtype="int64"),
-                             "activity_type": pd.Series([], dtype="str"),
-                             "planned": pd.Series([], dtype="int64")})
-    if isinstance(promise, pd.DataFrame):
-        return promise[cols].astype({"year": "int64", "planned": "int64"})
-    items = _get(promise, "activities")
-    rows: list[tuple[int, str, int]] = []
-    if items is None and isinstance(promise, Mapping):
-        for act, per_year in promise.items():
-            rows += [(int(y), str(act), int(n)) for y, n in dict(per_year).items()]
-    else:
-        for item in items or ():
-            act = _get(item, "activity_type") or _get(item, "type")
-            planned = _get(item, "planned") or {}
-            if act is None:
-                continue
-            if isinstance(planned, Mapping):
-                rows += [(int(y), str(act), int(n)) for y, n in planned.items()
-                         if n is not None]
-    frame = pd.DataFrame(rows, columns=cols)
+def planned_frame(promise: Promise | None) -> pd.DataFrame:
+    """Planned counts per (year, activity_type) from the promise's planned activities
+    (several activities of one type summed); empty without a promise."""
+    rows = [(int(year), act.activity_type, int(count))
+            for act in (promise.activities if promise is not None else ())
+            for year, count in act.planned.items()]
+    frame = pd.DataFrame(rows, columns=["year", "activity_type", "planned"])
     frame = frame.groupby(["year", "activity_type"], as_index=False)["planned"].sum()
     return frame.astype({"year": "int64", "activity_type": "str", "planned": "int64"})
-
-
-def _get(obj: Any, name: str) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
 
 
 def done_vs_planned(activities: pd.DataFrame, planned: pd.DataFrame) -> pd.DataFrame:

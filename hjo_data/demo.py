@@ -21,8 +21,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hjo_data import periods, reference
-from hjo_data.promise import column_default, home_municipality
+from hjo_data import periods, reference, survey
+from hjo_data.promise import (
+    column_default,
+    effective_settings,
+    home_municipality,
+    load_promise_with_fallback,
+)
 from hjo_data.schema import (
     ACTIVITY_TYPES,
     AGE_GROUPS,
@@ -33,7 +38,6 @@ from hjo_data.schema import (
     PROBLEM_ANSWERS,
     SAFETY_ANSWERS,
     SOURCES,
-    SURVEY_PROBLEM_COLUMNS,
     TRAFFIC_OFFENCES,
     WHOLE_MUNICIPALITY,
     YOUTH_INDICATORS,
@@ -344,33 +348,18 @@ def _survey_responses(rng: np.random.Generator, today: date) -> pd.DataFrame:
     return out
 
 
-def _share_rows(responses: pd.DataFrame, never_out: bool = True) -> pd.DataFrame:
-    """Aggregate micro data into the survey table (like published survey results)."""
-    unsafe = ["ganska otrygg", "mycket otrygg"] + (["går aldrig ut"] if never_out else [])
-    rows: list[dict[str, object]] = []
-
-    def add(year: int, frame: pd.DataFrame, group: str, area: str) -> None:
-        s = frame["safety_evening"]
-        if len(s):
-            rows.append({"year": year, "indicator": "otrygg_kvall", "group": group,
-                         "area": area, "share": s.isin(unsafe).mean(), "n": len(s)})
-        if area != WHOLE_MUNICIPALITY:
-            return
-        for col in SURVEY_PROBLEM_COLUMNS:
-            a = frame[col]
-            a = a[(a != "") & (a != "vet ej")]
-            if len(a):
-                share = a.isin(["mycket stort problem", "ganska stort problem"]).mean()
-                rows.append({"year": year, "indicator": col, "group": group, "area": area,
-                             "share": share, "n": len(a)})
-
-    for year, f in responses.groupby("year", sort=True):
-        add(int(year), f, "Totalt", WHOLE_MUNICIPALITY)
-        add(int(year), f[f["gender"] == "kvinna"], "Kvinnor", WHOLE_MUNICIPALITY)
-        add(int(year), f[f["gender"] == "man"], "Män", WHOLE_MUNICIPALITY)
-        for area, fa in f.groupby("area", sort=True):
-            add(int(year), fa, "Totalt", str(area))
-    out = pd.DataFrame(rows, columns=["year", "indicator", "group", "area", "share", "n"])
+def _share_rows(responses: pd.DataFrame, never_out: bool) -> pd.DataFrame:
+    """Aggregate micro data into the survey table (like published survey results): the
+    shares are ``survey.combine_survey``'s (the one computation, the promise's definition
+    of "otrygg"), published for the whole municipality, women and men, and "otrygg" per
+    area."""
+    shares = survey.combine_survey(responses, None, include_never_out=never_out)
+    whole = shares["area"] == WHOLE_MUNICIPALITY
+    keep = ((whole & shares["group"].isin(["Totalt", "kvinna", "man"]))
+            | ((shares["group"] == "Totalt") & (shares["indicator"] == survey.OTRYGG)))
+    out = shares.loc[keep.to_numpy(), ["year", "indicator", "group", "area", "share", "n"]]
+    out = out.assign(group=out["group"].replace({"kvinna": "Kvinnor", "man": "Män"}))
+    out = out.reset_index(drop=True)
     out["year"] = out["year"].astype("int64")
     out["n"] = out["n"].astype("int64")
     out["share"] = np.round(out["share"].astype("float64"), 4)
@@ -650,7 +639,8 @@ def generate(*, rows: int = 20_000, seed: int = 1497, today: date | None = None
     frames = {
         "incidents": _incidents(rngs[0], rows, today),
         "survey_responses": responses,
-        "survey": _share_rows(responses),
+        "survey": _share_rows(responses, effective_settings(
+            load_promise_with_fallback().promise).otrygg_includes_never_out),
         "youth": _youth(rngs[2], today),
         "traffic": traffic,
         "activities": _activities(rngs[4], today, traffic),

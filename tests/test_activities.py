@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hjo_data import activities as act
-from hjo_data.promise import PlannedActivity
-from tests.conftest import canonical
+from tests.conftest import canonical, make_promise
 
 
 def _log() -> pd.DataFrame:
@@ -24,12 +23,13 @@ def _log() -> pd.DataFrame:
     ])
 
 
-def test_planned_frame_from_promise_objects() -> None:
-    promise = type("P", (), {"activities": (
-        PlannedActivity("a", "trygghetsvandring", "x", {2023: 3, 2024: 3}),
-        PlannedActivity("b", "EST-möte", "y", {2023: 40}),
-        PlannedActivity("c", "EST-möte", "z", {2023: 2}),
-    )})()
+def test_planned_frame_from_the_typed_promise() -> None:
+    promise = make_promise([{"id": "g", "title": "G"}], activities=[
+        {"id": "a", "activity_type": "trygghetsvandring", "title": "x",
+         "planned": {"2023": 3, "2024": 3}},
+        {"id": "b", "activity_type": "EST-möte", "title": "y", "planned": {"2023": 40}},
+        {"id": "c", "activity_type": "EST-möte", "title": "z", "planned": {"2023": 2}},
+    ])
     plan = act.planned_frame(promise).set_index(["year", "activity_type"])["planned"]
     assert plan[(2023, "EST-möte")] == 42  # several activities of one type are summed
     assert plan[(2024, "trygghetsvandring")] == 3
