@@ -134,3 +134,15 @@ def test_report_and_slide_show_the_same_activities() -> None:
     assert {k: int(v) for k, v in table["Planerade"].items()} == {k: int(v) for k, v in
                                                                  planned.items()}
     assert slide.big_number == "8 av 43"  # min(5, 40) + min(4, 3)
+
+
+def test_unga_with_gender_only_data_shows_results_under_alla(page_app, store_with) -> None:  # noqa: ANN001
+    store_with(youth=canonical("youth", [
+        {"year": y, "grade": "åk 9", "gender": g, "indicator": "alkohol_12m", "share": s,
+         "n": 60, "geography": ""}
+        for y in (2022, 2024) for g, s in (("kvinna", 0.3), ("man", 0.2))]))
+    at = page_app("unga")
+    at.run()
+    assert not at.exception, at.exception
+    assert not any("Inga resultat" in i.value for i in at.info)
+    assert any("Andel" in t.value.columns for t in at.dataframe)
