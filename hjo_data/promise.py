@@ -447,11 +447,15 @@ class _PromiseParser:
             suppress_zero=flags["suppress_zero"],
         )
 
-    def goal(self, raw: object, number: int) -> Goal:
-        where = f"mål nr {number}"
+    def entry(self, raw: object, where: str, shape: str = "") -> tuple[dict[str, Any], str]:
+        """A table entry of a list and its id (``where`` names it by number: the id is
+        not known yet)."""
         if not isinstance(raw, dict):
-            raise self.fail(where, "måste vara en tabell ([[goals]]).")
-        goal_id = self.text(raw, "id", where)
+            raise self.fail(where, f"måste vara en tabell{shape}.")
+        return raw, self.text(raw, "id", where)
+
+    def goal(self, raw: object, number: int) -> Goal:
+        raw, goal_id = self.entry(raw, f"mål nr {number}", " ([[goals]])")
         where = f"mål '{goal_id}'"
         title = self.text(raw, "title", where)
         short = self.text(raw, "short_title", where, required=False) or title
@@ -462,10 +466,7 @@ class _PromiseParser:
         return Goal(id=goal_id, title=title, short_title=short, indicators=indicators)
 
     def indicator(self, raw: object, goal_id: str, number: int) -> Indicator:
-        where = f"mål '{goal_id}', indikator nr {number}"
-        if not isinstance(raw, dict):
-            raise self.fail(where, "måste vara en tabell.")
-        ind_id = self.text(raw, "id", where)
+        raw, ind_id = self.entry(raw, f"mål '{goal_id}', indikator nr {number}")
         where = f"mål '{goal_id}', indikator '{ind_id}'"
         label = self.text(raw, "label", where)
         direction = raw.get("direction")
@@ -544,10 +545,7 @@ class _PromiseParser:
         return tuple(out)
 
     def activity(self, raw: object, number: int, goal_ids: set[str]) -> PlannedActivity:
-        where = f"aktivitet nr {number}"
-        if not isinstance(raw, dict):
-            raise self.fail(where, "måste vara en tabell ([[activities]]).")
-        act_id = self.text(raw, "id", where)
+        raw, act_id = self.entry(raw, f"aktivitet nr {number}", " ([[activities]])")
         where = f"aktivitet '{act_id}'"
         col = DATASETS["activities"].column("activity_type")
         type_raw = self.text(raw, "activity_type", where)
