@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `ui` and `hjo_data` import from the repo root
     sys.path.insert(0, str(ROOT))
 
+from hjo_data.auth import has_role  # noqa: E402 - needs the sys.path line above
+from hjo_data.promise import home_municipality  # noqa: E402
+from ui.auth import current_role, login_menu_entry  # noqa: E402
+
 #: (file, title, material icon, url path); the first existing page is the default.
 PAGES = (
     ("pages/lagesbild.py", "Lägesbild", ":material/dashboard:", "lagesbild"),
@@ -39,9 +43,6 @@ PAGE_ROLES = {"pages/datahantering.py": "redaktor", "pages/admin.py": "admin"}
 
 def available_pages() -> list[st.Page]:
     """st.Page objects for the page files that exist (the first is the default)."""
-    from hjo_data.auth import has_role
-    from ui.auth import current_role, login_menu_entry
-
     role = current_role()
     pages = []
     for file, title, icon, url in PAGES:
@@ -76,6 +77,7 @@ def serve(argv: list[str]) -> int:
     this app uses st.navigation avoids that (tests/browser/test_deep_link.py fails without
     it). There is no public option for this.
     """
+    # Streamlit's server internals: needed only to launch the server, not in the app.
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
@@ -95,8 +97,6 @@ if st.query_params.get("presentation") == "1" and (ROOT / "pages/presentation.py
     st.stop()
 def app_title() -> str:
     """"Trygghetsdashboard – Hjo": the place from the promise file's [municipality]."""
-    from hjo_data.promise import home_municipality
-
     home = home_municipality()
     return f"Trygghetsdashboard – {home}" if home else "Trygghetsdashboard"
 

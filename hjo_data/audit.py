@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from hjo_data import jsonl
+from hjo_data.store import default_root
 
 __all__ = ["ACTIONS", "ACTION_LABELS_SV", "AUDIT_FIELDS", "audit_path", "log_event",
            "read_audit"]
@@ -59,8 +60,6 @@ _MAX_TEXT = 500
 def audit_path(root: str | Path | Any | None = None) -> Path:
     """``<root>/audit_log.jsonl``; ``root`` may be a Store, a path, or None (default store)."""
     if root is None:
-        from hjo_data.store import default_root
-
         base = default_root()
     elif isinstance(root, (str, os.PathLike)):
         base = Path(root)

@@ -14,11 +14,16 @@ configurator::
 Exit codes of ``ingest``: 0 every row accepted (duplicates are fine), 1 some rows
 rejected (the rest stored, or nothing with --strict), 2 the file could not be read at all,
 is missing, or matches no dataset (nothing stored), 3 unexpected internal error.
+
+Each subcommand imports the modules it needs inside its function ("lazy" below): ``--help``
+starts in a tenth of a second, while pandas, pyarrow and the report modules take seconds to
+import.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -70,8 +75,8 @@ def _err(message: str) -> None:
     sys.stderr.flush()
 
 
-def _store(path: str | None):  # -> Store (imported lazily: keeps `--help` fast)
-    from hjo_data.store import Store
+def _store(path: str | None):  # -> Store
+    from hjo_data.store import Store  # lazy: startup time
 
     return Store(path)
 
@@ -93,7 +98,7 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
 
 
 def _human_report(report) -> str:  # IngestReport
-    from hjo_data.ingest import swedish_int
+    from hjo_data.ingest import swedish_int  # lazy: startup time
 
     ds = DATASETS[report.dataset]
     delim = {"\t": "tab"}.get(report.delimiter, report.delimiter)
@@ -121,7 +126,7 @@ def _human_report(report) -> str:  # IngestReport
 @subcommand("ingest", help="läs in en CSV- eller Excel-fil i datalagret",
             configure=_ingest_args)
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hjo_data.ingest import commit_ingest, prepare_ingest
+    from hjo_data.ingest import commit_ingest, prepare_ingest  # lazy: startup time
 
     name = Path(args.file).name
     try:
@@ -215,7 +220,7 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
 
 @subcommand("demo", help="skapa syntetiska demofiler (och läs in dem)", configure=_demo_args)
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hjo_data import demo
+    from hjo_data import demo  # lazy: startup time
     from hjo_data.ingest import ingest_file
 
     out = Path(args.out) if args.out else _REPO / "data" / "demo"
@@ -268,8 +273,6 @@ def _read_new_password(from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        import getpass
-
         password = getpass.getpass("Lösenord: ")
         again = getpass.getpass("Lösenord igen: ")
         if password != again:
@@ -282,7 +285,7 @@ def _read_new_password(from_stdin: bool) -> str:
 @subcommand("user", help="konton för inloggning (user add NAMN --role ROLL)",
             configure=_user_args)
 def cmd_user(args: argparse.Namespace) -> int:
-    from hjo_data import audit
+    from hjo_data import audit  # lazy: startup time
     from hjo_data.auth import hash_password, normalize_role, normalize_user_name
 
     try:
@@ -301,8 +304,6 @@ def cmd_user(args: argparse.Namespace) -> int:
     _err("Klistra in avsnittet ovan i .streamlit/secrets.toml (versionshanteras inte). "
          "Kontot gäller från nästa sidladdning.")
     try:
-        import getpass
-
         audit.log_event("user_add", getpass.getuser(), detail=f"hash skapad för {name} "
                         f"({role})", root=_store(args.store))
     except (OSError, KeyError) as exc:
@@ -336,7 +337,7 @@ def _check_audience_arg(value: str) -> str | None:
 @subcommand("report", help="skriv en lägesbild för en period (HTML eller PDF)",
             configure=_report_args)
 def cmd_report(args: argparse.Namespace) -> int:
-    from hjo_data import report as rep
+    from hjo_data import report as rep  # lazy: startup time
     from hjo_data.periods import PeriodError, parse_period
 
     try:
@@ -354,7 +355,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if fmt == "pdf" and rep.find_chromium() is None:
         _err(str(rep.ChromiumMissingError()))
         return EXIT_UNREADABLE
-    from hjo_data.datasource import demo_rows_from_env, load_bundle
+    from hjo_data.datasource import demo_rows_from_env, load_bundle  # lazy: startup time
 
     bundle = load_bundle(args.store or os.environ.get("HJO_DATA_DIR") or None,
                          demo_rows=demo_rows_from_env())
@@ -401,7 +402,7 @@ def _by_label(dataset, name: str) -> str:
 
 
 def _with_periods(frame, dataset):  # (DataFrame, Dataset) -> DataFrame with månad/år
-    import pandas as pd
+    import pandas as pd  # lazy: startup time
 
     col = dataset.time_column
     if col in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[col]):
@@ -414,7 +415,7 @@ def _with_periods(frame, dataset):  # (DataFrame, Dataset) -> DataFrame with må
 @subcommand("export", help="exportera en datamängd som CSV för Excel",
             configure=_export_args)
 def cmd_export(args: argparse.Namespace) -> int:
-    from hjo_data import export
+    from hjo_data import export  # lazy: startup time
     from hjo_data.disclosure import AGGREGATE_DATASETS
 
     name = args.dataset.strip()

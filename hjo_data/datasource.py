@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from hjo_data import demo
 from hjo_data.schema import DATASETS, Dataset
+from hjo_data.store import Store
 
 #: Number of demo incidents used when the store is empty (override: $HJO_DEMO_ROWS).
 DEFAULT_DEMO_ROWS = 20_000
@@ -100,10 +102,6 @@ def sort_by_time(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
 def store_version(store_root: str | Path | None = None) -> str:
     """Cheap cache key: the store's version, or "none" when there is no store (yet)."""
     try:
-        from hjo_data.store import Store
-    except ImportError:
-        return "none"
-    try:
         return str(Store(store_root).version())
     except FileNotFoundError:
         return "none"
@@ -122,10 +120,6 @@ def demo_rows_from_env(default: int = DEFAULT_DEMO_ROWS) -> int:
 def _read_store(store_root: str | Path | None) -> tuple[dict[str, pd.DataFrame], str,
                                                          pd.DataFrame] | None:
     """Frames, version and ingest log from the store, or None when it holds no data."""
-    try:
-        from hjo_data.store import Store
-    except ImportError:
-        return None
     store = Store(store_root)
     if not store.has_data():
         return None
@@ -138,11 +132,7 @@ def _read_store(store_root: str | Path | None) -> tuple[dict[str, pd.DataFrame],
 
 
 def demo_frames(rows: int, today: date | None = None) -> dict[str, pd.DataFrame]:
-    """Demo frames for every dataset (empty canonical frames if demo.py is not available)."""
-    try:
-        from hjo_data import demo
-    except ImportError:
-        return {name: empty_frame(ds) for name, ds in DATASETS.items()}
+    """Demo frames for every dataset (an empty canonical frame for any demo.py lacks)."""
     frames = demo.generate(rows=rows, today=today)
     return {name: frames.get(name, empty_frame(ds)) for name, ds in DATASETS.items()}
 

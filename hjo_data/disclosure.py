@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.errors import HjoDataError
-from hjo_data.formatting import MISSING, fmt_float, fmt_int, fmt_pct
+from hjo_data.formatting import MISSING, fmt_ci, fmt_float, fmt_int, fmt_pct
 from hjo_data.promise import load_promise_with_fallback
 from hjo_data.schema import BOOKKEEPING, WHOLE_MUNICIPALITY, Dataset, get_dataset
 
@@ -650,8 +650,6 @@ def promise_settings() -> DisclosureSettings:
 
 def ci_texts(prepared: PreparedTable) -> list[str]:
     """"(10,2–14,5 %)" per row of a prepared share table; ``"för få svar"`` where hidden."""
-    from hjo_data.formatting import fmt_ci
-
     lows, highs = prepared.numeric["ci_low"], prepared.numeric["ci_high"]
     return [TOO_FEW_SV if pd.isna(s) and isinstance(d, str) and d == TOO_FEW_SV
             else fmt_ci(lo, hi)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sequential
 
 from hjo_data import periods
 from hjo_data.formatting import (
@@ -589,8 +590,6 @@ def _feature_name(feature: dict, feature_key: str) -> str | None:
 
 
 def _cividis_stops() -> np.ndarray:
-    from plotly.colors import sequential
-
     return np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in sequential.Cividis],
                     dtype="float64")
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from hjo_data import reading, validation
 from hjo_data.errors import HjoDataError
 from hjo_data.ingest import IngestReport, PreparedIngest, commit_ingest, prepare_ingest
 from hjo_data.schema import ACTIVITIES, DATASETS, INCIDENTS, Dataset
@@ -311,8 +312,6 @@ def field_errors(dataset: Dataset, row: Mapping[str, str], *, today: date | None
     (validation reports only the first failing column of a row, so each field is checked
     on its own, on an otherwise valid row; latitude and longitude are checked together).
     """
-    from hjo_data import reading, validation
-
     today = today or date.today()
     base = _valid_base(dataset, today)
     labels = [c.label for c in dataset.columns if c.label in row]

@@ -18,6 +18,8 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from hjo_data.formatting import fmt_int
 from hjo_data.schema import DATASETS, Dataset
@@ -113,9 +115,6 @@ def freshness(data_date: Mapping[str, date | int | pd.Timestamp | None], today: 
 def latest_dates(store: Any) -> dict[str, date | None]:
     """Latest data date of every dataset in a :class:`hjo_data.store.Store`, reading only
     the time column of each Parquet file (fast on large stores)."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     out: dict[str, date | None] = {}
     for name, ds in DATASETS.items():
         path = store.path(name)

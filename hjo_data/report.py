@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from hjo_data import figures, periods, sections
 from hjo_data import lagesbild as lb
-from hjo_data import periods, sections
 from hjo_data.datasource import DEMO_LABEL, latest_date
 from hjo_data.disclosure import (
     AUDIENCE_LABEL_SV,
@@ -211,8 +211,6 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
                      audience: str, settings: DisclosureSettings,
                      data_dates: Mapping[str, date | None], as_of: date
                      ) -> list[ReportChart]:
-    from hjo_data import figures
-
     incidents = frames.get("incidents")
     if incidents is None or incidents.empty:
         return []
@@ -250,8 +248,6 @@ def _survey_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, audi
                   settings: DisclosureSettings, definitions: Settings,
                   data_dates: Mapping[str, date | None]) -> ReportChart | None:
     """The whole-municipality "andel otrygga" section, as on the Trygghet page."""
-    from hjo_data import figures  # plotly only when a report is built
-
     shares = sections.survey_shares(frames, definitions)
     section = sections.safety_sections(
         shares, audience=audience, disclosure=settings, definitions=definitions,
@@ -269,8 +265,6 @@ def _traffic_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod, aud
                    today: date) -> ReportChart | None:
     """Controls per month over the trend window, with the window's summary (the slides'
     section)."""
-    from hjo_data import figures  # plotly only when a report is built
-
     start = _window_start(period)
     until = periods.reference_day(data_dates.get("traffic"), today=today, end=period.last_day)
     section = sections.traffic_section(
@@ -288,8 +282,6 @@ def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
                       promise: Promise | None, data_dates: Mapping[str, date | None]
                       ) -> ReportChart | None:
     """Done against planned this year up to the period's end (the slides' section)."""
-    from hjo_data import figures  # plotly only when a report is built
-
     section = sections.activities_section(
         frames.get("activities"), promise, start=date(period.start.year, 1, 1),
         end=period.end, data_date=data_dates.get("activities"))
@@ -505,8 +497,6 @@ def _overview_html(report: Report) -> str:
 
 
 def _chart_html(chart: ReportChart, index: int, include_js: bool, static: bool) -> str:
-    from hjo_data import figures  # plotly only when a report is rendered
-
     # Swedish toolbar and month names in plotly.js (it ships English only).
     config = {"displaylogo": False, "responsive": True, "locale": "sv",
               "locales": {"sv": figures.PLOTLY_SV_LOCALE}}

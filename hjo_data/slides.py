@@ -48,6 +48,7 @@ from hjo_data.periods import (
 )
 from hjo_data.promise import Goal, Indicator, Promise, effective_settings
 from hjo_data.schema import source_text
+from hjo_data.youth import YOUTH_LABELS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = REPO_ROOT / "data" / "presentation.toml"
@@ -503,8 +504,6 @@ def _latest(ctx: _Context, dataset: str) -> date:
 
 
 def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
-    from hjo_data.youth import YOUTH_LABELS
-
     grade = spec.grade or "åk 9"
     label = f"{YOUTH_LABELS.get(spec.indicator, spec.indicator)}, {grade}"
     # An indicator like the promise's youth indicators (all genders, the home municipality).

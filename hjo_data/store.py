@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 from hjo_data import jsonl
 from hjo_data.errors import HjoDataError
 from hjo_data.export import neutralise_cell
+from hjo_data.formatting import fmt_int
 from hjo_data.privacy import mask_text
 from hjo_data.promise import column_default
 from hjo_data.schema import DATASETS, Dataset, get_dataset
@@ -255,8 +256,6 @@ class WithdrawResult:
 
     @property
     def message(self) -> str:
-        from hjo_data.formatting import fmt_int
-
         text = f"Batch {self.batch_id} återkallades: {fmt_int(self.removed)} " + (
             "rad togs bort" if self.removed == 1 else "rader togs bort")
         if self.kept:

@@ -18,11 +18,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hjo_data import parsing, privacy
+from hjo_data import parsing, privacy, reading
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_number
 from hjo_data.promise import column_default
-from hjo_data.schema import Column, Dataset, header_index, normalise_header, normalise_value
+from hjo_data.schema import Column, Dataset, normalise_header, normalise_value
 
 REJECTED_COLUMNS = ("line", "column", "value", "reason", "raw")
 MIN_DATE = date(2000, 1, 1)
@@ -62,27 +62,8 @@ def _rows_sv(count: int) -> str:
 def _map_headers(headers: list[str], dataset: Dataset) -> tuple[dict[str, str], list[str],
                                                                    list[str]]:
     """(original -> canonical, unknown headers, missing required canonical names)."""
-    try:
-        from hjo_data import reading
-    except ImportError:  # pragma: no cover - only while reading.py is being written
-        return _map_headers_local(headers, dataset)
     mapping = reading.map_headers(headers, dataset)
     return dict(mapping.columns), list(mapping.unknown), list(mapping.missing_required)
-
-
-def _map_headers_local(headers: list[str], dataset: Dataset) -> tuple[dict[str, str],
-                                                                         list[str], list[str]]:
-    index = header_index(dataset)
-    columns: dict[str, str] = {}
-    unknown: list[str] = []
-    for header in headers:
-        name = index.get(normalise_header(header))
-        if name is None or name in columns.values():
-            unknown.append(header)
-        else:
-            columns[header] = name
-    missing = [c for c in dataset.required if c not in columns.values()]
-    return columns, unknown, missing
 
 
 # --------------------------------------------------------------------------- rejections
@@ -220,8 +201,6 @@ def _missing_columns_error(raw: Any, dataset: Dataset, headers: list[str],
         text += f" (valfria: {optional})"
     text += f". Hittade kolumner: {found}."
     try:
-        from hjo_data import reading
-
         other = reading.detect_dataset(headers)
         if other.name != dataset.name:
             text += f" Filen liknar snarare datamängden '{other.label}' – välj den i stället."

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data import disclosure as dc
-from hjo_data import est, figures, periods, traffic
+from hjo_data import est, figures, periods, reference, traffic
 from hjo_data.formatting import fmt_float, fmt_int
 from hjo_data.schema import source_text
 from ui.charts import show_figure
@@ -30,7 +30,6 @@ settings = ctx.settings
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _area_types() -> dict[str, str]:
     try:
-        from hjo_data import reference
         areas = reference.load_areas()
         return dict(zip(areas["name"].astype(str), areas["type"].astype(str), strict=True))
     except Exception:  # noqa: BLE001 - reference missing: no tätort marking

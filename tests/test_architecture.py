@@ -4,6 +4,7 @@ imported):
 * ``hjo_data`` never imports streamlit, ``ui`` or ``pages`` (function-level imports too);
 * no import cycles among the modules of ``hjo_data`` and ``ui`` (every import counts, also
   one inside a function: it is only a cycle put off until call time);
+* an import inside a function says in a comment why it is not at the top;
 * the module map in docs/ARCHITECTURE.md names exactly the modules that exist.
 
 (The page size limit is tests/test_pages_thin.py.)
@@ -112,6 +113,22 @@ def find_cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
     return sorted(cycles)
 
 
+def unexplained_local_imports(source: str) -> list[int]:
+    """Lines of imports inside a function with no comment on that line or the two lines
+    before it (an import belongs at the top unless a comment says why it cannot be)."""
+    lines = source.splitlines()
+    found: set[int] = set()
+    for func in ast.walk(ast.parse(source)):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(func):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                window = lines[max(0, node.lineno - 3):node.lineno]
+                if not any("#" in line for line in window):
+                    found.add(node.lineno)
+    return sorted(found)
+
+
 def documented_modules(text: str, package: str) -> set[str]:
     """File names (``x.py``) the module map (the first code block) lists under
     ``package/``: the name column of the lines indented by two after the ``package/``
@@ -161,6 +178,19 @@ def test_cycle_finder_detects_a_synthetic_cycle() -> None:
     assert find_cycles({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
 
 
+def test_unexplained_local_imports_are_found() -> None:
+    source = ("import os\n"
+              "def f():\n"
+              "    import json\n"
+              "    x = 1\n"
+              "    y = 2\n"
+              "    import csv  # slow, only here\n"
+              "    # a reason\n"
+              "    from a import b\n"
+              "    from a import c\n")
+    assert unexplained_local_imports(source) == [3]
+
+
 def test_documented_modules_reads_the_name_column() -> None:
     text = ("```\n"
             "hjo_data/     pure\n"
@@ -189,6 +219,14 @@ def test_no_import_cycles() -> None:
     assert len(graph) > 20  # the graph really holds the packages' modules
     assert "hjo_data.schema" in graph["hjo_data.reading"]
     assert find_cycles(graph) == []
+
+
+@pytest.mark.parametrize("path", [*_modules().values(), ROOT / "dashboard.py"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_inside_functions_say_why(path: Path) -> None:
+    lines = unexplained_local_imports(path.read_text(encoding="utf-8"))
+    assert not lines, f"{path.relative_to(ROOT)}: move the imports on lines {lines} to the " \
+                      "top, or say in a comment why they must stay inside the function"
 
 
 @pytest.mark.parametrize("package", PACKAGES)
