@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -45,7 +45,7 @@ import pandas as pd
 
 from hjo_data.errors import HjoDataError
 from hjo_data.formatting import MISSING, fmt_ci, fmt_float, fmt_int, fmt_pct
-from hjo_data.promise import load_promise_with_fallback
+from hjo_data.promise import Promise, load_promise_with_fallback
 from hjo_data.schema import BOOKKEEPING, WHOLE_MUNICIPALITY, Dataset, get_dataset
 
 Audience = Literal["public", "official"]
@@ -629,16 +629,14 @@ def hidden_last(prepared: PreparedTable, column: str, *, label: str | None = Non
                          prepared.note, prepared.audience, prepared.kind)
 
 
-def settings_of(promise: Any) -> DisclosureSettings:
-    """Public-mode limits from a promise's ``settings`` (the ``promise.Promise`` dataclass
-    or a mapping, as in tests); the strict ``DisclosureSettings()`` defaults for None."""
+def settings_of(promise: Promise | None) -> DisclosureSettings:
+    """Public-mode limits from the typed promise's ``Settings``; the strict
+    ``DisclosureSettings()`` defaults when there is no promise at all."""
     if promise is None:
         return DisclosureSettings()
-    raw = promise.get("settings") if isinstance(promise, Mapping) else getattr(
-        promise, "settings", None)
-    if raw is None:
-        return DisclosureSettings()
-    return DisclosureSettings.from_mapping(raw if isinstance(raw, Mapping) else asdict(raw))
+    s = promise.settings
+    return DisclosureSettings(threshold=s.suppression_threshold, min_survey_n=s.min_survey_n,
+                              suppress_zero=s.suppress_zero)
 
 
 def promise_settings() -> DisclosureSettings:

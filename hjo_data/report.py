@@ -635,7 +635,8 @@ def render_pdf(html_text: str, out: str | Path, *, chromium: str | None = None,
 
 
 def report_bytes(bundle: Any, period: ReportPeriod, fmt: str = "html", *,
-                 audience: str = "public", promise: Any = None, today: date | None = None
+                 audience: str = "public", promise: Promise | None = None,
+                 today: date | None = None
                  ) -> bytes:
     """The report file's content (for download buttons): HTML (UTF-8) or PDF bytes."""
     if fmt not in FORMATS:
@@ -651,7 +652,8 @@ def report_bytes(bundle: Any, period: ReportPeriod, fmt: str = "html", *,
 
 
 def write_report(bundle: Any, period: ReportPeriod, fmt: str, out: str | Path, *,
-                 audience: str = "public", promise: Any = None, today: date | None = None
+                 audience: str = "public", promise: Promise | None = None,
+                 today: date | None = None
                  ) -> Path:
     """Build the report and write it to ``out`` (HTML or PDF); returns the path."""
     if fmt not in FORMATS:

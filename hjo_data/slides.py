@@ -335,10 +335,11 @@ def _overview(ctx: _Context, gran: str) -> sections.GoalOverview:
 def _title_slide(spec: SlideSpec, ctx: _Context, config: PresentationConfig) -> Slide:
     # Everything about the place comes from the promise file (another municipality swaps
     # that file); the presentation file's title is optional.
-    promise_title = str(getattr(ctx.promise, "title", "") or "Medborgarlöftet")
-    municipality = str(getattr(ctx.promise, "municipality", "") or "")
-    short = str(getattr(ctx.promise, "municipality_short", "") or "")
-    police = str(getattr(ctx.promise, "police_area", "") or "Polisen")
+    p = ctx.promise
+    promise_title = p.title if p is not None else "Medborgarlöftet"
+    municipality = p.municipality if p is not None else ""
+    short = p.municipality_short if p is not None else ""
+    police = p.police_area if p is not None else "Polisen"
     parties = f"{municipality} och {police}" if municipality else police
     return Slide(
         id=spec.key, kind=spec.id,

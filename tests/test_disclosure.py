@@ -526,13 +526,15 @@ def test_promise_settings_follow_the_one_loading_policy(tmp_path, monkeypatch) -
     assert d.promise_settings() == d.DisclosureSettings()
 
 
-def test_settings_of_reads_a_promise_object_or_mapping_and_is_strict_without_one() -> None:
+def test_settings_of_reads_the_typed_promise_and_is_strict_without_one() -> None:
     from hjo_data.promise import load_promise
+    from tests.conftest import make_promise
 
     promise = load_promise()
     from_file = d.settings_of(promise)
     assert from_file.threshold == promise.settings.suppression_threshold
     assert from_file.min_survey_n == promise.settings.min_survey_n
-    loose = d.settings_of({"settings": {"suppression_threshold": 3, "min_survey_n": 50}})
-    assert (loose.threshold, loose.min_survey_n) == (3, 50)
-    assert d.settings_of(None) == d.settings_of({}) == d.DisclosureSettings()
+    strict = d.settings_of(make_promise([{"id": "g", "title": "G"}], settings={
+        "suppression_threshold": 3, "min_survey_n": 50, "suppress_zero": True}))
+    assert (strict.threshold, strict.min_survey_n, strict.suppress_zero) == (3, 50, True)
+    assert d.settings_of(None) == d.DisclosureSettings()

@@ -150,7 +150,8 @@ def test_slides_honour_suppress_zero(suppress_zero):
     traffic = canonical("traffic", [
         {"date": datetime(2024, 5, 6), "area": "Hamnen", "control_type": "hastighet",
          "vehicles_checked": 12}])
-    promise = {"goals": [], "settings": {"suppress_zero": suppress_zero}}
+    promise = make_promise([{"id": "g", "title": "G"}],
+                           settings={"suppress_zero": suppress_zero})
     frames = {**_small_world(), "traffic": traffic}
     trafik, week = build_deck(frames, promise, _config({"id": "trafik"}, {"id": "est_vecka"}),
                               today=TODAY, is_demo=False,
