@@ -298,37 +298,51 @@ def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
 # --------------------------------------------------------------------------- appendix
 
 
+_OFFICIALS_ONLY = "Endast i tjänstepersonsläge."
+
+
+def _latest_rows(frame: pd.DataFrame | None, dataset: str, period: ReportPeriod
+                 ) -> tuple[pd.DataFrame, int]:
+    """The period's rows of ``dataset``, latest first (at most APPENDIX_ROWS), and how many
+    rows the period has (0: none)."""
+    rows = apply_filters(frame, dataset, Filters.span(period.start, period.end))
+    if rows is None or rows.empty:
+        return pd.DataFrame(), 0
+    time = DATASETS[dataset].time_column
+    return rows.sort_values(time, ascending=False).head(APPENDIX_ROWS), len(rows)
+
+
+def _text_columns(rows: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, Any]:
+    """Text cells ("" where missing) of some columns of ``rows``, keyed by Swedish label."""
+    return {label: rows[col].fillna("").astype("str").to_numpy()
+            for label, col in labels.items()}
+
+
 def _appendix(frames: Mapping[str, pd.DataFrame], period: ReportPeriod) -> list[ReportTable]:
     """Row-level tables (official audience only): the latest incidents and activities."""
     out: list[ReportTable] = []
-    inc = apply_filters(frames.get("incidents"), "incidents",
-                        Filters.span(period.start, period.end))
-    if inc is not None and not inc.empty:
-        rows = inc.sort_values("occurred_at", ascending=False).head(APPENDIX_ROWS)
+    incidents, total = _latest_rows(frames.get("incidents"), "incidents", period)
+    if total:
+        positions = [f"{la:.6f}, {lo:.6f}" if pd.notna(la) and pd.notna(lo) else ""
+                     for la, lo in zip(incidents["lat"], incidents["lon"], strict=True)]
         frame = pd.DataFrame({
-            "Tidpunkt": [fmt_datetime(t) for t in rows["occurred_at"]],
-            "Kategori": rows["category"].astype("str").to_numpy(),
-            "Område": rows["area"].fillna("").astype("str").to_numpy(),
-            "Rapportör": rows["source"].fillna("").astype("str").to_numpy(),
-            "Position": [f"{la:.6f}, {lo:.6f}" if pd.notna(la) and pd.notna(lo) else ""
-                         for la, lo in zip(rows["lat"], rows["lon"], strict=True)],
-            "Beskrivning": rows["description"].fillna("").astype("str").to_numpy(),
+            "Tidpunkt": [fmt_datetime(t) for t in incidents["occurred_at"]],
+            **_text_columns(incidents, {"Kategori": "category", "Område": "area",
+                                        "Rapportör": "source"}),
+            "Position": positions,
+            **_text_columns(incidents, {"Beskrivning": "description"}),
         })
         out.append(ReportTable(
             f"Händelser under {period.label} (de senaste {fmt_int(len(frame))} av "
-            f"{fmt_int(len(inc))})", frame, "Endast i tjänstepersonsläge."))
-    act = apply_filters(frames.get("activities"), "activities",
-                        Filters.span(period.start, period.end))
-    if act is not None and not act.empty:
-        rows = act.sort_values("date", ascending=False).head(APPENDIX_ROWS)
+            f"{fmt_int(total)})", frame, _OFFICIALS_ONLY))
+    activities, total = _latest_rows(frames.get("activities"), "activities", period)
+    if total:
         frame = pd.DataFrame({
-            "Datum": [fmt_date(t) for t in rows["date"]],
-            "Aktivitet": rows["activity_type"].astype("str").to_numpy(),
-            "Område": rows["area"].fillna("").astype("str").to_numpy(),
-            "Anteckningar": rows["notes"].fillna("").astype("str").to_numpy(),
+            "Datum": [fmt_date(t) for t in activities["date"]],
+            **_text_columns(activities, {"Aktivitet": "activity_type", "Område": "area",
+                                         "Anteckningar": "notes"}),
         })
-        out.append(ReportTable(f"Aktiviteter under {period.label}", frame,
-                               "Endast i tjänstepersonsläge."))
+        out.append(ReportTable(f"Aktiviteter under {period.label}", frame, _OFFICIALS_ONLY))
     return out
 
 

@@ -14,6 +14,7 @@ import pytest
 from hjo_data import periods
 from hjo_data import report as rep
 from hjo_data.datasource import load_bundle
+from hjo_data.formatting import fmt_datetime
 from hjo_data.promise import DEFAULT_PROMISE_FILE, load_promise_with_fallback
 from tests.conftest import canonical, make_promise
 
@@ -183,6 +184,24 @@ def test_public_report_has_no_row_level_data(small_frames) -> None:
     assert "HEMLIG-BESKRIVNING-42" in official
     assert "58.123456" in official
     assert "Tjänstepersonsläge" in official and "Publikt läge" in public
+
+
+def test_official_appendix_lists_the_periods_latest_rows(small_frames, monkeypatch) -> None:
+    monkeypatch.setattr(rep, "APPENDIX_ROWS", 4)
+    period = periods.parse_period("2024-05")
+    report = rep.build_report(small_frames, period, audience="official", promise=PROMISE,
+                              today=date(2024, 6, 10))
+    (table,) = report.appendix  # no activities in the frames: no activity table
+    # Counted here: the incidents of May 2024, latest first, the first four of them.
+    times = small_frames["incidents"]["occurred_at"]
+    may = sorted(times[(times >= datetime(2024, 5, 1)) & (times < datetime(2024, 6, 1))],
+                 reverse=True)
+    assert table.title.endswith(f"(de senaste 4 av {len(may)})")
+    assert list(table.frame.columns) == ["Tidpunkt", "Kategori", "Område", "Rapportör",
+                                         "Position", "Beskrivning"]
+    assert table.frame["Tidpunkt"].tolist() == [fmt_datetime(t) for t in may[:4]]
+    assert set(table.frame["Beskrivning"]) == {"HEMLIG-BESKRIVNING-42"}
+    assert table.note == "Endast i tjänstepersonsläge."
 
 
 # --------------------------------------------------------------------------- demo data
