@@ -36,7 +36,7 @@ from hjo_data.datasource import DEMO_LABEL
 from hjo_data.disclosure import DisclosureSettings, count_text, is_small, settings_of
 from hjo_data.errors import HjoDataError
 from hjo_data.est import weekly_lagesbild
-from hjo_data.filters import Filters
+from hjo_data.filters import Filters, apply_filters
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
 from hjo_data.periods import (
     NAMED_PERIODS,
@@ -454,10 +454,9 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     detail = f"Vanligast: {top.iloc[0]['group']}" if not top.empty else ""
     # Small trend: weekly totals of the last 12 complete weeks, small counts hidden.
     starts = [pd.Timestamp(s) for s in periods_back(week.week_start, "W", 12)]
-    times = incidents["occurred_at"]
-    monday = period_starts(times, "W")
-    sel = (times >= starts[0]) & (times < week.week_start + pd.Timedelta(days=7))
-    per_week = monday.loc[sel.to_numpy()].value_counts()
+    window = apply_filters(incidents, "incidents", Filters.span(
+        starts[0].date(), (pd.Timestamp(week.week_start) + pd.Timedelta(days=7)).date()))
+    per_week = period_starts(window["occurred_at"], "W").value_counts()
     values = tuple(None if is_small(v, ctx.settings) else float(v)
                    for v in (int(per_week.get(s, 0)) for s in starts))
     figure = SlideFigure(labels=tuple(fmt_week(s) for s in starts), values=values,
