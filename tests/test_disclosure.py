@@ -538,3 +538,21 @@ def test_settings_of_reads_the_typed_promise_and_is_strict_without_one() -> None
         "suppression_threshold": 3, "min_survey_n": 50, "suppress_zero": True}))
     assert (strict.threshold, strict.min_survey_n, strict.suppress_zero) == (3, 50, True)
     assert d.settings_of(None) == d.DisclosureSettings()
+
+
+@pytest.mark.parametrize("suppress_zero", [False, True])
+@pytest.mark.parametrize("threshold", [3, 5])
+def test_single_counts_follow_the_table_rule(threshold: int, suppress_zero: bool) -> None:
+    """is_small / count_text hide exactly the counts suppress_counts hides as primary."""
+    settings = d.DisclosureSettings(threshold=threshold, suppress_zero=suppress_zero)
+    values = list(range(0, threshold + 3))
+    table = pd.DataFrame({"antal": values}, index=[f"r{v}" for v in values])
+    primary = d.suppress_counts(table, threshold, assume_totals=False,
+                                suppress_zero=suppress_zero).primary["antal"].tolist()
+    assert [d.is_small(v, settings) for v in values] == primary
+    for value, hidden in zip(values, primary, strict=True):
+        assert d.count_text(value, "public", settings) == (f"<{threshold}" if hidden
+                                                          else str(value))
+        assert d.count_text(value, "official", settings) == str(value)
+    assert not d.is_small(None, settings) and not d.is_small(float("nan"), settings)
+    assert d.count_text(None, "public", settings) == "–"
