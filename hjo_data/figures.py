@@ -877,6 +877,7 @@ BUILDERS = {
     "grouped_bars": grouped_bars,
     "incident_trend": incident_trend,
     "period_bars": period_bars,
+    "bars_with_line": bars_with_line,
 }
 
 

@@ -27,11 +27,11 @@ import pandas as pd
 
 from hjo_data import activities as act
 from hjo_data import disclosure as dc
-from hjo_data import est, periods, survey, traffic
+from hjo_data import est, periods, reference, survey, traffic
 from hjo_data import lagesbild as lb
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings, is_small
 from hjo_data.filters import Filters, apply_filters
-from hjo_data.formatting import fmt_date, fmt_float, fmt_int
+from hjo_data.formatting import fmt_ci, fmt_date, fmt_float, fmt_int, fmt_pct
 from hjo_data.promise import Promise, Settings
 from hjo_data.schema import AGE_GROUPS, GENDERS, WHOLE_MUNICIPALITY, source_text
 
@@ -280,14 +280,19 @@ def incident_trend_section(incidents: pd.DataFrame | None, *, granularity: str,
 
 def activities_section(activities: pd.DataFrame | None, promise: Promise | None, *,
                        start: date, end: date, data_date: date | None,
-                       title: str | None = None, key: str = "aktiviteter_plan") -> Section:
+                       data_until: date | None = None, title: str | None = None,
+                       key: str = "aktiviteter_plan") -> Section:
     """Activities done in ``[start, end)`` against the promise's plan for ``start``'s year
     (the authorities' own work: counts are shown as they are, also publicly).
 
-    ``numeric`` has activity_type, done, planned (0 = not in the plan); the table the same
-    in Swedish. Empty when nothing was done or planned."""
+    ``numeric`` has activity_type, done, planned (0 = not in the plan), share_done (NaN
+    without a plan); the table the same in Swedish. Without any plan for the year only
+    what was done is drawn. ``data_until``: the last day with data; a year it does not
+    cover is flagged (what was done so far against the whole year's plan). Empty when
+    nothing was done or planned."""
     year = start.year
-    title = title or f"Aktiviteter {year} t.o.m. {fmt_date(end - timedelta(days=1))}"
+    span = f"{year} t.o.m. {fmt_date(end - timedelta(days=1))}"
+    title = title or f"Aktiviteter {span}"
     source = source_text("activities")
     planned = act.planned_frame(promise)
     planned = planned.loc[(planned["year"] == year).to_numpy()]
@@ -299,16 +304,145 @@ def activities_section(activities: pd.DataFrame | None, promise: Promise | None,
                               f"Inga aktiviteter registrerade {year}.")
     table = act.done_vs_planned(done, planned)
     table = table.loc[(table["year"] == year).to_numpy(),
-                      ["activity_type", "done", "planned"]].reset_index(drop=True)
+                      ["activity_type", "done", "planned", "share_done"]
+                      ].reset_index(drop=True)
+    has_plan = bool((table["planned"] > 0).any())
     shown = pd.DataFrame({"Aktivitet": table["activity_type"].to_numpy(),
                           "Genomförda": [fmt_int(v) for v in table["done"]],
-                          "Planerade": [fmt_int(v) if v else "–" for v in table["planned"]]})
+                          "Planerade": [fmt_int(v) if v else "–" for v in table["planned"]],
+                          "Andel av plan": [fmt_pct(v) for v in table["share_done"]]})
+    if has_plan:
+        series = (("done", "Genomförda"), ("planned", "Planerade"))
+        figure_title = f"Genomförda och planerade aktiviteter {span}"
+        notes: tuple[str, ...] = ("Planerat antal gäller hela året.",)
+    else:
+        series, figure_title = (("done", "Genomförda"),), f"Genomförda aktiviteter {span}"
+        notes = (f"Medborgarlöftet anger inga planerade antal för {year}; andelen av plan "
+                 "kan inte beräknas.",)
+    partial_until = None
+    if has_plan and data_until is not None and not periods.is_complete(
+            date(year, 1, 1), "Y", data_until):
+        partial_until = data_until
+        notes += (f"{year} är inte slut i data ({periods.partial_text(data_until)}): det "
+                  "genomförda hittills jämförs med hela årets plan.",)
     figure = FigureSpec("grouped_bars", table, MappingProxyType({
-        "x": "activity_type", "series": (("done", "Genomförda"), ("planned", "Planerade")),
-        "title": f"{title}: genomförda och planerade", "x_title": "Aktivitet",
-        "y_title": "Antal tillfällen"}))
-    return Section(key, title, shown, table, figure, source, data_date,
-                   notes=("Planerat antal gäller hela året.",))
+        "x": "activity_type", "series": series, "title": figure_title,
+        "x_title": "Aktivitet", "y_title": "Antal tillfällen"}))
+    return Section(key, title, shown, table, figure, source, data_date, notes=notes,
+                   partial_until=partial_until)
+
+
+def activity_years(activities: pd.DataFrame, promise: Promise | None) -> list[int]:
+    """Years with activities done or planned by the promise, ascending."""
+    return act.years_of(act.done_vs_planned(activities, act.planned_frame(promise)))
+
+
+def year_within(year: int, filters: Filters) -> tuple[date, date]:
+    """``[start, end)`` of ``year`` cut to the filters' period (a page's year choice)."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    if filters.start is not None and start < filters.start < end:
+        start = filters.start
+    if filters.end is not None and start <= filters.end < end - timedelta(days=1):
+        end = filters.end + timedelta(days=1)
+    return start, end
+
+
+#: Under a chart whose hidden values are left out.
+HIDDEN_NOT_DRAWN = "Dolda värden ritas inte i diagrammet."
+
+
+def _hidden_note(prepared: dc.PreparedTable) -> tuple[str, ...]:
+    return (f"{prepared.note} {HIDDEN_NOT_DRAWN}",) if prepared.note else ()
+
+
+def walks_section(activities: pd.DataFrame, *, audience: str,
+                  disclosure: DisclosureSettings, data_date: date | None,
+                  data_until: date | None = None, key: str = "akt_vandringar") -> Section:
+    """Safety walks per year: share of decided actions done (with 95 % CI); participants
+    are people (small counts hidden for the public)."""
+    title, source = "Andel genomförda åtgärder efter trygghetsvandringar", source_text(
+        "activities")
+    walks = act.safety_walks(activities)
+    if walks.empty:
+        return _empty_section(key, title, source, data_date,
+                              "Inga trygghetsvandringar i urvalet.")
+    shown = walks.dropna(subset=["share_done"]).assign(
+        n=lambda f: f["actions_decided"], share=lambda f: f["share_done"])
+    if shown.empty:
+        return _empty_section(key, title, source, data_date,
+                              "Inga beslutade åtgärder efter trygghetsvandringarna ännu.")
+    prep = dc.prepare_columns(walks, ["participants"], audience, disclosure)
+    table = pd.DataFrame({
+        "År": walks["year"].astype(str), "Vandringar": walks["walks"].map(fmt_int),
+        "Deltagare": prep.display["participants"].to_numpy(),
+        "Iakttagelser": walks["findings"].map(fmt_int),
+        "Beslutade åtgärder (n)": walks["actions_decided"].map(fmt_int),
+        "Genomförda åtgärder": walks["actions_done"].map(fmt_int),
+        "Andel genomförda": walks["share_done"].map(fmt_pct),
+        "95 % KI": [fmt_ci(lo, hi) for lo, hi in zip(walks["ci_low"], walks["ci_high"],
+                                                     strict=True)]})
+    figure = FigureSpec("share_trend", shown, MappingProxyType({
+        "group": None, "x": "year", "title": title,
+        "y_title": "Genomförda av beslutade åtgärder (%)", "data_until": data_until}))
+    return Section(key, title, table, shown, figure, source, data_date,
+                   notes=_hidden_note(prep))
+
+
+def participants_section(activities: pd.DataFrame, *, audience: str,
+                         disclosure: DisclosureSettings, data_date: date | None,
+                         key: str = "akt_deltagare") -> Section:
+    """Participants per activity type (people: small counts hidden, hidden rows last)."""
+    title, source = "Deltagare per aktivitetstyp", source_text("activities")
+    if activities.empty:
+        return _empty_section(key, title, source, data_date, "Inga aktiviteter i urvalet.")
+    parts = dc.hidden_last(dc.prepare_columns(act.participants_by(activities),
+                                              ["participants"], audience, disclosure),
+                           "participants", label="group")
+    numeric = parts.numeric.assign(shown=parts.display["participants"].to_numpy())
+    table = pd.DataFrame({"Aktivitet": parts.display["group"].to_numpy(),
+                          "Tillfällen": parts.display["activities"].map(fmt_int).to_numpy(),
+                          "Deltagare": parts.display["participants"].to_numpy()})
+    figure = FigureSpec("bar_chart", numeric, MappingProxyType({
+        "x": "participants", "y": "group", "colour_index": 2, "value_text": "shown",
+        "title": title, "x_title": "Antal deltagare", "y_title": None}))
+    return Section(key, title, table, numeric, figure, source, data_date,
+                   notes=_hidden_note(parts))
+
+
+def targets_section(activities: pd.DataFrame, *, audience: str,
+                    disclosure: DisclosureSettings, data_date: date | None,
+                    key: str = "akt_malgrupp") -> Section:
+    """Activities per target group (the 15 largest drawn), participants hidden when few."""
+    title, source = "Aktiviteter per målgrupp", source_text("activities")
+    targets = act.target_groups(activities)
+    if targets.empty:
+        return _empty_section(key, title, source, data_date,
+                              "Inga målgrupper angivna i urvalet.")
+    prep = dc.prepare_columns(targets, ["participants"], audience, disclosure)
+    table = pd.DataFrame({"Målgrupp": targets["group"].to_numpy(),
+                          "Aktiviteter": targets["activities"].map(fmt_int).to_numpy(),
+                          "Deltagare": prep.display["participants"].to_numpy()})
+    figure = FigureSpec("bar_chart", targets.head(15), MappingProxyType({
+        "x": "activities", "y": "group", "colour_index": 4, "title": title,
+        "x_title": "Antal aktiviteter", "y_title": None}))
+    return Section(key, title, table, targets, figure, source, data_date,
+                   notes=_hidden_note(prep))
+
+
+def sectors_section(activities: pd.DataFrame, *, data_date: date | None,
+                    key: str = "akt_parter") -> Section:
+    """Activities each kind of organiser took part in (organisations, not people)."""
+    title, source = "Aktiviteter där parten medverkade", source_text("activities")
+    sectors = act.organiser_sectors(activities)
+    if sectors.empty:
+        return _empty_section(key, title, source, data_date, "Inga arrangörer i urvalet.")
+    table = pd.DataFrame({"Part": sectors["sector"],
+                          "Aktiviteter": sectors["activities"].map(fmt_int),
+                          "Andel av alla": sectors["share"].map(fmt_pct)})
+    figure = FigureSpec("bar_chart", sectors, MappingProxyType({
+        "x": "activities", "y": "sector", "colour_index": 0, "title": title,
+        "x_title": "Antal aktiviteter", "y_title": None}))
+    return Section(key, title, table, sectors, figure, source, data_date)
 
 
 # --------------------------------------------------------------------------- traffic
@@ -358,6 +492,106 @@ def traffic_section(traffic_rows: pd.DataFrame | None, *, start: date, end: date
     if hidden:
         notes += (dc.suppression_note(disclosure),)
     return Section(key, title, table, numeric, figure, source, data_date, notes=notes)
+
+
+def page_span(filters: Filters, days: pd.Series) -> tuple[date, date]:
+    """``[start, end)`` of a page's period filter; an open side ends at the data's first or
+    last day (``days``: the page's dates)."""
+    known = pd.to_datetime(days, errors="coerce").dropna()
+    first = known.min().date() if len(known) else date.today()
+    last = known.max().date() if len(known) else date.today()
+    start = filters.start or first
+    end = (filters.end or max(last, start)) + timedelta(days=1)
+    return start, end
+
+
+def traffic_monthly_section(traffic_rows: pd.DataFrame, incidents: Any, *, audience: str,
+                            disclosure: DisclosureSettings, data_date: date | None,
+                            data_until: date | None = None, key: str = "trafik_manad"
+                            ) -> Section:
+    """Controls per month (the traffic section's bars) with the incidents of motorburen
+    problematik alongside (about people: small counts hidden for the public)."""
+    title = "Trafikkontroller och motorburen problematik per månad"
+    monthly = dc.prepare_columns(traffic.motor_alongside_controls(traffic_rows, incidents),
+                                 ["motor_incidents"], audience, disclosure)
+    shown = monthly.display
+    table = pd.DataFrame({
+        "Månad": shown["month"].dt.strftime("%Y-%m").to_numpy(),
+        "Kontroller": shown["controls"].map(fmt_int).to_numpy(),
+        "Kontrollerade fordon": shown["vehicles_checked"].map(fmt_int).to_numpy(),
+        "Händelser motorburen problematik": shown["motor_incidents"].to_numpy()})
+    figure = FigureSpec("bars_with_line", monthly.numeric, MappingProxyType({
+        "x": "month", "bars": "controls", "line": "motor_incidents", "bar_name": "Kontroller",
+        "line_name": "Händelser motorburen problematik", "title": title, "x_title": "Månad",
+        "bar_title": "Antal kontroller per månad", "line_title": "Antal händelser per månad",
+        "texts": shown[["motor_incidents"]], "data_until": data_until}))
+    return Section(key, title, table, monthly.numeric, figure,
+                   source_text("traffic", "incidents"), data_date,
+                   notes=_hidden_note(monthly))
+
+
+def offence_rates_section(traffic_rows: pd.DataFrame, *, audience: str,
+                          disclosure: DisclosureSettings, data_date: date | None,
+                          key: str = "trafik_per100") -> Section:
+    """Offences per 100 vehicles checked, per offence type; a hidden count hides its rate
+    (hidden rows last, so a ranking does not bound them)."""
+    title = "Överträdelser per 100 kontrollerade fordon, per typ"
+    source = source_text("traffic")
+    rates = traffic.offences_per_100(traffic_rows)
+    if rates.empty or int(traffic_rows["vehicles_checked"].sum()) == 0:
+        return _empty_section(key, title, source, data_date, "Inga kontrollerade fordon i "
+                              "urvalet – andelen överträdelser kan inte räknas.")
+    prep = dc.hidden_last(dc.prepare_columns(
+        rates, ["offences"], audience, disclosure, derived={"per_100": "offences"}),
+        "per_100", label="label")
+    shown = prep.display
+    per_100 = dc.formatted(shown["per_100"], lambda v: fmt_float(v, 1))
+    numeric = prep.numeric.assign(shown=per_100.to_numpy())
+    table = pd.DataFrame({
+        "Överträdelse": shown["label"].to_numpy(), "Antal": shown["offences"].to_numpy(),
+        "Kontrollerade fordon": shown["vehicles_checked"].map(fmt_int).to_numpy(),
+        "Per 100 kontrollerade": per_100.to_numpy()})
+    figure = FigureSpec("bar_chart", numeric, MappingProxyType({
+        "x": "per_100", "y": "label", "decimals": 1, "value_text": "shown", "title": title,
+        "x_title": "Överträdelser per 100 kontrollerade fordon", "y_title": None,
+        "colour_index": 1}))
+    return Section(key, title, table, numeric, figure, source, data_date,
+                   notes=_hidden_note(prep))
+
+
+def _area_types() -> dict[str, str]:
+    """Area name -> type (tätort, ...) from the reference file; none when it is missing."""
+    try:
+        areas = reference.load_areas()
+    except Exception:  # noqa: BLE001 - reference missing: no tätort marking
+        return {}
+    return dict(zip(areas["name"].astype(str), areas["type"].astype(str), strict=True))
+
+
+def traffic_areas_section(traffic_rows: pd.DataFrame, incidents: Any, *, audience: str,
+                          disclosure: DisclosureSettings, data_date: date | None,
+                          key: str = "trafik_omrade") -> Section:
+    """Controls, offences and motorburen problematik per area, the tätort first."""
+    title = "Kontroller och motorburen problematik per område"
+    prep = dc.prepare_columns(traffic.by_area(traffic_rows, incidents, _area_types()),
+                              ["offences", "motor_incidents"], audience, disclosure,
+                              derived={"per_100": "offences"})
+    shown = prep.display
+    table = pd.DataFrame({
+        "Område": shown["area"].to_numpy(), "Typ": shown["area_type"].to_numpy(),
+        "Kontroller": shown["controls"].map(fmt_int).to_numpy(),
+        "Kontrollerade fordon": shown["vehicles_checked"].map(fmt_int).to_numpy(),
+        "Överträdelser": shown["offences"].to_numpy(),
+        "Per 100 kontrollerade": dc.formatted(shown["per_100"],
+                                              lambda v: fmt_float(v, 1)).to_numpy(),
+        "Händelser motorburen problematik": shown["motor_incidents"].to_numpy()})
+    figure = FigureSpec("grouped_bars", prep.numeric, MappingProxyType({
+        "x": "area", "series": (("controls", "Kontroller"),
+                                ("motor_incidents", "Händelser motorburen problematik")),
+        "title": title, "x_title": "Område", "y_title": "Antal",
+        "texts": shown[["motor_incidents"]]}))
+    return Section(key, title, table, prep.numeric, figure,
+                   source_text("traffic", "incidents"), data_date, notes=_hidden_note(prep))
 
 
 # --------------------------------------------------------------------------- indicator texts

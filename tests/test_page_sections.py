@@ -1,0 +1,117 @@
+"""The topic pages render the report's and the slides' sections: for the same data the
+Aktiviteter page's plan comparison and the Trafik page's totals show the same values as
+the report and the slides, and those values match a hand count."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from hjo_data import report as rep
+from hjo_data import sections
+from hjo_data.periods import parse_period
+from hjo_data.promise import load_promise
+from hjo_data.slides import build_deck, parse_config
+from tests.conftest import canonical
+
+
+def _table(at, column: str) -> pd.DataFrame:  # noqa: ANN001
+    """The page's "Visa data" table that has ``column``."""
+    for frame in at.dataframe:
+        if isinstance(frame.value, pd.DataFrame) and column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with {column!r}")
+
+
+def _run_page(page_app, name: str, year: int):  # noqa: ANN001, ANN202
+    at = page_app(name)
+    at.query_params["start"] = f"{year}-01-01"
+    at.query_params["end"] = f"{year}-12-31"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_aktiviteter_plan_equals_report_and_slide(page_app, store_with) -> None:  # noqa: ANN001
+    promise = load_promise()  # the configured promise: the page, report and slides read it
+    year = max(y for a in promise.activities for y in a.planned)
+    # Planned per type, summed by hand over the promise's activities of that type.
+    planned: dict[str, int] = {}
+    for activity in promise.activities:
+        count = activity.planned.get(year, 0)
+        if count:
+            planned[activity.activity_type] = planned.get(activity.activity_type, 0) + count
+    types = sorted(planned)
+    done = {types[0]: 5, types[-1]: 2} if len(types) > 1 else {types[0]: 5}
+    rows = [{"date": pd.Timestamp(year, 1 + i, 10), "activity_type": kind,
+             "organisers": "Polisen"}
+            for kind, n in done.items() for i in range(n)]
+    frame = canonical("activities", rows)
+    store_with(activities=frame)
+
+    at = _run_page(page_app, "aktiviteter", year)
+    page = _table(at, "Andel av plan").set_index("Aktivitet")
+    # Hand count: every planned type listed, done as counted, share = done / planned.
+    assert set(page.index) == set(planned) | set(done)
+    for kind, plan in planned.items():
+        assert page.loc[kind, "Genomförda"] == str(done.get(kind, 0))
+        assert page.loc[kind, "Planerade"] == str(plan)
+        share = f"{done.get(kind, 0) / plan * 100:.1f}".replace(".", ",")
+        assert page.loc[kind, "Andel av plan"].startswith(share)
+
+    frames = {"activities": frame}
+    report = rep.build_report(frames, parse_period(str(year)), promise=promise,
+                              today=date(year, 12, 31))
+    chart = next(c for c in report.charts if c.title == "Aktiviteter i medborgarlöftet")
+    assert chart.table.frame.set_index("Aktivitet").equals(page)
+    slide = build_deck(frames, promise, parse_config('[[slides]]\nid = "aktiviteter"\n'),
+                       today=date(year, 12, 31),
+                       data_date={"activities": max(r["date"] for r in rows).date()},
+                       is_demo=False)[0]
+    assert [str(v) for v in slide.figure.labels] == list(page.index)
+    assert [str(int(v)) for v in slide.figure.values] == list(page["Genomförda"])
+    assert [int(v) for v in slide.figure.reference] == [
+        planned.get(k, 0) for k in page.index]
+
+
+@pytest.mark.parametrize("drunk", [3, 12])
+def test_trafik_totals_equal_report_and_slide(page_app, store_with, drunk: int) -> None:  # noqa: ANN001
+    """Public mode: 3 drunk-driving offences are hidden everywhere (and the rate with
+    them), 12 are shown; the page's metrics are the report's and the slide's values."""
+    year = 2024
+    rows = [{"date": pd.Timestamp(year, 3, 5), "area": "Hjo centrum",
+             "control_type": "hastighet", "vehicles_checked": 120},
+            {"date": pd.Timestamp(year, 4, 5), "area": "Hamnen", "control_type": "nykterhet",
+             "vehicles_checked": 80, "drunk_driving": drunk},
+            {"date": pd.Timestamp(year, 6, 9), "area": "Hamnen",
+             "control_type": sections.FOCUS_CONTROL, "vehicles_checked": 50}]
+    frame = canonical("traffic", rows)
+    store_with(traffic=frame)
+    at = _run_page(page_app, "trafik", year)
+    metrics = {m.label: m.value for m in at.metric}
+    # Hand count: 3 controls, 250 vehicles, the offences and their rate per 100 vehicles.
+    hidden = drunk < 5
+    assert metrics["Kontroller"] == "3"
+    assert metrics["Kontrollerade fordon"] == "250"
+    assert metrics["Överträdelser"] == ("<5" if hidden else str(drunk))
+    rate = f"{drunk / 250 * 100:.1f}".replace(".", ",")
+    assert metrics["Per 100 fordon"] == (".." if hidden else rate)
+
+    frames = {"traffic": frame}
+    report = rep.build_report(frames, parse_period(str(year)), promise=load_promise(),
+                              today=date(year, 12, 31))
+    chart = next(c for c in report.charts if c.title == "Trafikkontroller")
+    summary = chart.table.frame.iloc[0]
+    assert [summary["Kontroller"], summary["Kontrollerade fordon"], summary["Överträdelser"],
+            summary["Per 100 kontrollerade fordon"]] == [
+        metrics["Kontroller"], metrics["Kontrollerade fordon"], metrics["Överträdelser"],
+        metrics["Per 100 fordon"]]
+    slide = build_deck(frames, load_promise(), parse_config('[[slides]]\nid = "trafik"\n'),
+                       today=date(year, 12, 31), data_date={"traffic": date(year, 6, 9)},
+                       is_demo=False)[0]
+    assert slide.big_number == metrics["Kontroller"]
+    assert slide.subtitle.startswith(f"{metrics['Kontrollerade fordon']} kontrollerade fordon"
+                                     f" · {metrics['Överträdelser']} överträdelser")
+    assert (f"({metrics['Per 100 fordon']} per 100" in slide.subtitle) is not hidden
