@@ -337,13 +337,16 @@ def activity_years(activities: pd.DataFrame, promise: Promise | None) -> list[in
     return act.years_of(act.done_vs_planned(activities, act.planned_frame(promise)))
 
 
-def year_within(year: int, filters: Filters) -> tuple[date, date]:
-    """``[start, end)`` of ``year`` cut to the filters' period (a page's year choice)."""
+def year_within(year: int, filters: Filters, data_until: date | None = None
+                ) -> tuple[date, date]:
+    """``[start, end)`` of ``year`` cut to the filters' period and to the last day with
+    data (a page's year choice: "2026 t.o.m. 3 dec", not "t.o.m. 31 dec")."""
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     if filters.start is not None and start < filters.start < end:
         start = filters.start
-    if filters.end is not None and start <= filters.end < end - timedelta(days=1):
-        end = filters.end + timedelta(days=1)
+    for last in (filters.end, data_until):
+        if last is not None and start <= last < end - timedelta(days=1):
+            end = last + timedelta(days=1)
     return start, end
 
 

@@ -40,7 +40,7 @@ if data.empty:
     show_empty("Inga genomförda aktiviteter i urvalet – nedan visas bara det planerade.")
 if years:
     year = st.selectbox("År", years[::-1], key="akt_ar")
-    start, end = sections.year_within(int(year), ctx.filters)
+    start, end = sections.year_within(int(year), ctx.filters, until)
     _show(cached("akt_plan", f"{KEY}|{year}", lambda: sections.activities_section(
         data, promise, start=start, end=end, data_date=data_date, data_until=until,
         key="akt_plan")))

@@ -11,6 +11,7 @@ import pytest
 
 from hjo_data import report as rep
 from hjo_data import sections
+from hjo_data.filters import Filters
 from hjo_data.periods import parse_period
 from hjo_data.promise import load_promise
 from hjo_data.slides import build_deck, parse_config
@@ -115,3 +116,15 @@ def test_trafik_totals_equal_report_and_slide(page_app, store_with, drunk: int) 
     assert slide.subtitle.startswith(f"{metrics['Kontrollerade fordon']} kontrollerade fordon"
                                      f" · {metrics['Överträdelser']} överträdelser")
     assert (f"({metrics['Per 100 fordon']} per 100" in slide.subtitle) is not hidden
+
+
+def test_year_within_cuts_the_year_to_the_filter_and_the_data() -> None:
+    assert sections.year_within(2024, Filters()) == (date(2024, 1, 1), date(2025, 1, 1))
+    # The filter ends mid-year; the data end even earlier: the earlier day wins.
+    cut = Filters(start=date(2024, 3, 1), end=date(2024, 10, 31))
+    assert sections.year_within(2024, cut) == (date(2024, 3, 1), date(2024, 11, 1))
+    assert sections.year_within(2024, cut, date(2024, 6, 14)) == (date(2024, 3, 1),
+                                                                  date(2024, 6, 15))
+    # Limits outside the year do not move it.
+    assert sections.year_within(2023, cut, date(2024, 6, 14)) == (date(2023, 1, 1),
+                                                                  date(2024, 1, 1))
