@@ -42,7 +42,6 @@ from hjo_data.periods import (
     NAMED_PERIODS,
     last_data_day,
     named_period,
-    period_starts,
     periods_back,
     reference_day,
 )
@@ -452,13 +451,21 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     body = week.table.iloc[1:]
     top = body.loc[body["count"] >= ctx.settings.threshold]
     detail = f"Vanligast: {top.iloc[0]['group']}" if not top.empty else ""
-    # Small trend: weekly totals of the last 12 complete weeks, small counts hidden.
+    # Small trend: the shared incident trend section (the report's and Lägesbild's) over
+    # the last 12 complete weeks, public: small counts hidden (NaN) instead of drawn.
     starts = [pd.Timestamp(s) for s in periods_back(week.week_start, "W", 12)]
     window = apply_filters(incidents, "incidents", Filters.span(
         starts[0].date(), (pd.Timestamp(week.week_start) + pd.Timedelta(days=7)).date()))
-    per_week = period_starts(window["occurred_at"], "W").value_counts()
-    values = tuple(None if is_small(v, ctx.settings) else float(v)
-                   for v in (int(per_week.get(s, 0)) for s in starts))
+    trend = sections.incident_trend_section(
+        window, granularity="W", audience="public", disclosure=ctx.settings,
+        data_date=ctx.data_date.get("incidents"), first=starts[0].date(),
+        last=pd.Timestamp(week.week_start).date(), key="est_vecka_trend")
+    if trend.is_empty:  # no incident in twelve weeks: every week is a zero
+        values = tuple(None if is_small(0, ctx.settings) else 0.0 for _ in starts)
+    else:
+        per_week = dict(zip(pd.to_datetime(trend.numeric["period_start"]),
+                            trend.numeric["antal"], strict=True))
+        values = tuple(None if pd.isna(per_week[s]) else float(per_week[s]) for s in starts)
     figure = SlideFigure(labels=tuple(fmt_week(s) for s in starts), values=values,
                          value_name="Händelser per vecka")
     return Slide(

@@ -4,7 +4,7 @@ the report and the slides, and those values match a hand count."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -15,7 +15,7 @@ from hjo_data.filters import Filters
 from hjo_data.periods import parse_period
 from hjo_data.promise import load_promise
 from hjo_data.slides import build_deck, parse_config
-from tests.conftest import canonical
+from tests.conftest import canonical, incidents
 
 
 def _table(at, column: str) -> pd.DataFrame:  # noqa: ANN001
@@ -128,3 +128,23 @@ def test_year_within_cuts_the_year_to_the_filter_and_the_data() -> None:
     # Limits outside the year do not move it.
     assert sections.year_within(2023, cut, date(2024, 6, 14)) == (date(2023, 1, 1),
                                                                   date(2024, 1, 1))
+
+
+def test_est_week_slide_trend_is_the_reports_weekly_trend() -> None:
+    """The slide's twelve weeks are the report's weekly trend for the same week: the same
+    counts, the same hidden weeks (public)."""
+    monday = datetime(2024, 6, 3, 12)  # ISO week 23
+    per_week = [7, 0, 3, 12, 5, 1, 9, 0, 6, 2, 8, 4]  # weeks 12..23
+    rows = [((monday - timedelta(days=7 * (11 - i))).isoformat(), "klotter", "Hamnen")
+            for i, n in enumerate(per_week) for _ in range(n)]
+    rows.append(("2024-06-11T10:00:00", "klotter", "Hamnen"))  # the running week 24
+    frames = {"incidents": incidents(rows)}
+    slide = build_deck(frames, load_promise(), parse_config('[[slides]]\nid = "est_vecka"\n'),
+                       today=date(2024, 6, 12), is_demo=False)[0]
+    report = rep.build_report(frames, parse_period("2024-W23"), promise=load_promise(),
+                              today=date(2024, 6, 12))
+    chart = next(c for c in report.charts if c.title == "Händelser över tid")
+    drawn = [y for trace in chart.figure.data for y in trace.y]
+    expected = [None if 0 < n < 5 else float(n) for n in per_week]  # counted by hand
+    assert list(slide.figure.values) == expected
+    assert [None if pd.isna(y) else float(y) for y in drawn] == expected
