@@ -148,3 +148,33 @@ def test_est_week_slide_trend_is_the_reports_weekly_trend() -> None:
     expected = [None if 0 < n < 5 else float(n) for n in per_week]  # counted by hand
     assert list(slide.figure.values) == expected
     assert [None if pd.isna(y) else float(y) for y in drawn] == expected
+
+
+@pytest.mark.parametrize("rows", [
+    [(2022, "alla", 0.30, 80), (2024, "alla", 0.25, 80)],
+    # Only per gender: "alla" is the n-weighted pool on the page and on the slide alike.
+    [(2022, "kvinna", 0.20, 70), (2022, "man", 0.30, 50), (2024, "kvinna", 0.10, 60),
+     (2024, "man", 0.40, 40)]])
+def test_youth_slide_shows_the_unga_pages_share(page_app, store_with, rows) -> None:  # noqa: ANN001
+    """The youth slide and the Unga page (still two routes: lagesbild.indicator_status and
+    youth.youth_series) show the same latest and previous share for åk 9, all pupils."""
+    frame = canonical("youth", [
+        {"year": y, "grade": "åk 9", "gender": g, "indicator": "alkohol_12m", "share": s,
+         "n": n, "geography": "Hjo"} for y, g, s, n in rows])
+    store_with(youth=frame)
+    at = page_app("unga")
+    at.run()
+    assert not at.exception, at.exception
+    page = _table(at, "Årskurs")
+    page = page[(page["Indikator"] == page["Indikator"].iloc[0]) & (page["Årskurs"] == "åk 9")]
+    shares = dict(zip(page["År"].astype(str), page["Andel"], strict=True))
+    # Hand count: the n-weighted share of each year.
+    for year in ("2022", "2024"):
+        cells = [(s, n) for y, _, s, n in rows if str(y) == year]
+        expected = sum(s * n for s, n in cells) / sum(n for _, n in cells) * 100
+        assert shares[year].startswith(f"{expected:.1f}".replace(".", ","))
+    slide = build_deck({"youth": frame}, load_promise(), parse_config(
+        '[[slides]]\nid = "unga"\nindicator = "alkohol_12m"\n'), today=date(2024, 12, 31),
+        is_demo=False)[0]
+    assert slide.big_number == shares["2024"]
+    assert f"förra mätningen: {shares['2022']} (2022)" in slide.subtitle
