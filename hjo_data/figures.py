@@ -878,6 +878,7 @@ BUILDERS = {
     "incident_trend": incident_trend,
     "period_bars": period_bars,
     "bars_with_line": bars_with_line,
+    "share_lines_errorbars": share_lines_errorbars,
 }
 
 

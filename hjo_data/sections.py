@@ -27,13 +27,13 @@ import pandas as pd
 
 from hjo_data import activities as act
 from hjo_data import disclosure as dc
-from hjo_data import est, periods, reference, survey, traffic
+from hjo_data import est, periods, reference, survey, traffic, youth
 from hjo_data import lagesbild as lb
 from hjo_data.disclosure import TOO_FEW_SV, DisclosureSettings, is_small
 from hjo_data.filters import Filters, apply_filters
 from hjo_data.formatting import fmt_ci, fmt_date, fmt_float, fmt_int, fmt_pct
-from hjo_data.promise import Promise, Settings
-from hjo_data.schema import AGE_GROUPS, GENDERS, WHOLE_MUNICIPALITY, source_text
+from hjo_data.promise import Promise, Settings, home_municipality
+from hjo_data.schema import AGE_GROUPS, GENDERS, GRADES, WHOLE_MUNICIPALITY, source_text
 
 #: Under a chart whose hidden points are simply missing.
 HIDDEN_POINTS_MISSING = "De punkterna saknas i diagrammet."
@@ -84,6 +84,84 @@ def _empty_section(key: str, title: str, source: str, data_date: date | None, em
                    ) -> Section:
     return Section(key, title, pd.DataFrame(), pd.DataFrame(), None, source, data_date,
                    empty=empty)
+
+
+# --------------------------------------------------------------------------- youth
+
+#: Shown on the Unga page when an "alla" share is pooled from the gender rows.
+YOUTH_POOLED_NOTE = ("Alla: underlaget redovisar bara flickor och pojkar var för sig, så "
+                     "andelen för alla elever är deras sammanvägda andel (vägd med antal svar).")
+YOUTH_NO_COMPARISON = ("Underlaget har ingen jämförelse med region eller riket för det här "
+                       "urvalet.")
+
+
+def youth_sections(rows: pd.DataFrame, indicators: Sequence[str], *, gender: str,
+                   audience: str, disclosure: DisclosureSettings, data_date: date | None,
+                   grades: tuple[str, ...] = ()) -> list[Section]:
+    """One section per indicator with data: shares per year and grade for ``gender``
+    ("alla": pooled from the gender rows where the data have no "alla" row), with 95 % CI
+    and n, small n hidden for the public. The Unga page's charts and the youth slide."""
+    series = youth.youth_series(rows, tuple(indicators), genders=(gender,), grades=grades)
+    grade_order = {g: i for i, g in enumerate(GRADES)}
+    out: list[Section] = []
+    for ind in indicators:
+        sub = series[series["indicator"] == ind].sort_values(
+            "grade", key=lambda s: s.map(grade_order), kind="stable")
+        if sub.empty:
+            continue
+        title = f"{youth.YOUTH_LABELS.get(ind, ind)} – andel per årskurs"
+        prepared = dc.prepare_table(sub, audience, disclosure, kind="shares")
+        shown = prepared.display
+        table = pd.DataFrame({
+            "Indikator": shown["indicator_label"].to_numpy(),
+            "År": shown["year"].astype(str).to_numpy(), "Årskurs": shown["grade"].to_numpy(),
+            "Kön": shown["gender"].to_numpy(), "Andel": shown["share"].to_numpy(),
+            "95 % KI": dc.ci_texts(prepared), "Antal svar (n)": shown["n"].to_numpy()})
+        figure = FigureSpec("share_lines_errorbars", prepared.numeric, MappingProxyType({
+            "group": "grade", "title": title, "y_title": "Andel elever (%)",
+            "legend_title": "Årskurs"}))
+        hidden = f"{prepared.note} {HIDDEN_POINTS_MISSING}" if prepared.note else ""
+        out.append(Section(f"unga_{ind}", title, table, prepared.numeric, figure,
+                           source_text("youth"), data_date, notes=(hidden,) if hidden else ()))
+    return out
+
+
+def youth_comparison_grade(rows: pd.DataFrame) -> str:
+    """The grade compared with region/country: åk 9 when the data have it."""
+    return "åk 9" if (rows["grade"] == "åk 9").any() else str(rows["grade"].iloc[0])
+
+
+def youth_comparison_section(rows: pd.DataFrame, indicators: Sequence[str], *, group: str,
+                             gender: str, audience: str, disclosure: DisclosureSettings,
+                             data_date: date | None) -> Section:
+    """The home municipality next to region/country (latest year, the comparison grade),
+    with one note per indicator on whether the difference is beyond random variation.
+    Notes name geographies from the data: a surface shows them as plain text."""
+    key, source = "unga_jamforelse", source_text("youth")
+    year = youth.latest_year(rows)
+    if year is None:
+        return _empty_section(key, group, source, data_date, YOUTH_NO_COMPARISON)
+    grade = youth_comparison_grade(rows)
+    title = f"{group}: {grade}, {year}, jämförelse"
+    comp = youth.comparison(rows, tuple(indicators), year=year, grade=grade, gender=gender)
+    if comp.empty:
+        return _empty_section(key, title, source, data_date, YOUTH_NO_COMPARISON)
+    home = home_municipality()  # the promise's municipality (may be absent from the data)
+    comp = comp.assign(label=comp["indicator_label"] + " – " + comp["geography"],
+                       home=comp["geography"] == home)
+    prepared = dc.prepare_table(comp, audience, disclosure, kind="shares")
+    table = pd.DataFrame({
+        "Indikator": comp["indicator_label"].to_numpy(),
+        "Geografi": comp["geography"].to_numpy(),
+        "Andel": prepared.display["share"].to_numpy(), "95 % KI": dc.ci_texts(prepared),
+        "Antal svar (n)": prepared.display["n"].to_numpy()})
+    numeric = prepared.numeric.assign(geography=comp["geography"].to_numpy(),
+                                      indicator_label=comp["indicator_label"].to_numpy())
+    figure = FigureSpec("ranked_share_bars", prepared.numeric, MappingProxyType({
+        "label": "label", "emphasis": "home", "x_title": "Andel elever (%)", "title": title}))
+    hidden = f"{prepared.note} {HIDDEN_POINTS_MISSING}" if prepared.note else ""
+    notes = (*youth.comparison_notes(numeric, home), *((hidden,) if hidden else ()))
+    return Section(key, title, table, numeric, figure, source, data_date, notes=notes)
 
 
 # --------------------------------------------------------------------------- survey

@@ -47,7 +47,7 @@ from hjo_data.periods import (
 )
 from hjo_data.promise import Goal, Indicator, Promise, effective_settings
 from hjo_data.schema import source_text
-from hjo_data.youth import YOUTH_LABELS
+from hjo_data.youth import ALL_GENDERS, YOUTH_LABELS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = REPO_ROOT / "data" / "presentation.toml"
@@ -510,6 +510,21 @@ def _latest(ctx: _Context, dataset: str) -> date:
     return reference_day(day, today=ctx.today) if day is not None else ctx.as_of
 
 
+def _youth_share(ctx: _Context, indicator: str, grade: str, period: str | None) -> str:
+    """The public share text of one survey year, all pupils, from the Unga page's section
+    (``sections.youth_sections``); MISSING when that year has no row."""
+    rows = ctx.frames.get("youth")
+    if not period or period == MISSING or rows is None or rows.empty:
+        return MISSING
+    found = sections.youth_sections(rows, (indicator,), gender=ALL_GENDERS, audience="public",
+                                    disclosure=ctx.settings, data_date=None, grades=(grade,))
+    table = found[0].table if found else None
+    if table is None or table.empty:
+        return MISSING
+    hit = table.loc[table["År"] == str(period), "Andel"]
+    return str(hit.iloc[0]) if not hit.empty else MISSING
+
+
 def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
     grade = spec.grade or "åk 9"
     label = f"{YOUTH_LABELS.get(spec.indicator, spec.indicator)}, {grade}"
@@ -518,10 +533,12 @@ def _youth_slide(spec: SlideSpec, ctx: _Context) -> Slide:
         id=f"unga_{spec.indicator}", goal_id="", label=label, dataset="youth",
         measure="share", direction="down", filters=MappingProxyType({
             "indicator": (spec.indicator,), "grade": (grade,), "gender": ("alla",)}))
+    # The status (change beyond random variation) is the goal indicator's; the shares shown
+    # are the Unga page's section (public), so page and slide cannot differ.
     ind = lb.indicator_status(youth_ind, ctx.frames, as_of=ctx.today,
                               settings=effective_settings(ctx.promise))
-    texts = sections.indicator_texts(ind, "public", ctx.settings)
-    latest, previous, _ = _public_values(sections.IndicatorView("", "", ind, texts, ""))
+    latest = _youth_share(ctx, spec.indicator, grade, ind.latest_period)
+    previous = _youth_share(ctx, spec.indicator, grade, ind.previous_period)
     sub = [f"Andel elever {ind.latest_period}"] if ind.latest_period != MISSING else []
     if ind.previous_period:
         sub.append(f"förra mätningen: {previous} ({ind.previous_period})")

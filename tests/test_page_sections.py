@@ -4,6 +4,7 @@ the report and the slides, and those values match a hand count."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 
 from hjo_data import report as rep
 from hjo_data import sections
+from hjo_data.disclosure import settings_of
 from hjo_data.filters import Filters
 from hjo_data.periods import parse_period
 from hjo_data.promise import load_promise
@@ -151,13 +153,17 @@ def test_est_week_slide_trend_is_the_reports_weekly_trend() -> None:
 
 
 @pytest.mark.parametrize("rows", [
-    [(2022, "alla", 0.30, 80), (2024, "alla", 0.25, 80)],
+    # "alla" rows next to gender rows: the "alla" rows are the share of all pupils.
+    [(2022, "alla", 0.30, 80), (2022, "kvinna", 0.90, 40), (2024, "alla", 0.25, 80),
+     (2024, "man", 0.05, 40)],
     # Only per gender: "alla" is the n-weighted pool on the page and on the slide alike.
     [(2022, "kvinna", 0.20, 70), (2022, "man", 0.30, 50), (2024, "kvinna", 0.10, 60),
      (2024, "man", 0.40, 40)]])
-def test_youth_slide_shows_the_unga_pages_share(page_app, store_with, rows) -> None:  # noqa: ANN001
-    """The youth slide and the Unga page (still two routes: lagesbild.indicator_status and
-    youth.youth_series) show the same latest and previous share for åk 9, all pupils."""
+def test_youth_slide_shows_the_unga_pages_share(page_app, store_with, rows,  # noqa: ANN001
+                                                monkeypatch) -> None:  # noqa: ANN001
+    """The Unga page's table is ``sections.youth_sections``' table and the youth slide
+    shows that section's share (latest and previous year, åk 9, all pupils); both match
+    a hand count."""
     frame = canonical("youth", [
         {"year": y, "grade": "åk 9", "gender": g, "indicator": "alkohol_12m", "share": s,
          "n": n, "geography": "Hjo"} for y, g, s, n in rows])
@@ -168,13 +174,36 @@ def test_youth_slide_shows_the_unga_pages_share(page_app, store_with, rows) -> N
     page = _table(at, "Årskurs")
     page = page[(page["Indikator"] == page["Indikator"].iloc[0]) & (page["Årskurs"] == "åk 9")]
     shares = dict(zip(page["År"].astype(str), page["Andel"], strict=True))
-    # Hand count: the n-weighted share of each year.
+    # Hand count: the "alla" row where there is one, else the n-weighted gender pool.
     for year in ("2022", "2024"):
+        alla = [s for y, g, s, _ in rows if str(y) == year and g == "alla"]
         cells = [(s, n) for y, _, s, n in rows if str(y) == year]
-        expected = sum(s * n for s, n in cells) / sum(n for _, n in cells) * 100
+        expected = alla[0] * 100 if alla else \
+            sum(s * n for s, n in cells) / sum(n for _, n in cells) * 100
         assert shares[year].startswith(f"{expected:.1f}".replace(".", ","))
-    slide = build_deck({"youth": frame}, load_promise(), parse_config(
-        '[[slides]]\nid = "unga"\nindicator = "alkohol_12m"\n'), today=date(2024, 12, 31),
-        is_demo=False)[0]
-    assert slide.big_number == shares["2024"]
-    assert f"förra mätningen: {shares['2022']} (2022)" in slide.subtitle
+    # The page's table is the section's table (same data, gender, audience).
+    section = sections.youth_sections(frame, ("alkohol_12m",), gender="alla",
+                                      audience="public", disclosure=settings_of(load_promise()),
+                                      data_date=None)[0]
+    pd.testing.assert_frame_equal(page.reset_index(drop=True),
+                                  section.table.reset_index(drop=True), check_dtype=False)
+
+    def slide() -> object:
+        return build_deck({"youth": frame}, load_promise(), parse_config(
+            '[[slides]]\nid = "unga"\nindicator = "alkohol_12m"\n'),
+            today=date(2024, 12, 31), is_demo=False)[0]
+
+    shown = slide()
+    assert shown.big_number == shares["2024"]
+    assert f"förra mätningen: {shares['2022']} (2022)" in shown.subtitle
+    # The slide reads the section itself: a marked section table shows on the slide.
+    real = sections.youth_sections
+
+    def marked(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return [replace(s, table=s.table.assign(Andel="§" + s.table["Andel"]))
+                for s in real(*args, **kwargs)]
+
+    monkeypatch.setattr(sections, "youth_sections", marked)
+    shown = slide()
+    assert shown.big_number == "§" + shares["2024"]
+    assert f"förra mätningen: §{shares['2022']} (2022)" in shown.subtitle
