@@ -146,3 +146,27 @@ def test_unga_with_gender_only_data_shows_results_under_alla(page_app, store_wit
     assert not at.exception, at.exception
     assert not any("Inga resultat" in i.value for i in at.info)
     assert any("Andel" in t.value.columns for t in at.dataframe)
+
+
+def test_youth_comparison_section_hides_thin_shares_and_says_nothing_of_them() -> None:
+    """Public mode: a geography with fewer than min_survey_n answers shows "för få svar",
+    is NaN in the chart data and is left out of the notes; the others are as given."""
+    frame = canonical("youth", [
+        {"year": 2024, "grade": "åk 9", "gender": "alla", "indicator": "snus", "share": s,
+         "n": n, "geography": geo}
+        for geo, s, n in (("Hjo", 0.20, 100), ("Riket", 0.10, 5000), ("Region", 0.50, 10))])
+    settings = DisclosureSettings(min_survey_n=30)
+    section = sections.youth_comparison_section(
+        frame, ("snus",), group="Tobak och nikotin", gender="alla", audience="public",
+        disclosure=settings, data_date=None)
+    shown = section.table.set_index("Geografi")["Andel"]
+    assert shown["Region"] == "för få svar"
+    assert shown["Hjo"].startswith("20,0") and shown["Riket"].startswith("10,0")
+    numeric = section.numeric.set_index("geography")["share"]
+    assert pd.isna(numeric["Region"]) and numeric["Hjo"] == pytest.approx(0.20)
+    assert "Riket" in section.note and "Region (" not in section.note
+    assert section.figure is not None and section.figure.kind == "ranked_share_bars"
+    empty = sections.youth_comparison_section(
+        frame[frame["geography"] == "Hjo"], ("snus",), group="Tobak och nikotin",
+        gender="alla", audience="public", disclosure=settings, data_date=None)
+    assert empty.is_empty and empty.empty == sections.YOUTH_NO_COMPARISON
