@@ -95,6 +95,16 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", metavar="BLAD", help="Excel: bladets namn (standard: första)")
     p.add_argument("--dry-run", action="store_true",
                    help="kontrollera bara filen: visa rapporten men spara ingenting")
+    p.add_argument("--max-mb", type=float, default=None, metavar="MB",
+                   help="största filstorlek i MB (standard: ingen gräns; uppladdningsgränsen "
+                   "HJO_MAX_UPLOAD_MB gäller bara webbsidan)")
+
+
+def _cli_max_bytes(max_mb: float | None) -> int:
+    """The CLI's own size limit: none by default (an operator's file, not an upload)."""
+    from hjo_data.rawtable import NO_LIMIT  # lazy: startup time (pandas)
+
+    return NO_LIMIT if max_mb is None else max(0, int(max_mb * 1024 * 1024))
 
 
 def _human_report(report) -> str:  # IngestReport
@@ -133,7 +143,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         store = _store(args.store)
         # The same two steps as the upload page: dry run (read + validate), then commit.
         prepared = prepare_ingest(args.file, dataset=args.dataset, store=store,
-                                  sheet=getattr(args, "sheet", None))
+                                  sheet=getattr(args, "sheet", None),
+                                  max_bytes=_cli_max_bytes(getattr(args, "max_mb", None)))
         if getattr(args, "dry_run", False):
             return _print_dry_run(prepared, args.json)
         report = commit_ingest(prepared, store, strict=args.strict,
@@ -236,7 +247,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for p in paths:
         stem = Path(p).stem
         try:
-            report = ingest_file(p, dataset=stem if stem in DATASETS else None, store=store)
+            report = ingest_file(p, dataset=stem if stem in DATASETS else None, store=store,
+                                 max_bytes=_cli_max_bytes(None))
         except HjoDataError as exc:
             _err(f"Kunde inte läsa in '{Path(p).name}': {exc}")
             code = EXIT_UNREADABLE

@@ -416,15 +416,17 @@ def ingest_file(
     today: date | None = None,
     sheet: str | int | None = None,
     user: str | None = None,
+    max_bytes: int | None = None,
 ) -> IngestReport:
     """Read, validate and store one file (:func:`prepare_ingest` + :func:`commit_ingest`);
     rejected rows go to quarantine; the ingest is logged.
 
     Raises UnreadableFileError (nothing readable / missing / too large file) and
     UnknownDatasetError (unknown ``dataset`` name, or headers matching no dataset);
-    nothing is stored then.
+    nothing is stored then. ``max_bytes`` as in :func:`prepare_ingest` (None = the upload
+    limit, ``reading.NO_LIMIT`` = none).
     """
     store = store if store is not None else Store()
     prepared = prepare_ingest(source, name=name, dataset=dataset, sheet=sheet, store=store,
-                              today=today)
+                              today=today, max_bytes=max_bytes)
     return commit_ingest(prepared, store, user=user, strict=strict)

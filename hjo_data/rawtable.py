@@ -23,6 +23,9 @@ from hjo_data.formatting import fmt_megabytes
 #: Default upload limit in MB (env HJO_MAX_UPLOAD_MB; keep .streamlit/config.toml's
 #: server.maxUploadSize equal, it is the first line of defence in the browser upload).
 DEFAULT_MAX_UPLOAD_MB = 50
+#: ``max_bytes`` value meaning "no size limit" (files given on the command line by an
+#: operator; the upload limit protects the web server, not the CLI).
+NO_LIMIT = -1
 #: What read_raw accepts: a path, the bytes, or a binary file-like (e.g. Streamlit's
 #: UploadedFile; its size is checked before it is read).
 Source = Union[str, Path, bytes, bytearray, memoryview, IO[bytes]]  # noqa: UP007
@@ -112,13 +115,21 @@ def _size_of(source: object) -> int | None:
         return None
 
 
+def _limit(max_bytes: int | None) -> int | None:
+    """The byte limit to apply: the upload limit for None, no limit for NO_LIMIT."""
+    if max_bytes is None:
+        return max_upload_bytes()
+    return None if max_bytes == NO_LIMIT else int(max_bytes)
+
+
 def check_size(source: Source, *, name: str | None = None, max_bytes: int | None = None
                ) -> int | None:
     """Raise :class:`FileTooLargeError` when ``source`` is over the limit, without reading
-    it (path: stat; bytes: length; file-like: ``size`` or seek/tell). Returns the size."""
-    limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
+    it (path: stat; bytes: length; file-like: ``size`` or seek/tell). Returns the size.
+    ``max_bytes``: None = the upload limit, :data:`NO_LIMIT` = none (the CLI's default)."""
+    limit = _limit(max_bytes)
     size = _size_of(source)
-    if size is not None and size > limit:
+    if limit is not None and size is not None and size > limit:
         file_name = base_name(name if name is not None else source_name(source))
         raise FileTooLargeError(
             f"{file_name}: Filen är för stor ({fmt_megabytes(size)} MB). Största tillåtna "
@@ -132,13 +143,14 @@ def source_bytes(source: Source, *, name: str | None = None, max_bytes: int | No
                  ) -> bytes:
     """The bytes of ``source`` after :func:`check_size`; a file-like is read at most to
     the limit + 1 byte (its size may be unknown), so an oversized stream is never read."""
-    limit = max_upload_bytes() if max_bytes is None else int(max_bytes)
+    limit = _limit(max_bytes)
     file_name = base_name(name if name is not None else source_name(source))
     if hasattr(source, "read") and hasattr(source, "seek"):
         # an upload is read from its start, also when read before (Streamlit reruns)
         with contextlib.suppress(OSError, ValueError):
             source.seek(0)  # type: ignore[union-attr]
-    check_size(source, name=file_name, max_bytes=limit)
+    check_size(source, name=file_name, max_bytes=NO_LIMIT if limit is None else limit)
+    read_size = -1 if limit is None else limit + 1
     if isinstance(source, bytes):
         return source
     if isinstance(source, bytearray | memoryview):
@@ -149,7 +161,7 @@ def source_bytes(source: Source, *, name: str | None = None, max_bytes: int | No
             if path.is_dir():
                 raise unreadable(file_name, "Sökvägen är en mapp, inte en fil.")
             with path.open("rb") as fh:
-                data = fh.read(limit + 1)
+                data = fh.read(read_size)
         except UnreadableFileError:
             raise
         except FileNotFoundError as exc:
@@ -159,10 +171,10 @@ def source_bytes(source: Source, *, name: str | None = None, max_bytes: int | No
         except OSError as exc:
             raise unreadable(file_name, "Filen kunde inte öppnas.") from exc
     else:
-        data = source.read(limit + 1)
+        data = source.read(read_size)
         if isinstance(data, str):
             data = data.encode("utf-8")
-    if len(data) > limit:
+    if limit is not None and len(data) > limit:
         check_size(data, name=file_name, max_bytes=limit)
     return bytes(data)
 

@@ -33,6 +33,7 @@ from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.rawtable import (
     DEFAULT_MAX_UPLOAD_MB,
+    NO_LIMIT,
     FileTooLargeError,
     RawTable,
     Source,
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_MAX_UPLOAD_MB",
     "FileTooLargeError",
     "HeaderMapping",
+    "NO_LIMIT",
     "RawTable",
     "Source",
     "StructuralError",

@@ -170,3 +170,33 @@ def test_demo_ingest(tmp_path: Path, capsys) -> None:
     assert st.has_data() and len(st.ingest_log()) == len(files)
     assert len(st.read("incidents")) > 0
     assert all(st.ingest_log()["rejected"] == 0)
+
+
+def test_cli_has_no_size_limit_by_default_but_max_mb_sets_one(tmp_path: Path, capsys,
+                                                              monkeypatch) -> None:
+    """The upload limit protects the web server; an operator's file on the command line is
+    not cut by it (issue 11: `demo --rows 1000000 --ingest` failed on its own file)."""
+    monkeypatch.setenv("HJO_MAX_UPLOAD_MB", "0.0001")  # about 100 bytes: below the file
+    path = csv_file(tmp_path / "est.csv", *GOOD)
+    assert path.stat().st_size > 0.0001 * 1024 * 1024
+    store = tmp_path / "s"
+    code, d, _ = run_json(capsys, ["ingest", str(path), "--store", str(store), "--json"])
+    assert code == 0 and d["accepted"] == 2 and d["stored"] is True
+
+    other = tmp_path / "s2"
+    code, d, _ = run_json(capsys, ["ingest", str(path), "--store", str(other), "--json",
+                                   "--max-mb", "0.0001"])
+    assert code == cli.EXIT_UNREADABLE and d["stored"] is False
+    assert "för stor" in d["error"]
+    assert not Store(other).has_data()
+
+
+def test_demo_ingest_is_not_cut_by_the_upload_limit(tmp_path: Path, capsys,
+                                                    monkeypatch) -> None:
+    monkeypatch.setenv("HJO_MAX_UPLOAD_MB", "0.001")  # about 1 kB: every demo file is larger
+    code = cli.main(["demo", "--rows", "300", "--out", str(tmp_path / "demo"), "--ingest",
+                     "--store", str(tmp_path / "s")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "för stor" not in out + err
+    assert len(Store(tmp_path / "s").read("incidents")) > 0
