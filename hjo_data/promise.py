@@ -12,6 +12,7 @@ user as-is).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ MEASURES: Mapping[str, tuple[str, ...]] = MappingProxyType({
 #: Filters a "share" measure needs so that one value per year is defined.
 _SHARE_REQUIRED_FILTERS = {"survey": ("indicator",), "youth": ("indicator", "grade")}
 _SPEC_RESERVED = ("dataset", "measure", "column")
+#: Geography code of the whole country (Kolada's "Riket").
+RIKET_CODE = "0000"
 
 
 class PromiseFileError(ReferenceDataError):
@@ -95,11 +98,56 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class SeriesBreak:
+    """A known break in an official series (a changed survey, a police-initiated swing),
+    annotated on the comparison chart at ``period``."""
+
+    period: str
+    text: str
+
+
+@dataclass(frozen=True)
+class OfficialIndicator:
+    """An official indicator a goal is followed with (Kolada KPI, BRÅ category, NTU...):
+    rows of the ``statistik`` dataset with this ``source`` and ``indicator_id``.
+
+    ``per_100k``: the source gives counts; the comparison shows them per 100 000
+    inhabitants (a value already per 100 000 is shown as it is).
+    """
+
+    goal_id: str
+    source: str
+    indicator_id: str
+    title: str
+    unit: str
+    per_100k: bool = False
+    breaks: tuple[SeriesBreak, ...] = ()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The promise's ``[comparison]``: the geographies official statistics are compared
+    with (kommun codes; county ``00NN``; Riket ``0000``)."""
+
+    home: str
+    county: str = ""
+    riket: str = RIKET_CODE
+    peers: tuple[str, ...] = ()
+
+    @property
+    def geo_codes(self) -> tuple[str, ...]:
+        """Home, county, Riket and peers, in that order (unconfigured ones left out)."""
+        codes = (self.home, self.county, self.riket, *self.peers)
+        return tuple(dict.fromkeys(c for c in codes if c))
+
+
+@dataclass(frozen=True)
 class Goal:
     id: str
     title: str
     short_title: str
     indicators: tuple[Indicator, ...]
+    official: tuple[OfficialIndicator, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +201,7 @@ class Promise:
     purpose: str = ""
     signatures: tuple[Signature, ...] = ()
     source: str = ""
+    comparison: Comparison | None = None
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -161,6 +210,10 @@ class Promise:
     @property
     def indicators(self) -> tuple[Indicator, ...]:
         return tuple(ind for goal in self.goals for ind in goal.indicators)
+
+    def official_indicators(self) -> tuple[OfficialIndicator, ...]:
+        """Every goal's official indicators, in goal order."""
+        return tuple(ind for goal in self.goals for ind in goal.official)
 
     def goal(self, goal_id: str) -> Goal:
         for goal in self.goals:
@@ -378,6 +431,9 @@ class _PromiseParser:
         goals = tuple(self.goal(g, i) for i, g in enumerate(goals_raw, start=1))
         self.unique([g.id for g in goals], "mål")
         self.unique([ind.id for g in goals for ind in g.indicators], "indikator")
+        self.unique([f"{o.source}/{o.indicator_id}" for g in goals for o in g.official],
+                    "officiell indikator (källa/id)")
+        home_code = self.code(muni)
         goal_ids = {g.id for g in goals}
         acts_raw = data.get("activities", [])
         if not isinstance(acts_raw, list):
@@ -400,7 +456,7 @@ class _PromiseParser:
             municipality=self.text(muni, "name", "[municipality]"),
             municipality_short=self.text(muni, "short_name", "[municipality]", required=False)
             or self.text(muni, "name", "[municipality]"),
-            municipality_code=self.code(muni),
+            municipality_code=home_code,
             county=self.text(muni, "county", "[municipality]", required=False),
             police_area=self.text(police, "area", "[police]"),
             police_region=self.text(police, "region", "[police]", required=False),
@@ -411,6 +467,7 @@ class _PromiseParser:
             settings=settings,
             signatures=signatures,
             source=self.name,
+            comparison=self.comparison(data.get("comparison", {}), home_code),
         )
 
     def code(self, muni: Mapping[str, Any]) -> str:
@@ -463,7 +520,72 @@ class _PromiseParser:
         if not isinstance(inds, list):
             raise self.fail(where, "'indicators' måste vara en lista ([[goals.indicators]]).")
         indicators = tuple(self.indicator(ind, goal_id, i) for i, ind in enumerate(inds, 1))
-        return Goal(id=goal_id, title=title, short_title=short, indicators=indicators)
+        official = raw.get("official_indicators", [])
+        if not isinstance(official, list):
+            raise self.fail(where, "'official_indicators' måste vara en lista "
+                                   "([[goals.official_indicators]]).")
+        return Goal(id=goal_id, title=title, short_title=short, indicators=indicators,
+                    official=tuple(self.official(o, goal_id, i)
+                                   for i, o in enumerate(official, 1)))
+
+    def official(self, raw: object, goal_id: str, number: int) -> OfficialIndicator:
+        where = f"mål '{goal_id}', officiell indikator nr {number}"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "måste vara en tabell ([[goals.official_indicators]]).")
+        source = self.text(raw, "source", where)
+        if not re.fullmatch(r"[a-z0-9_-]+", source):
+            raise self.fail(where, f"'source' = {source!r} ska vara ett kort namn med små "
+                                   "bokstäver, t.ex. \"kolada\" eller \"bra\".")
+        per_100k = raw.get("per_100k", False)
+        if not isinstance(per_100k, bool):
+            raise self.fail(where, "'per_100k' måste vara true/false.")
+        breaks_raw = raw.get("breaks", [])
+        if not isinstance(breaks_raw, list):
+            raise self.fail(where, "'breaks' måste vara en lista, t.ex. "
+                                   "[{ period = \"2017\", text = \"Ny enkät\" }].")
+        breaks = []
+        for item in breaks_raw:
+            period = item.get("period") if isinstance(item, dict) else None
+            if isinstance(period, int) and not isinstance(period, bool):
+                period = str(period)
+            if not isinstance(period, str) or not period.strip():
+                raise self.fail(where, "varje seriebrott i 'breaks' behöver 'period' "
+                                       "(t.ex. \"2017\") och 'text'.")
+            breaks.append(SeriesBreak(period=period.strip(),
+                                      text=self.text(item, "text", where)))
+        return OfficialIndicator(
+            goal_id=goal_id, source=source, indicator_id=self.text(raw, "indicator_id", where),
+            title=self.text(raw, "title", where), unit=self.text(raw, "unit", where),
+            per_100k=per_100k, breaks=tuple(breaks))
+
+    def comparison(self, raw: object, home: str) -> Comparison:
+        where = "[comparison]"
+        if not isinstance(raw, dict):
+            raise self.fail(where, "måste vara en tabell.")
+        county = self.geo(raw.get("county", ""), "county", where, required=False)
+        if county and (not county.startswith("00") or county == RIKET_CODE):
+            raise self.fail(where, f"'county' = {county!r} ska vara en länskod som \"0014\" "
+                                   "(00 och länets nummer).")
+        riket = self.geo(raw.get("riket", RIKET_CODE), "riket", where)
+        peers_raw = raw.get("peers", [])
+        if not isinstance(peers_raw, list):
+            raise self.fail(where, "'peers' måste vara en lista med kommunkoder, "
+                                   "t.ex. [\"1498\", \"1446\"].")
+        peers = tuple(self.geo(p, "peers", where) for p in peers_raw)
+        if home in peers:
+            raise self.fail(where, f"'peers' innehåller kommunens egen kod {home}.")
+        self.unique(list(peers), "jämförelsekommun")
+        return Comparison(home=home, county=county, riket=riket, peers=peers)
+
+    def geo(self, value: object, key: str, where: str, *, required: bool = True) -> str:
+        """A four-digit geography code (an integer is zero-padded)."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value:04d}"
+        if value == "" and not required:
+            return ""
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}", value.strip()):
+            raise self.fail(where, f"'{key}' ska vara fyrsiffriga koder (var {value!r}).")
+        return value.strip()
 
     def indicator(self, raw: object, goal_id: str, number: int) -> Indicator:
         raw, ind_id = self.entry(raw, f"mål '{goal_id}', indikator nr {number}")
