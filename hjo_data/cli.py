@@ -98,6 +98,9 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-mb", type=float, default=None, metavar="MB",
                    help="största filstorlek i MB (standard: ingen gräns; uppladdningsgränsen "
                    "HJO_MAX_UPLOAD_MB gäller bara webbsidan)")
+    p.add_argument("--profile", metavar="NAMN",
+                   help="importprofil (sparad i guiden på Datahantering; lista med "
+                   "'python -m hjo_data profiles')")
 
 
 def _cli_max_bytes(max_mb: float | None) -> int:
@@ -133,33 +136,104 @@ def _human_report(report) -> str:  # IngestReport
     return "\n".join(lines)
 
 
+def _profile_hint(store, headers: list[str] | None, path: str | None = None,
+                  sheet: str | None = None) -> str | None:
+    """The saved profile with the file's header signature (read from ``path`` when the
+    headers are not known because the ingest failed)."""
+    from hjo_data import profiles, reading  # lazy: startup time
+
+    if store is None:
+        return None
+    try:
+        if headers is None:
+            headers = reading.read_raw(path, sheet=sheet, max_bytes=reading.NO_LIMIT).headers
+        found = profiles.find_profile(headers, root=store.root)
+    except HjoDataError:
+        return None
+    return found.name if found is not None else None
+
+
 @subcommand("ingest", help="läs in en CSV- eller Excel-fil i datalagret",
             configure=_ingest_args)
 def cmd_ingest(args: argparse.Namespace) -> int:
     from hjo_data.ingest import commit_ingest, prepare_ingest  # lazy: startup time
+    from hjo_data.profiles import load_profile  # lazy: startup time
 
     name = Path(args.file).name
+    profile_name = getattr(args, "profile", None)
+    store = None
     try:
         store = _store(args.store)
+        profile = load_profile(profile_name, store.root) if profile_name else None
         # The same two steps as the upload page: dry run (read + validate), then commit.
         prepared = prepare_ingest(args.file, dataset=args.dataset, store=store,
                                   sheet=getattr(args, "sheet", None),
-                                  max_bytes=_cli_max_bytes(getattr(args, "max_mb", None)))
+                                  max_bytes=_cli_max_bytes(getattr(args, "max_mb", None)),
+                                  profile=profile)
         if getattr(args, "dry_run", False):
             return _print_dry_run(prepared, args.json)
         report = commit_ingest(prepared, store, strict=args.strict,
                                user=os.environ.get("USER") or None)
     except HjoDataError as exc:
         message = f"Kunde inte läsa in '{name}': {exc}"
+        hint = None if profile_name else _profile_hint(store, None, args.file,
+                                                        getattr(args, "sheet", None))
+        if hint:
+            message += f"\n{_hint_text(hint)}"
         _err(message)
         if args.json:
-            _print_json({"file": name, "error": str(exc), "message": message, "stored": False})
+            _print_json({"file": name, "error": str(exc), "message": message, "stored": False,
+                         "profile_hint": hint})
         return EXIT_UNREADABLE
+    hint = None if profile_name else _profile_hint(store, prepared.raw.headers)
     if args.json:
-        _print_json(report.to_dict())
+        out = report.to_dict()
+        out["profile"] = profile_name
+        out["profile_hint"] = hint
+        _print_json(out)
     else:
         print(_human_report(report))
+        if profile_name:
+            print(f"Importprofil: {profile_name}")
+    if hint:
+        _err(_hint_text(hint))
     return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+def _hint_text(name: str) -> str:
+    return (f"Tips: filen har samma rubriker som importprofilen '{name}'. Läs in den med "
+            f"--profile '{name}' så används profilens kopplingar.")
+
+
+def _profiles_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store); profilerna ligger i MAPP/profiles")
+    p.add_argument("--json", action="store_true", help="skriv listan som JSON")
+
+
+@subcommand("profiles", help="lista sparade importprofiler", configure=_profiles_args)
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from hjo_data.profiles import IGNORE, list_profiles, profiles_dir  # lazy: startup time
+
+    store = _store(args.store)
+    found, problems = list_profiles(store.root)
+    rows = [{"name": p.name, "dataset": p.dataset,
+             "columns": sum(1 for t in p.columns.values() if t != IGNORE),
+             "ignored": sum(1 for t in p.columns.values() if t == IGNORE),
+             "values": sum(len(m) for m in p.values.values())} for p in found]
+    if args.json:
+        _print_json({"folder": str(profiles_dir(store.root)), "profiles": rows,
+                     "problems": problems})
+    else:
+        if not rows:
+            print(f"Inga importprofiler sparade i {profiles_dir(store.root)}.")
+        for r in rows:
+            print(f"{r['name']}: {DATASETS[r['dataset']].label} ({r['dataset']}), "
+                  f"{r['columns']} kolumner kopplade, {r['ignored']} ignoreras, "
+                  f"{r['values']} värden översätts")
+        for problem in problems:
+            _err(problem)
+    return EXIT_OK if not problems else EXIT_REJECTED
 
 
 def _print_dry_run(prepared, as_json: bool) -> int:  # PreparedIngest

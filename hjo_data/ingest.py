@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hjo_data import reading, validation
+from hjo_data import profiles, reading, validation
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
+from hjo_data.profiles import ImportProfile
 from hjo_data.rawtable import base_name, source_name
 from hjo_data.schema import Dataset, get_dataset
 from hjo_data.store import Store
@@ -41,6 +42,7 @@ __all__ = [
     "commit_ingest",
     "ingest_file",
     "prepare_ingest",
+    "prepare_read",
     "resolve_dataset",
     "swedish_int",
 ]
@@ -249,15 +251,15 @@ def prepare_ingest(
     store: Store | None = None,
     today: date | None = None,
     max_bytes: int | None = None,
+    profile: ImportProfile | None = None,
 ) -> PreparedIngest:
     """Read and validate ``source`` (CSV or .xlsx; path, bytes or file-like) without
     writing anything: header preview, validation result and duplicates against the store.
+    ``profile``: an import profile applied to the table before validation.
 
     Raises UnreadableFileError (too large, unreadable, only a header, required columns
     missing) and UnknownDatasetError; the messages are Swedish and name the file.
     """
-    store = store if store is not None else Store()
-    ds = resolve_dataset(dataset) if dataset is not None else None
     display = base_name(name if name is not None else source_name(source))
     data = reading.source_bytes(source, name=display, max_bytes=max_bytes)
     if len(data) >= _PARALLEL_HASH_BYTES:
@@ -269,17 +271,41 @@ def prepare_ingest(
     else:
         sha = _sha256_hex(data)
         raw = reading.read_bytes(data, name=display, sheet=sheet)
-    display = raw.file_name or display
+    return prepare_read(raw, sha256=sha, dataset=dataset, store=store, today=today,
+                        profile=profile)
+
+
+def prepare_read(
+    raw: reading.RawTable,
+    *,
+    sha256: str,
+    dataset: str | Dataset | None = None,
+    store: Store | None = None,
+    today: date | None = None,
+    profile: ImportProfile | None = None,
+) -> PreparedIngest:
+    """:func:`prepare_ingest` for a file already read (the import wizard re-checks one
+    table under changing profiles without reading it again)."""
+    store = store if store is not None else Store()
+    ds = resolve_dataset(dataset) if dataset is not None else None
+    display = raw.file_name
     if raw.rows_read == 0:
         raise UnreadableFileError(f"{display}: Filen innehåller bara en rubrikrad – inga "
                                   "datarader att läsa in.")
+    original_headers = raw.headers
+    if profile is not None:
+        ds = profiles.profile_dataset(profile, ds)
+        raw = profiles.apply_profile(raw, profile)
     if ds is None:
         ds = reading.detect_dataset(raw.headers)
     checked = validation.validate(raw, ds, today=today)
     mask, duplicates = store.split_new(ds, checked.accepted)
+    preview = _header_preview(raw, ds, checked)
+    if profile is not None:
+        preview = profiles.original_preview(original_headers, profile, preview, IGNORED)
     return PreparedIngest(
-        file=display, dataset=ds, raw=raw, validated=checked, sha256=sha,
-        header_preview=_header_preview(raw, ds, checked), duplicates=duplicates,
+        file=display, dataset=ds, raw=raw, validated=checked, sha256=sha256,
+        header_preview=preview, duplicates=duplicates,
         new_rows=int(mask.sum()), store_root=str(store.root),
     )
 
