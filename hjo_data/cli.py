@@ -115,11 +115,15 @@ def _human_report(report) -> str:  # IngestReport
 
     ds = DATASETS[report.dataset]
     delim = {"\t": "tab"}.get(report.delimiter, report.delimiter)
+    delim_text = f", avgränsare '{delim}'" if delim else ""
     lines = [
         report.message,
-        f"Datamängd: {ds.label} ({ds.name}); teckenkodning {report.encoding}, "
-        f"avgränsare '{delim}'; batch {report.batch_id}.",
+        f"Datamängd: {ds.label} ({ds.name}); teckenkodning {report.encoding}{delim_text}; "
+        f"batch {report.batch_id}.",
     ]
+    if report.skipped:
+        lines.append("Överhoppade (inga rader): " + ", ".join(
+            f"{reason} {swedish_int(n)}" for reason, n in report.skipped_reasons.items()))
     if report.warnings:
         lines.append("Varningar:")
         lines.extend(f"  - {w}" for w in report.warnings)

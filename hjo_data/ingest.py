@@ -1,6 +1,7 @@
 """ingest_file(): bytes -> RawTable -> Validated -> Store, with a JSON-able IngestReport.
 
-Counting (the invariant ``accepted + rejected + duplicates == rows_read`` always holds):
+Counting (the invariant ``accepted + rejected + duplicates + skipped == rows_read`` always
+holds; ``skipped`` = source rows a reader deliberately left out, ``RawTable.skipped``):
 
 * ``rejected``   rows that failed validation (incl. rows that could not be split);
 * ``duplicates`` valid rows whose ``record_id`` repeats an earlier row of the same file or
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hjo_data import profiles, reading, validation
+from hjo_data import formats, profiles, reading, validation
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.profiles import ImportProfile
@@ -81,6 +82,9 @@ class IngestReport:
     strict: bool = False
     sheet: str | None = None
     user: str | None = None
+    #: Source rows deliberately not read (RawTable.skipped): total and per reason.
+    skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -99,7 +103,8 @@ class IngestReport:
             )
         saved = _plural(self.accepted, "sparad", "sparade")
         rejected = _plural(self.rejected, "avvisad", "avvisade")
-        return f"{head}: {saved}, {rejected}, {dups}."
+        skipped = f", {swedish_int(self.skipped)} överhoppade" if self.skipped else ""
+        return f"{head}: {saved}, {rejected}, {dups}{skipped}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +114,8 @@ class IngestReport:
             "accepted": self.accepted,
             "rejected": self.rejected,
             "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "skipped_reasons": dict(self.skipped_reasons),
             "warnings": list(self.warnings),
             "rejected_file": self.rejected_file,
             "errors": [e.to_dict() for e in self.errors],
@@ -297,7 +304,9 @@ def prepare_read(
         ds = profiles.profile_dataset(profile, ds)
         raw = profiles.apply_profile(raw, profile)
     if ds is None:
-        ds = reading.detect_dataset(raw.headers)
+        fmt = formats.get_format(raw.source_format)
+        ds = resolve_dataset(fmt.dataset) if fmt is not None else \
+            reading.detect_dataset(raw.headers)
     checked = validation.validate(raw, ds, today=today)
     mask, duplicates = store.split_new(ds, checked.accepted)
     preview = _header_preview(raw, ds, checked)
@@ -402,8 +411,11 @@ def commit_ingest(
             strict=strict,
             sheet=raw.sheet,
             user=user,
+            skipped=sum(raw.skipped.values()),
+            skipped_reasons=dict(raw.skipped),
         )
-        if report.accepted + report.rejected + report.duplicates != report.rows_read:
+        if (report.accepted + report.rejected + report.duplicates + report.skipped
+                != report.rows_read):
             report.warnings.append(
                 f"Internt räknefel: {swedish_int(valid)} giltiga + "
                 f"{swedish_int(rejected)} avvisade rader ≠ {swedish_int(raw.rows_read)} lästa."
@@ -418,6 +430,7 @@ def commit_ingest(
             "accepted": report.accepted,
             "rejected": report.rejected,
             "duplicates": report.duplicates,
+            "skipped": report.skipped,
             "added": added,
             "warnings": len(report.warnings),
             "rejected_file": report.rejected_file,

@@ -65,10 +65,15 @@ class RawTable:
     warnings: list[str] = field(default_factory=list)
     #: Excel: the sheet read; None for text files.
     sheet: str | None = None
+    #: Source rows deliberately not turned into rows: Swedish reason -> count (e.g.
+    #: "sammanfattning", "annan kommun"); they count in ``rows_read``.
+    skipped: dict[str, int] = field(default_factory=dict)
+    #: The source format that read the file (formats.SourceFormat.name), None for generic.
+    source_format: str | None = None
 
     @property
     def rows_read(self) -> int:
-        return len(self.frame) + len(self.structural_errors)
+        return len(self.frame) + len(self.structural_errors) + sum(self.skipped.values())
 
     @property
     def headers(self) -> list[str]:

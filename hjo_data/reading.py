@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from hjo_data import excel
+from hjo_data import excel, formats
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.rawtable import (
@@ -147,8 +147,14 @@ def read_raw(source: Source, *, name: str | None = None, sheet: str | int | None
 
 def read_bytes(data: bytes, *, name: str, sheet: str | int | None = None) -> RawTable:
     """Like :func:`read_raw` for bytes already read and size-checked. A zip (or a name
-    ending in .xlsx) goes to :mod:`hjo_data.excel`."""
+    ending in .xlsx) goes to :mod:`hjo_data.excel`; a recognised source format
+    (:mod:`hjo_data.formats`) to its own reader."""
     file_name = base_name(name)
+    fmt = formats.sniff(data, file_name)
+    if fmt is not None:
+        table = fmt.read(data, file_name)
+        table.source_format = fmt.name
+        return table
     if data[:4] == b"PK\x03\x04" or (_is_excel(file_name) and data):
         return excel.read_excel(bytes(data), name=file_name, sheet=sheet)
     return _read_raw(data, name=file_name, allow_fast=True)
