@@ -18,9 +18,8 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from hjo_data import excel, formats
+from hjo_data import excel, formats, matching
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.rawtable import (
@@ -46,7 +45,7 @@ from hjo_data.rawtable import (
     unique_names,
     unreadable,
 )
-from hjo_data.schema import DATASETS, Dataset, header_index, normalise_header
+from hjo_data.schema import DATASETS, Dataset
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD_MB",
@@ -109,6 +108,8 @@ class HeaderMapping:
     columns: dict[str, str]
     unknown: list[str]
     missing_required: list[str]
+    #: Uncertain suggestions (``matching.HeaderMatch``) for unknown headers: not used.
+    uncertain: list[matching.HeaderMatch] = field(default_factory=list)
 
 
 class _Fallback(Exception):
@@ -173,27 +174,36 @@ def _is_excel(name: str) -> bool:
 
 
 def map_headers(headers: Iterable[str], dataset: Dataset) -> HeaderMapping:
-    """Map original headers onto ``dataset``'s canonical columns.
+    """Map original headers onto ``dataset``'s canonical columns by meaning
+    (``matching.suggest_columns``: known names after normalisation, units such as "(%)"
+    dropped, standard survey question texts).
 
-    Matching is case/spacing-insensitive (``schema.normalise_header``); headers that do not
-    match exactly are retried without a trailing parenthesis ("Andel (%)"), without
-    punctuation and finally with å/ä/ö folded to a/a/o. The first header claiming a column
-    wins; later ones are reported as unknown.
+    Only certain matches are used; a column goes to its surest header (the first on a tie),
+    later ones are reported as unknown. Uncertain suggestions for unknown headers are
+    kept in ``uncertain`` (a refusal names them).
     """
-    tiers = _header_tiers(dataset)
+    headers = [str(h) for h in headers]
+    matches = matching.suggest_columns(headers, dataset)
+    owner: dict[str, int] = {}
+    for i, match in enumerate(matches):
+        if match.certain and match.column is not None:
+            j = owner.get(match.column)
+            if j is None or match.confidence > matches[j].confidence:
+                owner[match.column] = i
+    winners = {i: column for column, i in owner.items()}
     columns: dict[str, str] = {}
     unknown: list[str] = []
-    taken: set[str] = set()
-    for header in headers:
-        header = str(header)
-        canonical = _lookup(header, tiers)
-        if canonical is None or canonical in taken or header in columns:
+    for i, header in enumerate(headers):
+        if i in winners and header not in columns:
+            columns[header] = winners[i]
+        else:
             unknown.append(header)
-            continue
-        columns[header] = canonical
-        taken.add(canonical)
+    taken = set(columns.values())
     missing = [c for c in dataset.required if c not in taken]
-    return HeaderMapping(columns=columns, unknown=unknown, missing_required=missing)
+    uncertain = [m for m in matches if m.header in unknown and m.column is not None
+                 and not m.certain and m.column not in taken]
+    return HeaderMapping(columns=columns, unknown=unknown, missing_required=missing,
+                         uncertain=uncertain)
 
 
 def detect_dataset(headers: Iterable[str]) -> Dataset:
@@ -205,11 +215,16 @@ def detect_dataset(headers: Iterable[str]) -> Dataset:
     """
     headers = [str(h) for h in headers]
     candidates: dict[str, tuple[int, int, int]] = {}
+    hints: list[str] = []
     for order, dataset in enumerate(DATASETS.values()):
         mapping = map_headers(headers, dataset)
         mapped = set(mapping.columns.values())
         if all(sig in mapped for sig in dataset.signature):
             candidates[dataset.name] = (len(mapped), -len(mapping.missing_required), -order)
+        hints.extend(
+            f"'{m.header.strip()}' liknar '{dataset.column(m.column).label}' i "
+            f"{dataset.label} ({m.reason}, säkerhet {round(m.confidence * 100)} %)"
+            for m in mapping.uncertain if m.column in dataset.signature)
     if "survey_responses" in candidates:
         candidates.pop("youth", None)
         candidates.pop("survey", None)
@@ -224,64 +239,12 @@ def detect_dataset(headers: Iterable[str]) -> Dataset:
         raise UnknownDatasetError(
             "Kunde inte avgöra vilken sorts data filen innehåller. "
             f"Kolumnrubriker i filen: {found}. Kända datamängder: {known}."
+            + (" Osäkra tolkningar (används inte utan bekräftelse): " + "; ".join(hints)
+               + ". Byt namn på kolumnen, använd importguiden eller en importprofil."
+               if hints else "")
         )
     best = max(candidates, key=lambda name: candidates[name])
     return DATASETS[best]
-
-
-# --------------------------------------------------------------------------- header mapping
-
-
-def _strip_parenthesis(key: str) -> str:
-    return re.sub(r"\s*[(\[].*?[)\]]\s*$", "", key)
-
-
-def _loose(key: str) -> str:
-    return re.sub(r"[\W_]+", "_", normalise_header(key)).strip("_")
-
-
-def _fold(key: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", _loose(key))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-_TIER_KEYS = (
-    normalise_header,
-    lambda h: normalise_header(_strip_parenthesis(str(h).strip())),
-    _loose,
-    lambda h: _loose(_strip_parenthesis(str(h).strip())),
-    _fold,
-    lambda h: _fold(_strip_parenthesis(str(h).strip())),
-)
-
-
-def _header_tiers(dataset: Dataset) -> list[tuple[object, dict[str, str]]]:
-    """One (key function, alias index) pair per matching tier; ambiguous keys dropped."""
-    exact = header_index(dataset)
-    tiers: list[tuple[object, dict[str, str]]] = [(normalise_header, exact)]
-    for keyfn in (_loose, _fold):
-        index: dict[str, str] = {}
-        ambiguous: set[str] = set()
-        for col in dataset.columns:
-            for alias in (col.name, col.label, *col.aliases):
-                key = keyfn(alias)
-                if index.get(key, col.name) != col.name:
-                    ambiguous.add(key)
-                index.setdefault(key, col.name)
-        for key in ambiguous:
-            index.pop(key)
-        tiers.append((keyfn, index))
-    return tiers
-
-
-def _lookup(header: str, tiers: list[tuple[object, dict[str, str]]]) -> str | None:
-    stripped = _strip_parenthesis(header.strip())
-    for keyfn, index in tiers:
-        for candidate in (header, stripped):
-            key = keyfn(candidate)  # type: ignore[operator]
-            if key and key in index:
-                return index[key]
-    return None
 
 
 # --------------------------------------------------------------------------- reading

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hjo_data import parsing, privacy, reading
+from hjo_data import matching, parsing, privacy, reading
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_number
 from hjo_data.promise import column_default
@@ -59,11 +59,17 @@ def _rows_sv(count: int) -> str:
 
 # --------------------------------------------------------------------------- headers
 
-def _map_headers(headers: list[str], dataset: Dataset) -> tuple[dict[str, str], list[str],
-                                                                   list[str]]:
-    """(original -> canonical, unknown headers, missing required canonical names)."""
-    mapping = reading.map_headers(headers, dataset)
-    return dict(mapping.columns), list(mapping.unknown), list(mapping.missing_required)
+def _suggestion_text(dataset: Dataset, suggestions: list[matching.HeaderMatch]) -> str:
+    """Names every uncertain header suggestion ("'x' liknar 'Trygghet sent en kväll' ...")
+    and how to confirm it; "" when there is none."""
+    parts = [f"'{m.header.strip()}' liknar '{dataset.column(m.column).label}' ({m.reason}, "
+             f"säkerhet {round(m.confidence * 100)} %)"
+             for m in suggestions if m.column is not None]
+    if not parts:
+        return ""
+    return (" Osäker tolkning används inte utan att du bekräftar den: " + "; ".join(parts)
+            + ". Byt namn på kolumnen i filen, använd importguiden under Datahantering eller "
+            "en importprofil (--profile).")
 
 
 # --------------------------------------------------------------------------- rejections
@@ -185,7 +191,9 @@ def _reason_too_long(label: str):
 
 
 def _missing_columns_error(raw: Any, dataset: Dataset, headers: list[str],
-                           missing: list[str]) -> UnreadableFileError:
+                           missing: list[str],
+                           suggestions: list[matching.HeaderMatch] | None = None
+                           ) -> UnreadableFileError:
     """Swedish message for a file that lacks required columns of ``dataset``: names the
     missing and the expected columns, and the dataset the headers look like, if any."""
     labels = [dataset.column(m).label for m in missing]
@@ -200,6 +208,7 @@ def _missing_columns_error(raw: Any, dataset: Dataset, headers: list[str],
     if optional:
         text += f" (valfria: {optional})"
     text += f". Hittade kolumner: {found}."
+    text += _suggestion_text(dataset, [m for m in suggestions or () if m.column in missing])
     try:
         other = reading.detect_dataset(headers)
         if other.name != dataset.name:
@@ -311,15 +320,18 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     today = today or date.today()
     frame: pd.DataFrame = raw.frame
     headers = [str(h) for h in frame.columns]
-    mapping, unknown, missing_required = _map_headers(headers, dataset)
-    if missing_required:
-        raise _missing_columns_error(raw, dataset, headers, missing_required)
+    header_mapping = reading.map_headers(headers, dataset)
+    mapping, unknown = dict(header_mapping.columns), list(header_mapping.unknown)
+    if header_mapping.missing_required:
+        raise _missing_columns_error(raw, dataset, headers, header_mapping.missing_required,
+                                     header_mapping.uncertain)
     warnings: list[str] = list(getattr(raw, "warnings", None) or [])
     respondent = _respondent_header(dataset, unknown)
     if respondent is not None:
         unknown = [h for h in unknown if h != respondent]
     if unknown:
-        warnings.append("Okända kolumner ignoreras: " + ", ".join(f"'{h}'" for h in unknown))
+        warnings.append("Okända kolumner ignoreras: " + ", ".join(f"'{h}'" for h in unknown)
+                        + _suggestion_text(dataset, header_mapping.uncertain))
 
     # canonical name -> position of the first header mapped to it
     positions: dict[str, int] = {}

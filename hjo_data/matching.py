@@ -1,0 +1,475 @@
+"""Matching by meaning: file headers -> canonical columns, file values -> vocabulary values.
+
+The one home of "what does this header / this answer mean". Used by the normal ingest path
+(``reading.map_headers`` for headers, ``validation`` for category values) and by the import
+wizard (suggestions with a confidence and a Swedish reason).
+
+Headers, in falling confidence:
+
+1. a known name (``schema`` aliases, label or canonical name) after normalisation: case,
+   spacing, punctuation, a trailing unit ("Andel (%)", "Antal (antal)", "(prel.)"),
+   å/ä/ö folded -> 1.0;
+2. the standard question texts of the safety surveys (NTU, Polisens trygghetsmätning,
+   SCB:s medborgarundersökning) and of survey tools ("Hur gammal är du?", a problem
+   matrix "Hur stort problem ... [Nedskräpning]") -> 0.9-1.0;
+3. a spelling close to a known name -> below ``CERTAIN`` (a suggestion only).
+
+Only matches with ``confidence >= CERTAIN`` are used without asking; the rest are named in
+the Swedish message that refuses the file (and offered by the wizard).
+
+Values: vocabulary synonyms after normalisation (case, punctuation, dashes, a trailing
+"år"), age bands, Likert variants, youth indicator labels; "vet ej"-type answers are
+*missing* (``ValueMatch.missing``), not errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from hjo_data.schema import Column, Dataset, get_dataset, normalise_header, normalise_value
+
+__all__ = [
+    "CERTAIN",
+    "HeaderMatch",
+    "ValueMatch",
+    "header_key",
+    "is_missing_answer",
+    "match_header",
+    "suggest_columns",
+    "suggest_values",
+    "value_key",
+    "vocabulary",
+]
+
+#: Matches at least this sure are used without asking.
+CERTAIN = 0.9
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    header: str
+    column: str | None
+    confidence: float  # 0..1
+    reason: str  # Swedish, e.g. "standardfråga (NTU)"
+
+    @property
+    def certain(self) -> bool:
+        return self.column is not None and self.confidence >= CERTAIN
+
+
+@dataclass(frozen=True)
+class ValueMatch:
+    value: str
+    target: str | None
+    confidence: float
+    missing: bool  # True: a "vet ej"-type answer (counted as no answer, never an error)
+
+    @property
+    def certain(self) -> bool:
+        return (self.target is not None or self.missing) and self.confidence >= CERTAIN
+
+
+# --------------------------------------------------------------------------- normalising
+
+#: A trailing unit or note in parentheses/brackets: "(%)", "(antal)", "(prel.)", "[n]".
+_UNIT_RE = re.compile(r"\s*[(\[]\s*(?:%|procent|antal|st|n|prel\.?|preliminär[at]?|kr|"
+                      r"år|andel|totalt|\d+)\s*[)\]]\s*$")
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+
+
+def _plain(text: object) -> str:
+    text = unicodedata.normalize("NFC", str(text)).replace("\ufeff", "")
+    for dash in _DASHES:
+        text = text.replace(dash, "-")
+    return text.replace("\u00a0", " ").replace("\u202f", " ").strip().lower()
+
+
+def strip_units(text: str) -> str:
+    """Remove trailing unit notes: "Andel (%)" -> "Andel", "Antal (prel.)" -> "Antal"."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _UNIT_RE.sub("", text)
+    return text
+
+
+def header_key(text: object) -> str:
+    """Words of a header: lower case, units and punctuation removed, single spaces."""
+    text = strip_units(_plain(text))
+    text = re.sub(r"[^\w%+]+", " ", text.replace("_", " "))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def value_key(text: object) -> str:
+    """An answer's key: lower case, no surrounding quotes/punctuation, dashes unified and
+    without spaces around them, no trailing "år": "30 – 49 år." -> "30-49"."""
+    text = _plain(text).strip("\"'«»”“ .!?")
+    text = re.sub(r"\s*-\s*", "-", text)
+    text = re.sub(r"\s*/\s*", "/", text)
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"(?<=[\d+])\s*år\b", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --------------------------------------------------------------------------- headers
+
+#: Exact-name matching tiers (key function per tier); every tier counts as a known name.
+def _loose(key: str) -> str:
+    return re.sub(r"[\W_]+", "_", normalise_header(key)).strip("_")
+
+
+def _folded(key: str) -> str:
+    return _fold(_loose(key))
+
+
+def _strip_parenthesis(key: str) -> str:
+    return re.sub(r"\s*[(\[].*?[)\]]\s*$", "", key)
+
+
+_NAME_TIERS: tuple[Callable[[str], str], ...] = (normalise_header, _loose, _folded)
+
+#: id(dataset) -> (dataset, tiers): datasets are not hashable (their synonym maps).
+_INDEX_CACHE: dict[int, tuple[Dataset, list[tuple[Callable[[str], str], dict[str, str]]]]] = {}
+
+
+def _name_tiers(dataset: Dataset) -> list[tuple[Callable[[str], str], dict[str, str]]]:
+    """One (key function, alias index) per tier; keys two columns share are dropped
+    (the exact tier keeps the first column, as the schema's ``header_index``)."""
+    cached = _INDEX_CACHE.get(id(dataset))
+    if cached is not None and cached[0] is dataset:
+        return cached[1]
+    tiers: list[tuple[Callable[[str], str], dict[str, str]]] = []
+    for i, keyfn in enumerate(_NAME_TIERS):
+        index: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for col in dataset.columns:
+            for alias in (col.name, col.label, *col.aliases):
+                key = keyfn(alias)
+                if i and index.get(key, col.name) != col.name:
+                    ambiguous.add(key)
+                index.setdefault(key, col.name)
+        for key in ambiguous:
+            index.pop(key)
+        tiers.append((keyfn, index))
+    _INDEX_CACHE[id(dataset)] = (dataset, tiers)
+    return tiers
+
+
+def _known_name(header: str, dataset: Dataset) -> str | None:
+    stripped = _strip_parenthesis(header.strip())
+    unitless = strip_units(header.strip())
+    for keyfn, index in _name_tiers(dataset):
+        for candidate in (header, unitless, stripped):
+            key = keyfn(candidate)
+            if key and key in index:
+                return index[key]
+    return None
+
+
+@dataclass(frozen=True)
+class _Question:
+    """A standard question: all ``need`` stems present (each an alternative set), none of
+    ``avoid``; ``exact`` texts give confidence 1.0."""
+
+    column: str
+    reason: str
+    need: tuple[tuple[str, ...], ...]
+    avoid: tuple[str, ...] = ()
+    exact: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ("survey_responses",)
+    confidence: float = 0.95
+
+
+_SAFETY_REASON = "standardfrågan om trygghet sent en kväll"
+_NTU = ("hur trygg eller otrygg känner du dig om du går ut ensam sent en kväll i ditt "
+        "eget bostadsområde")
+
+#: Standard question texts (matched on ``header_key`` words, stems as substrings).
+QUESTIONS: tuple[_Question, ...] = (
+    _Question("safety_evening", "standardfråga (NTU)", need=(),
+              exact=(_NTU,
+                     "hur trygg eller otrygg känner du dig om du går ut ensam sent en kväll "
+                     "i det område där du bor",
+                     "hur trygg känner du dig om du går ut ensam sent en kväll i ditt eget "
+                     "bostadsområde")),
+    _Question("safety_evening", "standardfråga (Polisens trygghetsmätning)", need=(),
+              exact=("om du går ut ensam sent en kväll i ditt bostadsområde känner du dig "
+                     "då",
+                     "hur trygg känner du dig om du går ut ensam sent en kväll i ditt "
+                     "bostadsområde")),
+    _Question("safety_evening", "standardfråga (SCB:s medborgarundersökning)", need=(),
+              exact=("hur trygg känner du dig när du är ute ensam sent på kvällen i det "
+                     "område där du bor",
+                     "hur trygg eller otrygg känner du dig när du går ut ensam sent på "
+                     "kvällen i det område där du bor")),
+    _Question("safety_evening", f"variant av {_SAFETY_REASON} (NTU, Polisen, SCB)",
+              need=(("trygg",), ("kväll", "mörk"), ("ut", "ute", "ensam"))),
+    _Question("area", "fråga om bostadsområde",
+              need=(("område", "stadsdel", "bostadsort", "var bor du", "bor du"),),
+              avoid=("trygg", "problem", "kväll")),
+    _Question("age_group", "fråga om ålder", need=(("ålder", "gammal", "född"),),
+              avoid=("trygg", "problem")),
+    _Question("gender", "fråga om kön", need=(("kön", "kvinna eller man", "tjej eller kille",
+                                              "flicka eller pojke"),),
+              avoid=("trygg", "problem"), datasets=("survey_responses", "youth", "survey")),
+    _Question("year", "år ur tidstämpeln",
+              need=(("tidstämpel", "tidsstämpel", "timestamp", "inskickad", "svarsdatum",
+                     "datum för svar", "slutdatum", "startdatum"),),
+              confidence=0.9),
+    _Question("grade", "fråga om årskurs", need=(("årskurs", "skolår", "vilken klass"),),
+              datasets=("youth",)),
+    _Question("n", "antal svarande", need=(("antal svarande", "antal elever", "antal svar",
+                                           "antal respondenter", "antal personer"),),
+              datasets=("survey", "youth")),
+    _Question("share", "andel i procent", need=(("andel", "procent"),),
+              avoid=("antal",), datasets=("survey", "youth"), confidence=0.92),
+)
+
+#: Items of the problem matrix ("Hur stort problem ... i ditt bostadsområde? [item]").
+PROBLEM_ITEMS: dict[str, tuple[str, ...]] = {
+    "problem_nedskrapning": ("nedskräp", "skräp"),
+    "problem_skadegorelse": ("skadegör", "vandalis"),
+    "problem_klotter": ("klotter", "graffiti"),
+    "problem_trafik": ("bilar", "moped", "trafik", "körs", "buskör", "motorfordon"),
+    "problem_paverkade": ("påverkad", "berusad", "narkotika", "drog"),
+    "problem_brak": ("bråk", "stök"),
+}
+
+
+def _stem_in(stem: str, key: str) -> bool:
+    if " " in stem:
+        return stem in key
+    return any(word.startswith(stem) or (len(stem) > 4 and stem in word)
+               for word in key.split())
+
+
+def _question_match(header: str, key: str, dataset: Dataset) -> HeaderMatch | None:
+    names = set(dataset.column_names)
+    if "problem" in key and "problem_nedskrapning" in names:
+        items = [name for name, stems in PROBLEM_ITEMS.items()
+                 if any(_stem_in(s, key) for s in stems)]
+        if len(items) == 1:
+            return HeaderMatch(header, items[0], 0.95,
+                               "standardfråga om problem (Polisens trygghetsmätning)")
+        if items:
+            return HeaderMatch(header, items[0], 0.5,
+                               "frågan nämner flera problem: "
+                               + ", ".join(dataset.column(i).label for i in items))
+    best: HeaderMatch | None = None
+    for q in QUESTIONS:
+        if q.column not in names or dataset.name not in q.datasets:
+            continue
+        if key in q.exact:
+            return HeaderMatch(header, q.column, 1.0, q.reason)
+        if not q.need:
+            continue
+        if any(_stem_in(a, key) for a in q.avoid):
+            continue
+        hits = sum(any(_stem_in(s, key) for s in alt) for alt in q.need)
+        if hits == len(q.need):
+            conf = q.confidence
+        elif q.column == "safety_evening" and hits >= 2 and _stem_in("trygg", key):
+            conf = 0.7
+        else:
+            continue
+        if best is None or conf > best.confidence:
+            reason = q.reason if conf >= CERTAIN else f"liknar {_SAFETY_REASON}"
+            best = HeaderMatch(header, q.column, conf, reason)
+    return best
+
+
+_ALIAS_CACHE: dict[int, tuple[Dataset, list[tuple[str, str, str]]]] = {}
+
+
+def _alias_keys(dataset: Dataset) -> list[tuple[str, str, str]]:
+    """(header_key, column, alias) of every label and alias (cached per dataset)."""
+    cached = _ALIAS_CACHE.get(id(dataset))
+    if cached is not None and cached[0] is dataset:
+        return cached[1]
+    keys = [(header_key(alias), col.name, alias) for col in dataset.columns
+            for alias in (col.label, *col.aliases)]
+    _ALIAS_CACHE[id(dataset)] = (dataset, keys)
+    return keys
+
+
+def _similar(header: str, key: str, dataset: Dataset) -> HeaderMatch | None:
+    """Closest known name by spelling; never certain."""
+    best = (0.75, "", "")
+    matcher = difflib.SequenceMatcher(None, b=key)
+    for alias_key, column, alias in _alias_keys(dataset):
+        matcher.set_seq1(alias_key)
+        if matcher.real_quick_ratio() < best[0] or matcher.quick_ratio() < best[0]:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= best[0] and (ratio > best[0] or not best[1]):
+            best = (ratio, column, alias)
+    if not best[1]:
+        return None
+    return HeaderMatch(header, best[1], round(min(0.85, best[0] * 0.85), 2),
+                       f"liknar '{best[2]}'")
+
+
+def match_header(header: str, dataset: str | Dataset) -> HeaderMatch:
+    """The best meaning of one header for ``dataset`` (column None when none found)."""
+    ds = get_dataset(dataset)
+    text = str(header)
+    name = _known_name(text, ds)
+    if name is not None:
+        return HeaderMatch(text, name, 1.0, "känt kolumnnamn")
+    key = header_key(text)
+    if not key:
+        return HeaderMatch(text, None, 0.0, "tom rubrik")
+    found = _question_match(text, key, ds) or _similar(text, key, ds)
+    return found or HeaderMatch(text, None, 0.0, "okänd kolumn")
+
+
+def suggest_columns(headers: list[str], dataset: str | Dataset) -> list[HeaderMatch]:
+    """One suggestion per header, in order (several headers may suggest the same column;
+    ``reading.map_headers`` gives a column to its surest header, the first on a tie)."""
+    ds = get_dataset(dataset)
+    return [match_header(h, ds) for h in headers]
+
+
+# --------------------------------------------------------------------------- values
+
+#: Answers that mean "no answer": counted as missing (with a warning), never an error.
+MISSING_ANSWERS = frozenset(value_key(v) for v in (
+    "vet ej", "vet inte", "vill ej svara", "vill inte svara", "annat/vill ej svara",
+    "ej svar", "inget svar", "ej svarat", "uppgift saknas", "ingen uppgift", "annat",
+    "vill ej uppge", "vet ej/vill ej svara", "ingen uppfattning", "-", "ej angivet",
+    "saknas", "n/a", "na",
+))
+
+#: Further spellings per vocabulary value, matched on ``value_key`` (confidence 0.95).
+_VALUE_VARIANTS: dict[str, tuple[str, ...]] = {
+    "ganska litet problem": ("litet problem", "mycket litet problem", "ett litet problem",
+                             "ganska små problem", "litet"),
+    "ganska stort problem": ("ganska stort", "stort problem"),
+    "mycket stort problem": ("mycket stort",),
+    "inget problem": ("inget problem alls", "inte något problem", "inga problem", "inget"),
+    "mycket trygg": ("mycket trygg", "trygg, mycket"),
+    "går aldrig ut": ("jag går aldrig ut", "går aldrig ut ensam sent på kvällen",
+                      "går aldrig ut ensam", "går inte ut", "går aldrig ut sent"),
+    "65+": ("65 eller äldre", "65 år eller äldre", "över 65", "65 och äldre"),
+}
+
+#: A vocabulary value whose key contains one of these is certain (confidence 0.92).
+_VALUE_CONTAINS: dict[str, tuple[str, ...]] = {
+    "går aldrig ut": ("aldrig ut", "går inte ut"),
+}
+
+#: Youth indicator stems (a long label like "Druckit alkohol senaste 12 månaderna").
+_YOUTH_STEMS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "alkohol_12m": (("alkohol",), ("12", "år", "tolv")),
+    "berusad_4v": (("berus", "intensivkonsum", "full"),),
+    "rokning": (("röker", "rökning", "rökt", "cigarett"),),
+    "snus": (("snus",),),
+    "e_cigarett": (("e-cig", "e cig", "vejp", "vape", "e-cigarett"),),
+    "narkotika_nagonsin": (("narkotika", "cannabis", "hasch"),),
+    "spel_om_pengar": (("spel",),),
+    "dopning": (("dopning", "doping", "anabol"),),
+    "psykosomatiska_besvar": (("psykosomat",),),
+}
+_YOUTH_EXCLUSIVE = {"rokning": ("e-cig", "e cig", "elektron")}
+
+
+def _variant_index(col: Column) -> dict[str, str]:
+    index = {value_key(k): v for k, v in col.synonyms.items()}
+    for v in col.vocabulary:
+        index.setdefault(value_key(v), v)
+        for variant in _VALUE_VARIANTS.get(v, ()):
+            index.setdefault(value_key(variant), v)
+    return index
+
+
+def is_missing_answer(text: object) -> bool:
+    return value_key(text) in MISSING_ANSWERS
+
+
+def _age_band(key: str, vocab: tuple[str, ...]) -> tuple[str | None, float]:
+    m = re.fullmatch(r"(\d+)-(\d+)", key)
+    plus = re.fullmatch(r"(\d+)(?:\+|-| och äldre| eller äldre)", key)
+    bands: list[tuple[int, int, str]] = []
+    for v in vocab:
+        k = value_key(v)
+        if (b := re.fullmatch(r"(\d+)-(\d+)", k)) is not None:
+            bands.append((int(b[1]), int(b[2]), v))
+        elif (b := re.fullmatch(r"(\d+)\+", k)) is not None:
+            bands.append((int(b[1]), 200, v))
+    if m is not None:
+        lo, hi = int(m[1]), int(m[2])
+    elif plus is not None:
+        lo, hi = int(plus[1]), 200
+    else:
+        return None, 0.0
+    for blo, bhi, v in bands:
+        if (lo, hi) == (blo, bhi) or (bhi == 200 and lo == blo):
+            return v, 0.95
+    inside = [v for blo, bhi, v in bands if blo <= lo and hi <= bhi]
+    return (inside[0], 0.6) if len(inside) == 1 else (None, 0.0)
+
+
+def _youth_indicator(key: str) -> str | None:
+    found = [name for name, needs in _YOUTH_STEMS.items()
+             if all(any(s in key for s in alt) for alt in needs)
+             and not any(x in key for x in _YOUTH_EXCLUSIVE.get(name, ()))]
+    if len(found) == 2 and "alkohol_12m" in found and "berusad_4v" in found:
+        found = ["berusad_4v"]
+    return found[0] if len(found) == 1 else None
+
+
+def _match_value(value: str, col: Column, dataset: Dataset, index: dict[str, str]
+                 ) -> ValueMatch:
+    key = value_key(value)
+    if not key:
+        return ValueMatch(value, None, 1.0, True)
+    if key in index:
+        exact = normalise_value(value) in col.synonyms
+        return ValueMatch(value, index[key], 1.0 if exact else 0.95, False)
+    folded = {_fold(k): v for k, v in index.items()}
+    if _fold(key) in folded:
+        return ValueMatch(value, folded[_fold(key)], 0.95, False)
+    if key in MISSING_ANSWERS:
+        return ValueMatch(value, None, 1.0, True)
+    for target, parts in _VALUE_CONTAINS.items():
+        if target in col.vocabulary and any(p in key for p in parts):
+            return ValueMatch(value, target, 0.92, False)
+    target, conf = _age_band(key, col.vocabulary)
+    if target is not None:
+        return ValueMatch(value, target, conf, False)
+    if dataset.name == "youth" and col.name == "indicator":
+        found = _youth_indicator(key)
+        if found is not None:
+            return ValueMatch(value, found, 0.92, False)
+    close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.75)
+    if close:
+        ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
+        return ValueMatch(value, index[close[0]], round(min(0.85, ratio * 0.85), 2), False)
+    return ValueMatch(value, None, 0.0, False)
+
+
+def suggest_values(values: Iterable[str], dataset: str | Dataset, column: str
+                   ) -> list[ValueMatch]:
+    """One suggestion per value, in order. Free columns (no vocabulary) keep the value."""
+    ds = get_dataset(dataset)
+    col = ds.column(column)
+    values = [str(v) for v in values]
+    if col.kind != "category" or not col.vocabulary:
+        return [ValueMatch(v, v, 1.0, not v.strip()) for v in values]
+    index = _variant_index(col)
+    return [_match_value(v, col, ds, index) for v in values]
+
+
+def vocabulary(dataset: str | Dataset, column: str) -> list[str] | None:
+    """The allowed canonical values of a column; None when the column is free."""
+    col = get_dataset(dataset).column(column)
+    return list(col.vocabulary) if col.kind == "category" and col.vocabulary else None

@@ -1,0 +1,217 @@
+"""Matching by meaning: headers (names, units, survey question texts) and values."""
+
+from __future__ import annotations
+
+import pytest
+
+from hjo_data.errors import UnknownDatasetError, UnreadableFileError
+from hjo_data.matching import (
+    CERTAIN,
+    HeaderMatch,
+    ValueMatch,
+    suggest_columns,
+    suggest_values,
+    vocabulary,
+)
+from hjo_data.reading import detect_dataset, map_headers, read_raw
+from hjo_data.schema import DATASETS
+from hjo_data.validation import validate
+
+NTU = ("Hur trygg eller otrygg känner du dig om du går ut ensam sent en kväll i ditt eget "
+       "bostadsområde?")
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def test_one_match_per_header_in_order() -> None:
+    headers = ["År", "Okänd sak", NTU]
+    matches = suggest_columns(headers, "survey_responses")
+    assert [m.header for m in matches] == headers
+    assert all(isinstance(m, HeaderMatch) for m in matches)
+    assert matches[0] == HeaderMatch("År", "year", 1.0, "känt kolumnnamn")
+    assert matches[1].column is None and matches[1].confidence == 0.0
+    assert matches[2].column == "safety_evening"
+    assert matches[2].confidence == 1.0
+    assert "NTU" in matches[2].reason
+
+
+@pytest.mark.parametrize("header", [
+    NTU,
+    NTU.upper(),
+    "  hur trygg eller otrygg känner du dig om du går ut ensam sent en kväll i ditt eget "
+    "bostadsområde  ",
+    "Hur trygg eller otrygg känner du dig om du går ut ensam sent en kväll i det område där "
+    "du bor?",
+    "Om du går ut ensam sent en kväll i ditt bostadsområde, känner du dig då...?",
+    "Hur trygg känner du dig när du är ute ensam sent på kvällen i det område där du bor?",
+    "1. Hur trygg känner du dig om du går ut ensam sent en kväll i ditt område?",
+])
+def test_safety_question_variants_are_certain(header: str) -> None:
+    (match,) = suggest_columns([header], "survey_responses")
+    assert match.column == "safety_evening"
+    assert match.confidence >= CERTAIN
+
+
+def test_vague_safety_header_is_only_a_suggestion() -> None:
+    (match,) = suggest_columns(["Hur trygg känner du dig i kvällarna?"], "survey_responses")
+    assert match.column == "safety_evening"
+    assert match.confidence < CERTAIN
+
+
+@pytest.mark.parametrize(("header", "column"), [
+    ("Hur stort problem anser du följande vara i ditt bostadsområde? [Nedskräpning]",
+     "problem_nedskrapning"),
+    ("Hur stort problem är följande i ditt bostadsområde? - Klotter", "problem_klotter"),
+    ("Hur stort problem anser du följande vara i ditt bostadsområde? [Bilar eller mopeder "
+     "som körs på ett störande sätt]", "problem_trafik"),
+    ("Hur stort problem anser du följande vara i ditt bostadsområde? [Personer som är "
+     "påverkade av alkohol eller narkotika]", "problem_paverkade"),
+    ("Problem i området: Bråk och stök", "problem_brak"),
+    ("Hur stort problem anser du följande vara i ditt bostadsområde? [Skadegörelse]",
+     "problem_skadegorelse"),
+])
+def test_problem_matrix_items(header: str, column: str) -> None:
+    (match,) = suggest_columns([header], "survey_responses")
+    assert (match.column, match.confidence >= CERTAIN) == (column, True)
+
+
+@pytest.mark.parametrize(("dataset", "header", "column"), [
+    ("youth", "Antal svarande", "n"),
+    ("youth", "Andel (%)", "share"),
+    ("survey", "Andel (prel.)", "share"),
+    ("survey", "Antal (antal)", "n"),
+    ("youth", "ANTAL ELEVER", "n"),
+    ("survey_responses", "Hur gammal är du?", "age_group"),
+    ("survey_responses", "I vilket område bor du?", "area"),
+    ("survey_responses", "Vilket kön har du?", "gender"),
+    ("survey_responses", "Tidstämpel", "year"),
+])
+def test_synonyms_units_and_survey_tool_questions(dataset: str, header: str,
+                                                  column: str) -> None:
+    (match,) = suggest_columns([header], dataset)
+    assert match.column == column
+    assert match.confidence >= CERTAIN
+
+
+def test_misspelt_header_is_suggested_not_used() -> None:
+    (match,) = suggest_columns(["Kategorii"], "incidents")
+    assert match.column == "category"
+    assert 0 < match.confidence < CERTAIN
+    mapping = map_headers(["Kategorii", "Datum", "Område", "Källa"], DATASETS["incidents"])
+    assert "Kategorii" in mapping.unknown
+    assert mapping.missing_required == ["category"]
+    assert [m.header for m in mapping.uncertain] == ["Kategorii"]
+
+
+def test_explicit_year_beats_time_stamp() -> None:
+    mapping = map_headers(["Tidstämpel", "År", "Område", "Kön", "Ålder", NTU],
+                          DATASETS["survey_responses"])
+    assert mapping.columns["År"] == "year"
+    assert "Tidstämpel" in mapping.unknown
+
+
+def test_question_text_header_is_detected() -> None:
+    headers = ["Tidstämpel", "Kön", "Hur gammal är du?", "I vilket område bor du?", NTU]
+    assert detect_dataset(headers).name == "survey_responses"
+
+
+def test_uncertain_header_refusal_names_the_suggestion() -> None:
+    text = ("År;Område;Kön;Åldersgrupp;Hur trygg känner du dig i kvällarna?\n"
+            "2025;Centrum;kvinna;30-49;mycket trygg\n")
+    headers = read_raw(text.encode()).headers
+    with pytest.raises(UnknownDatasetError) as info:
+        detect_dataset(headers)
+    assert "'Hur trygg känner du dig i kvällarna?' liknar 'Trygghet sent en kväll'" in str(
+        info.value)
+    with pytest.raises(UnreadableFileError) as info2:
+        validate(read_raw(text.encode(), name="q.csv"), DATASETS["survey_responses"])
+    message = str(info2.value)
+    assert "'Hur trygg känner du dig i kvällarna?' liknar 'Trygghet sent en kväll'" in message
+    assert "importprofil" in message
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_vocabulary() -> None:
+    assert vocabulary("survey_responses", "age_group") == ["16–29", "30–49", "50–64", "65+"]
+    assert vocabulary("survey_responses", "area") is None
+    assert vocabulary("incidents", "occurred_at") is None
+
+
+@pytest.mark.parametrize("value", ["30-49 år", "30–49", "30 - 49 år", "30-49", "30 – 49 ÅR",
+                                   " 30-49år "])
+def test_age_band_spellings(value: str) -> None:
+    (match,) = suggest_values([value], "survey_responses", "age_group")
+    assert (match.target, match.missing, match.confidence >= CERTAIN) == ("30–49", False, True)
+
+
+def test_age_band_inside_a_band_is_only_a_suggestion() -> None:
+    (match,) = suggest_values(["30-39 år"], "survey_responses", "age_group")
+    assert match.target == "30–49"
+    assert match.confidence < CERTAIN
+    (older,) = suggest_values(["65 år och äldre"], "survey_responses", "age_group")
+    assert older.target == "65+" and older.confidence >= CERTAIN
+
+
+@pytest.mark.parametrize(("value", "target"), [
+    ("Inget problem", "inget problem"),
+    ("Litet problem", "ganska litet problem"),
+    ("Ganska stort problem", "ganska stort problem"),
+    ("MYCKET STORT PROBLEM.", "mycket stort problem"),
+])
+def test_problem_likert(value: str, target: str) -> None:
+    (match,) = suggest_values([value], "survey_responses", "problem_klotter")
+    assert match.target == target and match.confidence >= CERTAIN
+
+
+@pytest.mark.parametrize(("value", "target"), [
+    ("Mycket trygg", "mycket trygg"), ("ganska trygg", "ganska trygg"),
+    ("Ganska otrygg.", "ganska otrygg"), ("MYCKET OTRYGG", "mycket otrygg"),
+    ("Jag går aldrig ut ensam sent", "går aldrig ut"),
+])
+def test_safety_likert(value: str, target: str) -> None:
+    (match,) = suggest_values([value], "survey_responses", "safety_evening")
+    assert match.target == target and match.confidence >= CERTAIN
+
+
+@pytest.mark.parametrize("value", ["Vet ej", "Vill ej svara", "Annat/vill ej svara",
+                                   "Ej svar", "vet inte", "Annat / vill ej svara"])
+def test_no_answer_is_missing(value: str) -> None:
+    (match,) = suggest_values([value], "survey_responses", "safety_evening")
+    assert match == ValueMatch(value, None, 1.0, True)
+
+
+def test_vocabulary_value_wins_over_missing() -> None:
+    # "vet ej" is an answer of the problem questions, "annat" a gender.
+    assert suggest_values(["Vet ej"], "survey_responses", "problem_brak")[0].target == "vet ej"
+    assert suggest_values(["Annat"], "survey_responses", "gender")[0].target == "annat"
+
+
+@pytest.mark.parametrize(("label", "indicator"), [
+    ("Druckit alkohol senaste 12 månaderna", "alkohol_12m"),
+    ("Har druckit alkohol de senaste 12 månaderna", "alkohol_12m"),
+    ("Berusad senaste 4 veckorna", "berusad_4v"),
+    ("Känt sig berusad av alkohol senaste 4 veckorna", "berusad_4v"),
+    ("Röker dagligen eller ibland", "rokning"),
+    ("Använder e-cigarett", "e_cigarett"),
+    ("Snusar dagligen eller ibland", "snus"),
+    ("Använt narkotika någon gång", "narkotika_nagonsin"),
+    ("Spelat om pengar senaste 12 månaderna", "spel_om_pengar"),
+    ("Använt dopningsmedel", "dopning"),
+    ("Psykosomatiska besvär (minst 2 ggr/vecka)", "psykosomatiska_besvar"),
+])
+def test_youth_indicator_labels(label: str, indicator: str) -> None:
+    (match,) = suggest_values([label], "youth", "indicator")
+    assert match.target == indicator and match.confidence >= CERTAIN
+
+
+def test_unknown_youth_indicator_has_no_target() -> None:
+    (match,) = suggest_values(["Känner sig ensam ofta"], "youth", "indicator")
+    assert match.target is None and not match.missing
+
+
+def test_free_column_keeps_value() -> None:
+    assert suggest_values(["Hamnen"], "incidents", "area") == [
+        ValueMatch("Hamnen", "Hamnen", 1.0, False)]
