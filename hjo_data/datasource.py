@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hjo_data import demo
+from hjo_data.periods import year_spans
 from hjo_data.schema import DATASETS, Dataset
 from hjo_data.store import Store
 
@@ -82,6 +84,9 @@ def latest_date(frame: pd.DataFrame, dataset: Dataset) -> date | None:
     values = frame[col].dropna()
     if values.empty:
         return None
+    if pd.api.types.is_string_dtype(values):  # year periods "2023", "2019-2022"
+        last = year_spans(values)[1]
+        return None if np.isnan(last).all() else date(int(np.nanmax(last)), 12, 31)
     top = values.max()
     if pd.api.types.is_integer_dtype(values) or pd.api.types.is_float_dtype(values):
         return date(int(top), 12, 31)

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hjo_data import periods, reference, survey
+from hjo_data import geography, periods, reference, survey
 from hjo_data.promise import (
     column_default,
     effective_settings,
@@ -442,6 +442,38 @@ def _youth(rng: np.random.Generator, today: date) -> pd.DataFrame:
     return out
 
 
+# --------------------------------------------------------------------------- statistik
+
+#: Demo official statistics: Kolada's N07403 (verified id, see sources.md) with a typical
+#: level per geography level (the home municipality, its county, Riket).
+STAT_KPI = ("N07403", "Anmälda våldsbrott, antal/100 000 inv", "antal/100 000 inv")
+STAT_LEVELS = {"kommun": (620.0, 0.08), "lan": (980.0, 0.03), "riket": (1040.0, 0.03)}
+
+
+def _stat_places() -> list[geography.Place]:
+    """The promise's municipality, its county and Riket (those that are known)."""
+    home = geography.resolve(home_municipality())
+    county = geography.resolve(geography.county_of(home.code)) if home else None
+    riket = geography.resolve(geography.RIKET)
+    return [p for p in (home, county, riket) if p is not None]
+
+
+def _statistik(rng: np.random.Generator, today: date) -> pd.DataFrame:
+    """Yearly values up to last year (Kolada publishes a year in the following spring)."""
+    kpi, title, unit = STAT_KPI
+    rows = []
+    for place in _stat_places():
+        base, spread = STAT_LEVELS[place.level]
+        for year in range(2019, today.year):
+            value = round(base * (1 + rng.normal(0, spread)), 1)
+            rows.append(("kolada", kpi, title, place.code, place.name, place.level, str(year),
+                         "T", value, unit, np.nan, np.nan, np.nan, "", ""))
+    out = pd.DataFrame(rows, columns=list(DATASETS["statistik"].column_names))
+    out["record_id"] = _str([f"demo-stat-{i:05d}" for i in range(1, len(out) + 1)])
+    out["batch_id"] = _str([BATCH_ID] * len(out))
+    return out
+
+
 # --------------------------------------------------------------------------- traffic
 
 _CONTROL_VEHICLES = {"hastighet": (10, 80), "nykterhet": (30, 151),
@@ -632,7 +664,7 @@ def generate(*, rows: int = 20_000, seed: int = 1497, today: date | None = None
         raise ValueError(f"today ({today}) is before the demo start {START}")
     if rows < 0:
         raise ValueError("rows must be >= 0")
-    seeds = np.random.SeedSequence(seed).spawn(5)
+    seeds = np.random.SeedSequence(seed).spawn(6)
     rngs = [np.random.default_rng(s) for s in seeds]
     responses = _survey_responses(rngs[1], today)
     traffic = _traffic(rngs[3], today)
@@ -644,6 +676,7 @@ def generate(*, rows: int = 20_000, seed: int = 1497, today: date | None = None
         "youth": _youth(rngs[2], today),
         "traffic": traffic,
         "activities": _activities(rngs[4], today, traffic),
+        "statistik": _statistik(rngs[5], today),
     }
     return {name: _conform(frames[name], ds) for name, ds in DATASETS.items()}
 

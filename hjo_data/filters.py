@@ -20,7 +20,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from hjo_data.periods import GRANULARITIES, Granularity
+from hjo_data.periods import GRANULARITIES, Granularity, year_spans
 from hjo_data.schema import DATASETS, INCIDENT_CATEGORIES, SOURCES
 
 #: Query parameter keys (Swedish, ASCII so URLs stay readable).
@@ -167,6 +167,12 @@ def apply_filters(frame: pd.DataFrame, dataset_name: str, filters: Filters) -> p
         sliced = _period_slice(frame, values, filters)
         if sliced is not None:
             frame = sliced
+        elif pd.api.types.is_string_dtype(values):  # year periods "2023", "2019-2022"
+            first, last = year_spans(values)
+            if filters.start is not None:
+                _and(last >= filters.start.year)
+            if filters.end is not None:
+                _and(first <= filters.end.year)
         elif pd.api.types.is_numeric_dtype(values):
             if filters.start is not None:
                 _and(values >= filters.start.year)

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from hjo_data.formatting import fmt_int
+from hjo_data.periods import year_span, year_spans
 from hjo_data.schema import DATASETS, Dataset
 
 __all__ = [
@@ -64,7 +67,8 @@ def cadence_text(days: int) -> str:
 
 
 def _is_year_dataset(ds: Dataset) -> bool:
-    return ds.column(ds.time_column).kind == "int"
+    """Year columns and year periods ("2023", "2019-2022") are shown as years."""
+    return ds.column(ds.time_column).kind in ("int", "text")
 
 
 def _as_date(value: object) -> date | None:
@@ -76,6 +80,9 @@ def _as_date(value: object) -> date | None:
         return value if type(value) is date else date(value.year, value.month, value.day)
     if isinstance(value, int):  # a bare year
         return date(int(value), 12, 31)
+    if isinstance(value, str):  # a year period: its last year
+        span = year_span(value)
+        return date(span[1], 12, 31) if span else None
     return None
 
 
@@ -122,7 +129,11 @@ def latest_dates(store: Any) -> dict[str, date | None]:
             out[name] = None
             continue
         column = pq.read_table(path, columns=[ds.time_column])[ds.time_column]
-        top = pc.max(column).as_py() if len(column) else None
+        if pa.types.is_string(column.type):  # year periods: the latest last year
+            last = year_spans(column.to_pylist())[1]
+            top = None if np.isnan(last).all() else int(np.nanmax(last))
+        else:
+            top = pc.max(column).as_py() if len(column) else None
         out[name] = _as_date(top)
     return out
 

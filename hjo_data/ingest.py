@@ -1,12 +1,16 @@
 """ingest_file(): bytes -> RawTable -> Validated -> Store, with a JSON-able IngestReport.
 
-Counting (the invariant ``accepted + rejected + duplicates + skipped == rows_read`` always
-holds; ``skipped`` = source rows a reader deliberately left out, ``RawTable.skipped``):
+Counting (the invariant ``accepted + rejected + duplicates + skipped == rows_read``
+always holds):
 
+* ``skipped``    source rows a reader deliberately left out (``RawTable.skipped``: values
+  not published, summaries, other municipalities), by reason in ``skipped_reasons``;
 * ``rejected``   rows that failed validation (incl. rows that could not be split);
 * ``duplicates`` valid rows whose ``record_id`` repeats an earlier row of the same file or
-  a row already in the store;
-* ``accepted``   the remaining valid rows: new rows, stored once.
+  a row already in the store (statistik: the same key with the same values);
+* ``accepted``   the remaining valid rows: new rows, stored once; for statistik also the
+  ``revised`` rows (same key, another value: the stored row is replaced, the earlier
+  value kept in the store's history).
 
 Strict mode (``strict=True``) with at least one rejected row stores nothing: the counts
 still describe the rows (``accepted`` = valid rows that *would* have been stored), the
@@ -82,9 +86,10 @@ class IngestReport:
     strict: bool = False
     sheet: str | None = None
     user: str | None = None
-    #: Source rows deliberately not read (RawTable.skipped): total and per reason.
     skipped: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    #: Of ``accepted``: stored rows that replaced an earlier value (statistik revisions).
+    revised: int = 0
 
     @property
     def ok(self) -> bool:
@@ -102,9 +107,10 @@ class IngestReport:
                 f"{swedish_int(self.accepted)} nya rader hade kunnat sparas, {dups}."
             )
         saved = _plural(self.accepted, "sparad", "sparade")
+        if self.revised:
+            saved += f" (varav {_plural(self.revised, 'reviderat värde', 'reviderade värden')})"
         rejected = _plural(self.rejected, "avvisad", "avvisade")
-        skipped = f", {swedish_int(self.skipped)} överhoppade" if self.skipped else ""
-        return f"{head}: {saved}, {rejected}, {dups}{skipped}."
+        return f"{head}: {saved}, {rejected}, {dups}{skipped_text(self.skipped_reasons)}."
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,8 +134,20 @@ class IngestReport:
             "strict": self.strict,
             "sheet": self.sheet,
             "user": self.user,
+            "skipped": self.skipped,
+            "skipped_reasons": dict(self.skipped_reasons),
+            "revised": self.revised,
             "message": self.message,
         }
+
+
+def skipped_text(reasons: dict[str, int]) -> str:
+    """", 3 överhoppade (2 ej publicerad, 1 annan kommun)" or "" when nothing was skipped."""
+    total = sum(reasons.values())
+    if not total:
+        return ""
+    parts = ", ".join(f"{swedish_int(n)} {reason}" for reason, n in reasons.items() if n)
+    return f", {_plural(total, 'överhoppad', 'överhoppade')} ({parts})"
 
 
 #: Kept for callers of the ingest API: the dataset by name or label (schema.get_dataset).
@@ -178,6 +196,8 @@ class PreparedIngest:
     duplicates: int
     new_rows: int
     store_root: str = ""
+    #: Rows that would replace a stored value (statistik revisions; not in ``new_rows``).
+    revised: int = 0
 
     @property
     def rows_read(self) -> int:
@@ -195,6 +215,10 @@ class PreparedIngest:
     @property
     def warnings(self) -> list[str]:
         return list(self.validated.warnings)
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.raw.skipped.values())
 
     @property
     def sheet(self) -> str | None:
@@ -219,9 +243,12 @@ class PreparedIngest:
     @property
     def message(self) -> str:
         head = f"{self.file}: {_plural(self.rows_read, 'rad', 'rader')} lästa"
-        return (f"{head} – {_plural(self.new_rows, 'ny rad', 'nya rader')} kan sparas, "
-                f"{_plural(self.rejected, 'avvisad', 'avvisade')}, "
-                f"{_plural(self.duplicates, 'dubblett', 'dubbletter')}.")
+        revised = (f", {_plural(self.revised, 'reviderat värde', 'reviderade värden')}"
+                   if self.revised else "")
+        return (f"{head} – {_plural(self.new_rows, 'ny rad', 'nya rader')} kan sparas"
+                f"{revised}, {_plural(self.rejected, 'avvisad', 'avvisade')}, "
+                f"{_plural(self.duplicates, 'dubblett', 'dubbletter')}"
+                f"{skipped_text(self.raw.skipped)}.")
 
 
 def _header_preview(raw: reading.RawTable, ds: Dataset, validated: validation.Validated
@@ -268,16 +295,18 @@ def prepare_ingest(
     missing) and UnknownDatasetError; the messages are Swedish and name the file.
     """
     display = base_name(name if name is not None else source_name(source))
+    # a chosen dataset limits the source formats tried to its own
+    hint = resolve_dataset(dataset).name if dataset is not None else None
     data = reading.source_bytes(source, name=display, max_bytes=max_bytes)
     if len(data) >= _PARALLEL_HASH_BYTES:
         # hashlib releases the GIL on large buffers: hash while the file is parsed.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
             digest = pool.submit(_sha256_hex, data)
-            raw = reading.read_bytes(data, name=display, sheet=sheet)
+            raw = reading.read_bytes(data, name=display, sheet=sheet, dataset=hint)
             sha = digest.result()
     else:
         sha = _sha256_hex(data)
-        raw = reading.read_bytes(data, name=display, sheet=sheet)
+        raw = reading.read_bytes(data, name=display, sheet=sheet, dataset=hint)
     return prepare_read(raw, sha256=sha, dataset=dataset, store=store, today=today,
                         profile=profile)
 
@@ -308,14 +337,20 @@ def prepare_read(
         ds = resolve_dataset(fmt.dataset) if fmt is not None else \
             reading.detect_dataset(raw.headers)
     checked = validation.validate(raw, ds, today=today)
-    mask, duplicates = store.split_new(ds, checked.accepted)
+    revised = 0
+    if ds.revision_columns:
+        mask, revisions = store.split_revisions(ds, checked.accepted)
+        revised = int(revisions.sum())
+        duplicates = len(checked.accepted) - int(mask.sum()) - revised
+    else:
+        mask, duplicates = store.split_new(ds, checked.accepted)
     preview = _header_preview(raw, ds, checked)
     if profile is not None:
         preview = profiles.original_preview(original_headers, profile, preview, IGNORED)
     return PreparedIngest(
         file=display, dataset=ds, raw=raw, validated=checked, sha256=sha256,
         header_preview=preview, duplicates=duplicates,
-        new_rows=int(mask.sum()), store_root=str(store.root),
+        new_rows=int(mask.sum()), store_root=str(store.root), revised=revised,
     )
 
 
@@ -376,12 +411,17 @@ def commit_ingest(
     warnings = list(checked.warnings)
     blocked = strict and rejected > 0
 
+    revised = 0
     with store.lock():
         step(0.1)
         if blocked:
             mask, duplicates = store.split_new(ds, accepted_frame)
             accepted = int(mask.sum())
             added = 0
+        elif ds.revision_columns:
+            added, revised, duplicates = store.upsert(ds, accepted_frame, batch_id)
+            added += revised  # rows this batch stored (withdraw removes them)
+            accepted = added
         else:
             added, duplicates = store.append(ds, accepted_frame, batch_id)
             accepted = added
@@ -413,12 +453,14 @@ def commit_ingest(
             user=user,
             skipped=sum(raw.skipped.values()),
             skipped_reasons=dict(raw.skipped),
+            revised=revised,
         )
-        if (report.accepted + report.rejected + report.duplicates + report.skipped
-                != report.rows_read):
+        counted = report.accepted + report.rejected + report.duplicates + report.skipped
+        if counted != report.rows_read:
             report.warnings.append(
                 f"Internt räknefel: {swedish_int(valid)} giltiga + "
-                f"{swedish_int(rejected)} avvisade rader ≠ {swedish_int(raw.rows_read)} lästa."
+                f"{swedish_int(rejected)} avvisade + {swedish_int(report.skipped)} "
+                f"överhoppade rader ≠ {swedish_int(raw.rows_read)} lästa."
             )
         entry: dict[str, Any] = {
             "batch_id": batch_id,
@@ -430,8 +472,9 @@ def commit_ingest(
             "accepted": report.accepted,
             "rejected": report.rejected,
             "duplicates": report.duplicates,
-            "skipped": report.skipped,
             "added": added,
+            "skipped": report.skipped,
+            "revised": revised,
             "warnings": len(report.warnings),
             "rejected_file": report.rejected_file,
             "stored": report.stored,

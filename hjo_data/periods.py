@@ -427,3 +427,27 @@ def choice_label(code: str, data_until: Any) -> str:
     if period.is_complete(to_date(data_until)):
         return period.label
     return f"{period.label} ({partial_text(data_until)})"
+
+
+# --------------------------------------------------------------------------- year periods
+
+_YEAR_RANGE = re.compile(r"^\s*((?:19|20)\d\d)\s*(?:[-–/]\s*((?:19|20)\d\d)\s*)?$")
+
+
+def year_span(text: object) -> tuple[int, int] | None:
+    """First and last year of a statistics period: "2023" -> (2023, 2023), a rolling period
+    "2019-2022" (or "2019–2022", "2019/2022") -> (2019, 2022); None for anything else."""
+    match = _YEAR_RANGE.match(str(text)) if text is not None else None
+    if match is None:
+        return None
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    return (first, last) if first <= last else None
+
+
+def year_spans(values: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
+    """(first years, last years) as float arrays (NaN where a value is no year period)."""
+    spans = [year_span(v) for v in values]
+    first = np.array([s[0] if s else np.nan for s in spans], dtype=np.float64)
+    last = np.array([s[1] if s else np.nan for s in spans], dtype=np.float64)
+    return first, last

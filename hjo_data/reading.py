@@ -146,12 +146,14 @@ def read_raw(source: Source, *, name: str | None = None, sheet: str | int | None
     return read_bytes(data, name=file_name, sheet=sheet)
 
 
-def read_bytes(data: bytes, *, name: str, sheet: str | int | None = None) -> RawTable:
+def read_bytes(data: bytes, *, name: str, sheet: str | int | None = None,
+               dataset: str | None = None) -> RawTable:
     """Like :func:`read_raw` for bytes already read and size-checked. A zip (or a name
     ending in .xlsx) goes to :mod:`hjo_data.excel`; a recognised source format
-    (:mod:`hjo_data.formats`) to its own reader."""
+    (:mod:`hjo_data.formats`; with ``dataset`` only that dataset's formats) to its own
+    reader."""
     file_name = base_name(name)
-    fmt = formats.sniff(data, file_name)
+    fmt = formats.sniff(data, file_name, dataset)
     if fmt is not None:
         table = fmt.read(data, file_name)
         table.source_format = fmt.name

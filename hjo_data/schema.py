@@ -82,6 +82,12 @@ class Dataset:
     cadence_days: int
     #: Who produces the data, in Swedish: the "Källa" of every chart, slide and report.
     source: str = ""
+    #: When set, ``record_id`` is a hash of these columns only (the dataset's natural key)
+    #: instead of the whole row content.
+    key_columns: tuple[str, ...] = ()
+    #: When set, a row whose key is stored with other values in these columns is a
+    #: revision: it replaces the stored row, which moves to the store's history.
+    revision_columns: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -407,8 +413,62 @@ ACTIVITIES = Dataset(
              "iakttagelser_text", required=False, free_text=True, default=""),
     ))
 
+#: Geography levels of official statistics (``statistik.geo_level``).
+GEO_LEVELS, GEO_LEVEL_SYNONYMS = _vocab(
+    ("kommun", ("municipality",)),
+    ("lan", ("län", "region", "county")),
+    ("riket", ("hela landet", "sverige", "country")),
+    ("polisomrade", ("polisområde", "lokalpolisområde")),
+    ("annan", ("annat", "other")),
+)
+
+#: Gender of official statistics: T total, K women, M men (Kolada's codes).
+STAT_GENDERS, STAT_GENDER_SYNONYMS = _vocab(
+    ("T", ("totalt", "total", "alla", "samtliga", "båda könen", "båda")),
+    ("K", ("kvinnor", "kvinna", "flickor", "women", "female", "f")),
+    ("M", ("män", "man", "pojkar", "men", "male")),
+)
+
+#: Published statistics (Kolada, BRÅ, FoHM, ...), long format: one value per indicator,
+#: geography, period and gender. Key (dedup): source, indicator_id, geo_code, period,
+#: gender; a changed value under the same key is a revision (see store.upsert).
+STATISTIK = Dataset(
+    name="statistik", label="Officiell statistik", source="Officiell statistik (Kolada, BRÅ, "
+    "Folkhälsomyndigheten)", time_column="period",
+    signature=("indicator_id", "geo_code", "value"), cadence_days=366,
+    key_columns=("source", "indicator_id", "geo_code", "period", "gender"),
+    revision_columns=("value", "n", "ci_low", "ci_high", "status"),
+    columns=(
+        _col("source", "text", "Källa", "källa", "kalla", "source"),
+        _col("indicator_id", "text", "Indikator-id", "indikator_id", "kpi", "kpi_id",
+             "nyckeltal_id"),
+        _col("indicator", "text", "Indikator", "indikator", "nyckeltal", "titel", "title",
+             required=False, default=""),
+        _col("geo_code", "text", "Geografikod", "geografikod", "geo", "kommun", "kommunkod",
+             "municipality", "municipality_id", "region", "län", "lan"),
+        _col("geo_name", "text", "Geografi", "geografinamn", "geo_name", required=False,
+             default=""),
+        _col("geo_level", "category", "Geografinivå", "geografiniva", "nivå", required=False,
+             vocabulary=GEO_LEVELS, synonyms=GEO_LEVEL_SYNONYMS),
+        _col("period", "text", "Period", "period", "år", "ar", "year", "tid"),
+        _col("gender", "category", "Kön", "kön", "kon", "gender", "sex", required=False,
+             vocabulary=STAT_GENDERS, synonyms=STAT_GENDER_SYNONYMS),
+        _col("value", "float", "Värde", "värde", "varde", "value"),
+        _col("unit", "text", "Enhet", "enhet", "unit", required=False, default=""),
+        _col("n", "float", "Antal (n)", "n", "antal_svar", "count", required=False,
+             minimum=0),
+        _col("ci_low", "float", "KI nedre", "ki_nedre", "ki_undre", "ci_low",
+             "konfidensintervall_nedre", required=False),
+        _col("ci_high", "float", "KI övre", "ki_övre", "ci_high", "konfidensintervall_övre",
+             required=False),
+        _col("status", "text", "Status", "status", required=False, default=""),
+        _col("fetched_at", "text", "Hämtad", "hämtad", "hamtad", "fetched_at", required=False,
+             default=""),
+    ))
+
 DATASETS: Mapping[str, Dataset] = MappingProxyType(
-    {d.name: d for d in (INCIDENTS, SURVEY_RESPONSES, SURVEY, YOUTH, TRAFFIC, ACTIVITIES)}
+    {d.name: d for d in (INCIDENTS, SURVEY_RESPONSES, SURVEY, YOUTH, TRAFFIC, ACTIVITIES,
+                         STATISTIK)}
 )
 
 

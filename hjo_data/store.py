@@ -84,6 +84,7 @@ _LOG_NAME = "ingest_log.jsonl"
 _LOCK_NAME = ".lock"
 _QUARANTINE_DIR = "quarantine"
 _CLAIMS_DIR = "claims"
+_HISTORY_DIR = "history"
 _WITHDRAW_EVENT = "withdraw"
 
 
@@ -467,6 +468,90 @@ class Store:
                 table = new_table
             self.write_table(ds, table)
         return added, duplicates
+
+    # ------------------------------------------------------------------ revisions
+    def history_path(self, dataset: str | Dataset) -> Path:
+        """Earlier values of revised rows: ``<root>/history/<dataset>.parquet``."""
+        return self.root / _HISTORY_DIR / f"{get_dataset(dataset).name}.parquet"
+
+    def read_history(self, dataset: str | Dataset) -> pd.DataFrame:
+        """Replaced rows (stored columns + ``replaced_by`` batch, ``replaced_at`` time),
+        oldest replacement first; empty when none."""
+        ds = get_dataset(dataset)
+        path = self.history_path(ds)
+        if not path.exists():
+            frame = empty_frame(ds)
+            return frame.assign(replaced_by=pd.Series([], dtype="str"),
+                                replaced_at=pd.Series([], dtype="str"))
+        return pq.read_table(path).to_pandas()
+
+    def split_revisions(self, dataset: str | Dataset, frame: pd.DataFrame
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """(new, revised) masks of ``frame``'s rows (first of their record_id in the
+        frame): new = key not stored; revised = key stored with other values in the
+        dataset's ``revision_columns``. Every other row is a duplicate."""
+        ds = get_dataset(dataset)
+        n = len(frame)
+        first = ~frame["record_id"].duplicated(keep="first").to_numpy() if n else \
+            np.zeros(0, dtype=bool)
+        path = self.path(ds)
+        if not n or not path.exists():
+            return first, np.zeros(n, dtype=bool)
+        cols = ["record_id", *ds.revision_columns]
+        stored = pq.read_table(path, columns=cols).to_pandas().drop_duplicates("record_id")
+        stored = stored.set_index("record_id")
+        ids = frame["record_id"].to_numpy(dtype=object)
+        in_store = pd.Series(ids).isin(stored.index).to_numpy()
+        revised = np.zeros(n, dtype=bool)
+        pos = np.flatnonzero(first & in_store)
+        if pos.size:
+            old = stored.loc[ids[pos]]
+            differs = np.zeros(pos.size, dtype=bool)
+            for col in ds.revision_columns:
+                a = frame[col].to_numpy()[pos]
+                b = old[col].to_numpy()
+                same = (pd.isna(a) & pd.isna(b)) | (a.astype(object) == b.astype(object))
+                differs |= ~np.asarray(same, dtype=bool)
+            revised[pos[differs]] = True
+        return first & ~in_store, revised
+
+    def upsert(self, dataset: str | Dataset, accepted: pd.DataFrame, batch_id: str
+               ) -> tuple[int, int, int]:
+        """Store a dataset with ``revision_columns`` (statistik): new keys are added, a
+        revised row replaces the stored one, whose earlier values move to the history
+        file (with the replacing batch and the time). Returns (added, revised,
+        duplicates); identical rows are duplicates, as in :meth:`append`."""
+        ds = get_dataset(dataset)
+        with self.lock():
+            self._remove_stale_temp_files(ds)
+            new, revised = self.split_revisions(ds, accepted)
+            added, n_revised = int(new.sum()), int(revised.sum())
+            duplicates = len(accepted) - added - n_revised
+            if duplicates:
+                self._write_claims(ds, accepted, batch_id)
+            if added + n_revised == 0:
+                return 0, 0, duplicates
+            rows = _to_arrow(ds, accepted.loc[new | revised].assign(batch_id=batch_id))
+            table = self.read_table(ds)
+            if n_revised:
+                ids = pa.array(accepted.loc[revised, "record_id"], type=pa.string())
+                replaced = pc.is_in(table["record_id"], value_set=ids)
+                self._append_history(ds, table.filter(replaced), batch_id)
+                table = table.filter(pc.invert(replaced))
+            self.write_table(ds, pa.concat_tables([table, rows]))
+        return added, n_revised, duplicates
+
+    def _append_history(self, ds: Dataset, old: pa.Table, batch_id: str) -> None:
+        time = datetime.now().astimezone().isoformat(timespec="seconds")
+        old = old.append_column("replaced_by", pa.array([batch_id] * old.num_rows,
+                                                        type=pa.string()))
+        old = old.append_column("replaced_at", pa.array([time] * old.num_rows,
+                                                        type=pa.string()))
+        path = self.history_path(ds)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            old = pa.concat_tables([pq.read_table(path), old.cast(pq.read_schema(path))])
+        _atomic_write_bytes(path, lambda tmp: pq.write_table(old, tmp))
 
     def _remove_stale_temp_files(self, ds: Dataset) -> None:
         """Temp files left by a killed writer (safe: every writer holds the lock)."""

@@ -490,6 +490,8 @@ def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str,
         for name in dataset.stored_columns:
             if name in (id_col, "record_id", "batch_id") or name not in hash_parts:
                 continue
+            if dataset.key_columns and name not in dataset.key_columns:
+                continue  # the natural key alone identifies a row (statistik)
             part = _take(hash_parts[name], keep, keep_idx)
             if isinstance(part, pa.Array):
                 part = part if sel_idx is None else pc.take(part, sel_idx)
