@@ -134,8 +134,6 @@ class IngestReport:
             "strict": self.strict,
             "sheet": self.sheet,
             "user": self.user,
-            "skipped": self.skipped,
-            "skipped_reasons": dict(self.skipped_reasons),
             "revised": self.revised,
             "message": self.message,
         }

@@ -174,7 +174,7 @@ def test_a_format_registered_again_replaces_the_earlier(
     first, second = _fake_format({}), _fake_format({"x": 1})
     formats.register(first)
     formats.register(second)
-    assert formats.FORMATS == [second]
+    assert [second] == formats.FORMATS
 
 
 def test_cli_json_has_skipped_and_exit_code(tmp_path: Path) -> None:
