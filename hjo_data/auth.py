@@ -23,11 +23,11 @@ Choices worth knowing:
   hash are bounded (a hostile or mistyped config cannot make verification eat the memory).
 * :func:`authenticate` runs one scrypt verification whatever the outcome (a dummy hash for
   an unknown name), so response time does not reveal which user names exist.
-* :class:`LoginThrottle` counts failures per key (``user:<name>`` and ``session:<id>``);
-  from the 5th failure in a row the key is locked for 30 s, doubling with every further
-  failure (cap 1 h). The state is a small JSON file in the store directory (shared between
-  sessions and processes, survives a restart); entries are forgotten a day after the last
-  failure. Unknown names are throttled like known ones (no enumeration by lock behaviour).
+* :class:`LoginThrottle` counts failures per (name, client), per client and per name:
+  progressive waits (1 s doubling, cap 60 s) for the client that fails, only a short hold
+  (at most 3 s) for everybody else while a name is under attack, bounded memory that a
+  flood of junk names cannot use to reset an attacked name, aggregated audit lines. See
+  the class and docs/LOGIN.md.
 * Session timeout is a pure function of timestamps (:func:`is_expired`); the page layer
   keeps ``last_seen`` in the session state.
 """
@@ -47,7 +47,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -58,8 +58,11 @@ __all__ = [
     "ROLE_LABELS_SV",
     "Account",
     "AuthConfig",
+    "LoginDecision",
     "LoginThrottle",
     "Role",
+    "ThrottlePolicy",
+    "UNKNOWN_NAME",
     "User",
     "authenticate",
     "has_role",
@@ -400,27 +403,98 @@ def seconds_left(last_seen: float | None, now: float,
 
 # --------------------------------------------------------------------------- throttling
 
+#: The one bucket shared by every name that is not an account: junk names cannot fill the
+#: throttle's memory or the audit log, whatever their number.
+UNKNOWN_NAME = "*"
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """The numbers of :class:`LoginThrottle` (times in seconds).
+
+    A counter counts failures; it is forgotten ``forget_after`` seconds after its last
+    failure. After ``free`` failures the next attempt must wait ``base * 2**(f - free)``
+    seconds after the last failure (f = failures), at most the cap.
+    """
+
+    #: (name, client): failures of one name from one client before that client must wait.
+    pair_free: int = 3
+    #: client: failures from one client over all names (spraying) before it must wait.
+    client_free: int = 10
+    base_delay: float = 1.0
+    #: Cap of the (name, client) and client waits: progressive delay, never a long lock.
+    max_delay: float = 60.0
+    #: name: failures from all clients before every attempt for the name is slowed down.
+    name_free: int = 10
+    name_base_delay: float = 0.25
+    #: The most an attempt is held because its name is under attack (never refused).
+    name_max_delay: float = 3.0
+    forget_after: float = 3600.0
+    #: Failed attempts per name are written to the audit log once per window (with counts).
+    audit_window: float = 300.0
+    #: Bound of the counters kept (memory and file size).
+    max_entries: int = 5000
+
+    @staticmethod
+    def wait(failures: int, free: int, base: float, cap: float) -> float:
+        """Seconds to wait after ``failures`` failures (0 while ``failures < free``)."""
+        if failures < free:
+            return 0.0
+        return float(min(base * 2.0 ** min(failures - free, 60), cap))
+
+
+@dataclass(frozen=True)
+class LoginDecision:
+    """Whether a login attempt may be checked now (:meth:`LoginThrottle.check`)."""
+
+    allowed: bool
+    #: Refused: seconds until this client may try this name again.
+    wait: float = 0.0
+    #: Allowed: seconds to hold the attempt before checking the password (name under attack).
+    delay: float = 0.0
+
+
+#: ``audit(user, counts, detail)``: writes one ``login_failed`` line (user None = unknown).
+AuditSink = Callable[[str | None, dict[str, int], str], None]
+
 
 class LoginThrottle:
-    """Failed-login counter with growing lock-out, optionally persisted in a JSON file.
+    """Failed-login counters that a flood can neither reset nor turn against others.
 
-    ``keys`` are strings such as ``LoginThrottle.user_key("anna")`` and
-    ``LoginThrottle.session_key(session_id)``; a login is refused while any of its keys is
-    locked. Times are epoch seconds (pass ``now`` in tests).
+    Three counters per attempt (a *client* is a session id or remote address, chosen by
+    the page layer; it is stored hashed):
+
+    * (name, client): progressive wait for that client on that name (1 s, 2 s, 4 s ...
+      capped at 60 s after the third failure). Another client is not affected.
+    * client: the same over all names (one client spraying many names).
+    * name: failures from every client. It never refuses; it only holds each attempt for
+      the name up to 3 s (:attr:`LoginDecision.delay`), so the owner of the name, from a
+      client without failures, still logs in while an attacker floods the name.
+
+    Names that are not accounts (``known_names``) share one bucket, :data:`UNKNOWN_NAME`.
+    Memory is bounded (``max_entries``): expired counters go first, then the least
+    suspicious (fewest failures, oldest); the name counters (one per account plus the
+    unknown bucket) are never evicted, so junk attempts cannot reset an attacked name.
+    Refused attempts cost no hashing and do not extend any wait. Failed and refused
+    attempts reach the audit log aggregated: the first of a name's window at once, the rest
+    as one line with counts when the window has passed (see :meth:`flush_audit`).
+
+    The state is a JSON file shared by sessions and processes (under ``flock``) and
+    survives a restart; ``path=None`` keeps it in memory. ``clock`` (epoch seconds) is
+    injectable for tests.
     """
 
     FILE_NAME = "login_throttle.json"
 
-    def __init__(self, path: str | Path | None = None, *, max_failures: int = 5,
-                 base_delay: float = 30.0, max_delay: float = 3600.0,
-                 forget_after: float = 86400.0, max_entries: int = 5000) -> None:
+    def __init__(self, path: str | Path | None = None, *, known_names: Iterable[str] = (),
+                 policy: ThrottlePolicy | None = None, clock: Callable[[], float] | None = None,
+                 audit: AuditSink | None = None) -> None:
         self.path = Path(path) if path is not None else None
-        self.max_failures = max_failures
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.forget_after = forget_after
-        self.max_entries = max_entries
-        self._state: dict[str, dict[str, float]] = {}
+        self.known = frozenset(str(n).strip().lower() for n in known_names)
+        self.policy = policy if policy is not None else ThrottlePolicy()
+        self._clock = clock
+        self._audit = audit
+        self._memory: dict[str, dict[str, Any]] = {"counters": {}, "audit": {}}
         self._mutex = threading.Lock()
 
     @classmethod
@@ -428,73 +502,172 @@ class LoginThrottle:
         """A throttle persisted as ``<root>/login_throttle.json``."""
         return cls(Path(root) / cls.FILE_NAME, **kwargs)
 
-    @staticmethod
-    def user_key(name: str) -> str:
-        return "user:" + str(name).strip().lower()[:128]
+    # ------------------------------------------------------------------ keys
+    def now(self) -> float:
+        return float(self._clock()) if self._clock is not None else time.time()
+
+    def bucket(self, name: str) -> str:
+        """The counter name of a user name: itself for an account, else the shared bucket."""
+        text = str(name).strip().lower()
+        return text if text in self.known else UNKNOWN_NAME
 
     @staticmethod
-    def session_key(session_id: str) -> str:
-        return "session:" + str(session_id)[:128]
+    def client_id(client: str) -> str:
+        """Short hash of a client key (no addresses or session ids in the state file)."""
+        return hashlib.sha256(str(client).encode("utf-8", "replace")).hexdigest()[:16]
 
-    # ------------------------------------------------------------------ policy
-    def delay_after(self, failures: int) -> float:
-        """Lock-out in seconds after ``failures`` consecutive failures (0 below the limit)."""
-        if failures < self.max_failures:
-            return 0.0
-        return float(min(self.base_delay * 2 ** (failures - self.max_failures), self.max_delay))
+    def _keys(self, name: str, client: str) -> tuple[str, str, str, str, str]:
+        bucket, cid = self.bucket(name), self.client_id(client)
+        return bucket, cid, f"p:{bucket}|{cid}", f"c:{cid}", f"n:{bucket}"
 
-    def _locked_until(self, entry: Mapping[str, float]) -> float:
-        return float(entry.get("last", 0.0)) + self.delay_after(int(entry.get("failures", 0)))
+    def _failures(self, counters: Mapping[str, list[float]], key: str, now: float) -> int:
+        entry = counters.get(key)
+        if entry is None or now - entry[1] > self.policy.forget_after:
+            return 0
+        return int(entry[0])
+
+    def _wait(self, counters: Mapping[str, list[float]], key: str, free: int,
+              now: float) -> float:
+        failures = self._failures(counters, key, now)
+        pol = self.policy
+        wait = pol.wait(failures, free, pol.base_delay, pol.max_delay)
+        return max(0.0, counters[key][1] + wait - now) if wait else 0.0
 
     # ------------------------------------------------------------------ public
-    def locked_for(self, keys: Iterable[str], now: float | None = None) -> float:
-        """Seconds the login stays locked for these keys (0.0 = may try now)."""
-        now = time.time() if now is None else now
-        with self._locked_state() as state:
-            waits = [self._locked_until(state[k]) - now for k in keys if k in state]
-        return max([0.0, *waits])
+    def check(self, name: str, client: str) -> LoginDecision:
+        """May ``client`` try ``name`` now? A refusal is counted for the audit log."""
+        now = self.now()
+        bucket, cid, pair, client_key, name_key = self._keys(name, client)
+        with self._transaction() as state:
+            self._flush_due(state, now)
+            counters = state["counters"]
+            wait = max(self._wait(counters, pair, self.policy.pair_free, now),
+                       self._wait(counters, client_key, self.policy.client_free, now))
+            if wait > 0:
+                self._note(state, bucket, cid, "refused", now)
+                return LoginDecision(False, wait=wait)
+            pol = self.policy
+            delay = pol.wait(self._failures(counters, name_key, now), pol.name_free,
+                             pol.name_base_delay, pol.name_max_delay)
+            return LoginDecision(True, delay=delay)
 
-    def failures(self, key: str) -> int:
-        with self._locked_state() as state:
-            return int(state.get(key, {}).get("failures", 0))
+    def record_failure(self, name: str, client: str) -> float:
+        """Count a wrong password; returns how long this client must now wait for ``name``."""
+        now = self.now()
+        bucket, cid, pair, client_key, name_key = self._keys(name, client)
+        with self._transaction() as state:
+            counters = state["counters"]
+            for key in (pair, client_key, name_key):
+                counters[key] = [self._failures(counters, key, now) + 1, now]
+            self._prune(counters, now)
+            self._note(state, bucket, cid, "failed", now)
+            return max(self._wait(counters, pair, self.policy.pair_free, now),
+                       self._wait(counters, client_key, self.policy.client_free, now))
 
-    def record_failure(self, keys: Iterable[str], now: float | None = None) -> float:
-        """Count one failure for every key; returns the resulting lock-out in seconds."""
-        now = time.time() if now is None else now
-        keys = list(keys)
-        with self._locked_state(write=True) as state:
-            for k in keys:
-                entry = state.get(k)
-                stale = entry is None or now - float(entry.get("last", 0.0)) > self.forget_after
-                before = 0 if stale or entry is None else int(entry.get("failures", 0))
-                state[k] = {"failures": before + 1, "last": now}
-            self._prune(state, now)
-            waits = [self._locked_until(state[k]) - now for k in keys]
-        return max([0.0, *waits])
+    def record_success(self, name: str, client: str) -> None:
+        """The right password: clears this (name, client) counter and writes the name's
+        pending failures to the audit log first (so the log reads in order). The name
+        and client counters stay: an attack on the name need not be over."""
+        now = self.now()
+        bucket, _cid, pair, _client_key, _name_key = self._keys(name, client)
+        with self._transaction() as state:
+            state["counters"].pop(pair, None)
+            pending = state["audit"].pop(bucket, None)
+            if pending is not None:
+                self._emit_window(bucket, pending, now)
 
-    def record_success(self, keys: Iterable[str]) -> None:
-        """A successful login clears the counters of its keys."""
-        keys = list(keys)
-        with self._locked_state(write=True) as state:
-            for k in keys:
-                state.pop(k, None)
+    def flush_audit(self, *, force: bool = False) -> int:
+        """Write the audit lines of windows that have ended (``force``: of all windows);
+        returns how many lines were written."""
+        with self._transaction() as state:
+            return self._flush_due(state, self.now(), force=force)
+
+    def entry_count(self) -> int:
+        """Number of counters kept (bounded by ``policy.max_entries``)."""
+        with self._transaction() as state:
+            return len(state["counters"])
+
+    def failures(self, name: str, client: str | None = None) -> int:
+        """Current failures of ``name`` from all clients, or from ``client`` only."""
+        _bucket, _cid, pair, _client_key, name_key = self._keys(name, client or "")
+        with self._transaction() as state:
+            return self._failures(state["counters"], pair if client else name_key,
+                                  self.now())
+
+    # ------------------------------------------------------------------ audit
+    def _note(self, state: dict[str, Any], bucket: str, cid: str, kind: str,
+              now: float) -> None:
+        """Count one failed/refused attempt in the name's audit window; the first of a
+        window is written at once."""
+        pending = state["audit"].get(bucket)
+        if pending is not None and now - pending["start"] >= self.policy.audit_window:
+            self._emit_window(bucket, pending, now)
+            pending = None
+        if pending is None:
+            state["audit"][bucket] = {"start": now, "failed": 0, "refused": 0, "clients": []}
+            detail = ("fel användarnamn eller lösenord" if kind == "failed"
+                      else "spärrad (för många försök)")
+            self._emit(bucket, {kind: 1}, detail)
+            return
+        pending[kind] = int(pending.get(kind, 0)) + 1
+        clients = pending.setdefault("clients", [])
+        if cid not in clients and len(clients) < 100:
+            clients.append(cid)
+
+    def _flush_due(self, state: dict[str, Any], now: float, *, force: bool = False) -> int:
+        written = 0
+        for bucket, pending in list(state["audit"].items()):
+            if force or now - pending["start"] >= self.policy.audit_window:
+                del state["audit"][bucket]
+                written += self._emit_window(bucket, pending, now)
+        return written
+
+    def _emit_window(self, bucket: str, pending: Mapping[str, Any], now: float) -> int:
+        failed, refused = int(pending.get("failed", 0)), int(pending.get("refused", 0))
+        if failed + refused == 0:
+            return 0
+        clients = len(pending.get("clients", []))
+        start = time.strftime("%H:%M:%S", time.localtime(pending["start"]))
+        end = time.strftime("%H:%M:%S", time.localtime(now))
+        more = "fler än " if clients >= 100 else ""
+        detail = (f"{failed} misslyckade och {refused} spärrade försök till från "
+                  f"{more}{clients} klient{'er' if clients != 1 else ''} {start}–{end}")
+        self._emit(bucket, {"failed": failed, "refused": refused, "clients": clients},
+                   detail)
+        return 1
+
+    def _emit(self, bucket: str, counts: dict[str, int], detail: str) -> None:
+        if self._audit is None:
+            return
+        unknown = bucket == UNKNOWN_NAME
+        self._audit(None if unknown else bucket, counts,
+                    ("okänt användarnamn: " if unknown else "") + detail)
 
     # ------------------------------------------------------------------ storage
-    def _prune(self, state: dict[str, dict[str, float]], now: float) -> None:
-        for k in [k for k, e in state.items()
-                  if now - float(e.get("last", 0.0)) > self.forget_after
-                  and self._locked_until(e) <= now]:
-            del state[k]
-        if len(state) > self.max_entries:  # flood of names: keep the most recent ones
-            keep = sorted(state, key=lambda k: state[k].get("last", 0.0))[-self.max_entries:]
-            for k in set(state) - set(keep):
-                del state[k]
+    def _prune(self, counters: dict[str, list[float]], now: float) -> None:
+        """Keep at most ``max_entries`` counters: expired first, then the least suspicious
+        (fewest failures, oldest). Name counters are never evicted (their number is
+        bounded by the accounts). Prunes to 90 % so that a flood sorts rarely."""
+        limit = self.policy.max_entries
+        if len(counters) <= limit:
+            return
+        for key in [k for k, e in counters.items()
+                    if now - e[1] > self.policy.forget_after]:
+            del counters[key]
+        if len(counters) <= limit:
+            return
+        evictable = sorted((k for k in counters if not k.startswith("n:")),
+                           key=lambda k: (counters[k][0], counters[k][1]))
+        excess = len(counters) - int(limit * 0.9)
+        for key in evictable[:max(0, excess)]:
+            del counters[key]
 
     @contextlib.contextmanager
-    def _locked_state(self, write: bool = False):  # noqa: ANN202 - context manager
+    def _transaction(self) -> Iterator[dict[str, Any]]:
+        """The state under the mutex and (persisted) the file lock; written back if changed."""
         with self._mutex:
             if self.path is None:
-                yield self._state
+                yield self._memory
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             lock_path = self.path.with_name(self.path.name + ".lock")
@@ -502,39 +675,40 @@ class LoginThrottle:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 state = self._read_file()
-                self._state = state
+                before = json.dumps(state, sort_keys=True)
                 yield state
-                if write:
+                if json.dumps(state, sort_keys=True) != before:
                     self._write_file(state)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
 
-    def _read_file(self) -> dict[str, dict[str, float]]:
+    def _read_file(self) -> dict[str, Any]:
         assert self.path is not None
+        state: dict[str, Any] = {"counters": {}, "audit": {}}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        out: dict[str, dict[str, float]] = {}
-        for k, e in data.items():
-            if isinstance(e, dict):
-                try:
-                    out[str(k)] = {"failures": int(e.get("failures", 0)),
-                                   "last": float(e.get("last", 0.0))}
-                except (TypeError, ValueError):
-                    continue
-        return out
+            return state
+        if not isinstance(data, dict) or data.get("version") != 2:
+            return state  # unreadable or the old format: start afresh
+        for key, entry in (data.get("counters") or {}).items():
+            try:
+                state["counters"][str(key)] = [int(entry[0]), float(entry[1])]
+            except (TypeError, ValueError, IndexError, KeyError):
+                continue
+        for bucket, pending in (data.get("audit") or {}).items():
+            if isinstance(pending, dict) and isinstance(pending.get("start"), (int, float)):
+                state["audit"][str(bucket)] = pending
+        return state
 
-    def _write_file(self, state: Mapping[str, Mapping[str, float]]) -> None:
+    def _write_file(self, state: Mapping[str, Any]) -> None:
         assert self.path is not None
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
                                    dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(state, fh)
+                json.dump({"version": 2, **state}, fh)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)

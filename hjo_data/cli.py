@@ -340,10 +340,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- user
 
-#: Shortest accepted password for a local account.
-MIN_PASSWORD_LENGTH = 10
-
-
 def _user_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="user_command", metavar="ÅTGÄRD", required=True)
     add = sub.add_parser("add", help="skapa en lösenordshash för ett konto",
@@ -359,7 +355,7 @@ def _user_args(p: argparse.ArgumentParser) -> None:
 
 
 def _read_new_password(from_stdin: bool) -> str:
-    """The new password (stdin or getpass twice); ValueError (Swedish) when unusable."""
+    """The new password (stdin or getpass twice); ValueError (Swedish) when they differ."""
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -367,8 +363,6 @@ def _read_new_password(from_stdin: bool) -> str:
         again = getpass.getpass("Lösenord igen: ")
         if password != again:
             raise ValueError("Lösenorden är inte lika.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"Lösenordet måste ha minst {MIN_PASSWORD_LENGTH} tecken.")
     return password
 
 
@@ -376,21 +370,19 @@ def _read_new_password(from_stdin: bool) -> str:
             configure=_user_args)
 def cmd_user(args: argparse.Namespace) -> int:
     from hjo_data import audit  # lazy: startup time
-    from hjo_data.auth import hash_password, normalize_role, normalize_user_name
+    from hjo_data.passwords import account_snippet, check_account  # lazy: zxcvbn is slow
 
     try:
-        name = normalize_user_name(args.name)
-        role = normalize_role(args.role)
-        if role == "publik":
-            raise ValueError("Rollen publik behöver inget konto.")
+        name, role = check_account(args.name, args.role)  # before asking for a password
         password = _read_new_password(args.password_stdin)
+        # The policy (passwords.password_problem): ≥ 12 characters, not common, zxcvbn ≥ 3.
+        snippet = account_snippet(name, role, password)
     except ValueError as exc:
         _err(str(exc))
         return EXIT_REJECTED
-    encoded = hash_password(password)
     del password
     # Leading blank line: the output can be appended with >> to an existing secrets.toml.
-    print(f'\n[auth.users."{name}"]\nrole = "{role}"\npassword_hash = "{encoded}"')
+    print("\n" + snippet)
     _err("Klistra in avsnittet ovan i .streamlit/secrets.toml (versionshanteras inte). "
          "Kontot gäller från nästa sidladdning.")
     try:

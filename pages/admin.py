@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data.audit import ACTION_LABELS_SV, read_audit
-from hjo_data.auth import ROLE_LABELS_SV
+from hjo_data.auth import ROLE_LABELS_SV, normalize_user_name
 from hjo_data.formatting import fmt_int
-from ui.auth import auth_config, require_role
+from hjo_data.passwords import account_snippet, policy_text
+from ui.auth import auth_config, record_audit, require_role
 
 COUNT_LABELS_SV = {
     "rows_read": "lästa", "accepted": "godkända", "rejected": "avvisade",
@@ -17,7 +18,7 @@ COUNT_LABELS_SV = {
 }
 
 st.title("Administration")
-require_role("admin")
+admin = require_role("admin")
 cfg = auth_config()
 
 
@@ -93,3 +94,26 @@ with tab_users:
         "3. Kontot gäller från nästa sidladdning. Ta bort avsnittet för att stänga kontot.\n\n"
         "Se docs/LOGIN.md för inloggning via kommunens identitetstjänst."
     )
+    with st.form("hjo_admin_new_account", clear_on_submit=True):
+        st.caption("… eller skapa avsnittet här. " + policy_text())
+        new_name = st.text_input("Användarnamn", key="hjo_admin_new_name", max_chars=64)
+        new_role = st.selectbox("Roll", ["tjansteperson", "redaktor", "admin"],
+                                format_func=ROLE_LABELS_SV.get, key="hjo_admin_new_role")
+        pw = st.text_input("Lösenord", type="password", key="hjo_admin_new_pw",
+                           autocomplete="new-password", max_chars=256)
+        again = st.text_input("Lösenord igen", type="password", key="hjo_admin_new_pw2",
+                              autocomplete="new-password", max_chars=256)
+        create = st.form_submit_button("Skapa lösenordshash")
+    if create:
+        try:
+            if pw != again:
+                raise ValueError("Lösenorden är inte lika.")
+            snippet = account_snippet(new_name, new_role, pw)
+        except ValueError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            st.code(snippet, language="toml")
+            st.caption("Klistra in i .streamlit/secrets.toml på servern. Lösenordet sparas "
+                       "inte.")
+            record_audit("user_add", admin.name, role=admin.role,
+                         detail=f"hash skapad för {normalize_user_name(new_name)} ({new_role})")

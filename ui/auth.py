@@ -26,7 +26,7 @@ import contextlib
 import os
 import secrets as _secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -81,7 +81,7 @@ def oidc_user_info() -> Mapping[str, Any]:
 
 
 def session_id() -> str:
-    """A random id per browser session (the throttle's per-session key)."""
+    """A random id per browser session (the throttle's client key without an address)."""
     sid = st.session_state.get(_SID_KEY)
     if not sid:
         sid = _secrets.token_urlsafe(12)
@@ -89,9 +89,39 @@ def session_id() -> str:
     return str(sid)
 
 
-def throttle() -> LoginThrottle:
-    """The login throttle persisted in the store directory."""
-    return LoginThrottle.in_dir(default_root())
+#: Name of a request header with the client's address, set by the reverse proxy (e.g.
+#: "X-Real-IP", see docs/DEPLOY.md). Only trustworthy when the proxy overwrites it.
+CLIENT_IP_HEADER_ENV = "HJO_CLIENT_IP_HEADER"
+#: Waits before checking a password of a name under attack; the throttle's clock (None =
+#: time.time). Tests replace them.
+_sleep = time.sleep
+_clock: Callable[[], float] | None = None
+
+
+def client_key() -> str:
+    """The throttle's client: the address from the proxy's header (when configured), else
+    Streamlit's remote address, else the browser session (local development)."""
+    header = os.environ.get(CLIENT_IP_HEADER_ENV, "").strip()
+    with contextlib.suppress(Exception):  # no script context / old Streamlit
+        if header:
+            value = str(st.context.headers.get(header) or "").split(",")[0].strip()
+            if value:
+                return "ip:" + value[:64]
+        address = st.context.ip_address
+        if isinstance(address, str) and address:  # (AppTest gives a mock object)
+            return "ip:" + address[:64]
+    return "session:" + session_id()
+
+
+def _audit_failures(user: str | None, counts: dict[str, int], detail: str) -> None:
+    record_audit("login_failed", user, counts=counts, detail=detail)
+
+
+def throttle(cfg: AuthConfig | None = None) -> LoginThrottle:
+    """The login throttle persisted in the store directory (accounts = known names)."""
+    cfg = auth_config() if cfg is None else cfg
+    return LoginThrottle.in_dir(default_root(), known_names=cfg.accounts,
+                                audit=_audit_failures, clock=_clock)
 
 
 def record_audit(action: str, user: str | None, **kwargs: Any) -> None:
@@ -213,20 +243,19 @@ def password_login(name: str, password: str, cfg: AuthConfig | None = None
     name = (name or "").strip()
     if not name or not password:
         return None, "Fyll i både användarnamn och lösenord."
-    keys = [LoginThrottle.user_key(name), LoginThrottle.session_key(session_id())]
-    gate = throttle()
-    wait = gate.locked_for(keys)
-    if wait > 0:
-        record_audit("login_failed", name[:64], detail="spärrad (för många försök)")
-        return None, _locked_message(wait)
+    gate, client = throttle(cfg), client_key()
+    decision = gate.check(name, client)  # audits a refusal (aggregated per name)
+    if not decision.allowed:
+        return None, _locked_message(decision.wait)
+    if decision.delay:  # the name is under attack: hold, never refuse
+        _sleep(decision.delay)
     account = authenticate(cfg.accounts, name, password)
     if account is None:
-        wait = gate.record_failure(keys)
-        record_audit("login_failed", name[:64], detail="fel användarnamn eller lösenord")
+        wait = gate.record_failure(name, client)  # audits (aggregated per name)
         if wait > 0:
             return None, "Fel användarnamn eller lösenord. " + _locked_message(wait)
         return None, "Fel användarnamn eller lösenord."
-    gate.record_success(keys)
+    gate.record_success(name, client)
     user = User(name=account.name, role=account.role, method="password")
     sign_in(user)
     return user, None
@@ -234,7 +263,8 @@ def password_login(name: str, password: str, cfg: AuthConfig | None = None
 
 def _locked_message(seconds: float) -> str:
     secs = int(seconds + 0.999)
-    span = f"{(secs + 59) // 60} minuter" if secs >= 120 else f"{secs} sekunder"
+    span = (f"{(secs + 59) // 60} minuter" if secs >= 120
+            else "1 sekund" if secs == 1 else f"{secs} sekunder")
     return f"För många misslyckade inloggningar. Försök igen om {span}."
 
 
