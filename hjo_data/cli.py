@@ -84,7 +84,8 @@ def _store(path: str | None):  # -> Store
 # ----------------------------------------------------------------------------- ingest
 
 def _ingest_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FIL", help="CSV- eller Excel-fil (.xlsx) att läsa in")
+    p.add_argument("file", metavar="FIL",
+                   help="CSV-, Excel- (.xlsx, .xls) eller JSON-fil att läsa in")
     p.add_argument("--dataset", metavar="NAMN",
                    help=f"datamängd (annars känns den igen): {', '.join(DATASETS)}")
     p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
@@ -157,7 +158,7 @@ def _profile_hint(store, headers: list[str] | None, path: str | None = None,
     return found.name if found is not None else None
 
 
-@subcommand("ingest", help="läs in en CSV- eller Excel-fil i datalagret",
+@subcommand("ingest", help="läs in en CSV-, Excel- eller JSON-fil i datalagret",
             configure=_ingest_args)
 def cmd_ingest(args: argparse.Namespace) -> int:
     from hjo_data.ingest import commit_ingest, prepare_ingest  # lazy: startup time

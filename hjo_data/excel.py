@@ -1,4 +1,5 @@
-"""Excel (.xlsx) -> :class:`rawtable.RawTable`, after a zip-bomb check.
+"""Excel (.xlsx, and legacy .xls through xlrd) -> :class:`rawtable.RawTable`, after a
+zip-bomb and XML-entity check.
 
 * The workbook is opened with openpyxl ``read_only=True, data_only=True``: formulas are
   never evaluated; their cached values (what Excel last computed) are read. A formula cell
@@ -10,7 +11,15 @@
 * Line numbers are Excel row numbers; the header row is the first non-empty row.
 * Before openpyxl sees the bytes, the zip directory is inspected: a total uncompressed size
   over ``MAX_UNCOMPRESSED_BYTES`` or a large member compressed more than
-  ``MAX_RATIO``:1 is refused (zip bomb), as is anything that is not a zip at all.
+  ``MAX_RATIO``:1 is refused (zip bomb), as is anything that is not a zip at all, and any
+  XML part that declares a DTD (``<!DOCTYPE``: entity bombs, external entities / XXE).
+  defusedxml (a pinned dependency) makes openpyxl's own parser refuse them as well.
+* Whatever else goes wrong inside a workbook (truncated XML, a broken zip member, an
+  encrypted or password-protected file, a corrupt .xls) ends here as an
+  :class:`UnreadableFileError` with a Swedish reason: nothing from the parser (exception
+  text, traceback, server paths) reaches the user.
+* Legacy .xls (BIFF, an OLE2 container) is read with xlrd; an OLE2 container holding an
+  encrypted .xlsx ("EncryptionInfo") is named as such.
 """
 
 from __future__ import annotations
@@ -20,9 +29,12 @@ import io
 import zipfile
 from collections.abc import Iterable
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import pandas as pd
+import xlrd
+from defusedxml import DefusedXmlException
 
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_megabytes
@@ -41,11 +53,29 @@ __all__ = [
     "MAX_UNCOMPRESSED_BYTES",
     "check_zip",
     "is_excel_name",
+    "is_ole2",
     "list_sheets",
     "read_excel",
+    "read_xls",
 ]
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+#: The OLE2 compound-document signature: legacy .xls, or an encrypted .xlsx.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: Bytes of each XML part inspected for a DTD (it can only stand in the prolog).
+_PROLOG_BYTES = 4096
+_DOCTYPES = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+_DAMAGED = ("Excel-arbetsboken kunde inte läsas – den är skadad eller ofullständig{where}. "
+            "Öppna den i Excel och spara om den (.xlsx), eller spara data som CSV.")
+_DAMAGED_XLS = ("Filen är en äldre Excel-fil (.xls) som inte kunde läsas – den är skadad eller "
+                "ofullständig. Öppna den i Excel och spara om den (.xlsx), eller spara data "
+                "som CSV.")
+_HOSTILE = ("Arbetsboken innehåller XML-deklarationer (DTD/entiteter, t.ex. en s.k. "
+            "entitetsbomb eller en extern entitet) som en vanlig Excel-fil aldrig har. "
+            "Filen läses inte in av säkerhetsskäl. Spara om den i Excel eller som CSV.")
+_ENCRYPTED = ("Arbetsboken är lösenordsskyddad (krypterad) och kan inte läsas. Ta bort "
+              "lösenordet i Excel (Arkiv > Info > Skydda arbetsbok) och spara om den, eller "
+              "spara data som CSV.")
 #: Total uncompressed size of all members a workbook may have.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 #: Largest compression ratio accepted for a member larger than ``_RATIO_MIN_BYTES``.
@@ -58,18 +88,43 @@ def is_excel_name(name: str | None) -> bool:
     return bool(name) and str(name).lower().endswith(EXCEL_SUFFIXES)
 
 
+def is_ole2(data: bytes) -> bool:
+    """An OLE2 compound document (legacy .xls or an encrypted .xlsx)."""
+    return data[:8] == OLE2_MAGIC
+
+
+def _reason(exc: BaseException, where: str = "") -> str:
+    """The Swedish reason for an exception raised while a workbook was parsed (the
+    whole chain counts: openpyxl wraps the XML parser's error in a ValueError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DefusedXmlException):
+            return _HOSTILE
+        if isinstance(current, ParseError) and "entity" in str(current).lower():
+            return _HOSTILE  # an undefined/expanding entity without defusedxml
+        current = current.__cause__ or current.__context__
+    return _DAMAGED.format(where=where)
+
+
 def _fail(file_name: str, message: str) -> UnreadableFileError:
     return UnreadableFileError(f"{file_name}: {message}")
 
 
 def check_zip(data: bytes, file_name: str) -> None:
     """Refuse what is not a zip, or a zip that would inflate dangerously (Swedish message)."""
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _fail(file_name, "Filen är en äldre Excel-fil (.xls) eller en krypterad "
-                               "arbetsbok. Spara den som .xlsx (utan lösenord) eller som CSV.")
+    if is_ole2(data):
+        if _encrypted_ooxml(data):
+            raise _fail(file_name, _ENCRYPTED)
+        raise _fail(file_name, "Filen är en äldre Excel-fil (.xls), inte .xlsx. Byt "
+                               "filändelsen till .xls eller spara den som .xlsx eller CSV.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
+            _refuse_dtd(zf, infos, file_name)
+    except UnreadableFileError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
         raise _fail(file_name, "Filen är inte en giltig Excel-arbetsbok (.xlsx) – den kan "
                                "vara skadad eller ha fått fel filändelse. Spara om "
@@ -92,19 +147,42 @@ def check_zip(data: bytes, file_name: str) -> None:
         raise _fail(file_name, "Zip-filen är ingen Excel-arbetsbok (.xlsx).")
 
 
+def _refuse_dtd(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], file_name: str) -> None:
+    """Refuse a workbook whose XML parts declare a DTD (entity bombs, XXE), before any XML
+    parser sees them. Only each part's prolog is read (sizes are checked before)."""
+    for info in infos:
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            continue
+        try:
+            with zf.open(info) as member:
+                head = member.read(_PROLOG_BYTES)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError,
+                NotImplementedError) as exc:
+            raise _fail(file_name, _DAMAGED.format(where=f" (delen {info.filename})")) from exc
+        if any(marker in head for marker in _DOCTYPES):
+            raise _fail(file_name, _HOSTILE)
+
+
+def _encrypted_ooxml(data: bytes) -> bool:
+    """An OLE2 container holding an encrypted OOXML package (its "EncryptionInfo"
+    stream), as Excel writes a password-protected .xlsx."""
+    return "EncryptionInfo".encode("utf-16-le") in data[:1 << 20] or \
+        "EncryptionInfo".encode("utf-16-le") in data[-(1 << 20):]
+
+
 def _open(data: bytes, file_name: str, *, data_only: bool) -> Any:
     import openpyxl  # only for .xlsx uploads: a slow import (~0.6 s) CSV files never need
 
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types on bad input
-        raise _fail(file_name, "Excel-arbetsboken kunde inte öppnas – den kan vara skadad. "
-                               "Spara om den i Excel eller som CSV.") from exc
+        raise _fail(file_name, _reason(exc)) from exc
 
 
 def list_sheets(source: Any, *, name: str | None = None) -> list[str]:
-    """Names of the workbook's sheets, in order. ``source``: bytes, path or file-like
-    (size-checked like any upload; a file-like is rewound afterwards when possible)."""
+    """Names of the workbook's sheets, in order ([] when ``source`` is no workbook at all).
+    ``source``: bytes, path or file-like (size-checked like any upload; a file-like is
+    rewound afterwards when possible)."""
     file_name = base_name(name if name is not None else source_name(source))
     if isinstance(source, bytes):
         data = source
@@ -112,12 +190,72 @@ def list_sheets(source: Any, *, name: str | None = None) -> list[str]:
         data = source_bytes(source, name=file_name)
         if hasattr(source, "seek"):
             source.seek(0)
-    check_zip(data, file_name)
-    wb = _open(data, file_name, data_only=True)
+    if not is_ole2(data) and data[:4] != b"PK\x03\x04":
+        return []  # no workbook (e.g. text named .xls): reading says what it is
     try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
+        if is_ole2(data):
+            return list(_open_xls(data, file_name).sheet_names())
+        check_zip(data, file_name)
+        wb = _open(data, file_name, data_only=True)
+        try:
+            return list(wb.sheetnames)
+        finally:
+            wb.close()
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the parser boundary: never a traceback
+        raise _fail(file_name, _reason(exc)) from exc
+
+
+def _open_xls(data: bytes, file_name: str) -> Any:
+    """An xlrd Book of a legacy .xls (on demand: sheets are parsed when asked for)."""
+    if _encrypted_ooxml(data):
+        raise _fail(file_name, _ENCRYPTED)
+    try:
+        return xlrd.open_workbook(file_contents=data, on_demand=True,
+                                  logfile=io.StringIO())
+    except xlrd.XLRDError as exc:
+        if "encrypted" in str(exc).lower():
+            raise _fail(file_name, _ENCRYPTED) from exc
+        raise _fail(file_name, _DAMAGED_XLS) from exc
+
+
+def _xls_cell(cell: Any, datemode: int) -> object:
+    """An xlrd cell as the Python value openpyxl would give (dates as datetime)."""
+    kind = cell.ctype
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.XLDateError, ValueError, OverflowError):
+            return cell.value
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#FEL")
+    return cell.value
+
+
+def read_xls(data: bytes, *, name: str, sheet: str | int | None = None) -> RawTable:
+    """Read one sheet (default: the first) of a legacy .xls workbook (xlrd) into a
+    RawTable: the same cell texts, line numbers and warnings as :func:`read_excel`."""
+    try:
+        book = _open_xls(data, name)
+        try:
+            sheets = list(book.sheet_names())
+            title = _pick_sheet(name, sheets, sheet)
+            ws = book.sheet_by_name(title)
+            rows = [tuple(_xls_cell(c, book.datemode) for c in ws.row(i))
+                    for i in range(ws.nrows)]
+        finally:
+            book.release_resources()
+        return _to_raw_table(rows, {}, name=name, sheet=title, sheets=sheets,
+                             parser="xlrd", encoding="xls")
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the parser boundary: never a traceback
+        raise _fail(name, _DAMAGED_XLS) from exc
 
 
 def _cell_text(value: object) -> str:
@@ -149,26 +287,40 @@ def _column_letter(index: int) -> str:
     return letters
 
 
+def _pick_sheet(name: str, sheets: list[str], sheet: str | int | None) -> str:
+    """The sheet's title: by name or 0-based index, default the first."""
+    if not sheets:
+        raise _fail(name, "Arbetsboken saknar kalkylblad.")
+    if sheet is None or sheet == "":
+        return sheets[0]
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(sheets):
+            raise _fail(name, f"Arbetsboken har inget blad nummer {sheet + 1}.")
+        return sheets[sheet]
+    if sheet in sheets:
+        return sheet
+    shown = ", ".join(f"'{s}'" for s in sheets)
+    raise _fail(name, f"Bladet '{sheet}' finns inte. Blad i arbetsboken: {shown}.")
+
+
 def read_excel(data: bytes, *, name: str, sheet: str | int | None = None) -> RawTable:
-    """Read one sheet (default: the first) of an .xlsx workbook into a RawTable."""
+    """Read one sheet (default: the first) of an .xlsx workbook into a RawTable. Any
+    failure while parsing is an :class:`UnreadableFileError` with a Swedish reason."""
+    try:
+        return _read_xlsx(data, name=name, sheet=sheet)
+    except UnreadableFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the parser boundary: never a traceback
+        raise _fail(name, _reason(exc)) from exc
+
+
+def _read_xlsx(data: bytes, *, name: str, sheet: str | int | None) -> RawTable:
     check_zip(data, name)
     wb = _open(data, name, data_only=True)
     formula_wb = None
     try:
         sheets = list(wb.sheetnames)
-        if not sheets:
-            raise _fail(name, "Arbetsboken saknar kalkylblad.")
-        if sheet is None or sheet == "":
-            title = sheets[0]
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(sheets):
-                raise _fail(name, f"Arbetsboken har inget blad nummer {sheet + 1}.")
-            title = sheets[sheet]
-        elif sheet in sheets:
-            title = sheet
-        else:
-            shown = ", ".join(f"'{s}'" for s in sheets)
-            raise _fail(name, f"Bladet '{sheet}' finns inte. Blad i arbetsboken: {shown}.")
+        title = _pick_sheet(name, sheets, sheet)
         ws = wb[title]
         if not hasattr(ws, "iter_rows"):
             raise _fail(name, f"'{title}' är ett diagramblad, inte en tabell.")
@@ -194,7 +346,8 @@ def read_excel(data: bytes, *, name: str, sheet: str | int | None = None) -> Raw
 
 
 def _to_raw_table(rows: list[tuple[Any, ...]], formula_cells: dict[tuple[int, int], str],
-                  *, name: str, sheet: str, sheets: Iterable[str]) -> RawTable:
+                  *, name: str, sheet: str, sheets: Iterable[str], parser: str = "openpyxl",
+                  encoding: str = "xlsx") -> RawTable:
     texts = [[_cell_text(v) for v in row] for row in rows]
     for (fi, fj), formula in formula_cells.items():
         texts[fi][fj] = formula
@@ -246,6 +399,6 @@ def _to_raw_table(rows: list[tuple[Any, ...]], formula_cells: dict[tuple[int, in
                         f"(övriga: {', '.join(repr(s) for s in other)}).")
     return RawTable(
         file_name=name, frame=frame, lines=np.asarray(lines, dtype=np.int64),
-        encoding="xlsx", delimiter="", structural_errors=errors, parser="openpyxl",
+        encoding=encoding, delimiter="", structural_errors=errors, parser=parser,
         warnings=warnings, sheet=sheet,
     )

@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from hjo_data import excel, formats, matching
+from hjo_data import excel, formats, jsontable, matching
 from hjo_data.errors import RowError, UnknownDatasetError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.rawtable import (
@@ -78,8 +79,6 @@ _MAX_RAW_TEXT = 200
 _BINARY_MAGIC = {
     b"PK\x03\x04": "Filen verkar vara en Excel-arbetsbok (.xlsx) eller ett zip-arkiv. "
     "Spara den som CSV (semikolonavgränsad) i Excel och försök igen.",
-    b"\xd0\xcf\x11\xe0": "Filen verkar vara en äldre Excel-fil (.xls). "
-    "Spara den som CSV (semikolonavgränsad) i Excel och försök igen.",
     b"%PDF": "Filen är en PDF, inte en CSV-fil.",
     b"\x89PNG": "Filen är en bild (PNG), inte en CSV-fil.",
     b"\xff\xd8\xff": "Filen är en bild (JPEG), inte en CSV-fil.",
@@ -116,6 +115,11 @@ class _Fallback(Exception):
     """The fast path cannot produce an exact result; use the Python csv path."""
 
 
+class _ExactOnly(_Fallback):
+    """Not even the tolerant fast path fits (an unterminated quote may have swallowed
+    lines): go straight to the exact path."""
+
+
 class _NotUtf8(Exception):
     """The payload is not valid UTF-8 after all; transcode from cp1252 and retry."""
 
@@ -149,17 +153,22 @@ def read_raw(source: Source, *, name: str | None = None, sheet: str | int | None
 def read_bytes(data: bytes, *, name: str, sheet: str | int | None = None,
                dataset: str | None = None) -> RawTable:
     """Like :func:`read_raw` for bytes already read and size-checked. A zip (or a name
-    ending in .xlsx) goes to :mod:`hjo_data.excel`; a recognised source format
-    (:mod:`hjo_data.formats`; with ``dataset`` only that dataset's formats) to its own
-    reader."""
+    ending in .xlsx) or an OLE2 file (.xls) goes to :mod:`hjo_data.excel`, JSON (a .json
+    name or content starting with ``[``/``{``) to :mod:`hjo_data.jsontable`; a recognised
+    source format (:mod:`hjo_data.formats`; with ``dataset`` only that dataset's formats)
+    to its own reader first."""
     file_name = base_name(name)
     fmt = formats.sniff(data, file_name, dataset)
     if fmt is not None:
         table = fmt.read(data, file_name)
         table.source_format = fmt.name
         return table
+    if excel.is_ole2(data):
+        return excel.read_xls(bytes(data), name=file_name, sheet=sheet)
     if data[:4] == b"PK\x03\x04" or (_is_excel(file_name) and data):
         return excel.read_excel(bytes(data), name=file_name, sheet=sheet)
+    if data and jsontable.looks_like_json(data, file_name):
+        return jsontable.read_json(bytes(data), name=file_name)
     return _read_raw(data, name=file_name, allow_fast=True)
 
 
@@ -432,6 +441,8 @@ def _read_payload(payload: pa.Buffer, encoding: str, file_name: str, allow_fast:
         for tolerant in (False, True):
             try:
                 frame, lines, errors = _fast_path(payload, layout, tolerant=tolerant)
+            except _ExactOnly:
+                break
             except _Fallback:
                 continue
             return RawTable(file_name, frame, lines, encoding, layout.delimiter, errors,
@@ -611,6 +622,8 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
     breaks = np.zeros(total, dtype=np.int64)
     if quoted:  # line breaks can only hide inside quoted fields
         breaks[~is_bad] = _embedded_line_breaks(table)
+        if _quote_may_swallow(payload, table, breaks[~is_bad], layout.delimiter):
+            raise _ExactOnly
         breaks[bad_pos] = [_count_line_breaks(text) for _, text in bad]
     # The header record starts right after the skipped lines ("sep=;").
     starts = np.arange(layout.skip_lines + 1, layout.skip_lines + 1 + total, dtype=np.int64)
@@ -636,6 +649,27 @@ def _fast_path(payload: pa.Buffer, layout: _Layout, *, tolerant: bool
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _quote_may_swallow(payload: pa.Buffer, table: pa.Table, breaks: np.ndarray,
+                       delimiter: str) -> bool:
+    """Could an unterminated quote have swallowed lines? An odd number of quote
+    characters, or a value with a line break that holds a record's worth of delimiters.
+    Then the exact path decides (see ``_swallowed``); well-formed files stay fast."""
+    if int(np.count_nonzero(np.frombuffer(payload, dtype=np.uint8) == ord('"'))) % 2:
+        return True
+    multi = np.flatnonzero(breaks)
+    if multi.size == 0 or table.num_columns < 2:
+        return False
+    index = pa.array(multi)
+    for column in table.columns:
+        values = pc.take(column, index)
+        many = pc.and_(pc.greater_equal(pc.count_substring(values, delimiter),
+                                        table.num_columns - 1),
+                       pc.match_substring_regex(values, "[\r\n]"))
+        if pc.any(many).as_py():
+            return True
+    return False
 
 
 def _count_line_breaks(text: str) -> int:
@@ -749,18 +783,90 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
 # --------------------------------------------------------------------------- exact path
 
 
+def _open_quote(line: str, delimiter: str) -> tuple[int, int] | None:
+    """(field index, 1-based character position) of a quote that opens a field on
+    ``line`` and is still open at the line's end; None when every quote closes. Follows
+    the csv rules: a quote opens a field only at its start, "" inside quotes is a quote."""
+    field, start, in_quotes, opened = 0, True, False, 0
+    i, text = 0, line.rstrip("\r\n")
+    while i < len(text):
+        ch = text[i]
+        if in_quotes:
+            if ch == '"':
+                if text[i + 1 : i + 2] == '"':
+                    i += 1
+                else:
+                    in_quotes = False
+        elif ch == delimiter:
+            field, start = field + 1, True
+            i += 1
+            continue
+        elif ch == '"' and start:
+            in_quotes, opened = True, i + 1
+        start = False
+        i += 1
+    return (field, opened) if in_quotes else None
+
+
+def _swallowed(row: list[str], raw: str, width: int, delimiter: str, at_end: bool) -> bool:
+    """Did a quote opened on a record's first line swallow the lines after it? True when
+    the quote never closes (end of file inside quotes), or when a line inside a quoted
+    value holds a whole record's worth of delimiters (width - 1): a value with line breaks
+    does not contain full records. A multi-line value in an otherwise odd record stays one
+    record (wrong field count), as before."""
+    if at_end and raw.count('"') % 2:
+        return True
+    if width < 2:
+        return False
+    for value in row:
+        parts = _LINE_BREAK.split(value)
+        if len(parts) > 1 and any(p.count(delimiter) >= width - 1 for p in parts[1:]):
+            return True
+    return False
+
+
+def _unterminated_quote_error(line_no: int, line: str, layout: _Layout, where: tuple[int, int],
+                              swallowed: int) -> StructuralError:
+    field, char = where
+    text = line.rstrip("\r\n")
+    header = layout.header[field] if field < len(layout.header) else f"Kolumn {field + 1}"
+    following = "rad" if swallowed == 1 else "rader"
+    reason = (f'Citattecknet (") som börjar fältet i kolumnen \'{header}\' (tecken {char}) '
+              f"avslutas aldrig på raden – det skulle ha slukat {fmt_int(swallowed)} följande "
+              f"{following}. Raden läses inte in; raderna efter den läses som vanligt. "
+              "Ta bort citattecknet eller lägg till det avslutande.")
+    fields = next(csv.reader([text], delimiter=layout.delimiter, quoting=csv.QUOTE_NONE), [])
+    return StructuralError(line_no, header, text[:_MAX_RAW_TEXT], reason, raw=text,
+                           fields=tuple(fields) if len(fields) <= len(layout.header) else ())
+
+
 def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, list[RowError]]:
-    consumed: list[str] = []
+    """Python csv, record by record, with exact physical line numbers. A record whose
+    first line opens a quote that swallows the following lines (see :func:`_swallowed`)
+    becomes a structural error on that line alone; the lines after it are read again."""
+    physical = io.StringIO(text, newline="").readlines()
+    position = layout.skip_lines  # index of the next physical line to hand to the reader
+    pending: list[int] = []       # indices of lines pushed back (re-read after a swallow)
+    consumed: list[int] = []
 
     def physical_lines() -> Iterator[str]:
-        for line in io.StringIO(text, newline=""):
-            consumed.append(line)
-            yield line
+        nonlocal position
+        while True:
+            if pending:
+                index = pending.pop(0)
+            elif position < len(physical):
+                index = position
+                position += 1
+            else:
+                return
+            consumed.append(index)
+            yield physical[index]
 
-    source = physical_lines()
-    for _ in range(layout.skip_lines):
-        next(source, None)
-    reader = csv.reader(source, delimiter=layout.delimiter, quotechar='"', doublequote=True)
+    def new_reader() -> Iterator[list[str]]:
+        return csv.reader(physical_lines(), delimiter=layout.delimiter, quotechar='"',
+                          doublequote=True)
+
+    reader = new_reader()
     width = len(layout.header)
     columns: list[list[str]] = [[] for _ in range(width)]
     lines: list[int] = []
@@ -768,28 +874,37 @@ def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, li
     header_seen = False
     while True:
         consumed.clear()
-        before = reader.line_num
-        start = layout.skip_lines + before + 1
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            raw = "".join(consumed).rstrip("\r\n")
-            errors.append(StructuralError(start, "", raw[:_MAX_RAW_TEXT],
+            if not consumed:
+                break
+            raw = "".join(physical[i] for i in consumed).rstrip("\r\n")
+            errors.append(StructuralError(consumed[0] + 1, "", raw[:_MAX_RAW_TEXT],
                                           f"Raden kunde inte delas upp i fält ({exc}).",
                                           raw=raw))
-            if reader.line_num == before:
-                break
             continue
+        start = consumed[0] + 1
+        raw = "".join(physical[i] for i in consumed)
+        if len(consumed) > 1:
+            where = _open_quote(physical[consumed[0]], layout.delimiter)
+            at_end = not pending and position >= len(physical)
+            if where is not None and _swallowed(row, raw, width, layout.delimiter, at_end):
+                if header_seen:
+                    errors.append(_unterminated_quote_error(
+                        start, physical[consumed[0]], layout, where, len(consumed) - 1))
+                pending[:0] = consumed[1:]
+                reader = new_reader()  # the old one may have seen the end of the file
+                continue
         if _is_blank(row):
             continue
         if not header_seen:
             header_seen = True
             continue
         if len(row) != width:
-            errors.append(_field_count_error(start, "".join(consumed), len(row), width,
-                                             row))
+            errors.append(_field_count_error(start, raw, len(row), width, row))
             continue
         for target, value in zip(columns, row, strict=True):
             target.append(value)

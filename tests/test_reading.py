@@ -365,9 +365,13 @@ def test_structural_error_value_is_truncated() -> None:
 
 
 def test_unterminated_quote_never_crashes() -> None:
+    # The open quote on line 2 is a structural error of its own; line 3 is read normally
+    # (before issue 11 the quote swallowed line 3 into one field: 1 row read).
     data = b'a;b\n1;"open\n2;3\n\n'
     raw = read_raw(data)
-    assert raw.rows_read == 1
+    assert raw.rows_read == 2
+    assert rows_of(raw) == [["2", "3"]] and raw.lines.tolist() == [3]
+    assert [(e.line, e.column) for e in raw.structural_errors] == [(2, "b")]
     assert_same(raw, exact(data))
 
 

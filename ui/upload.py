@@ -7,6 +7,7 @@ Every text that comes from a file (names, headers, values, reasons) is shown eit
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from ui.auth import md_escape, record_audit
 from ui.widgets import swedish_file_uploader
 
 AUTO = "__auto__"
+#: Shown when reading fails in an unforeseen way (details go to the server log only).
+UNEXPECTED = ("Filen kunde inte läsas (oväntat fel). Spara om den som CSV (semikolon"
+              "avgränsad) eller .xlsx och försök igen; kvarstår felet, kontakta förvaltaren.")
+_LOG = logging.getLogger(__name__)
 #: Rejected rows shown in the table (the download has them all).
 SHOWN_REJECTED = 5_000
 _PREPARED = "_hjo_dh_prepared"
@@ -164,13 +169,14 @@ def _show_prepared(prepared: PreparedIngest) -> None:
 
 def upload_tab(ed: Editor) -> None:
     """Upload a file, show how it was read and checked, save it on "Spara"."""
-    st.write("Ladda upp en CSV- eller Excel-fil (.xlsx). Filen kontrolleras först; inget "
-             "sparas förrän du trycker på **Spara**.")
+    st.write("Ladda upp en CSV-, Excel- (.xlsx, .xls) eller JSON-fil. Filen kontrolleras "
+             "först; inget sparas förrän du trycker på **Spara**.")
     limit = reading.max_upload_bytes()
-    swedish_file_uploader(limit // (1024 * 1024), "CSV, TXT, XLSX")
+    swedish_file_uploader(limit // (1024 * 1024), "CSV, TXT, XLSX, XLS, JSON")
     n = st.session_state.get(_UPLOAD_N, 0)
     uploaded = st.file_uploader(
-        "Fil att läsa in", type=["csv", "txt", "xlsx"], key=f"hjo_dh_upload_{n}",
+        "Fil att läsa in", type=["csv", "txt", "xlsx", "xls", "json", "jsonl"],
+        key=f"hjo_dh_upload_{n}",
         help=f"Högst {fmt_int(limit // (1024 * 1024))} MB. CSV med semikolon, komma eller "
              "tab; Excel: första bladet eller det blad du väljer.")
     report = st.session_state.get(_LAST_REPORT)
@@ -206,6 +212,11 @@ def upload_tab(ed: Editor) -> None:
         prepared = _prepare(ed, uploaded, choice, sheet)
     except HjoDataError as exc:
         st.error(md_escape(str(exc)), icon=":material/error:")
+        return
+    except Exception:  # noqa: BLE001 - never a traceback (server paths) on the page
+        _LOG.exception("upload: unexpected error while reading %s", uploaded.name)
+        st.error(md_escape(f"{reading.safe_file_name(uploaded.name)}: {UNEXPECTED}"),
+                 icon=":material/error:")
         return
     if prepared is None:
         return

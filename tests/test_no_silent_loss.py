@@ -1,0 +1,100 @@
+"""No silent loss (issue 11): an unterminated quote is a structural error on its own line
+and the lines after it are read; an id that exists with other content is a conflict."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from hjo_data import cli, reading
+from hjo_data.ingest import IngestReport, ingest_file
+from hjo_data.store import Store
+
+TODAY = date(2024, 6, 1)
+HEADER = "Händelse-id;Tidpunkt;Kategori;Område;Rapportör;Beskrivning"
+
+
+def est_line(i: int, description: str | None = None) -> str:
+    text = f"Händelse {i}" if description is None else description
+    return f"E{i};2024-05-{1 + i % 28:02d} 10:00;klotter;Hamnen;polis;{text}"
+
+
+def invariant(report: IngestReport) -> None:
+    skipped = getattr(report, "skipped", 0)  # IngestReport.skipped: the stats helper's
+    assert report.accepted + report.rejected + report.duplicates + skipped == report.rows_read
+
+
+@pytest.fixture
+def st(tmp_path: Path) -> Store:
+    return Store(tmp_path / "store")
+
+
+# --------------------------------------------------------------------------- quotes
+
+def forty_nine_lines(bad_line: int = 11) -> tuple[bytes, list[str]]:
+    """A 49-line EST export (header + 48 events); line ``bad_line`` opens a quote in
+    Beskrivning that is never closed."""
+    lines = [HEADER] + [est_line(i) for i in range(1, 49)]
+    lines[bad_line - 1] = est_line(bad_line - 1, '"Skrev ett citattecken men inget slut')
+    return ("\n".join(lines) + "\n").encode("utf-8"), lines
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_unterminated_quote_is_an_error_on_its_own_line(fast: bool) -> None:
+    data, lines = forty_nine_lines()
+    assert len(lines) == 49
+    raw = reading._read_raw(data, name="est.csv", allow_fast=fast)
+    # 48 data lines: 47 rows, 1 structural error on line 11, nothing swallowed
+    assert (raw.rows_read, len(raw.frame), len(raw.structural_errors)) == (48, 47, 1)
+    assert raw.lines.tolist() == [n for n in range(2, 50) if n != 11]
+    err = raw.structural_errors[0]
+    assert (err.line, err.column) == (11, "Beskrivning")
+    # the quote is character 43: len("E10;2024-05-11 10:00;klotter;Hamnen;polis;") == 42
+    assert "avslutas aldrig" in err.reason and "tecken 43" in err.reason
+    assert raw.frame["Händelse-id"].tolist() == [f"E{i}" for i in range(1, 49) if i != 10]
+    assert raw.frame["Beskrivning"].tolist()[-1] == "Händelse 48"
+
+
+def test_unterminated_quote_closed_by_a_later_stray_quote() -> None:
+    lines = [HEADER] + [est_line(i) for i in range(1, 21)]
+    lines[5] = est_line(5, '"öppnas här')
+    lines[15] = est_line(15, 'slutar" här')      # a stray quote ten lines later
+    raw = reading.read_raw(("\n".join(lines) + "\n").encode(), name="x.csv")
+    assert [e.line for e in raw.structural_errors] == [6]
+    assert raw.rows_read == 20 and len(raw.frame) == 19
+    assert 'slutar" här' in raw.frame["Beskrivning"].tolist()
+
+
+def test_multi_line_descriptions_stay_one_record() -> None:
+    data = (HEADER + "\n" + est_line(1, '"rad ett\nrad två; med semikolon"') + "\n"
+            + est_line(2) + "\n").encode()
+    raw = reading.read_raw(data, name="x.csv")
+    assert raw.structural_errors == [] and raw.parser == "pyarrow"
+    assert raw.frame["Beskrivning"].tolist() == ["rad ett\nrad två; med semikolon",
+                                                 "Händelse 2"]
+    assert raw.lines.tolist() == [2, 4]
+
+
+def test_unterminated_quote_ingest_counts_and_cli(tmp_path: Path, st: Store, capsys) -> None:
+    data, _ = forty_nine_lines()
+    path = tmp_path / "est.csv"
+    path.write_bytes(data)
+    report = ingest_file(path, store=st, today=TODAY)
+    invariant(report)
+    assert (report.rows_read, report.accepted, report.rejected, report.duplicates) == (
+        48, 47, 1, 0)
+    assert [(e.line, e.column) for e in report.errors] == [(11, "Beskrivning")]
+    assert len(st.read("incidents")) == 47
+    rows = list(csv.reader(io.StringIO(Path(report.rejected_file).read_text("utf-8-sig")),
+                           delimiter=";"))
+    assert rows[1][0] == "E10" and rows[1][5] == '"Skrev ett citattecken men inget slut'
+    # the CLI says so and exits 1 (rows rejected), naming file, line and column
+    code = cli.main(["ingest", str(path), "--store", str(tmp_path / "cli_store")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Läste 48 rader ur est.csv: 47 sparade, 1 avvisad" in out
+    assert "rad 11, kolumn 'Beskrivning'" in out
