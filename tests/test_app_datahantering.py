@@ -82,7 +82,8 @@ def test_admin_may_use_the_page(users: dict) -> None:
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Ladda upp fil", "Registrera i formulär",
                                           "Inläsningar och ångra", "Aktualitet"]
-    assert at.file_uploader[0].allowed_type == [".csv", ".txt", ".xlsx"]
+    assert at.file_uploader[0].allowed_type == [".csv", ".txt", ".xlsx", ".xls", ".json",
+                                                ".jsonl"]  # .xls, JSON: issue 11
 
 
 # --------------------------------------------------------------------------- upload
