@@ -32,7 +32,7 @@ def st(tmp_path: Path) -> Store:
 
 
 def invariant(report) -> None:
-    skipped = getattr(report, "skipped", 0)  # IngestReport.skipped: the stats helper's
+    skipped = report.skipped
     assert report.accepted + report.rejected + report.duplicates + skipped == report.rows_read
 
 

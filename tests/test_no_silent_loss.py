@@ -24,7 +24,7 @@ def est_line(i: int, description: str | None = None) -> str:
 
 
 def invariant(report: IngestReport) -> None:
-    skipped = getattr(report, "skipped", 0)  # IngestReport.skipped: the stats helper's
+    skipped = report.skipped
     assert report.accepted + report.rejected + report.duplicates + skipped == report.rows_read
 
 
