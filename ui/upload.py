@@ -7,6 +7,7 @@ Every text that comes from a file (names, headers, values, reasons) is shown eit
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,13 @@ from hjo_data.errors import HjoDataError
 from hjo_data.excel import is_excel_name, list_sheets
 from hjo_data.export import to_csv_bytes
 from hjo_data.formatting import fmt_int
-from hjo_data.ingest import IngestReport, PreparedIngest, commit_ingest, prepare_ingest
+from hjo_data.ingest import IngestReport, PreparedIngest, commit_ingest, prepare_read
+from hjo_data.rawtable import RawTable, base_name
 from hjo_data.schema import DATASETS
 from hjo_data.store import Store
 from ui.auth import md_escape, record_audit
 from ui.widgets import swedish_file_uploader
+from ui.wizard import Wizard, forget_wizard, import_wizard, save_wizard_profile
 
 AUTO = "__auto__"
 #: Shown when reading fails in an unforeseen way (details go to the server log only).
@@ -34,6 +37,7 @@ _LOG = logging.getLogger(__name__)
 #: Rejected rows shown in the table (the download has them all).
 SHOWN_REJECTED = 5_000
 _PREPARED = "_hjo_dh_prepared"
+_RAW = "_hjo_dh_raw"
 _UPLOAD_N = "_hjo_dh_upload_n"
 _LAST_REPORT = "_hjo_dh_report"
 _FLASH = "_hjo_dh_flash"
@@ -67,7 +71,9 @@ def show_flash() -> None:
 def forget_upload() -> None:
     """Drop the checked file and the last report (their duplicate counts are stale)."""
     st.session_state.pop(_PREPARED, None)
+    st.session_state.pop(_RAW, None)
     st.session_state.pop(_LAST_REPORT, None)
+    forget_wizard()
 
 
 def _report_metrics(read: int, new: int, rejected: int, duplicates: int,
@@ -123,19 +129,40 @@ def _show_report(ed: Editor, report: IngestReport) -> None:
                  "raderna och läs in filen igen (de extra kolumnerna ignoreras).")
 
 
-def _prepare(ed: Editor, uploaded: object, choice: str, sheet: str | None
-             ) -> PreparedIngest | None:
-    """Read and check the uploaded file once per (file, dataset choice, sheet)."""
-    key = (getattr(uploaded, "file_id", None), getattr(uploaded, "name", ""), choice, sheet)
+def _read(uploaded: object, sheet: str | None, choice: str) -> tuple[RawTable, str]:
+    """Read the uploaded file once per (file, sheet, dataset choice): its table and
+    SHA-256 (a chosen dataset limits the source formats tried to its own)."""
+    key = (getattr(uploaded, "file_id", None), getattr(uploaded, "name", ""), sheet, choice)
+    cached = st.session_state.get(_RAW)
+    if cached and cached[0] == key:
+        return cached[1]
+    name = base_name(getattr(uploaded, "name", None))
+    with st.spinner("Läser filen …"):
+        data = reading.source_bytes(uploaded, name=name)
+        raw = reading.read_bytes(data, name=name, sheet=sheet,
+                                 dataset=None if choice == AUTO else choice)
+    result = (raw, hashlib.sha256(data).hexdigest())
+    st.session_state[_RAW] = (key, result)
+    return result
+
+
+def _prepare(ed: Editor, raw: RawTable, sha256: str, choice: str
+             ) -> tuple[PreparedIngest | None, str | None]:
+    """Check the file as it is, once per (file, dataset choice): (prepared, None) or
+    (None, the Swedish reason it could not be checked)."""
+    key = (sha256, raw.sheet, choice, str(ed.store.root))
     cached = st.session_state.get(_PREPARED)
     if cached and cached[0] == key:
         return cached[1]
-    with st.spinner("Läser och kontrollerar filen …"):
-        prepared = prepare_ingest(uploaded, name=getattr(uploaded, "name", None),
-                                  dataset=None if choice == AUTO else choice, sheet=sheet,
-                                  store=ed.store)
-    st.session_state[_PREPARED] = (key, prepared)
-    return prepared
+    with st.spinner("Kontrollerar filen …"):
+        try:
+            result: tuple[PreparedIngest | None, str | None] = (prepare_read(
+                raw, sha256=sha256, dataset=None if choice == AUTO else choice,
+                store=ed.store), None)
+        except HjoDataError as exc:
+            result = (None, str(exc))
+    st.session_state[_PREPARED] = (key, result)
+    return result
 
 
 def _show_prepared(prepared: PreparedIngest) -> None:
@@ -165,6 +192,21 @@ def _show_prepared(prepared: PreparedIngest) -> None:
                            key="hjo_dh_errors_csv")
     else:
         st.success("Inga rader avvisades.", icon=":material/check_circle:")
+
+
+def _save_profile(ed: Editor, wizard: Wizard) -> None:
+    """Save the wizard's mapping as a profile when named (after the data were saved)."""
+    try:
+        saved = save_wizard_profile(wizard, ed.store)
+    except (HjoDataError, OSError) as exc:
+        flash("error", f"Importprofilen kunde inte sparas: {md_escape(exc)}")
+        return
+    if saved:
+        record_audit("import_profile", ed.user.name, role=ed.user.role,
+                     dataset=wizard.profile.dataset, detail=saved)
+        flash("success", f"Importprofilen '{md_escape(saved)}' sparades. Den föreslås för "
+              "nästa fil med samma rubriker och kan användas på kommandoraden med "
+              f"--profile '{md_escape(saved)}'.")
 
 
 def upload_tab(ed: Editor) -> None:
@@ -209,7 +251,12 @@ def upload_tab(ed: Editor) -> None:
         sheet = right.selectbox("Blad", sheets, key="hjo_dh_sheet") if len(sheets) > 1 \
             else (sheets[0] if sheets else None)
     try:
-        prepared = _prepare(ed, uploaded, choice, sheet)
+        raw, sha256 = _read(uploaded, sheet, choice)
+        plain, problem = _prepare(ed, raw, sha256, choice)
+        wizard: Wizard | None = None
+        if raw.rows_read and raw.headers:
+            wizard = import_wizard(ed.store, raw, sha256, None if choice == AUTO else choice,
+                                   plain, problem)
     except HjoDataError as exc:
         st.error(md_escape(str(exc)), icon=":material/error:")
         return
@@ -218,8 +265,15 @@ def upload_tab(ed: Editor) -> None:
         st.error(md_escape(f"{reading.safe_file_name(uploaded.name)}: {UNEXPECTED}"),
                  icon=":material/error:")
         return
-    if prepared is None:
+    if wizard is not None:
+        if wizard.prepared is None:
+            return  # the wizard said what to fix
+        prepared = wizard.prepared
+    elif plain is None:
+        st.error(md_escape(str(problem)), icon=":material/error:")
         return
+    else:
+        prepared = plain
     _show_prepared(prepared)
     strict = st.checkbox("Spara bara om alla rader godkänns (strikt läge)",
                          key="hjo_dh_strict")
@@ -233,9 +287,13 @@ def upload_tab(ed: Editor) -> None:
             st.error(f"Filen kunde inte sparas: {md_escape(exc)}", icon=":material/error:")
             return
         _audit_ingest(ed, "upload", report)
+        if wizard is not None:
+            _save_profile(ed, wizard)
         refresh_data()
         st.session_state[_LAST_REPORT] = report
         st.session_state.pop(_PREPARED, None)
+        st.session_state.pop(_RAW, None)
+        forget_wizard()
         st.session_state[_UPLOAD_N] = n + 1  # a new uploader: the saved file is cleared
         st.rerun()
 
