@@ -34,6 +34,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -44,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.errors import HjoDataError
+from hjo_data.filters import Filters
 from hjo_data.formatting import MISSING, fmt_ci, fmt_float, fmt_int, fmt_pct
 from hjo_data.promise import Promise, load_promise_with_fallback
 from hjo_data.schema import BOOKKEEPING, WHOLE_MUNICIPALITY, Dataset, get_dataset
@@ -58,6 +60,9 @@ TableKind = Literal["counts", "shares", "rows"]
 
 #: Shown instead of a survey share based on too few answers.
 TOO_FEW_SV = "för få svar"
+#: Public message for a selection whose (perturbed) total is small, zero included.
+FEW_INCIDENTS_SV = ("Urvalet har för få händelser för att visas ({mark}). Välj en längre "
+                    "period eller färre avgränsningar i sidomenyn.")
 #: Shown for a cell hidden only so that a small count cannot be recomputed.
 SECONDARY_MARK = ".."
 #: Index/column labels (case-insensitive) recognised as a margin (total) row/column.
@@ -159,6 +164,140 @@ def suppression_note(settings: DisclosureSettings | None = None) -> str:
     return (f"Antal mellan 1 och {s.threshold - 1} visas som ”{s.small_mark}”. "
             f"”{SECONDARY_MARK}” = värdet döljs så att små antal inte kan räknas fram "
             "ur summorna.")
+
+
+# --------------------------------------------------------------------------- cell keys
+# Consistent cell-key perturbation (docs/PRIVACY.md): every record has a stable key, a
+# cell's key is the sum of its records' keys modulo KEY_MOD, and the published value of a
+# count n >= threshold is n + noise(cell key) from the fixed table PTABLE. The same records
+# give the same published value on every surface; two selections that differ by a few
+# records differ by those records plus noise, so a small count cannot be worked out.
+
+#: Record keys are whole numbers in [0, KEY_MOD). 2**24 keeps float64 sums (np.bincount
+#: weights) exact for up to 2**29 records, so summing order never changes a cell key.
+KEY_MOD = 1 << 24
+#: The perturbation table: (noise, probability) for a count of at least the threshold.
+PTABLE: tuple[tuple[int, float], ...] = ((-2, 0.05), (-1, 0.20), (0, 0.50), (1, 0.20),
+                                         (2, 0.05))
+#: Largest noise in either direction (the published rules an adversary may know).
+MAX_NOISE = max(abs(v) for v, _ in PTABLE)
+#: A count column ``c`` of a keyed table has its cell keys in column ``c + KEY_SUFFIX``.
+KEY_SUFFIX = "_key"
+_NOISE = np.array([v for v, _ in PTABLE], dtype="int64")
+_EDGES = np.round(np.cumsum([p for _, p in PTABLE])[:-1] * KEY_MOD).astype("int64")
+#: Columns that identify an incident when it has no record_id (plus the occurrence number).
+_KEY_FALLBACK = ("occurred_at", "category", "area", "source", "lat", "lon", "description")
+
+
+def record_keys(frame: pd.DataFrame) -> np.ndarray:
+    """Stable key per row in [0, KEY_MOD): a hash of ``record_id`` (the store's stable id);
+    rows without one are keyed by their content and occurrence number. Same record ->
+    same key on every machine and run (pandas' fixed hash key)."""
+    if frame is None or len(frame) == 0:
+        return np.zeros(0, dtype="int64")
+    ids = frame["record_id"] if "record_id" in frame.columns else None
+    if ids is None or ids.isna().any() or (ids.astype("str") == "").any():
+        cols = [c for c in _KEY_FALLBACK if c in frame.columns] or list(frame.columns)
+        base = pd.util.hash_pandas_object(frame[cols], index=False)
+        occurrence = base.groupby(base.to_numpy()).cumcount()
+        ids = base.astype("str") + "#" + occurrence.astype("str")
+    hashed = pd.util.hash_pandas_object(ids.astype("str"), index=False).to_numpy()
+    return (hashed % np.uint64(KEY_MOD)).astype("int64")
+
+
+def key_sum(keys: np.ndarray | pd.Series | Collection[int]) -> int:
+    """The cell key of a set of records: the sum of their keys modulo KEY_MOD."""
+    return int(np.asarray(keys, dtype="int64").sum() % KEY_MOD)
+
+
+def noise(keys: np.ndarray | int) -> np.ndarray:
+    """The perturbation table's noise for cell keys (any int; taken modulo KEY_MOD)."""
+    k = np.asarray(keys).astype("float64") % KEY_MOD
+    return _NOISE[np.searchsorted(_EDGES, k, side="right")]
+
+
+def perturb(counts: np.ndarray | float | int, keys: np.ndarray | float | int,
+            threshold: int = 5) -> np.ndarray:
+    """Published values of counts with their cell keys: n + noise for n >= threshold,
+    NaN ("<threshold") when n < threshold (zero included) or n + noise < threshold."""
+    n = np.asarray(counts, dtype="float64")
+    shown = n + noise(np.nan_to_num(np.asarray(keys, dtype="float64")))
+    hidden = np.isnan(n) | (n < threshold) | (shown < threshold)
+    return np.where(hidden, np.nan, shown)
+
+
+def perturbation_note(settings: DisclosureSettings | None = None) -> str:
+    """Swedish footnote of a perturbed table."""
+    s = settings or DisclosureSettings()
+    return (f"Antal mellan 0 och {s.threshold - 1} visas som ”{s.small_mark}”, och alla "
+            f"antal är justerade med högst ±{MAX_NOISE} så att ingen enskild händelse kan "
+            "räknas fram (summor räknas för sig och behöver inte stämma med delarna).")
+
+
+def public_filters(filters: Filters) -> Filters:
+    """The public publication grid: a period widens to whole calendar months (start to
+    the 1st, end to the month's last day), so no two public selections differ by a few
+    days (docs/PRIVACY.md: averaging over many nearly equal selections)."""
+    start, end = filters.start, filters.end
+    if start is not None:
+        start = start.replace(day=1)
+    if end is not None:
+        end = (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date()
+    if (start, end) == (filters.start, filters.end):
+        return filters
+    return dataclasses.replace(filters, start=start, end=end)
+
+
+def public_explanation_sv(settings: DisclosureSettings | None = None) -> str:
+    """Plain-Swedish explanation for Om data of what the public sees and why (Markdown,
+    no user text)."""
+    s = settings or DisclosureSettings()
+    return (
+        f"**Små tal visas som {s.small_mark}.** Ett antal händelser mellan 0 och "
+        f"{s.threshold - 1} skrivs aldrig ut. Även noll visas som {s.small_mark}: annars "
+        f"skulle man veta att varje {s.small_mark} betyder minst en händelse.\n\n"
+        f"**Alla antal är justerade något.** Varje antal om händelser i publikt läge är "
+        f"flyttat med högst {MAX_NOISE} uppåt eller nedåt. Justeringen följer händelserna: "
+        "samma händelser ger alltid samma tal, på alla sidor, i rapporten, i presentationen "
+        "och i nedladdade filer. Därför kan en summa skilja sig lite från delarna den "
+        "består av.\n\n"
+        "**Varför?** Hjo är litet. Om alla tal vore exakta skulle man kunna räkna fram en "
+        "enskild händelse, till exempel genom att dra de visade kategorierna från summan "
+        "eller jämföra två urval som bara skiljer sig åt med en kategori. Med små tal som "
+        f"{s.small_mark} och justerade antal går det inte att räkna fram någon enskild "
+        "händelse, medan trender och jämförelser stämmer (justeringen är i snitt ungefär "
+        "en halv händelse).\n\n"
+        "Andelar, takter per 1 000 invånare och bedömningar (till exempel ”ökning utanför "
+        "slumpvariationen”) räknas på de justerade talen och döljs när talen bakom dem är "
+        "små. Tjänstepersonsläget visar de exakta talen.")
+
+
+def perturb_counts(table: pd.DataFrame, keys: pd.DataFrame, threshold: int = 5
+                   ) -> SuppressionResult:
+    """Cell-key perturbation of a count table; ``keys`` has the same shape (cell keys).
+
+    Every cell, a margin ("Totalt") included, is published on its own from its own count
+    and key: a total is never the sum of the shown cells, so subtracting shown cells from
+    it leaves noise, not a hidden count. No secondary suppression is needed.
+    """
+    counts = _as_counts(table)
+    if keys.shape == table.shape and keys.index.equals(table.index):
+        keys = keys.loc[:, list(table.columns)] if set(keys.columns) == set(table.columns) \
+            else keys
+    else:
+        keys = keys.reindex(index=table.index, columns=table.columns)
+    key_values = keys.to_numpy(dtype="float64", na_value=0.0)
+    published = perturb(counts, key_values, threshold)
+    hidden = np.isnan(published)
+    small = f"<{threshold}"
+    display = np.where(hidden, small, np.array([fmt_int(v) if v == v else small
+                                                for v in published.ravel()],
+                                               dtype=object).reshape(published.shape))
+    frame = dict(index=table.index, columns=table.columns)
+    mask = pd.DataFrame(hidden, **frame)
+    return SuppressionResult(display=pd.DataFrame(display, **frame).astype("str"),
+                             suppressed=mask, primary=mask.copy(),
+                             numeric=pd.DataFrame(published, **frame))
 
 
 # --------------------------------------------------------------------------- suppression
@@ -456,10 +595,13 @@ class PreparedTable:
 
 def prepare_table(table: pd.DataFrame | pd.Series, audience: str,
                   settings: DisclosureSettings | None = None, kind: TableKind = "counts",
-                  *, assume_totals: bool = True) -> PreparedTable:
+                  *, assume_totals: bool = True,
+                  keys: pd.DataFrame | pd.Series | None = None) -> PreparedTable:
     """The one gate for tables shown or exported.
 
-    kind="counts": a 2-D count table (or a Series); public -> suppressed.
+    kind="counts": a 2-D count table (or a Series); public -> with ``keys`` (the cell
+        keys, same shape: counts of records, e.g. incidents) cell-key perturbation
+        (``perturb_counts``), else small-count and secondary suppression.
     kind="shares": a long frame with ``share`` and ``n`` columns (and optionally
         ``ci_low``/``ci_high``); public -> shares with n < min_survey_n hidden.
     kind="rows": row-level data; public -> RowLevelNotPublicError, official -> as is.
@@ -467,7 +609,7 @@ def prepare_table(table: pd.DataFrame | pd.Series, audience: str,
     aud = check_audience(audience)
     s = settings or DisclosureSettings()
     if kind == "counts":
-        return _prepare_counts(table, aud, s, assume_totals)
+        return _prepare_counts(table, aud, s, assume_totals, keys)
     if kind == "shares":
         if not isinstance(table, pd.DataFrame):
             raise TypeError("kind='shares' kräver en DataFrame med kolumnerna share och n")
@@ -481,7 +623,8 @@ def prepare_table(table: pd.DataFrame | pd.Series, audience: str,
 
 
 def _prepare_counts(table: pd.DataFrame | pd.Series, aud: Audience, s: DisclosureSettings,
-                    assume_totals: bool) -> PreparedTable:
+                    assume_totals: bool, keys: pd.DataFrame | pd.Series | None = None
+                    ) -> PreparedTable:
     frame = table.to_frame(name=table.name if table.name is not None else "antal") \
         if isinstance(table, pd.Series) else table
     if isinstance(table, pd.Series):
@@ -493,6 +636,12 @@ def _prepare_counts(table: pd.DataFrame | pd.Series, aud: Audience, s: Disclosur
         return PreparedTable(display, values.astype("float64"),
                              pd.DataFrame(False, index=frame.index, columns=frame.columns),
                              "", aud, "counts")
+    if keys is not None:
+        key_frame = keys.to_frame(name=frame.columns[0]) if isinstance(keys, pd.Series) \
+            else keys
+        result = perturb_counts(frame, key_frame, s.threshold)
+        return PreparedTable(result.display, result.numeric, result.suppressed,
+                             perturbation_note(s), aud, "counts")
     result = suppress_counts(frame, s.threshold, assume_totals=assume_totals,
                              suppress_zero=s.suppress_zero)
     note = suppression_note(s) if result.suppressed.to_numpy().any() else ""
@@ -528,9 +677,11 @@ def _prepare_shares(table: pd.DataFrame, aud: Audience, s: DisclosureSettings
 # --------------------------------------------------------------------------- page helpers
 
 
-def is_small(value: float | int | None, settings: DisclosureSettings | None = None) -> bool:
+def is_small(value: float | int | None, settings: DisclosureSettings | None = None, *,
+             key: int | None = None) -> bool:
     """Is this single count hidden in public mode? 1..threshold-1, and 0 too when
-    ``suppress_zero`` is set. A missing value (None/NaN) is not a small count.
+    ``suppress_zero`` is set. A missing value (None/NaN) is not a small count. With a
+    cell ``key`` (a count of records): hidden when ``perturb`` hides it (0 included).
 
     The one small-count rule for single numbers (KPIs, slides, goal indicators); tables go
     through ``prepare_table``/``suppress_counts``, which apply the same rule per cell.
@@ -538,18 +689,39 @@ def is_small(value: float | int | None, settings: DisclosureSettings | None = No
     s = settings or DisclosureSettings()
     if value is None or pd.isna(value):
         return False
+    if key is not None:
+        return bool(np.isnan(perturb(value, key, s.threshold)))
     return 0 < value < s.threshold or (s.suppress_zero and value == 0)
 
 
 def count_text(value: float | int | None, audience: str,
-               settings: DisclosureSettings | None = None) -> str:
-    """One count for a KPI/metric: ``"<5"`` in public mode when ``is_small``."""
+               settings: DisclosureSettings | None = None, *, key: int | None = None) -> str:
+    """One count for a KPI/metric: ``"<5"`` in public mode when ``is_small``; with a cell
+    ``key`` the public value is perturbed (``perturb``), the same as in every table."""
     s = settings or DisclosureSettings()
     if value is None or pd.isna(value):
         return MISSING
-    if check_audience(audience) == "public" and is_small(value, s):
-        return s.small_mark
+    if check_audience(audience) == "public":
+        if key is not None:
+            shown = float(perturb(value, key, s.threshold))
+            return s.small_mark if np.isnan(shown) else fmt_int(shown)
+        if is_small(value, s):
+            return s.small_mark
     return fmt_int(value)
+
+
+def published_value(value: float | int | None, key: int | None, audience: str,
+                    settings: DisclosureSettings | None = None) -> float:
+    """The number a chart may draw for one count: exact for officials; public: the
+    perturbed value with a key, NaN when hidden (or, without a key, when ``is_small``)."""
+    s = settings or DisclosureSettings()
+    if value is None or pd.isna(value):
+        return float("nan")
+    if check_audience(audience) == "official":
+        return float(value)
+    if key is not None:
+        return float(perturb(value, key, s.threshold))
+    return float("nan") if is_small(value, s) else float(value)
 
 
 _TOTAL_ROW = "Totalt"
@@ -558,25 +730,37 @@ _TOTAL_ROW = "Totalt"
 def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str,
                     settings: DisclosureSettings | None = None, *,
                     label: str | None = None,
-                    derived: Mapping[str, str | tuple[str, ...]] | None = None
+                    derived: Mapping[str, str | tuple[str, ...]] | None = None,
+                    formulas: Mapping[str, Callable[[pd.DataFrame], pd.Series]] | None = None
                     ) -> PreparedTable:
     """``prepare_table`` for a long table whose ``columns`` are counts, one column at a time.
 
-    Each count column is protected on its own with its total taken as published (a row
-    labelled "Totalt" in ``label`` is that total, else it is assumed shown elsewhere):
+    A count column ``c`` with a key column ``c + KEY_SUFFIX`` (cell keys) is perturbed
+    (public mode): every row, a "Totalt" row included, is published on its own. ``derived``
+    columns (rates, differences, shares, assessments) are then recomputed from the
+    published numbers: by ``formulas[col](numeric)`` (the frame of published values), else
+    a single-source column is scaled by published/true (a rate per 1 000), else hidden.
+
+    A count column without keys is suppressed as before: its total taken as published (a
+    row labelled "Totalt" in ``label`` is that total, else it is assumed shown elsewhere),
     small counts show as ``"<5"``, plus secondary cells so no hidden count can be
-    recomputed from the total. ``derived`` maps a column computed from a count (a rate, a
-    difference, a share) to that count column: it is hidden (``".."``, NaN) wherever its
-    count (any of them, for a tuple) is. Other columns are passed through unchanged.
+    recomputed from the total.
+
+    ``derived`` maps a column computed from a count to that count column (or a tuple): it
+    is hidden (``".."``, NaN) wherever its count (any of them) is. Other columns are passed
+    through unchanged (key columns are dropped).
 
     Returns a PreparedTable whose ``display`` has the count columns as strings and
     ``numeric`` the numbers to chart (NaN where hidden); ``suppressed`` is the mask.
     """
     aud = check_audience(audience)
-    display = frame.copy()
-    numeric = frame.copy()
-    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    key_cols = [c for c in frame.columns if str(c).endswith(KEY_SUFFIX)]
+    base = frame.drop(columns=key_cols)
+    display = base.copy()
+    numeric = base.copy()
+    mask = pd.DataFrame(False, index=base.index, columns=base.columns)
     notes: list[str] = []
+    keyed = aud == "public" and any(f"{c}{KEY_SUFFIX}" in frame.columns for c in columns)
     for col in columns:
         # Neutral row labels: only the row labelled "Totalt" in ``label`` is a margin (an
         # area called ``WHOLE_MUNICIPALITY`` is a row like any other here).
@@ -584,7 +768,10 @@ def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str
         index = [_TOTAL_ROW if labels is not None and labels[i].strip().lower() == "totalt"
                  else f"r{i}" for i in range(len(frame))]
         series = pd.Series(frame[col].to_numpy(), index=index, name=col)
-        prepared = prepare_table(series, aud, settings, kind="counts")
+        key_col = f"{col}{KEY_SUFFIX}"
+        keys = pd.Series(frame[key_col].to_numpy(), index=index, name=col) \
+            if key_col in frame.columns else None
+        prepared = prepare_table(series, aud, settings, kind="counts", keys=keys)
         display[col] = prepared.display[col].to_numpy()
         display[col] = display[col].astype("str")
         numeric[col] = prepared.numeric[col].to_numpy()
@@ -593,18 +780,43 @@ def prepare_columns(frame: pd.DataFrame, columns: Collection[str], audience: str
         if prepared.note:
             notes.append(prepared.note)
     for col, sources in (derived or {}).items():
+        source_cols = (sources,) if isinstance(sources, str) else tuple(sources)
         hidden = np.zeros(len(frame), dtype=bool)
-        for source in (sources,) if isinstance(sources, str) else sources:
+        for source in source_cols:
             hidden |= mask[source].to_numpy(dtype=bool)
-        if not hidden.any():
+        if keyed:
+            values = _republished(frame, numeric, col, source_cols, formulas)
+            if values is None:
+                hidden[:] = True
+                values = pd.Series(np.nan, index=frame.index)
+        elif not hidden.any():
             continue
-        values = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-        numeric[col] = values.where(~hidden)
-        shown = display[col].astype(object)
+        else:
+            values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numeric[col] = pd.to_numeric(values, errors="coerce").astype("float64") \
+                .where(~hidden)
+        else:
+            numeric[col] = values.where(~hidden)
+        shown = values.astype(object).copy()
         shown[hidden] = SECONDARY_MARK
-        display[col] = shown
+        display[col] = shown.to_numpy()
         mask[col] = hidden
     return PreparedTable(display, numeric, mask, notes[0] if notes else "", aud, "counts")
+
+
+def _republished(frame: pd.DataFrame, published: pd.DataFrame, col: str,
+                 sources: tuple[str, ...],
+                 formulas: Mapping[str, Callable[[pd.DataFrame], pd.Series]] | None
+                 ) -> pd.Series | None:
+    """A derived column recomputed from published counts (None: cannot, hide it)."""
+    if formulas and col in formulas:
+        return pd.Series(formulas[col](published), index=frame.index)
+    if len(sources) == 1 and pd.api.types.is_numeric_dtype(frame[col]):
+        true = pd.to_numeric(frame[sources[0]], errors="coerce").astype("float64")
+        ratio = published[sources[0]].astype("float64") / true.where(true > 0)
+        return pd.to_numeric(frame[col], errors="coerce").astype("float64") * ratio
+    return None
 
 
 def formatted(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
@@ -703,16 +915,24 @@ def table_for_audience(table: pd.DataFrame, audience: str, kind: TableKind = "co
     Raises DisclosureError when a public table cannot be made safe (fail closed).
     """
     s = settings or DisclosureSettings()
+    key_cols = [c for c in table.columns if str(c).endswith(KEY_SUFFIX)]
     if check_audience(audience) == "official":
-        return AudienceTable(table, table)
+        plain = table.drop(columns=key_cols)
+        return AudienceTable(plain, plain)
     if kind == "rows":
         prepare_table(table, audience, s, "rows")  # raises RowLevelNotPublicError
     if kind == "shares":
         prepared = prepare_table(table, audience, s, "shares")
         return AudienceTable(prepared.display, prepared.numeric, prepared.note)
+    keyed = table
+    table = table.drop(columns=key_cols)
     counts = _count_columns(table, count_columns)
     if not counts:
         raise DisclosureError("Tabellen har inga antal att skydda.")
+    keys = None
+    if all(f"{c}{KEY_SUFFIX}" in keyed.columns for c in counts) and key_cols:
+        keys = keyed[[f"{c}{KEY_SUFFIX}" for c in counts]].reset_index(drop=True)
+        keys.columns = counts
     derived = [c for c in table.columns if c not in counts
                and pd.api.types.is_numeric_dtype(table[c])
                and not pd.api.types.is_bool_dtype(table[c])]
@@ -722,8 +942,10 @@ def table_for_audience(table: pd.DataFrame, audience: str, kind: TableKind = "co
         index = table[labels].astype("str")
         values.index = (pd.Index(index.iloc[:, 0]) if len(labels) == 1
                         else pd.MultiIndex.from_frame(index))
+        if keys is not None:
+            keys.index = values.index
     try:
-        prepared = prepare_table(values, audience, s, "counts")
+        prepared = prepare_table(values, audience, s, "counts", keys=keys)
     except ValueError as err:
         raise DisclosureError(f"Tabellen kan inte skyddas: {err}") from err
     hidden_row = prepared.suppressed.to_numpy().any(axis=1)
@@ -733,9 +955,12 @@ def table_for_audience(table: pd.DataFrame, audience: str, kind: TableKind = "co
         display[col] = prepared.display[col].to_numpy()
         numeric[col] = prepared.numeric[col].to_numpy()
     for col in derived:
-        shown = numeric[col].astype("float64")
+        shown = table[col].reset_index(drop=True).astype("float64")
+        if keys is not None:  # a rate next to a perturbed count: scaled, or hidden
+            shown = shown * (numeric[counts[0]] / table[counts[0]].reset_index(drop=True)
+                             .where(lambda v: v > 0)) if len(counts) == 1 else shown * np.nan
         numeric[col] = shown.where(~hidden_row)
-        display[col] = [SECONDARY_MARK if h else fmt_float(v, 1) for v, h in zip(
-            table[col].to_numpy(dtype="float64"), hidden_row, strict=True)]
+        display[col] = [SECONDARY_MARK if h or v != v else fmt_float(v, 1) for v, h in zip(
+            shown.to_numpy(dtype="float64"), hidden_row, strict=True)]
         display[col] = display[col].astype("str")
     return AudienceTable(display, numeric, prepared.note)

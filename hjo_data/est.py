@@ -22,6 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from hjo_data.disclosure import KEY_MOD, KEY_SUFFIX, record_keys
 from hjo_data.filters import Filters, period_bounds
 from hjo_data.formatting import NBSP
 from hjo_data.indicators import LABEL_NO_DATA, compare_to_baseline
@@ -43,6 +44,8 @@ ALPHA = 0.05
 MIN_RATE_DAYS = 90
 
 TOTAL_LABEL = "Totalt"
+#: The cell-key column next to ``count`` (disclosure's cell-key perturbation).
+KEY_COLUMN = f"count{KEY_SUFFIX}"
 NO_AREA_LABEL = "okänt område"
 #: Columns an IncidentCube keeps (as integer codes).
 CUBE_COLUMNS: tuple[str, ...] = ("category", "area", "source")
@@ -77,6 +80,18 @@ class IncidentCube:
     labels: Mapping[str, tuple[str, ...]]
     #: Code of the "missing value" label per column (-1 when no value was missing).
     missing: Mapping[str, int]
+    #: Cell key per row: sum of the incidents' record keys modulo KEY_MOD (disclosure's
+    #: cell-key perturbation; None = all zero).
+    key: np.ndarray | None = None
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self.key if self.key is not None else np.zeros(len(self.count), dtype="int64")
+
+    @property
+    def total_key(self) -> int:
+        """The cell key of every incident in the cube."""
+        return int(self.keys.sum() % KEY_MOD)
 
     @property
     def total(self) -> int:
@@ -92,7 +107,7 @@ class IncidentCube:
     def take(self, index: np.ndarray | slice) -> IncidentCube:
         return IncidentCube(self.day[index], self.hour[index], self.category[index],
                             self.area[index], self.source[index], self.count[index],
-                            self.labels, self.missing)
+                            self.labels, self.missing, self.keys[index])
 
     def day_range(self, lo: pd.Timestamp | date | None, hi: pd.Timestamp | date | None
                   ) -> IncidentCube:
@@ -145,6 +160,13 @@ class IncidentCube:
         order = np.lexsort((out.index.to_numpy(dtype=object), -out.to_numpy()))
         return out.iloc[order]
 
+    def key_sums(self, column: str) -> pd.Series:
+        """Cell key per label of ``column`` (every label, sum of record keys mod KEY_MOD)."""
+        labels = self.labels[column]
+        k = np.bincount(self.codes(column), weights=self.keys, minlength=len(labels))
+        return pd.Series((k[:len(labels)] % KEY_MOD).astype("int64"),
+                         index=pd.Index(labels, dtype="str"))
+
 
 def _dated(cube: IncidentCube) -> IncidentCube:
     """The cube without rows that have no date (they sort first)."""
@@ -196,14 +218,16 @@ def cube_from_frame(incidents: pd.DataFrame) -> IncidentCube:
     key = rel * 25 + (hour + 1)
     for col, size in zip(CUBE_COLUMNS, sizes, strict=True):
         key = key * size + codes[col]
-    uniq, first, cnt = np.unique(key, return_index=True, return_counts=True)
+    uniq, first, inverse, cnt = np.unique(key, return_index=True, return_inverse=True,
+                                          return_counts=True)
     rel_u = rel[first]
+    keys = np.bincount(inverse.ravel(), weights=record_keys(incidents), minlength=len(uniq))
     return IncidentCube(
         day=np.where(rel_u == 0, NO_DAY, rel_u - 1 + d0).astype("int64"),
         hour=hour[first].astype("int8"),
         category=codes["category"][first], area=codes["area"][first],
         source=codes["source"][first], count=cnt.astype("int64"),
-        labels=labels, missing=missing)
+        labels=labels, missing=missing, key=(keys % KEY_MOD).astype("int64"))
 
 
 _MEMO: dict[int, tuple[weakref.ref, int, IncidentCube]] = {}
@@ -253,6 +277,22 @@ def _baseline_tests(counts: pd.Series | np.ndarray, baseline_totals: pd.Series |
 
 # --------------------------------------------------------------------------- weekly lägesbild
 
+#: Cell-key columns of the weekly table (see disclosure.KEY_SUFFIX).
+KEY_COLUMNS_WEEK = tuple(f"{c}{KEY_SUFFIX}" for c in ("count", "baseline_total", "last_year"))
+
+
+def change_labels(counts: pd.Series | np.ndarray, baseline_totals: pd.Series | np.ndarray,
+                  alpha: float = ALPHA) -> tuple[list[bool], list[str]]:
+    """Significance and Swedish assessment of counts against ``BASELINE_WEEKS`` earlier
+    periods; "" (not significant) where either number is missing (hidden)."""
+    c = np.asarray(counts, dtype="float64")
+    b = np.asarray(baseline_totals, dtype="float64")
+    ok = ~(np.isnan(c) | np.isnan(b))
+    _, sig, labels = _baseline_tests(np.where(ok, c, 0), np.where(ok, b, 0), alpha)
+    return ([bool(s) and bool(o) for s, o in zip(sig, ok, strict=True)],
+            [lab if o else "" for lab, o in zip(labels, ok, strict=True)])
+
+
 @dataclass(frozen=True)
 class EstWeek:
     """The weekly lägesbild: one row per group (plus a total row first)."""
@@ -290,18 +330,24 @@ def weekly_lagesbild(incidents: pd.DataFrame, *, as_of: date | pd.Timestamp,
     labels = full.labels.get(by, ())
     n_w = len(wanted)
     grid = np.zeros((len(labels), n_w), dtype="int64")
+    kgrid = np.zeros((len(labels), n_w), dtype="int64")
     for i, w in enumerate(wanted):  # six one-week slices of the day-sorted cube
         part = full.day_range(w, w + pd.Timedelta(days=7))
         if len(part.day) and by in CUBE_COLUMNS:
             grid[:, i] = np.bincount(part.codes(by), weights=part.count,
                                      minlength=len(labels))[:len(labels)].astype("int64")
+            kgrid[:, i] = np.bincount(part.codes(by), weights=part.keys,
+                                      minlength=len(labels))[:len(labels)].astype("int64")
     present = grid.sum(axis=1) > 0
     names = np.asarray(labels, dtype=object)[present]
     order = np.argsort(names.astype(str), kind="stable")
     body = grid[present][order]
+    kbody = kgrid[present][order]
+    index = [TOTAL_LABEL, *[str(n) for n in names[order]]]
     table = pd.DataFrame(np.vstack([body.sum(axis=0, keepdims=True), body]),
-                         index=[TOTAL_LABEL, *[str(n) for n in names[order]]],
-                         columns=wanted)
+                         index=index, columns=wanted)
+    ktable = pd.DataFrame(np.vstack([kgrid.sum(axis=0, keepdims=True), kbody]),
+                          index=index, columns=wanted)
 
     out = pd.DataFrame({
         "group": table.index.astype(str),
@@ -309,6 +355,10 @@ def weekly_lagesbild(incidents: pd.DataFrame, *, as_of: date | pd.Timestamp,
         "baseline_total": table[base_starts].sum(axis=1).to_numpy(dtype="int64"),
         "last_year": table[last_year].to_numpy(dtype="int64"),
     })
+    for col, weeks in (("count", [current]), ("baseline_total", base_starts),
+                       ("last_year", [last_year])):
+        out[f"{col}{KEY_SUFFIX}"] = (ktable[weeks].sum(axis=1).to_numpy(dtype="int64")
+                                     % KEY_MOD)
     out["baseline"] = out["baseline_total"] / BASELINE_WEEKS
     out["diff"] = out["count"] - out["baseline"]
     out["p_value"], out["significant"], out["change"] = _baseline_tests(
@@ -316,7 +366,7 @@ def weekly_lagesbild(incidents: pd.DataFrame, *, as_of: date | pd.Timestamp,
     body = out.iloc[1:].sort_values(["count", "baseline"], ascending=False, kind="stable")
     out = pd.concat([out.iloc[:1], body], ignore_index=True)
     cols = ["group", "count", "baseline", "baseline_total", "last_year", "diff", "p_value",
-            "significant", "change"]
+            "significant", "change", *KEY_COLUMNS_WEEK]
     return EstWeek(week_start=current, table=out[cols])
 
 
@@ -326,7 +376,8 @@ def monthly_counts(incidents: pd.DataFrame, *, by: str | None = "category",
                    top: int | None = 6) -> pd.DataFrame:
     """Incidents per calendar month (zero-filled between the first and last month).
 
-    Returns long form: month (Timestamp, first of month), group, count. With ``top`` only
+    Returns long form: month (Timestamp, first of month), group, count, count_key (the cell
+    key, disclosure.KEY_SUFFIX). With ``top`` only
     the ``top`` largest groups are kept and the rest summed into "övriga".
     """
     cols = ["month", "group", "count"]
@@ -334,7 +385,8 @@ def monthly_counts(incidents: pd.DataFrame, *, by: str | None = "category",
     if cube.empty:
         return pd.DataFrame({"month": pd.Series([], dtype="datetime64[us]"),
                              "group": pd.Series([], dtype="str"),
-                             "count": pd.Series([], dtype="int64")})
+                             "count": pd.Series([], dtype="int64"),
+                             KEY_COLUMN: pd.Series([], dtype="int64")})
     d0, d1 = int(cube.day[0]), int(cube.day[-1])  # day-sorted
     days = pd.Series(np.arange(d0, d1 + 1).astype("datetime64[D]").astype("datetime64[us]"))
     # Month of each day as a month number (months since 1970-01), for integer binning.
@@ -355,20 +407,25 @@ def monthly_counts(incidents: pd.DataFrame, *, by: str | None = "category",
             codes, labels = remap[codes], list(label_ids)
     else:
         codes, labels = np.zeros(len(cube.day), dtype="int64"), [TOTAL_LABEL]
-    grid = np.bincount((months - m0) * len(labels) + codes, weights=cube.count,
+    cells = (months - m0) * len(labels) + codes
+    grid = np.bincount(cells, weights=cube.count,
                        minlength=n_m * len(labels)).reshape(n_m, len(labels))
+    kgrid = np.bincount(cells, weights=cube.keys,
+                        minlength=n_m * len(labels)).reshape(n_m, len(labels))
     used = grid.sum(axis=0) > 0
     names = np.asarray(labels, dtype=object)[used]
     order = np.argsort(names.astype(str), kind="stable")
     grid = grid[:, used][:, order]
+    kgrid = kgrid[:, used][:, order]
     names = [str(n) for n in names[order]]
     month_values = period_range(days.iloc[0], days.iloc[-1], "M").to_numpy()
     long = pd.DataFrame({
         "month": np.repeat(month_values, len(names)),
         "group": pd.array(np.tile(np.asarray(names, dtype=object), n_m), dtype="str"),
         "count": grid.reshape(-1).astype("int64"),
+        KEY_COLUMN: (kgrid.reshape(-1) % KEY_MOD).astype("int64"),
     })
-    return long[cols]
+    return long[[*cols, KEY_COLUMN]]
 
 
 def heatmap_counts(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -378,15 +435,28 @@ def heatmap_counts(incidents: pd.DataFrame) -> pd.DataFrame:
     without a time (``occurred_at_has_time`` False) are excluded — their 00:00 would
     otherwise pile up at midnight.
     """
+    return _heat_grid(incidents, keys=False)
+
+
+def heatmap_keys(incidents: pd.DataFrame) -> pd.DataFrame:
+    """The cell keys of ``heatmap_counts``' cells (same shape; disclosure.KEY_MOD sums)."""
+    return _heat_grid(incidents, keys=True)
+
+
+def _heat_grid(incidents: pd.DataFrame, *, keys: bool) -> pd.DataFrame:
     cube = _dated(incident_cube(incidents))
     known = cube.hour >= 0
     weekday = (cube.day[known] + 3) % 7
     cells = weekday * 24 + cube.hour[known].astype("int64")
-    grid = np.bincount(cells, weights=cube.count[known], minlength=7 * 24)
-    return pd.DataFrame(grid.reshape(7, 24).astype("int64"), index=range(7), columns=range(24))
+    weights = cube.keys[known] if keys else cube.count[known]
+    grid = np.bincount(cells, weights=weights, minlength=7 * 24).astype("int64")
+    if keys:
+        grid %= KEY_MOD
+    return pd.DataFrame(grid.reshape(7, 24), index=range(7), columns=range(24))
 
 
-def coarse_heatmap(grid: pd.DataFrame, hours_per_cell: int = 3) -> pd.DataFrame:
+def coarse_heatmap(grid: pd.DataFrame, hours_per_cell: int = 3, *, keys: bool = False
+                   ) -> pd.DataFrame:
     """Sum a 7 × 24 weekday × hour grid into blocks of ``hours_per_cell`` hours (columns =
     first hour of each block). Public mode uses 3-hour blocks: per-hour cells of a small
     municipality are mostly below the suppression threshold, blocks keep a readable chart."""
@@ -394,6 +464,8 @@ def coarse_heatmap(grid: pd.DataFrame, hours_per_cell: int = 3) -> pd.DataFrame:
         raise ValueError("hours_per_cell must divide 24")
     values = grid.reindex(columns=range(24), fill_value=0).to_numpy()
     blocks = values.reshape(values.shape[0], 24 // hours_per_cell, hours_per_cell).sum(axis=2)
+    if keys:  # a grid of cell keys (heatmap_keys): sums modulo KEY_MOD
+        blocks = blocks % KEY_MOD
     return pd.DataFrame(blocks.astype("int64"), index=grid.index,
                         columns=list(range(0, 24, hours_per_cell)))
 
@@ -402,18 +474,24 @@ def counts_by(incidents: pd.DataFrame, column: str) -> pd.DataFrame:
     """Incident count and share per value of ``column`` (e.g. ``source``), largest first
     (ties by name)."""
     if isinstance(incidents, IncidentCube) or column in CUBE_COLUMNS:
-        counts = incident_cube(incidents).counts(column)
+        cube = incident_cube(incidents)
+        counts = cube.counts(column)
         out = pd.DataFrame({"group": pd.Series(counts.index, dtype="str"),
                             "count": counts.to_numpy("int64")})
         out["share"] = (out["count"] / out["count"].sum()).astype("float64")
+        out[KEY_COLUMN] = cube.key_sums(column).reindex(counts.index).to_numpy("int64")
         return out
     if incidents.empty:
         return pd.DataFrame({"group": pd.Series([], dtype="str"),
                              "count": pd.Series([], dtype="int64"),
-                             "share": pd.Series([], dtype="float64")})
-    counts = incidents[column].fillna(NO_AREA_LABEL).astype(str).value_counts()
+                             "share": pd.Series([], dtype="float64"),
+                             KEY_COLUMN: pd.Series([], dtype="int64")})
+    groups = incidents[column].fillna(NO_AREA_LABEL).astype(str)
+    counts = groups.value_counts()
+    keys = pd.Series(record_keys(incidents), index=incidents.index).groupby(groups).sum()
     out = pd.DataFrame({"group": counts.index.astype(str), "count": counts.to_numpy("int64")})
     out["share"] = out["count"] / out["count"].sum()
+    out[KEY_COLUMN] = (keys.reindex(counts.index).to_numpy("int64") % KEY_MOD)
     return out.reset_index(drop=True)
 
 
@@ -461,8 +539,8 @@ def hotspots(incidents: pd.DataFrame, population: pd.DataFrame | Mapping[str, fl
     start = end - span
     base_start = start - BASELINE_WEEKS * span
     cube = incident_cube(incidents)
-    cur = cube.day_range(start, end).counts("area")
-    base = cube.day_range(base_start, start).counts("area")
+    cur_cube, base_cube = cube.day_range(start, end), cube.day_range(base_start, start)
+    cur, base = cur_cube.counts("area"), base_cube.counts("area")
     names = sorted(set(cur.index) | set(base.index))
     pops = population_map(population, year=(end - pd.Timedelta(days=1)).year)
     out = pd.DataFrame({"area": pd.Series(names, dtype="str")})
@@ -475,6 +553,9 @@ def hotspots(incidents: pd.DataFrame, population: pd.DataFrame | Mapping[str, fl
     out["diff"] = out["count"] - out["baseline"]
     out["p_value"], out["significant"], out["change"] = _baseline_tests(
         out["count"], base_total, alpha)
+    out[KEY_COLUMN] = cur_cube.key_sums("area").reindex(names, fill_value=0).to_numpy("int64")
+    out[f"baseline_total{KEY_SUFFIX}"] = base_cube.key_sums("area").reindex(
+        names, fill_value=0).to_numpy("int64")
     out = out.sort_values(["count", "per_1000"], ascending=False, kind="stable",
                           na_position="last")
     return out.reset_index(drop=True)
@@ -518,7 +599,8 @@ def area_rates(incidents: pd.DataFrame | IncidentCube,
     gave "219,9 per 1 000 och år") ``per_1000`` is NaN ("underlag saknas",
     ``rate_missing_text``). The days counted are the days the reports cover, so a partial
     period adds only the days it has (no extrapolation of its count to a full period)."""
-    counts = counts_by(incidents, "area")[["group", "count"]].rename(columns={"group": "area"})
+    counts = counts_by(incidents, "area")[["group", "count", KEY_COLUMN]].rename(
+        columns={"group": "area"})
     pops = population_map(population)
     counts["population"] = [pops.get(a, np.nan) for a in counts["area"]]
     counts["population"] = counts["population"].astype("float64")
@@ -556,6 +638,8 @@ def period_span(incidents: pd.DataFrame) -> tuple[date, date] | None:
 
 #: Row-count column of a compacted frame (see ``compact_incidents``).
 COUNT_COLUMN = "_n"
+#: Cell-key column of a compacted frame: its rows' record keys summed (mod KEY_MOD).
+COMPACT_KEY_COLUMN = "_k"
 
 
 def compact_incidents(incidents: pd.DataFrame, by: Iterable[str] = ("category", "source")
@@ -571,11 +655,14 @@ def compact_incidents(incidents: pd.DataFrame, by: Iterable[str] = ("category", 
         out = incidents[[*cols, "occurred_at"]].copy() if incidents is not None else (
             pd.DataFrame({"occurred_at": pd.Series([], dtype="datetime64[us]")}))
         out[COUNT_COLUMN] = pd.Series([], dtype="int64")
+        out[COMPACT_KEY_COLUMN] = pd.Series([], dtype="int64")
         return out
     day = incidents["occurred_at"].dt.floor("D").rename("occurred_at")
     keys = [incidents[c] for c in cols] + [day]
-    counts = incidents.groupby(keys, sort=False, observed=True).size()
-    out = counts.rename(COUNT_COLUMN).reset_index()
+    grouped = pd.Series(record_keys(incidents), index=incidents.index).groupby(
+        keys, sort=False, observed=True)
+    out = pd.DataFrame({COUNT_COLUMN: grouped.size(),
+                        COMPACT_KEY_COLUMN: grouped.sum() % KEY_MOD}).reset_index()
     out["occurred_at"] = out["occurred_at"].astype("datetime64[us]")
     for c in cols:
         out[c] = out[c].astype(incidents[c].dtype)
@@ -583,7 +670,8 @@ def compact_incidents(incidents: pd.DataFrame, by: Iterable[str] = ("category", 
 
 
 def incidents_per_period(incidents: pd.DataFrame, granularity: str = "M") -> pd.DataFrame:
-    """Incident counts per period: columns period_start (date), period (Swedish label), antal.
+    """Incident counts per period: columns period_start (date), period (Swedish label), antal,
+    antal_key (the cell key, disclosure.KEY_SUFFIX).
 
     Periods without incidents between the first and last one are included with 0.
     """
@@ -591,16 +679,21 @@ def incidents_per_period(incidents: pd.DataFrame, granularity: str = "M") -> pd.
     if incidents is None or incidents.empty:
         return pd.DataFrame({"period_start": pd.Series([], dtype="datetime64[us]"),
                              "period": pd.Series([], dtype="str"),
-                             "antal": pd.Series([], dtype="int64")})
-    starts = period_starts(incidents["occurred_at"], gran)
+                             "antal": pd.Series([], dtype="int64"),
+                             f"antal{KEY_SUFFIX}": pd.Series([], dtype="int64")})
+    starts = period_starts(incidents["occurred_at"], gran).to_numpy()
     if COUNT_COLUMN in incidents.columns:
-        counts = incidents[COUNT_COLUMN].groupby(starts.to_numpy()).sum().sort_index()
+        counts = incidents[COUNT_COLUMN].groupby(starts).sum().sort_index()
     else:
-        counts = starts.value_counts().sort_index()
+        counts = pd.Series(1, index=incidents.index).groupby(starts).sum().sort_index()
+    keys = (incidents[COMPACT_KEY_COLUMN].to_numpy("int64")
+            if COMPACT_KEY_COLUMN in incidents.columns else record_keys(incidents))
+    key_sums = pd.Series(keys).groupby(starts).sum() % KEY_MOD
     full = period_range(counts.index.min(), counts.index.max(), gran)
     counts = counts.reindex(full, fill_value=0)
     return pd.DataFrame({
         "period_start": counts.index.astype("datetime64[us]"),
         "period": [period_label(d, gran) for d in counts.index],
         "antal": counts.to_numpy().astype("int64"),
+        f"antal{KEY_SUFFIX}": key_sums.reindex(full, fill_value=0).to_numpy().astype("int64"),
     })

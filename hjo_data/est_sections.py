@@ -20,7 +20,29 @@ from hjo_data.formatting import SWEDISH_WEEKDAYS_SHORT, fmt_change, fmt_float, f
 from hjo_data.indicators import LABEL_NO_DATA
 
 WEEK_COUNTS = ["count", "baseline_total", "last_year"]
-WEEK_DERIVED = {"baseline": "baseline_total", "diff": ("count", "baseline_total")}
+#: Columns computed from the counts: hidden with them; public mode recomputes them from
+#: the published (perturbed) counts, so no rate or assessment reveals a true count.
+WEEK_DERIVED = {"baseline": "baseline_total", "diff": ("count", "baseline_total"),
+                "significant": ("count", "baseline_total"),
+                "change": ("count", "baseline_total")}
+
+
+def _diff(published: pd.DataFrame) -> pd.Series:
+    return published["count"] - published["baseline_total"] / est.BASELINE_WEEKS
+
+
+def _significant(published: pd.DataFrame) -> pd.Series:
+    return pd.Series(est.change_labels(published["count"], published["baseline_total"])[0],
+                     index=published.index)
+
+
+def _change(published: pd.DataFrame) -> pd.Series:
+    return pd.Series(est.change_labels(published["count"], published["baseline_total"])[1],
+                     index=published.index)
+
+
+#: How public mode recomputes the derived columns from published counts.
+CHANGE_FORMULAS = {"diff": _diff, "significant": _significant, "change": _change}
 #: How many of the latest filtered incidents the officials' row table shows.
 LATEST_ROWS = 200
 
@@ -43,7 +65,8 @@ def weekly(cube: est.IncidentCube, as_of: date, by: str, audience: str,
     ``by``; the first row is the total."""
     week = est.weekly_lagesbild(cube, as_of=as_of, by=by)
     return week, dc.prepare_columns(week.table, WEEK_COUNTS, audience, settings,
-                                    label="group", derived=WEEK_DERIVED)
+                                    label="group", derived=WEEK_DERIVED,
+                                    formulas=CHANGE_FORMULAS)
 
 
 def _week_table(shown: pd.DataFrame, group_label: str) -> pd.DataFrame:
@@ -78,7 +101,8 @@ def monthly_section(incidents: est.IncidentCube, audience: str,
     ``data_until`` is drawn as partial when the data end inside it)."""
     monthly = est.monthly_counts(incidents, by="category", top=6)
     pivot = monthly.pivot(index="month", columns="group", values="count")
-    prepared = dc.prepare_table(pivot, audience, settings, kind="counts")
+    keys = monthly.pivot(index="month", columns="group", values=est.KEY_COLUMN)
+    prepared = dc.prepare_table(pivot, audience, settings, kind="counts", keys=keys)
     long = prepared.numeric.stack(future_stack=True).rename("count").reset_index()
     long["shown"] = prepared.display.stack(future_stack=True).to_numpy()
     fig = figures.count_lines(long, x="month", group="group", value_text="shown",
@@ -91,10 +115,14 @@ def monthly_section(incidents: est.IncidentCube, audience: str,
 
 
 def heat_section(grid: pd.DataFrame, hours: int, audience: str,
-                 settings: DisclosureSettings) -> ChartSection:
-    """Weekday × hour (``hours`` per cell) of incidents with a known time."""
+                 settings: DisclosureSettings, keys: pd.DataFrame | None = None
+                 ) -> ChartSection:
+    """Weekday × hour (``hours`` per cell) of incidents with a known time; ``keys``: the
+    grid's cell keys (``est.heatmap_keys``; public counts are then perturbed)."""
     cells = grid if hours == 1 else est.coarse_heatmap(grid, hours)
-    prepared = dc.prepare_table(cells, audience, settings, kind="counts")
+    if keys is not None and hours != 1:
+        keys = est.coarse_heatmap(keys, hours, keys=True)
+    prepared = dc.prepare_table(cells, audience, settings, kind="counts", keys=keys)
     fig = figures.weekday_hour_heatmap(
         prepared.numeric, texts=prepared.display, hours_per_cell=hours,
         title="När händer det? Veckodag och "
@@ -118,7 +146,10 @@ def hotspots_section(cube: est.IncidentCube, population: pd.DataFrame, as_of: da
     prepared = dc.hidden_last(dc.prepare_columns(
         spots, ["count", "baseline_total"], audience, settings,
         derived={"per_1000": "count", "baseline": "baseline_total",
-                 "diff": ("count", "baseline_total")}), "count", label="area")
+                 "diff": ("count", "baseline_total"),
+                 "significant": ("count", "baseline_total"),
+                 "change": ("count", "baseline_total")},
+        formulas=CHANGE_FORMULAS), "count", label="area")
     shown, values = prepared.display, prepared.numeric
     per_1000 = _one_decimal(shown["per_1000"])
     values = values.assign(shown=shown["count"].to_numpy(), hover=[
@@ -137,10 +168,13 @@ def hotspots_section(cube: est.IncidentCube, population: pd.DataFrame, as_of: da
 
 def sources_section(incidents: est.IncidentCube, audience: str,
                     settings: DisclosureSettings) -> ChartSection:
-    """Incidents per reporter."""
+    """Incidents per reporter (public shares: of the published total)."""
+    total = dc.published_value(incidents.total, incidents.total_key, audience, settings)
     prepared = dc.hidden_last(dc.prepare_columns(
         est.counts_by(incidents, "source"), ["count"], audience, settings,
-        derived={"share": "count"}), "count", label="group")
+        derived={"share": "count"},
+        formulas={"share": lambda published: published["count"] / total}), "count",
+        label="group")
     fig = figures.bar_chart(prepared.numeric.assign(
         shown=prepared.display["count"].to_numpy()),
         x="count", y="group", value_text="shown", colour_index=2,

@@ -30,23 +30,28 @@ import numpy as np
 import pandas as pd
 
 from hjo_data.disclosure import AGGREGATE_DATASETS as _AGGREGATE_DATASETS
-from hjo_data.disclosure import SHARE_COLUMNS as _SHARE_COLUMNS
 from hjo_data.disclosure import (
+    KEY_MOD,
     DisclosureError,
     DisclosureSettings,
     RowLevelNotPublicError,
     assert_public_safe,
     check_audience,
+    perturb_counts,
     public_columns,
     public_frame,
+    record_keys,
     suppress_counts,
 )
+from hjo_data.disclosure import SHARE_COLUMNS as _SHARE_COLUMNS
 from hjo_data.schema import DATASETS, Dataset, get_dataset, stored_column_labels
 
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r",
                                      "\uff1d", "\uff0b", "\uff0d", "\uff20")
 DELIMITER = ";"
 TOTAL_LABEL_SV = "Totalt"
+#: Temporary column holding the record keys while cell keys are summed.
+_KEY = "_record_key"
 COUNT_LABEL_SV = "Antal"
 
 
@@ -266,10 +271,18 @@ def export_aggregate(frame: pd.DataFrame, dataset_name: str, by: Sequence[str],
                     f"Gruppera inte på tidpunkt ({col}) i publikt läge – använd vecka, "
                     "månad eller år.")
     table = aggregate_counts(frame, by, value=value)
-    if aud == "public":
+    if aud == "public" and value is not None:  # a sum, not a count of records
         result = suppress_counts(table, s.threshold, suppress_zero=s.suppress_zero)
-        # Unsuppressed counts stay numbers in the file; hidden cells carry the marker text.
         out = table.astype("object").where(~result.suppressed, result.display)
+    elif aud == "public":
+        # Cell-key perturbation (docs/PRIVACY.md): every cell and every "Totalt" published
+        # on its own from its records' keys, so a total minus the shown cells is noise.
+        keys = aggregate_counts(frame.assign(**{_KEY: record_keys(frame)}), by,
+                                value=_KEY) % KEY_MOD
+        result = perturb_counts(table, keys, s.threshold)
+        # Published counts stay numbers in the file; hidden cells carry the marker text.
+        out = result.numeric.astype("object").where(~result.suppressed, result.display)
+        out = out.map(lambda v: int(v) if isinstance(v, float) else v)
     else:
         out = table
     labels = {c.name: c.label for c in dataset.columns}

@@ -34,7 +34,9 @@ from hjo_data.disclosure import (
     TOO_FEW_SV,
     DisclosureSettings,
     check_audience,
+    key_sum,
     prepare_table,
+    record_keys,
     settings_of,
     suppression_note,
 )
@@ -196,11 +198,14 @@ def _overview(frames: Mapping[str, pd.DataFrame], promise: Promise | None,
 
 
 def _count_table(counts: pd.Series, audience: str, settings: DisclosureSettings,
-                 label: str) -> tuple[pd.DataFrame, pd.Series, str]:
-    """Display table (with "Totalt"), chartable numbers (NaN where hidden) and the note."""
+                 label: str, keys: pd.Series) -> tuple[pd.DataFrame, pd.Series, str]:
+    """Display table (with "Totalt"), chartable numbers (NaN where hidden) and the note;
+    ``keys``: the cells' keys (public: cell-key perturbation, the total on its own)."""
     table = counts.astype("int64").to_frame("Antal")
     table.loc["Totalt"] = int(counts.sum())
-    prepared = prepare_table(table, audience, settings, "counts")
+    key_table = keys.reindex(counts.index).astype("int64").to_frame("Antal")
+    key_table.loc["Totalt"] = key_sum(keys.to_numpy())
+    prepared = prepare_table(table, audience, settings, "counts", keys=key_table)
     display = prepared.display.reset_index()
     display.columns = [label, "Antal"]
     numeric = prepared.numeric["Antal"].drop("Totalt")
@@ -232,8 +237,10 @@ def _incident_charts(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
         return charts
     for column, heading, label in (("category", "Händelser per kategori", "Kategori"),
                                    ("area", "Händelser per område", "Område")):
-        counts = current[column].fillna("okänt område").astype("str").value_counts()
-        display, numeric, note = _count_table(counts, audience, settings, label)
+        groups = current[column].fillna("okänt område").astype("str")
+        counts = groups.value_counts()
+        keys = pd.Series(record_keys(current), index=current.index).groupby(groups).sum()
+        display, numeric, note = _count_table(counts, audience, settings, label, keys)
         frame = pd.DataFrame({"group": [_plotly_label(v) for v in numeric.index],
                               "count": numeric.to_numpy()}).dropna(subset=["count"])
         fig = None if frame.empty else figures.bar_chart(

@@ -326,7 +326,8 @@ def incident_trend_section(incidents: pd.DataFrame | None, *, granularity: str,
         starts = periods.period_range(first or table["period_start"].min(),
                                       last or table["period_start"].max(), gran)
         table = table.set_index("period_start").reindex(starts)
-        table["antal"] = table["antal"].fillna(0).astype("int64")
+        for col in ("antal", f"antal{dc.KEY_SUFFIX}"):
+            table[col] = table[col].fillna(0).astype("int64")
         table = table.rename_axis("period_start").reset_index()
         table["period"] = [periods.period_label(d, gran) for d in table["period_start"]]
     if table.empty or int(table["antal"].sum()) == 0:
@@ -337,10 +338,12 @@ def incident_trend_section(incidents: pd.DataFrame | None, *, granularity: str,
     labels = [f"{p} ({periods.PARTIAL_SV})" if h else p
               for p, h in zip(table["period"], partial, strict=True)]
     safe = dc.table_for_audience(
-        pd.DataFrame({"Period": labels, "Antal händelser": table["antal"].to_numpy()}),
+        pd.DataFrame({"Period": labels, "Antal händelser": table["antal"].to_numpy(),
+                      f"Antal händelser{dc.KEY_SUFFIX}": table[f"antal{dc.KEY_SUFFIX}"]
+                      .to_numpy()}),
         audience, "counts", disclosure, count_columns=["Antal händelser"])
-    numeric = table.assign(antal=safe.numeric["Antal händelser"].to_numpy(dtype="float64"),
-                           partial=partial)
+    numeric = table.drop(columns=f"antal{dc.KEY_SUFFIX}").assign(
+        antal=safe.numeric["Antal händelser"].to_numpy(dtype="float64"), partial=partial)
     shown = safe.display
     partial_until = until if partial[-1] else None
     figure = FigureSpec("incident_trend", numeric, MappingProxyType({

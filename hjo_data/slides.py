@@ -30,12 +30,11 @@ from typing import Any
 
 import pandas as pd
 
+from hjo_data import est_sections, sections
 from hjo_data import lagesbild as lb
-from hjo_data import sections
 from hjo_data.datasource import DEMO_LABEL
-from hjo_data.disclosure import DisclosureSettings, count_text, is_small, settings_of
+from hjo_data.disclosure import SECONDARY_MARK, DisclosureSettings, is_small, settings_of
 from hjo_data.errors import HjoDataError
-from hjo_data.est import weekly_lagesbild
 from hjo_data.filters import Filters, apply_filters
 from hjo_data.formatting import MISSING, NBSP, fmt_date, fmt_float, fmt_int, fmt_pct, fmt_week
 from hjo_data.periods import (
@@ -435,21 +434,22 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
                      message="Inga EST-rapporter ännu.", status="nodata",
                      status_text=STATUS_TEXT[lb.STATUS_NO_DATA], footer=footer,
                      demo=ctx.is_demo)
-    week = weekly_lagesbild(incidents, as_of=ctx.as_of, by="category")
-    total = week.total
-    count = int(total["count"])
-    if not bool(total["significant"]):
+    # The Händelser page's weekly table as published (perturbed counts; the change test
+    # on the published numbers, hidden with them).
+    week, prepared = est_sections.weekly(incidents, ctx.as_of, "category", "public",
+                                         ctx.settings)
+    total, shown = prepared.numeric.iloc[0], prepared.display.iloc[0]
+    if shown["change"] == SECONDARY_MARK or not bool(total["significant"]):
         status, status_text = "noise", "Inom slumpvariationen jämfört med de fyra veckorna före"
     elif float(total["diff"]) > 0:
         status, status_text = "worse", "Fler än vanligt – utanför slumpvariationen"
     else:
         status, status_text = "better", "Färre än vanligt – utanför slumpvariationen"
-    baseline = float(total["baseline"])
     # The 4-week mean is a published figure too: when its total is small it is hidden.
-    base_text = (ctx.settings.small_mark if is_small(int(total["baseline_total"]), ctx.settings)
-                 else fmt_float(baseline, 1))
-    body = week.table.iloc[1:]
-    top = body.loc[body["count"] >= ctx.settings.threshold]
+    base_text = (ctx.settings.small_mark if pd.isna(total["baseline"])
+                 else fmt_float(float(total["baseline"]), 1))
+    body = prepared.numeric.iloc[1:].dropna(subset=["count"])
+    top = body.sort_values("count", ascending=False, kind="stable")
     detail = f"Vanligast: {top.iloc[0]['group']}" if not top.empty else ""
     # Small trend: the shared incident trend section (the report's and Lägesbild's) over
     # the last 12 complete weeks, public: small counts hidden (NaN) instead of drawn.
@@ -470,7 +470,7 @@ def _est_slide(spec: SlideSpec, ctx: _Context) -> Slide:
                          value_name="Händelser per vecka")
     return Slide(
         id=spec.key, kind=spec.id, title=title,
-        big_number=count_text(count, "public", ctx.settings),
+        big_number=str(shown["count"]),
         message=f"händelser rapporterades {fmt_week(week.week_start, with_year=True)}",
         subtitle=f"{fmt_date(week.week_start)}–{fmt_date(week.week_end)} · snitt de fyra "
                  f"veckorna före: {base_text}",

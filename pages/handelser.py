@@ -11,7 +11,7 @@ import streamlit as st
 
 from hjo_data import est, export, figures, periods
 from hjo_data import est_sections as sec
-from hjo_data.disclosure import formatted
+from hjo_data.disclosure import FEW_INCIDENTS_SV, SECONDARY_MARK, formatted, is_small
 from hjo_data.formatting import fmt_date, fmt_float, fmt_int, fmt_week
 from hjo_data.schema import source_text
 from ui.charts import show_figure
@@ -28,8 +28,11 @@ no_period = est.incident_cube(ctx.bundle.frame("incidents")).where(
     categories=flt.categories, areas=flt.areas, sources=flt.sources)
 incidents = no_period.where(start=flt.start, end=flt.end)
 
-if data_date is None or incidents.empty:
-    show_empty("Det finns inga händelser som matchar filtren. Välj en längre period eller "
+few = not ctx.is_official and is_small(incidents.total, settings, key=incidents.total_key)
+if data_date is None or incidents.empty or few:
+    # Public: 0 and a few incidents read the same (a blank page would tell them apart).
+    show_empty(FEW_INCIDENTS_SV.format(mark=settings.small_mark) if few else
+               "Det finns inga händelser som matchar filtren. Välj en längre period eller "
                "färre avgränsningar i sidomenyn.")
     st.stop()
 
@@ -50,7 +53,8 @@ def _show(section: sec.ChartSection, key: str, source: str = SOURCE) -> None:
 # ----------------------------------------------------------------- weekly lägesbild
 week, week_prep = cached("week_category", KEY_WEEK,
                          lambda: sec.weekly(no_period, as_of, "category", aud, settings))
-total, total_shown = week.total, week_prep.display.iloc[0]
+# The total row as published (public: perturbed, its change recomputed from that).
+total, total_shown = week_prep.numeric.iloc[0], week_prep.display.iloc[0]
 total_hidden = bool(week_prep.suppressed.iloc[0][["count", "baseline_total"]].any())
 st.subheader(f"Veckans lägesbild – {fmt_week(week.week_start, with_year=True)} "
              f"({fmt_date(week.week_start)}–{fmt_date(week.week_end)})")
@@ -64,7 +68,8 @@ c1.metric("Händelser senaste hela veckan", total_shown["count"], delta=delta.te
 c2.metric("Snitt föregående 4 veckor", formatted(
     week_prep.display["baseline"].iloc[:1], lambda v: fmt_float(v, 1)).iloc[0])
 c3.metric("Samma vecka i fjol", total_shown["last_year"])
-st.caption(f"Förändring mot snittet: **{total['change']}** (Poisson-test, 5 % nivå).")
+if total_shown["change"] != SECONDARY_MARK:
+    st.caption(f"Förändring mot snittet: **{total['change']}** (Poisson-test, 5 % nivå).")
 
 for by, label, key in (("category", "Kategori", "est_vecka_kategori"),
                        ("area", "Område", "est_vecka_omrade")):
@@ -86,6 +91,7 @@ _show(cached("est_manad", KEY_PERIOD, lambda: sec.monthly_section(incidents, aud
       "est_manad")
 
 grid = cached("heat", KEY_PERIOD, lambda: est.heatmap_counts(incidents))
+heat_keys = cached("heat_keys", KEY_PERIOD, lambda: est.heatmap_keys(incidents))
 if int(grid.to_numpy().sum()) == 0:
     show_empty("Inga händelser med känt klockslag i urvalet – värmekartan kan inte ritas.")
 else:
@@ -93,7 +99,7 @@ else:
     # threshold, so suppression would blank the chart).
     hours = 1 if ctx.is_official else 3
     _show(cached("est_heatmap", KEY_PERIOD,
-                 lambda: sec.heat_section(grid, hours, aud, settings)), "est_heatmap")
+                 lambda: sec.heat_section(grid, hours, aud, settings, heat_keys)), "est_heatmap")
     if hours > 1:
         st.caption("I publikt läge visas tre timmar per ruta, så att så få rutor som möjligt "
                    "behöver döljas.")

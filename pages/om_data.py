@@ -8,7 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from hjo_data.datasource import DataBundle
-from hjo_data.disclosure import DisclosureSettings, count_text, suppression_note
+from hjo_data.disclosure import (
+    DisclosureSettings,
+    count_text,
+    public_explanation_sv,
+    suppression_note,
+)
 from hjo_data.freshness import freshness, freshness_table
 from hjo_data.ingest_log import log_table, public_summary
 from hjo_data.lagesbild import measure_of
@@ -142,8 +147,10 @@ st.markdown(METHODS_MD.replace("{definition}", survey_definition_note(
     effective_settings(_about))))
 
 st.subheader("Skydd av små antal (publikt läge)")
+st.markdown(public_explanation_sv(ctx.settings))
 st.markdown(
-    f"{suppression_note(ctx.settings)} I publikt läge visas inga enskilda händelser, "
+    f"För andra antal (till exempel genomförda aktiviteter): {suppression_note(ctx.settings)} "
+    "I publikt läge visas inga enskilda händelser, "
     "fritexter eller exakta positioner, och enkätandelar med färre än "
     f"{ctx.settings.min_survey_n} svar visas som ”för få svar” (utan konfidensintervall). "
     "Gränserna står i medborgarlöftets inställningar (`data/medborgarlofte.toml`). "

@@ -143,3 +143,18 @@ def page_app() -> Callable[[str], object]:
 @pytest.fixture
 def today() -> date:
     return date(2024, 6, 15)
+
+
+#: The published perturbation rule (docs/PRIVACY.md), written out here so tests check
+#: the code against the document: 0..4 read "<5"; a count n >= 5 reads "<5" or a number
+#: within ±2 of n (never below 5).
+PUBLIC_SMALL = "<5"
+PUBLIC_MAX_NOISE = 2
+
+
+def plausibly_published(shown: str | float | None, true: int) -> bool:
+    """Is ``shown`` a value the public rule allows for a true count ``true``?"""
+    if shown is None or (isinstance(shown, float) and np.isnan(shown)) or shown == PUBLIC_SMALL:
+        return true <= 4 + PUBLIC_MAX_NOISE
+    value = float(str(shown).replace("\u00a0", "").replace(" ", "").replace(",", "."))
+    return true >= 5 and value >= 5 and abs(value - true) <= PUBLIC_MAX_NOISE

@@ -12,6 +12,7 @@ import pytest
 
 from hjo_data import export as e
 from hjo_data.disclosure import DisclosureError, DisclosureSettings, RowLevelNotPublicError
+from tests.conftest import plausibly_published
 
 BOM = b"\xef\xbb\xbf"
 
@@ -233,28 +234,24 @@ def test_aggregate_counts_match_independent_count() -> None:
     assert last[0] == "Totalt" and int(last[3]) == len(frame)
 
 
-def test_public_aggregate_suppresses() -> None:
+def test_public_aggregate_perturbs() -> None:
+    """Public counts are perturbed by cell key (docs/PRIVACY.md; this test replaced the
+    secondary-suppression one): no ".." any more, every "Totalt" published on its own."""
     # Centrum 6/6, Hamnen 5/2, Korsberga 1/1 (by hand from incidents()).
     cells = rows(e.export_aggregate(incidents(), "incidents", ["area", "category"], "public"))
-    table = {r[0]: r[1:] for r in cells[1:]}
-    # header: skadegörelse, klotter, Totalt
-    assert table["Korsberga"] == ["<5", "<5", "<5"]
-    # Column klotter (6, 5, 1 | 12) hides only Korsberga's 1: its partner is Hamnen's 5
-    # (Hamnen's row already hides the small 2, so one choice fixes both lines).
-    # The totals column (12, 7, 2 | 21) would give Korsberga's 2 as 21 - 12 - 7, so
-    # Hamnen's row total 7 (its row already hides two) is hidden as well.
-    assert table["Hamnen"] == ["<5", "..", ".."]
-    assert table["Centrum"][2] == "12"
-    assert table["Totalt"][2] == "21"
-    # Column totals (skadegörelse 9, klotter 12): hiding them is not needed unless the
-    # column could otherwise be solved; they are published numbers here.
-    for cell in table["Totalt"]:
-        assert cell in {"9", "12", "21", ".."}
-    # Every line with a published total has 0 or >= 2 hidden cells.
-    grid = [r[1:] for r in cells[1:]]
-    hidden = [[c in {"<5", ".."} for c in r] for r in grid]
-    for line in [*hidden, *zip(*hidden, strict=True)]:
-        assert sum(line) != 1
+    header = cells[0][1:]
+    table = {r[0]: dict(zip(header, r[1:], strict=True)) for r in cells[1:]}
+    truth = {"Centrum": {"skadegörelse": 6, "klotter": 6, "Totalt": 12},
+             "Hamnen": {"skadegörelse": 2, "klotter": 5, "Totalt": 7},
+             "Korsberga": {"skadegörelse": 1, "klotter": 1, "Totalt": 2},
+             "Totalt": {"skadegörelse": 9, "klotter": 12, "Totalt": 21}}
+    assert set(table) == set(truth)
+    for area, row in truth.items():
+        for col, n in row.items():
+            assert plausibly_published(table[area][col], n), (area, col, table[area][col])
+    assert table["Korsberga"] == {"skadegörelse": "<5", "klotter": "<5", "Totalt": "<5"}
+    assert table["Hamnen"]["skadegörelse"] == "<5"
+    assert not any(".." in r for r in cells)
 
 
 def test_aggregate_single_column_and_value_sum() -> None:

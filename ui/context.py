@@ -35,8 +35,14 @@ from hjo_data.datasource import (
     load_bundle,
     store_version,
 )
-from hjo_data.disclosure import AUDIENCE_LABEL_SV, DisclosureSettings, promise_settings
+from hjo_data.disclosure import (
+    AUDIENCE_LABEL_SV,
+    DisclosureSettings,
+    promise_settings,
+    public_filters,
+)
 from hjo_data.filters import Filters, apply_filters
+from hjo_data.formatting import fmt_date
 from hjo_data.promise import Promise, load_promise_with_fallback, promise_file
 from ui.auth import current_audience, md_escape, sidebar_user_box
 from ui.filters import FILTER_NAMES, sidebar_filters
@@ -188,6 +194,12 @@ def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset(),
                    "Läs in riktiga filer för att ersätta dem.", icon=":material/science:")
     chosen = sidebar_filters(bundle, set(filters), bundle_key(bundle), title,
                              datasets)
+    if audience == "public" and "period" in filters:
+        grid = public_filters(chosen)  # whole months (docs/PRIVACY.md)
+        if grid != chosen:
+            span = " – ".join(fmt_date(d) if d else "…" for d in (grid.start, grid.end))
+            st.sidebar.caption(f"Publikt läge räknar hela månader: {span}.")
+        chosen = grid
     return PageContext(bundle=bundle, filters=chosen, audience=audience,
                        frames=filtered_frames(bundle, chosen),
                        settings=disclosure_settings())
