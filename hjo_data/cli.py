@@ -537,6 +537,68 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ----------------------------------------------------------------------------- fetch
+
+def _fetch_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store); råsvaren sparas under MAPP/raw/")
+    p.add_argument("--json", action="store_true", help="skriv resultatet per källa som JSON")
+
+
+def _fetch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="KÄLLA", choices=("kolada", "polisen"),
+                   help="kolada eller polisen")
+    p.add_argument("--since", metavar="DATUM", type=_since_date,
+                   help="hämta från detta datum (ÅÅÅÅ-MM-DD): Kolada från det året, Polisen "
+                   "månad för månad från den månaden")
+    _fetch_common(p)
+
+
+def _refresh_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--offline", action="store_true",
+                   help="hämta inget: läs in de sparade råsvaren igen")
+    _fetch_common(p)
+
+
+def _since_date(text: str):  # -> date
+    from datetime import date  # lazy: only this option needs it
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"ogiltigt datum '{text}' (ÅÅÅÅ-MM-DD)") from exc
+
+
+def _print_fetch(results, as_json: bool) -> int:  # list[SourceResult]
+    from hjo_data.fetch import summary_text  # lazy: startup time
+
+    if as_json:
+        _print_json({"sources": [r.to_dict() for r in results]})
+    for r in results:  # with --json, stdout holds only the JSON
+        (_err if as_json or r.exit_code == EXIT_UNREADABLE else print)(summary_text(r))
+    return max((r.exit_code for r in results), default=EXIT_OK)
+
+
+@subcommand("fetch", help="hämta en öppen källa (kolada, polisen), spara råsvaret och läs in "
+            "det", configure=_fetch_args)
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Exit codes: 0 done (or politely not fetched: too soon), 1 some rows rejected,
+    2 the source could not be fetched or read."""
+    from hjo_data.fetch import fetch_source  # lazy: startup time
+
+    result = fetch_source(args.source, store=_store(args.store), since=args.since)
+    return _print_fetch([result], args.json)
+
+
+@subcommand("refresh", help="hämta alla konfigurerade öppna källor (för cron / systemd)",
+            configure=_refresh_args)
+def cmd_refresh(args: argparse.Namespace) -> int:
+    """Exit code: the worst of the sources' (one failing source does not stop the others)."""
+    from hjo_data.fetch import refresh  # lazy: startup time
+
+    return _print_fetch(refresh(store=_store(args.store), offline=args.offline), args.json)
+
+
 # ----------------------------------------------------------------------------- main
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from hjo_data.schema import DATASETS
 from hjo_data.sections import survey_definition_note
 from ui.auth import md_escape
 from ui.context import page_setup
+from ui.sources import show_fetch_status
 from ui.widgets import show_empty
 
 SOURCE_TEXT = {
@@ -134,6 +135,7 @@ if bundle.is_demo:
     st.caption("Lagringen är tom: alla datamängder är syntetiska demodata.")
 
 _ingest_log(bundle, ctx.is_official, ctx.settings)
+show_fetch_status(ctx)
 
 st.subheader("Indikatorer i medborgarlöftet")
 definitions = _definitions()
