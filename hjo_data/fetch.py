@@ -279,8 +279,9 @@ class SourceResult:
 def summary_text(result: SourceResult) -> str:
     """Swedish one-liner: 'Polisen: 3 nya, 7 dubbletter, 5 överhoppade (...)'."""
     label = SOURCE_LABELS.get(result.source, result.source)
-    if result.state not in ("ok", "rejected"):
-        return f"{label}: {result.message}"
+    if result.state not in ("ok", "rejected"):  # FetchError messages name the source
+        message = result.message
+        return message if message.startswith(f"{label}:") else f"{label}: {message}"
     parts = [f"{fmt_int(result.accepted)} nya", f"{fmt_int(result.duplicates)} dubbletter"]
     if result.rejected:
         parts.append(f"{fmt_int(result.rejected)} avvisade")

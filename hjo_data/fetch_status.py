@@ -19,12 +19,14 @@ from hjo_data.store import Store
 __all__ = ["SourceStatus", "source_status", "status_table"]
 
 NEVER = "aldrig hämtad"
+#: States whose counts describe rows read (a failed fetch read nothing).
+_READ = ("ok", "rejected")
 
 
 @dataclass(frozen=True)
 class SourceStatus:
     source: str
-    #: Time of the last network fetch (an offline re-ingest is not a fetch).
+    #: Time of the last successful network fetch (an offline re-ingest is not a fetch).
     last_fetch: datetime | None = None
     #: The last entry (fetch or offline re-ingest), None when the log has none.
     last: dict[str, Any] | None = None
@@ -42,6 +44,14 @@ def _int(entry: dict[str, Any], key: str) -> int:
         return 0
 
 
+def _local(text: object) -> datetime | None:
+    """A logged ISO time as local naive time (None when unreadable)."""
+    try:
+        return datetime.fromisoformat(str(text)).astimezone().replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
 def source_status(store: Store | None = None) -> list[SourceStatus]:
     """One status per known source, in ``fetch.SOURCES`` order."""
     store = store if store is not None else Store()
@@ -49,7 +59,8 @@ def source_status(store: Store | None = None) -> list[SourceStatus]:
     out = []
     for source in SOURCES:
         mine = [e for e in entries if e.get("source") == source]
-        fetched = [e for e in mine if not e.get("offline") and _int(e, "requests") > 0]
+        fetched = [e for e in mine if not e.get("offline") and _int(e, "requests") > 0
+                   and e.get("state") in _READ]
         last_fetch = None
         if fetched:
             try:
@@ -74,19 +85,22 @@ def status_table(statuses: list[SourceStatus], audience: Audience,
         word = STATES[state][1] if state in STATES else NEVER
         if last.get("offline"):
             word += " (från sparade svar)"
+        elif state not in _READ and state in STATES:
+            word += f" ({fmt_datetime(_local(last.get('time')))})"
+        counted = state in _READ
         reasons = last.get("skipped_reasons") or {}
-        skipped = count_text(_int(last, "skipped"), audience, settings) if last else "–"
-        if reasons and isinstance(reasons, dict):
+        skipped = count_text(_int(last, "skipped"), audience, settings) if counted else "–"
+        if counted and reasons and isinstance(reasons, dict):
             skipped += " (" + ", ".join(f"{r} {count_text(n, audience, settings)}"
                                         for r, n in reasons.items()) + ")"
         row = {
             "Källa": status.label,
-            "Senaste hämtning": fmt_datetime(status.last_fetch.replace(tzinfo=None))
-            if status.last_fetch is not None else NEVER,
+            "Senaste hämtning": fmt_datetime(status.last_fetch.astimezone().replace(
+                tzinfo=None)) if status.last_fetch is not None else NEVER,
             "Status": word,
             "Poster (lästa)": count_text(_int(last, "rows_read"), audience, settings)
-            if last else "–",
-            "Nya": count_text(_int(last, "accepted"), audience, settings) if last else "–",
+            if counted else "–",
+            "Nya": count_text(_int(last, "accepted"), audience, settings) if counted else "–",
             "Överhoppade": skipped,
             "Okända händelsetyper": ", ".join(sorted(status.unmapped)) or "–",
         }

@@ -11,7 +11,7 @@ from hjo_data.disclosure import DisclosureSettings, count_text
 from hjo_data.schema import DATASETS
 
 LOG_COLUMNS = ("Tid", "Fil", "Datamängd", "Användare", "Lästa", "Sparade", "Avvisade",
-               "Dubbletter", "Status", "Batch")
+               "Dubbletter", "Överhoppade", "Status", "Batch")
 
 
 def time_text(value: object) -> str:
@@ -69,6 +69,7 @@ def log_table(log: pd.DataFrame) -> pd.DataFrame:
         "Sparade": ints("added"),
         "Avvisade": ints("rejected"),
         "Dubbletter": ints("duplicates"),
+        "Överhoppade": ints("skipped"),  # e.g. Polisen summaries; absent in older entries
         "Status": [_status(r) for r in log.to_dict("records")],
         "Batch": [str(v or "") for v in col("batch_id")],
     })

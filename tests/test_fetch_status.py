@@ -66,7 +66,10 @@ def test_status_after_fetches(tmp_path: Path) -> None:
     assert official.loc["Polisen", "Överhoppade"] == (
         "5 (sammanfattning 2, annan kommun 1, länsnivå 1, ej händelse 1)")
     assert official.loc["Polisen", "Okända händelsetyper"] == "Drönarlarm"
-    assert official.loc["Kolada", "Status"] == "misslyckades"
+    assert official.loc["Kolada", "Status"] == "misslyckades (2026-03-02 10:00)"
+    assert official.loc["Kolada", "Senaste hämtning"] == NEVER  # a failure is no fetch
+    assert official.loc["Kolada", ["Poster (lästa)", "Nya", "Överhoppade"]].tolist() == \
+        ["–", "–", "–"]
     assert "nätverksfel (nere)" in official.loc["Kolada", "Meddelande"]
     public = status_table(list(by.values()), "public").set_index("Källa")
     assert "Meddelande" not in public.columns

@@ -15,6 +15,7 @@ from hjo_data import polisen
 from hjo_data.cli import main
 from hjo_data.errors import UnreadableFileError
 from hjo_data.ingest import ingest_file
+from hjo_data.ingest_log import log_table
 from hjo_data.reference import ReferenceDataError
 from hjo_data.schema import INCIDENT_CATEGORIES, WHOLE_MUNICIPALITY
 from hjo_data.store import Store
@@ -170,6 +171,9 @@ def test_ingest_feed_exact_values(tmp_path: Path) -> None:
     assert stored["lat"].isna().all() and stored["lon"].isna().all()
     assert "19850101-1234" not in stored.loc["polisen-600012", "description"]
     assert stored.loc["polisen-600010", "description"] == "Bil i diket på väg 195."
+    log = log_table(store.ingest_log())
+    assert log[["Lästa", "Sparade", "Avvisade", "Dubbletter", "Överhoppade"]].iloc[0].tolist() \
+        == [14, 7, 2, 0, 5]
     text = stored.astype(str).to_csv()
     assert GPS_HJO not in text and "58.30159" not in text and "polisen.se" not in text
 
