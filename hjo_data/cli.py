@@ -128,13 +128,17 @@ def _human_report(report) -> str:  # IngestReport
     if report.warnings:
         lines.append("Varningar:")
         lines.extend(f"  - {w}" for w in report.warnings)
+    if report.rejection_summary:
+        lines.append("Avvisat per kolumn och värde:")
+        lines.extend(f"  - {line}" for line in report.rejection_summary)
     if report.rejected:
         shown = report.errors[:SHOWN_ERRORS]
         head = (f"Avvisade rader (de första {len(shown)} av {swedish_int(report.rejected)}):"
                 if report.rejected > len(shown) else "Avvisade rader:")
         lines.append(head)
         for e in shown:
-            value = f" (värde '{e.value}')" if e.value and e.value not in e.reason else ""
+            value = f" (värde '{e.value}')" if e.value and any(
+                part not in e.reason for part in e.value.split("; ")) else ""
             lines.append(f"  rad {e.line}, kolumn '{e.column}': {e.reason}{value}")
         if report.rejected_file:
             lines.append(f"Alla avvisade rader finns i {report.rejected_file}")
@@ -250,7 +254,7 @@ def _print_dry_run(prepared, as_json: bool) -> int:  # PreparedIngest
             "rejected": prepared.rejected, "duplicates": prepared.duplicates,
             "warnings": prepared.warnings, "headers": prepared.header_preview,
             "errors": rejected.head(1000).to_dict("records"), "stored": False,
-            "message": prepared.message,
+            "rejection_summary": prepared.rejection_summary, "message": prepared.message,
         })
     else:
         lines = [prepared.message + " (provläsning – inget sparades)",
@@ -260,6 +264,9 @@ def _print_dry_run(prepared, as_json: bool) -> int:  # PreparedIngest
         if prepared.warnings:
             lines.append("Varningar:")
             lines.extend(f"  - {w}" for w in prepared.warnings)
+        if prepared.rejection_summary:
+            lines.append("Avvisat per kolumn och värde:")
+            lines.extend(f"  - {line}" for line in prepared.rejection_summary)
         for rec in rejected.head(SHOWN_ERRORS).to_dict("records"):
             lines.append(f"  rad {rec['rad']}, kolumn '{rec['kolumn']}': {rec['orsak']}")
         print("\n".join(lines))

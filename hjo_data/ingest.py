@@ -90,6 +90,9 @@ class IngestReport:
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     #: Of ``accepted``: stored rows that replaced an earlier value (statistik revisions).
     revised: int = 0
+    #: Rejections counted per column and value ("52 rader: okänt värde '30-49 år' i
+    #: Ålder"), from ``Validated.summary``: every reason of every rejected row counts.
+    rejection_summary: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +125,7 @@ class IngestReport:
             "duplicates": self.duplicates,
             "skipped": self.skipped,
             "skipped_reasons": dict(self.skipped_reasons),
+            "rejection_summary": list(self.rejection_summary),
             "warnings": list(self.warnings),
             "rejected_file": self.rejected_file,
             "errors": [e.to_dict() for e in self.errors],
@@ -217,6 +221,11 @@ class PreparedIngest:
     @property
     def skipped(self) -> int:
         return sum(self.raw.skipped.values())
+
+    @property
+    def rejection_summary(self) -> list[str]:
+        """Rejections per column and value (``Validated.summary``)."""
+        return list(self.validated.summary)
 
     @property
     def sheet(self) -> str | None:
@@ -452,6 +461,7 @@ def commit_ingest(
             skipped=sum(raw.skipped.values()),
             skipped_reasons=dict(raw.skipped),
             revised=revised,
+            rejection_summary=list(checked.summary),
         )
         counted = report.accepted + report.rejected + report.duplicates + report.skipped
         if counted != report.rows_read:

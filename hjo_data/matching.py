@@ -42,6 +42,7 @@ __all__ = [
     "suggest_columns",
     "suggest_values",
     "value_key",
+    "value_resolver",
     "vocabulary",
 ]
 
@@ -473,3 +474,39 @@ def vocabulary(dataset: str | Dataset, column: str) -> list[str] | None:
     """The allowed canonical values of a column; None when the column is free."""
     col = get_dataset(dataset).column(column)
     return list(col.vocabulary) if col.kind == "category" and col.vocabulary else None
+
+
+# --------------------------------------------------------------------------- ingest path
+
+#: Datasets of respondents' answers: a "vet ej"-type answer there is no answer (stored
+#: empty, counted in a warning), never an error, also in a required column.
+ANSWER_DATASETS = frozenset({"survey_responses"})
+#: Columns whose unknown values are kept as written, with a warning (a new indicator of
+#: a school survey is data, not an error; pages show the configured ones).
+OPEN_VOCABULARY = frozenset({("youth", "indicator")})
+
+
+def value_resolver(dataset: str | Dataset, column: str
+                   ) -> Callable[[str], tuple[str, str] | None] | None:
+    """The ingest path's use of :func:`suggest_values` for ``parsing.parse_category``:
+    a raw value -> (stored value, "match" | "no_answer" | "kept"), None when unknown.
+    Only certain matches are used; None for a column without vocabulary."""
+    ds = get_dataset(dataset)
+    col = ds.column(column)
+    if col.kind != "category" or not col.vocabulary:
+        return None
+    index = _variant_index(col)
+    answers = ds.name in ANSWER_DATASETS
+    open_vocabulary = (ds.name, col.name) in OPEN_VOCABULARY
+
+    def resolve(value: str) -> tuple[str, str] | None:
+        match = _match_value(value, col, ds, index)
+        if match.missing and answers:
+            return "", "no_answer"
+        if match.target is not None and match.confidence >= CERTAIN:
+            return match.target, "match"
+        if open_vocabulary:
+            return value.strip(), "kept"
+        return None
+
+    return resolve

@@ -9,7 +9,7 @@ over unique values (categories) or over the rows that the fast path could not pa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -432,6 +432,15 @@ class CategoryParse:
     ok: np.ndarray          # known, missing, or unknown with a fallback
     missing: np.ndarray
     unknown: np.ndarray     # non-empty and not in the vocabulary
+    #: A "vet ej"-type answer (``resolve`` said so): stored as "" (no answer), never an error.
+    no_answer: np.ndarray | None = None
+    #: Not in the vocabulary but kept as written (an open vocabulary, ``resolve`` said so).
+    kept: np.ndarray | None = None
+
+
+#: What ``parse_category``'s ``resolve`` returns for a value outside the synonyms:
+#: (stored value, kind) with kind "match", "no_answer" or "kept"; None = unknown.
+Resolve = Callable[[str], "tuple[str, str] | None"]
 
 
 def parse_category(
@@ -440,8 +449,10 @@ def parse_category(
     *,
     fallback: str | None = None,
     stripped: bool = False,
+    resolve: Resolve | None = None,
 ) -> CategoryParse:
-    """Map raw text onto a vocabulary via ``synonyms`` (keys are ``normalise_value`` forms).
+    """Map raw text onto a vocabulary via ``synonyms`` (keys are ``normalise_value`` forms);
+    a value not among them is asked to ``resolve`` (matching by meaning), if given.
 
     Only the unique values are normalised in Python (dictionary encoding).
     """
@@ -452,8 +463,16 @@ def parse_category(
     uniques = encoded.dictionary.to_pylist()
     mapped: list[str] = []
     known_u = np.zeros(len(uniques), dtype=bool)
+    no_answer_u = np.zeros(len(uniques), dtype=bool)
+    kept_u = np.zeros(len(uniques), dtype=bool)
     for i, u in enumerate(uniques):
         canonical = synonyms.get(normalise_value(u)) if u else ""
+        if canonical is None and resolve is not None:
+            found = resolve(u)
+            if found is not None:
+                canonical, kind = found
+                no_answer_u[i] = kind == "no_answer"
+                kept_u[i] = kind == "kept"
         if canonical is None:
             mapped.append(fallback if fallback is not None else "")
         else:
@@ -465,4 +484,6 @@ def parse_category(
     known = known_u[idx_np] if n else np.zeros(0, dtype=bool)
     unknown = ~known & ~missing
     ok = known | missing | (unknown if fallback is not None else np.zeros(n, dtype=bool))
-    return CategoryParse(out, arr, ok, missing, unknown)
+    no_answer = no_answer_u[idx_np] if n else np.zeros(0, dtype=bool)
+    kept = kept_u[idx_np] if n else np.zeros(0, dtype=bool)
+    return CategoryParse(out, arr, ok, missing, unknown, no_answer, kept)

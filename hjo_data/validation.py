@@ -1,6 +1,7 @@
 """RawTable + Dataset -> Validated: typed accepted rows, one rejected entry per bad row.
 
-Columns are checked in schema order; a row is rejected for the first failing column. All
+Columns are checked in schema order; a row is rejected with EVERY failing column (the
+first failing check of each column), so one round of corrections fixes it. All
 work is vectorised (pyarrow.compute / numpy); Python only loops over columns, unique
 category values, and the rows that fail (to word their reasons).
 """
@@ -25,6 +26,16 @@ from hjo_data.promise import column_default
 from hjo_data.schema import Column, Dataset, normalise_header, normalise_value
 
 REJECTED_COLUMNS = ("line", "column", "value", "reason", "raw")
+PROBLEM_COLUMNS = ("line", "column", "value", "reason", "kind")
+#: Joins the reasons (and columns, values) of a row failing in several columns.
+REASON_SEPARATOR = "; "
+#: Kinds of problem whose summary line names no value.
+KIND_EMPTY, KIND_TOO_LONG, KIND_NO_PAIR = "tomt värde", "för långt värde", "position utan par"
+KIND_STRUCTURAL = "raden kunde inte delas upp i kolumner"
+#: Summary lines per (column, kind) before the rest is counted in one line.
+SUMMARY_VALUES = 5
+#: Longest header shown in a reason before it is shortened (question texts are long).
+_SHOWN_HEADER = 40
 MIN_DATE = date(2000, 1, 1)
 #: Longest accepted cell (characters). Longer values reject the row (never truncated).
 MAX_FIELD_CHARS = 10_000
@@ -47,8 +58,14 @@ RESPONDENT_ID_ALIASES = ("respondent_id", "respondent", "respondentid", "löpnum
 @dataclass
 class Validated:
     accepted: pd.DataFrame
+    #: One row per rejected input row: every reason joined ("; ") in ``reason``.
     rejected: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    #: One row per (rejected row, failing column): line, column, value, reason, kind.
+    problems: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {c: pd.Series(dtype="int64" if c == "line" else "str") for c in PROBLEM_COLUMNS}))
+    #: Swedish summary per column and value: "52 rader: okänt värde '30-49 år' i Ålder".
+    summary: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- formatting
@@ -75,22 +92,27 @@ def _suggestion_text(dataset: Dataset, suggestions: list[matching.HeaderMatch]) 
 # --------------------------------------------------------------------------- rejections
 
 class _Rejections:
-    """Collects the first failing column per row."""
+    """Collects every failing column per row (the first failing check of each column)."""
 
     def __init__(self, n: int) -> None:
         self.rejected = np.zeros(n, dtype=bool)
+        self._seen: dict[str, np.ndarray] = {}
         self.positions: list[np.ndarray] = []
         self.labels: list[str] = []
         self.values: list[list[str]] = []
         self.reasons: list[list[str]] = []
+        self.kinds: list[str] = []
 
     def add(self, mask: np.ndarray, label: str, texts: pa.Array | np.ndarray | list[str],
-            reason: Any, *, clip: int | None = None) -> None:
-        """Reject rows in ``mask`` not rejected yet. ``reason(value) -> str`` words it
-        (from the whole value); ``clip`` shortens the value kept for the report."""
-        new = mask & ~self.rejected
+            reason: Any, *, kind: str, clip: int | None = None) -> None:
+        """Reject rows in ``mask`` that have no reason for column ``label`` yet.
+        ``reason(value) -> str`` words it (from the whole value); ``kind`` names it for the
+        summary ("okänt värde"); ``clip`` shortens the value kept for the report."""
+        seen = self._seen.get(label)
+        new = mask if seen is None else mask & ~seen
         if not new.any():
             return
+        self._seen[label] = new if seen is None else seen | new
         pos = np.flatnonzero(new)
         if isinstance(texts, pa.Array):
             vals = [str(v) for v in pc.take(texts, pa.array(pos)).to_pylist()]
@@ -101,6 +123,7 @@ class _Rejections:
         self.rejected[pos] = True
         self.positions.append(pos)
         self.labels.append(label)
+        self.kinds.append(kind)
         self.reasons.append([reason(v) for v in vals])
         if clip is not None:
             vals = [v if len(v) <= clip else v[:clip] + "…" for v in vals]
@@ -247,7 +270,10 @@ def _column_label(col: Column, header: str | None) -> str:
     (the user finds "Datum" in the file, "Tidpunkt" in the dashboard)."""
     if header is None or normalise_header(header) == normalise_header(col.label):
         return col.label
-    return f"{header.strip()} ({col.label})"
+    header = header.strip()
+    if len(header) > _SHOWN_HEADER:
+        header = header[:_SHOWN_HEADER - 1].rstrip() + "…"
+    return f"{header} ({col.label})"
 
 #: Files with at least this many rows have their columns prepared on two threads (the
 #: pyarrow.compute / numpy work releases the GIL); smaller ones are not worth a thread.
@@ -266,8 +292,24 @@ class _Prepared:
     parsed: Any
 
 
+def _year_from_dates(texts: pa.Array, res: parsing.NumberParse) -> None:
+    """A year column given as a date or time stamp ("Tidstämpel" of a survey tool,
+    "2025-03-14 10:22:31"): take the year (in place)."""
+    bad = np.flatnonzero(~res.ok)
+    if bad.size == 0:
+        return
+    dates = parsing.parse_datetime(pc.take(texts, pa.array(bad)), stripped=True)
+    good = dates.ok & ~dates.missing
+    if not good.any():
+        return
+    hit = bad[good]
+    res.values[hit] = dates.values[good].astype("datetime64[Y]").astype(np.int64) + 1970
+    res.ok[hit] = True
+    res.integral[hit] = True
+
+
 def _prepare_column(col: Column, frame: pd.DataFrame, position: int | None,
-                    n: int) -> _Prepared:
+                    n: int, dataset: Dataset | None = None) -> _Prepared:
     """Strip and parse one column. Touches nothing shared, so columns can run in threads;
     the rejections (first failing column per row) are applied afterwards, in order."""
     present = position is not None
@@ -292,14 +334,18 @@ def _prepare_column(col: Column, frame: pd.DataFrame, position: int | None,
         if default not in (None, "") and empty.any():
             parsed = pc.if_else(pa.array(empty), str(default), parsed)
     elif col.kind == "category":
+        resolve = (matching.value_resolver(dataset, col.name)
+                   if dataset is not None and present else None)
         parsed = parsing.parse_category(texts, col.synonyms, fallback=col.fallback,
-                                        stripped=True)
+                                        stripped=True, resolve=resolve)
     elif col.kind in ("date", "datetime"):
         parsed = parsing.parse_datetime(texts, stripped=True)
     elif col.kind == "share":
         parsed = parsing.parse_share(texts, stripped=True)
     else:
         parsed = parsing.parse_number(texts, stripped=True)
+        if col.name == "year" and present:
+            _year_from_dates(texts, parsed)
     return _Prepared(texts, empty, too_long, parsed)
 
 
@@ -345,13 +391,14 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     out: dict[str, Any] = {}          # canonical stored column -> arrow/numpy values (all n)
     hash_parts: dict[str, Any] = {}   # normalised values feeding the derived record_id
     unknown_cats: list[tuple[Column, parsing.CategoryParse]] = []
+    answers: list[tuple[Column, str, parsing.CategoryParse]] = []
     stripped: dict[str, pa.Array] = {}
     lines = np.asarray(raw.lines, dtype=np.int64)
     max_date = np.datetime64(today + timedelta(days=2), "us")   # allow up to tomorrow
     min_date = np.datetime64(MIN_DATE, "us")
 
     def prepare(col: Column) -> _Prepared:
-        return _prepare_column(col, frame, positions.get(col.name), n)
+        return _prepare_column(col, frame, positions.get(col.name), n, dataset)
 
     prepared = _map_columns(prepare, dataset.columns, n)
 
@@ -361,10 +408,11 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
         texts = prep.texts
         stripped[col.name] = texts
         if prep.too_long is not None:
-            rej.add(prep.too_long, label, texts, _reason_too_long(label), clip=_SHOWN_CHARS)
+            rej.add(prep.too_long, label, texts, _reason_too_long(label), kind=KIND_TOO_LONG,
+                    clip=_SHOWN_CHARS)
         empty = prep.empty
         if col.required:
-            rej.add(empty, label, texts, _reason_empty(label))
+            rej.add(empty, label, texts, _reason_empty(label), kind=KIND_EMPTY)
 
         if col.kind == "text":
             texts = prep.parsed
@@ -377,9 +425,11 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                 allowed = ", ".join(col.vocabulary)
                 rej.add(res.unknown, label, texts,
                         lambda v, lb=label, al=allowed:
-                        f"Okänt värde '{v}' i kolumnen '{lb}' (tillåtna värden: {al})")
+                        f"Okänt värde '{v}' i kolumnen '{lb}' (tillåtna värden: {al})",
+                        kind="okänt värde")
             out[col.name] = res.values
             hash_parts[col.name] = res.values
+            answers.append((col, label, res))
             if col.fallback is not None:
                 raw_txt = pc.if_else(pa.array(res.unknown), texts, "")
                 out[f"{col.name}_raw"] = raw_txt
@@ -391,13 +441,16 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
             fmts = parsing.DATE_FORMATS_SV
             rej.add(~res.ok, label, texts,
                     lambda v, lb=label, f=fmts:
-                    f"Ogiltigt datum '{v}' i kolumnen '{lb}' (tillåtna format: {f})")
+                    f"Ogiltigt datum '{v}' i kolumnen '{lb}' (tillåtna format: {f})",
+                    kind="ogiltigt datum")
             vals = res.values
             valid = ~np.isnat(vals)
             rej.add(valid & (vals < min_date), label, texts,
-                    lambda v, lb=label: f"Datum före 2000 ('{v}') i kolumnen '{lb}'")
+                    lambda v, lb=label: f"Datum före 2000 ('{v}') i kolumnen '{lb}'",
+                    kind="datum före 2000")
             rej.add(valid & (vals >= max_date), label, texts,
-                    lambda v, lb=label: f"Datum i framtiden ('{v}') i kolumnen '{lb}'")
+                    lambda v, lb=label: f"Datum i framtiden ('{v}') i kolumnen '{lb}'",
+                    kind="datum i framtiden")
             if col.kind == "date":
                 vals = vals.astype("datetime64[D]").astype("datetime64[us]")
                 out[col.name] = vals
@@ -411,18 +464,21 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
         else:  # int, float, share
             res = prep.parsed
             rej.add(~res.ok, label, texts,
-                    lambda v, lb=label: f"Ogiltigt tal '{v}' i kolumnen '{lb}'")
+                    lambda v, lb=label: f"Ogiltigt tal '{v}' i kolumnen '{lb}'",
+                    kind="ogiltigt tal")
             vals = res.values
             has = res.ok & ~res.missing
             if col.kind == "int":
                 rej.add(has & ~res.integral, label, texts,
-                        lambda v, lb=label: f"Inte ett heltal '{v}' i kolumnen '{lb}'")
+                        lambda v, lb=label: f"Inte ett heltal '{v}' i kolumnen '{lb}'",
+                        kind="inte ett heltal")
             if col.kind == "share":
                 with np.errstate(invalid="ignore"):
                     bad = has & ((vals < 0) | (vals > 1))
                 rej.add(bad, label, texts,
                         lambda v, lb=label:
-                        f"Andelen '{v}' i kolumnen '{lb}' ligger utanför 0–100 %")
+                        f"Andelen '{v}' i kolumnen '{lb}' ligger utanför 0–100 %",
+                        kind="andel utanför 0–100 %")
             with np.errstate(invalid="ignore"):
                 # Years are written without thousands separator ("2000", not "2 000").
                 fmt = (lambda x: str(int(x))) if col.name == "year" else fmt_number
@@ -430,12 +486,14 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                     lo = fmt(col.minimum)
                     rej.add(has & (vals < col.minimum), label, texts,
                             lambda v, lb=label, lo=lo:
-                            f"Värdet '{v}' i kolumnen '{lb}' är mindre än {lo}")
+                            f"Värdet '{v}' i kolumnen '{lb}' är mindre än {lo}",
+                            kind=f"värde under {lo}")
                 if col.maximum is not None:
                     hi = fmt(col.maximum)
                     rej.add(has & (vals > col.maximum), label, texts,
                             lambda v, lb=label, hi=hi:
-                            f"Värdet '{v}' i kolumnen '{lb}' är större än {hi}")
+                            f"Värdet '{v}' i kolumnen '{lb}' är större än {hi}",
+                            kind=f"värde över {hi}")
             default = column_default(col)
             if default is not None and res.missing.any():
                 vals = np.where(res.missing, float(default), vals)  # type: ignore[arg-type]
@@ -449,9 +507,9 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
             lat_has = ~np.isnan(out["lat"])
             lon_has = ~np.isnan(out["lon"])
             rej.add(lat_has & ~lon_has, label, texts,
-                    lambda _v: "Latitud angiven utan longitud")
+                    lambda _v: "Latitud angiven utan longitud", kind=KIND_NO_PAIR)
             rej.add(lon_has & ~lat_has, dataset.column("lat").label, stripped["lat"],
-                    lambda _v: "Longitud angiven utan latitud")
+                    lambda _v: "Longitud angiven utan latitud", kind=KIND_NO_PAIR)
 
     respondent_ids = None
     if respondent is not None:
@@ -459,8 +517,10 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     keep = ~rej.rejected
     accepted = _build_accepted(dataset, out, hash_parts, keep, lines, respondent_ids)
     warnings.extend(_category_warnings(unknown_cats, keep))
-    rejected = _build_rejected(raw, frame, rej, lines)
-    return Validated(accepted=accepted, rejected=rejected, warnings=warnings)
+    warnings.extend(_answer_warnings(answers, keep))
+    problems, rejected = _build_rejected(raw, frame, rej, lines)
+    return Validated(accepted=accepted, rejected=rejected, warnings=warnings,
+                     problems=problems, summary=summarise(problems))
 
 
 def _take(values: Any, keep: np.ndarray, keep_idx: pa.Array | None) -> Any:
@@ -569,47 +629,132 @@ def _category_warnings(unknown_cats: Iterable[tuple[Column, parsing.CategoryPars
         sel = res.unknown & keep
         if not sel.any():
             continue
-        texts = pc.filter(res.raw, pa.array(sel))
-        counts = pc.value_counts(texts).to_pylist()
-        grouped: dict[str, list[Any]] = {}
-        for item in counts:
-            key = normalise_value(item["values"])
-            entry = grouped.setdefault(key, [item["values"], 0])
-            entry[1] += item["counts"]
-        for shown, count in sorted(grouped.values(), key=lambda e: (-e[1], e[0])):
-            shown = privacy.mask_text(shown)
+        for shown, count in _value_counts(res.raw, sel):
             warnings.append(f"{_rows_sv(count)}: okänd {col.label.lower()} '{shown}' "
                             f"sparas som '{col.fallback}'")
     return warnings
 
 
+def _value_counts(texts: pa.Array, sel: np.ndarray) -> list[tuple[str, int]]:
+    """(shown value, rows) of the selected texts, spellings differing only in case or
+    spacing counted together; most rows first. Personnummer masked."""
+    counts = pc.value_counts(pc.filter(texts, pa.array(sel))).to_pylist()
+    grouped: dict[str, list[Any]] = {}
+    for item in counts:
+        entry = grouped.setdefault(normalise_value(item["values"]), [item["values"], 0])
+        entry[1] += item["counts"]
+    return [(privacy.mask_text(shown), count)
+            for shown, count in sorted(grouped.values(), key=lambda e: (-e[1], e[0]))]
+
+
+def _answer_warnings(answers: Iterable[tuple[Column, str, parsing.CategoryParse]],
+                     keep: np.ndarray) -> list[str]:
+    """"No answer" values ("Vet ej") and unknown values kept as written, per column."""
+    warnings: list[str] = []
+    for col, label, res in answers:
+        if res.no_answer is not None and (sel := res.no_answer & keep).any():
+            for shown, count in _value_counts(res.raw, sel):
+                warnings.append(f"{_rows_sv(count)}: '{shown}' i kolumnen '{label}' räknas "
+                                "som saknat svar")
+        if res.kept is not None and (sel := res.kept & keep).any():
+            for shown, count in _value_counts(res.raw, sel):
+                warnings.append(
+                    f"{_rows_sv(count)}: okänd {col.label.lower()} '{shown}' sparas som den "
+                    "står (den finns inte bland de inställda och visas inte i diagrammen)")
+    return warnings
+
+
 def _build_rejected(raw: Any, frame: pd.DataFrame, rej: _Rejections,
-                    lines: np.ndarray) -> pd.DataFrame:
-    line_parts: list[np.ndarray] = []
+                    lines: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(problems: one row per failing column of a row, rejected: one row per row with its
+    reasons joined), both sorted by line (a row's problems in column order)."""
+    pos_parts: list[np.ndarray] = []
     column_parts: list[str] = []
     value_parts: list[str] = []
     reason_parts: list[str] = []
-    raw_parts: list[str] = []
-    for pos, label, vals, reasons in zip(rej.positions, rej.labels, rej.values, rej.reasons,
-                                         strict=True):
-        line_parts.append(lines[pos])
+    kind_parts: list[str] = []
+    for pos, label, vals, reasons, kind in zip(rej.positions, rej.labels, rej.values,
+                                               rej.reasons, rej.kinds, strict=True):
+        pos_parts.append(pos)
         column_parts.extend([label] * pos.size)
         value_parts.extend(vals)
         reason_parts.extend(reasons)
-        raw_parts.extend(_join_raw(frame, pos))
-    for err in getattr(raw, "structural_errors", None) or []:
-        err = err if isinstance(err, RowError) else RowError(**err)
-        line_parts.append(np.array([err.line], dtype=np.int64))
-        column_parts.append(err.column)
-        value_parts.append(err.value)
-        reason_parts.append(err.reason)
-        raw_parts.append(getattr(err, "raw", None) or err.value)
-    line = np.concatenate(line_parts) if line_parts else np.zeros(0, dtype=np.int64)
-    rejected = pd.DataFrame({
-        "line": pd.Series(line, dtype=np.int64),
+        kind_parts.extend([kind] * pos.size)
+    pos_all = np.concatenate(pos_parts) if pos_parts else np.zeros(0, dtype=np.int64)
+    row_pos = np.unique(pos_all)
+    raw_texts = dict(zip(row_pos.tolist(), _join_raw(frame, row_pos), strict=True))
+    line_all = lines[pos_all] if pos_all.size else np.zeros(0, dtype=np.int64)
+    # structural errors: negative positions, after the rows (their lines are unique)
+    structural = [err if isinstance(err, RowError) else RowError(**err)
+                  for err in getattr(raw, "structural_errors", None) or []]
+    for k, err in enumerate(structural):
+        raw_texts[-1 - k] = getattr(err, "raw", None) or err.value
+    pos_all = np.concatenate([pos_all, -1 - np.arange(len(structural), dtype=np.int64)])
+    line_all = np.concatenate([line_all, np.array([e.line for e in structural],
+                                                  dtype=np.int64)])
+    column_parts.extend(e.column for e in structural)
+    value_parts.extend(e.value for e in structural)
+    reason_parts.extend(e.reason for e in structural)
+    kind_parts.extend([KIND_STRUCTURAL] * len(structural))
+
+    problems = pd.DataFrame({
+        "_pos": pd.Series(pos_all, dtype=np.int64),
+        "line": pd.Series(line_all, dtype=np.int64),
         "column": pd.Series(column_parts, dtype="str"),
         "value": privacy.mask_personnummer(pd.Series(value_parts, dtype="str")),
         "reason": privacy.mask_personnummer(pd.Series(reason_parts, dtype="str")),
-        "raw": privacy.mask_personnummer(pd.Series(raw_parts, dtype="str")),
+        "kind": pd.Series(kind_parts, dtype="str"),
+    }).sort_values(["line", "_pos"], kind="stable").reset_index(drop=True)
+    multi = problems["_pos"].duplicated(keep=False).to_numpy()
+    single = problems.loc[~multi, ["_pos", "line", "column", "value", "reason"]]
+    if multi.any():
+        joined = (problems.loc[multi].groupby("_pos", sort=False)
+                  .agg(line=("line", "first"),
+                       column=("column", REASON_SEPARATOR.join),
+                       value=("value", REASON_SEPARATOR.join),
+                       reason=("reason", REASON_SEPARATOR.join))
+                  .reset_index())
+        single = pd.concat([single, joined], ignore_index=True)
+    raws = [raw_texts[p] for p in single["_pos"].tolist()]
+    rejected = pd.DataFrame({
+        "line": single["line"].astype(np.int64).to_numpy(),
+        "column": single["column"].astype("str").to_numpy(),
+        "value": single["value"].astype("str").to_numpy(),
+        "reason": single["reason"].astype("str").to_numpy(),
+        "raw": privacy.mask_personnummer(pd.Series(raws, dtype="str")).to_numpy(),
     })
-    return rejected.sort_values("line", kind="stable").reset_index(drop=True)
+    for name in ("column", "value", "reason", "raw"):
+        rejected[name] = rejected[name].astype("str")
+    rejected = rejected.sort_values("line", kind="stable").reset_index(drop=True)
+    return problems.drop(columns="_pos"), rejected
+
+
+def summarise(problems: pd.DataFrame, *, per_group: int = SUMMARY_VALUES) -> list[str]:
+    """Swedish lines counting rejected rows per column, kind and value, most rows first:
+    "52 rader: okänt värde '30-49 år' i Ålder". Per column and kind at most ``per_group``
+    values are named; the rest is one line ("… 7 rader till: ogiltigt datum i Datum
+    (4 andra värden)")."""
+    if problems is None or len(problems) == 0:
+        return []
+    lines: list[tuple[int, str]] = []
+    for (column, kind), group in problems.groupby(["column", "kind"], sort=False):
+        rows = len(group)
+        if kind == KIND_STRUCTURAL:
+            first = group.iloc[0]
+            lines.append((rows, f"{_rows_sv(rows)}: {kind} (t.ex. rad {int(first['line'])}: "
+                                f"{first['reason']})"))
+            continue
+        where = f" i {column}" if column else ""
+        if kind in (KIND_EMPTY, KIND_TOO_LONG, KIND_NO_PAIR):
+            lines.append((rows, f"{_rows_sv(rows)}: {kind}{where}"))
+            continue
+        counts = group["value"].value_counts(sort=True)
+        counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+        for value, count in list(counts.items())[:per_group]:
+            lines.append((int(count), f"{_rows_sv(int(count))}: {kind} '{value}'{where}"))
+        rest = counts.iloc[per_group:]
+        if len(rest):
+            lines.append((int(rest.sum()),
+                          f"… {_rows_sv(int(rest.sum()))} till: {kind}{where} "
+                          f"({fmt_number(len(rest))} andra värden)"))
+    return [text for _, text in sorted(lines, key=lambda item: -item[0])]

@@ -211,11 +211,15 @@ def test_unknown_vocabulary_names_allowed_values() -> None:
                              "kvinna, man, annat, alla)")
 
 
-def test_first_failing_column_in_schema_order_and_one_entry_per_row() -> None:
-    # bad date AND bad category AND bad latitude: the date (first in schema order) wins
+def test_every_failing_column_in_schema_order_and_one_entry_per_row() -> None:
+    # bad date AND bad category AND bad latitude: all three reasons, in schema order
+    # (changed deliberately, issue 11: the first reason only made fixing take rounds)
     row = inc_row(Tidpunkt="igår", Kategori="", Latitud="x")
     rej = one_rejection(row)
-    assert rej["column"] == "Tidpunkt"
+    assert rej["column"] == "Tidpunkt; Kategori; Latitud"
+    assert rej["reason"].split("; ")[0].startswith("Ogiltigt datum 'igår'")
+    assert "Kolumnen 'Kategori' är tom" in rej["reason"]
+    assert "Ogiltigt tal 'x' i kolumnen 'Latitud'" in rej["reason"]
 
 
 def test_structural_errors_become_rejected_rows_sorted_by_line() -> None:
