@@ -251,6 +251,19 @@ def _respondent_header(dataset: Dataset, unknown: list[str]) -> str | None:
     return None
 
 
+def _is_row_index(frame: pd.DataFrame, headers: list[str], unknown: list[str]) -> bool:
+    """The first column has no header ("Kolumn 1") and holds the row numbers 1..n (R's
+    ``write.csv`` / pandas ``to_csv`` with the index)."""
+    if not headers or unknown[0] != headers[0] or headers[0] != "Kolumn 1":
+        return False
+    numbers = parsing.parse_number(frame.iloc[:, 0])
+    if not numbers.ok.all() or numbers.missing.any():
+        return False
+    values = numbers.values
+    return bool(np.array_equal(values, np.arange(1, len(values) + 1))
+                or np.array_equal(values, np.arange(len(values))))
+
+
 def _occurrence(h: np.ndarray) -> np.ndarray:
     """0 for the first row with a given hash, 1 for the second identical one, ..."""
     if h.size == 0:
@@ -268,7 +281,7 @@ def _occurrence(h: np.ndarray) -> np.ndarray:
 def _column_label(col: Column, header: str | None) -> str:
     """How reasons name a column: the file's own header, with our label when it differs
     (the user finds "Datum" in the file, "Tidpunkt" in the dashboard)."""
-    if header is None or normalise_header(header) == normalise_header(col.label):
+    if header is None or matching.header_key(header) == matching.header_key(col.label):
         return col.label
     header = header.strip()
     if len(header) > _SHOWN_HEADER:
@@ -375,6 +388,10 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     respondent = _respondent_header(dataset, unknown)
     if respondent is not None:
         unknown = [h for h in unknown if h != respondent]
+    if unknown and _is_row_index(frame, headers, unknown):
+        unknown = unknown[1:]
+        warnings.append(f"Den första kolumnen ('{headers[0]}') saknar rubrik och innehåller "
+                        "bara radnummer 1, 2, 3 … (t.ex. från R:s write.csv): den ignoreras.")
     if unknown:
         warnings.append("Okända kolumner ignoreras: " + ", ".join(f"'{h}'" for h in unknown)
                         + _suggestion_text(dataset, header_mapping.uncertain))
@@ -487,13 +504,13 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
                     rej.add(has & (vals < col.minimum), label, texts,
                             lambda v, lb=label, lo=lo:
                             f"Värdet '{v}' i kolumnen '{lb}' är mindre än {lo}",
-                            kind=f"värde under {lo}")
+                            kind="för litet värde")
                 if col.maximum is not None:
                     hi = fmt(col.maximum)
                     rej.add(has & (vals > col.maximum), label, texts,
                             lambda v, lb=label, hi=hi:
                             f"Värdet '{v}' i kolumnen '{lb}' är större än {hi}",
-                            kind=f"värde över {hi}")
+                            kind="för stort värde")
             default = column_default(col)
             if default is not None and res.missing.any():
                 vals = np.where(res.missing, float(default), vals)  # type: ignore[arg-type]

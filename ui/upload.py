@@ -180,6 +180,9 @@ def _show_prepared(prepared: PreparedIngest) -> None:
         rows = prepared.rejected_rows()
         st.markdown(f"**Avvisade rader** ({fmt_int(len(rows))}) – de sparas inte men kan "
                     "laddas ner, rättas och läsas in igen:")
+        summary = prepared.rejection_summary
+        if summary:  # every reason counted per column and value: one round of fixes
+            st.markdown("\n".join(f"- {md_escape(line)}" for line in summary))
         st.dataframe(rows.head(SHOWN_REJECTED), hide_index=True, key="hjo_dh_rejected",
                      column_config={"rad": st.column_config.NumberColumn("Rad", format="%d"),
                                     "kolumn": "Kolumn", "värde": "Värde", "orsak": "Orsak"})
