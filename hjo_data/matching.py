@@ -25,6 +25,7 @@ Values: vocabulary synonyms after normalisation (case, punctuation, dashes, a tr
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -82,11 +83,19 @@ _UNIT_RE = re.compile(r"\s*[(\[]\s*(?:%|procent|antal|st|n|prel\.?|preliminär[a
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 
 
+_ODD_CHARS_RE = re.compile(f"[{_DASHES}\u00a0\u202f\ufeff]")
+_ODD_CHARS = {**{d: "-" for d in _DASHES}, "\u00a0": " ", "\u202f": " ", "\ufeff": ""}
+_SPACES_RE = re.compile(r"\s+")
+_SEP_RE = re.compile(r"\s*([-/])\s*")
+_YEAR_WORD_RE = re.compile(r"(?<=[\d+])\s*år\b")
+_NON_WORD_RE = re.compile(r"[^\w%+]+")
+
+
 def _plain(text: object) -> str:
-    text = unicodedata.normalize("NFC", str(text)).replace("\ufeff", "")
-    for dash in _DASHES:
-        text = text.replace(dash, "-")
-    return text.replace("\u00a0", " ").replace("\u202f", " ").strip().lower()
+    text = unicodedata.normalize("NFC", str(text))
+    if not text.isascii():
+        text = _ODD_CHARS_RE.sub(lambda m: _ODD_CHARS[m[0]], text)
+    return text.strip().lower()
 
 
 def strip_units(text: str) -> str:
@@ -101,24 +110,28 @@ def strip_units(text: str) -> str:
 def header_key(text: object) -> str:
     """Words of a header: lower case, units and punctuation removed, single spaces."""
     text = strip_units(_plain(text))
-    text = re.sub(r"[^\w%+]+", " ", text.replace("_", " "))
-    return re.sub(r"\s+", " ", text).strip()
+    text = _NON_WORD_RE.sub(" ", text.replace("_", " "))
+    return _SPACES_RE.sub(" ", text).strip()
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Swedish letters and é/ü folded (lower-case text): "skadegörelse" -> "skadegorelse"."""
+    if text.isascii():
+        return text
+    return (text.replace("å", "a").replace("ä", "a").replace("ö", "o").replace("é", "e")
+            .replace("ü", "u"))
 
 
 def value_key(text: object) -> str:
     """An answer's key: lower case, no surrounding quotes/punctuation, dashes unified and
-    without spaces around them, no trailing "år": "30 – 49 år." -> "30-49"."""
+    without spaces around them, no "år" after a number: "30 – 49 år." -> "30-49"."""
     text = _plain(text).strip("\"'«»”“ .!?")
-    text = re.sub(r"\s*-\s*", "-", text)
-    text = re.sub(r"\s*/\s*", "/", text)
-    text = re.sub(r"\s+", " ", text)
-    text = re.sub(r"(?<=[\d+])\s*år\b", "", text)
-    return re.sub(r"\s+", " ", text).strip()
+    if "-" in text or "/" in text:
+        text = _SEP_RE.sub(r"\1", text)
+    text = _SPACES_RE.sub(" ", text)
+    if "år" in text:
+        text = _SPACES_RE.sub(" ", _YEAR_WORD_RE.sub("", text)).strip()
+    return text
 
 
 # --------------------------------------------------------------------------- headers
@@ -392,24 +405,52 @@ def _variant_index(col: Column) -> dict[str, str]:
     return index
 
 
+#: Values longer than this get no spelling suggestion (free text, not an answer).
+_FUZZY_MAX_CHARS = 60
+_FOLDED: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _folded_index(index: dict[str, str]) -> dict[str, str]:
+    """``index`` with å/ä/ö folded keys (cached per index object)."""
+    cached = _FOLDED.get(id(index))
+    if cached is None or cached[0] is not index:
+        cached = (index, {_fold(k): v for k, v in index.items()})
+        _FOLDED[id(index)] = cached
+    return cached[1]
+
+
 def is_missing_answer(text: object) -> bool:
     return value_key(text) in MISSING_ANSWERS
 
 
-def _age_band(key: str, vocab: tuple[str, ...]) -> tuple[str | None, float]:
-    m = re.fullmatch(r"(\d+)-(\d+)", key)
-    plus = re.fullmatch(r"(\d+)(?:\+|-| och äldre| eller äldre)", key)
+_BAND_RE = re.compile(r"(\d+)-(\d+)")
+_PLUS_RE = re.compile(r"(\d+)(?:\+|-| och äldre| eller äldre)")
+_OPEN_BAND_RE = re.compile(r"(\d+)\+")
+
+
+@functools.lru_cache(maxsize=64)
+def _bands(vocab: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
+    """(low, high, value) of the age bands of a vocabulary ("65+": high 200)."""
     bands: list[tuple[int, int, str]] = []
     for v in vocab:
         k = value_key(v)
-        if (b := re.fullmatch(r"(\d+)-(\d+)", k)) is not None:
+        if (b := _BAND_RE.fullmatch(k)) is not None:
             bands.append((int(b[1]), int(b[2]), v))
-        elif (b := re.fullmatch(r"(\d+)\+", k)) is not None:
+        elif (b := _OPEN_BAND_RE.fullmatch(k)) is not None:
             bands.append((int(b[1]), 200, v))
-    if m is not None:
+    return tuple(bands)
+
+
+def _age_band(key: str, vocab: tuple[str, ...]) -> tuple[str | None, float]:
+    if not key[:1].isdigit():
+        return None, 0.0
+    bands = _bands(vocab)
+    if not bands:
+        return None, 0.0
+    if (m := _BAND_RE.fullmatch(key)) is not None:
         lo, hi = int(m[1]), int(m[2])
-    elif plus is not None:
-        lo, hi = int(plus[1]), 200
+    elif (m := _PLUS_RE.fullmatch(key)) is not None:
+        lo, hi = int(m[1]), 200
     else:
         return None, 0.0
     for blo, bhi, v in bands:
@@ -428,15 +469,17 @@ def _youth_indicator(key: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _match_value(value: str, col: Column, dataset: Dataset, index: dict[str, str]
-                 ) -> ValueMatch:
+def _match_value(value: str, col: Column, dataset: Dataset, index: dict[str, str],
+                 *, fuzzy: bool = True) -> ValueMatch:
+    """``fuzzy``: also look for a close spelling (never certain; the ingest path, which
+    uses certain matches only, skips it: it costs milliseconds per distinct value)."""
     key = value_key(value)
     if not key:
         return ValueMatch(value, None, 1.0, True)
     if key in index:
         exact = normalise_value(value) in col.synonyms
         return ValueMatch(value, index[key], 1.0 if exact else 0.95, False)
-    folded = {_fold(k): v for k, v in index.items()}
+    folded = _folded_index(index)
     if _fold(key) in folded:
         return ValueMatch(value, folded[_fold(key)], 0.95, False)
     if key in MISSING_ANSWERS:
@@ -451,6 +494,8 @@ def _match_value(value: str, col: Column, dataset: Dataset, index: dict[str, str
         found = _youth_indicator(key)
         if found is not None:
             return ValueMatch(value, found, 0.92, False)
+    if not fuzzy or len(key) > _FUZZY_MAX_CHARS:
+        return ValueMatch(value, None, 0.0, False)
     close = difflib.get_close_matches(key, list(index), n=1, cutoff=0.75)
     if close:
         ratio = difflib.SequenceMatcher(None, key, close[0]).ratio()
@@ -500,7 +545,7 @@ def value_resolver(dataset: str | Dataset, column: str
     open_vocabulary = (ds.name, col.name) in OPEN_VOCABULARY
 
     def resolve(value: str) -> tuple[str, str] | None:
-        match = _match_value(value, col, ds, index)
+        match = _match_value(value, col, ds, index, fuzzy=False)
         if match.missing and answers:
             return "", "no_answer"
         if match.target is not None and match.confidence >= CERTAIN:

@@ -181,8 +181,9 @@ def _show_prepared(prepared: PreparedIngest) -> None:
         st.markdown(f"**Avvisade rader** ({fmt_int(len(rows))}) – de sparas inte men kan "
                     "laddas ner, rättas och läsas in igen:")
         summary = prepared.rejection_summary
-        if summary:  # every reason counted per column and value: one round of fixes
-            st.markdown("\n".join(f"- {md_escape(line)}" for line in summary))
+        if summary:  # every reason counted per column and value (plain text in a grid)
+            st.dataframe(pd.DataFrame({"Avvisat per kolumn och värde": summary}, dtype="str"),
+                         hide_index=True, key="hjo_dh_summary")
         st.dataframe(rows.head(SHOWN_REJECTED), hide_index=True, key="hjo_dh_rejected",
                      column_config={"rad": st.column_config.NumberColumn("Rad", format="%d"),
                                     "kolumn": "Kolumn", "värde": "Värde", "orsak": "Orsak"})
