@@ -31,7 +31,7 @@ PROBLEM_COLUMNS = ("line", "column", "value", "reason", "kind")
 REASON_SEPARATOR = "; "
 #: Kinds of problem whose summary line names no value.
 KIND_EMPTY, KIND_TOO_LONG, KIND_NO_PAIR = "tomt värde", "för långt värde", "position utan par"
-KIND_STRUCTURAL = "raden kunde inte delas upp i kolumner"
+KIND_STRUCTURAL = "kunde inte läsas"
 #: Summary lines per (column, kind) before the rest is counted in one line.
 SUMMARY_VALUES = 5
 #: Longest header shown in a reason before it is shortened (question texts are long).
@@ -747,31 +747,33 @@ def _build_rejected(raw: Any, frame: pd.DataFrame, rej: _Rejections,
 
 
 def summarise(problems: pd.DataFrame, *, per_group: int = SUMMARY_VALUES) -> list[str]:
-    """Swedish lines counting rejected rows per column, kind and value, most rows first:
-    "52 rader: okänt värde '30-49 år' i Ålder". Per column and kind at most ``per_group``
-    values are named; the rest is one line ("… 7 rader till: ogiltigt datum i Datum
-    (4 andra värden)")."""
+    """Swedish lines counting rejected rows per column, kind and value:
+    "52 rader: okänt värde '30-49 år' i Ålder". Groups (column, kind) with most rows come
+    first, within a group the values with most rows; at most ``per_group`` values are
+    named, the rest is one line ("… 7 rader till: ogiltigt datum i Datum (4 andra
+    värden)")."""
     if problems is None or len(problems) == 0:
         return []
-    lines: list[tuple[int, str]] = []
+    groups: list[tuple[int, list[str]]] = []
     for (column, kind), group in problems.groupby(["column", "kind"], sort=False):
         rows = len(group)
+        where = f" i {column}" if column else ""
         if kind == KIND_STRUCTURAL:
             first = group.iloc[0]
-            lines.append((rows, f"{_rows_sv(rows)}: {kind} (t.ex. rad {int(first['line'])}: "
-                                f"{first['reason']})"))
+            groups.append((rows, [f"{_rows_sv(rows)}: {kind} (t.ex. rad "
+                                  f"{int(first['line'])}: {first['reason']})"]))
             continue
-        where = f" i {column}" if column else ""
         if kind in (KIND_EMPTY, KIND_TOO_LONG, KIND_NO_PAIR):
-            lines.append((rows, f"{_rows_sv(rows)}: {kind}{where}"))
+            groups.append((rows, [f"{_rows_sv(rows)}: {kind}{where}"]))
             continue
-        counts = group["value"].value_counts(sort=True)
-        counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-        for value, count in list(counts.items())[:per_group]:
-            lines.append((int(count), f"{_rows_sv(int(count))}: {kind} '{value}'{where}"))
+        counts = group["value"].value_counts(sort=False).sort_index(kind="stable")
+        counts = counts.sort_values(ascending=False, kind="stable")
+        lines = [f"{_rows_sv(int(count))}: {kind} '{value}'{where}"
+                 for value, count in list(counts.items())[:per_group]]
         rest = counts.iloc[per_group:]
         if len(rest):
-            lines.append((int(rest.sum()),
-                          f"… {_rows_sv(int(rest.sum()))} till: {kind}{where} "
-                          f"({fmt_number(len(rest))} andra värden)"))
-    return [text for _, text in sorted(lines, key=lambda item: -item[0])]
+            lines.append(f"… {_rows_sv(int(rest.sum()))} till: {kind}{where} "
+                         f"({fmt_number(len(rest))} andra värden)")
+        groups.append((rows, lines))
+    groups.sort(key=lambda item: -item[0])
+    return [line for _, lines in groups for line in lines]

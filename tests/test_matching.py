@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from hjo_data.errors import UnknownDatasetError, UnreadableFileError
@@ -215,3 +217,75 @@ def test_unknown_youth_indicator_has_no_target() -> None:
 def test_free_column_keeps_value() -> None:
     assert suggest_values(["Hamnen"], "incidents", "area") == [
         ValueMatch("Hamnen", "Hamnen", 1.0, False)]
+
+
+# --------------------------------------------------------------------------- ingest path
+
+
+def _table(text: str):
+    return read_raw(text.encode("utf-8"), name="t.csv")
+
+
+def test_every_reason_problems_and_summary() -> None:
+    # line 2: two bad columns; lines 3-9: seven different bad dates; line 10: ok
+    rows = ["x;2024-01-01;ingen aning;Hamnen;polis"]
+    rows += [f"x;2024-13-0{d};klotter;Hamnen;polis" for d in range(1, 8)]
+    rows += ["x;2024-01-02;klotter;Hamnen;polis"]
+    text = "Id;Datum;Kategori;Område;Rapportör\n" + "\n".join(rows) + "\n"
+    text = text.replace("x;2024-01-01;ingen aning;Hamnen;polis",
+                        "x;igår;klotter;;polis")
+    out = validate(_table(text), DATASETS["incidents"], today=date(2024, 6, 1))
+    assert len(out.accepted) == 1
+    assert out.rejected["line"].tolist() == [2, 3, 4, 5, 6, 7, 8, 9]
+    first = out.rejected.iloc[0]
+    assert first["column"] == "Datum (Tidpunkt); Område"
+    assert first["reason"] == ("Ogiltigt datum 'igår' i kolumnen 'Datum (Tidpunkt)' (tillåtna "
+                               "format: ÅÅÅÅ-MM-DD, ÅÅÅÅ-MM-DD TT:MM, ÅÅÅÅMMDD, D.M.ÅÅÅÅ); "
+                               "Kolumnen 'Område' är tom")
+    assert len(out.problems) == 9
+    assert out.problems["kind"].value_counts().to_dict() == {"ogiltigt datum": 8,
+                                                             "tomt värde": 1}
+    assert out.summary[0] == "1 rad: ogiltigt datum '2024-13-01' i Datum (Tidpunkt)"
+    assert "… 3 rader till: ogiltigt datum i Datum (Tidpunkt) (3 andra värden)" in out.summary
+    assert "1 rad: tomt värde i Område" in out.summary
+    assert len(out.summary) == 7
+
+
+def test_no_answer_kept_in_required_column_with_warning() -> None:
+    text = ("År;Område;Kön;Åldersgrupp;Trygghet\n"
+            "2025;Hamnen;Vill ej svara;30-49 år;Vet ej\n"
+            "2025;Hamnen;kvinna;Vet ej;mycket trygg\n"
+            "2025;Hamnen;Ej svar;30 – 49;vet inte\n")
+    out = validate(_table(text), DATASETS["survey_responses"], today=date(2026, 1, 1))
+    assert len(out.rejected) == 0
+    assert out.accepted["gender"].tolist() == ["", "kvinna", ""]
+    assert out.accepted["age_group"].tolist() == ["30–49", "", "30–49"]
+    assert out.accepted["safety_evening"].tolist() == ["", "mycket trygg", ""]
+    assert "1 rad: 'Vet ej' i kolumnen 'Trygghet (Trygghet sent en kväll)' räknas som saknat " \
+           "svar" in out.warnings
+    assert "1 rad: 'Ej svar' i kolumnen 'Kön' räknas som saknat svar" in out.warnings
+
+
+def test_no_answer_is_an_error_outside_survey_answers() -> None:
+    text = "År;Årskurs;Kön;Indikator;Andel;Antal svar\n2024;Vet ej;alla;snus;0,1;100\n"
+    out = validate(_table(text), DATASETS["youth"], today=date(2026, 1, 1))
+    assert len(out.accepted) == 0
+    assert out.rejected["reason"][0].startswith("Okänt värde 'Vet ej' i kolumnen 'Årskurs'")
+
+
+def test_year_from_time_stamp_and_question_headers() -> None:
+    text = (f'"Tidstämpel","Kön","Hur gammal är du?","I vilket område bor du?","{NTU}"\n'
+            '"2024-11-30 23:59:59","Man","65 år eller äldre","Hamnen","Ganska otrygg"\n'
+            '"30.11.2023","Man","16-29 år","Hamnen","Mycket trygg"\n')
+    out = validate(_table(text), DATASETS["survey_responses"], today=date(2026, 1, 1))
+    assert len(out.rejected) == 0
+    assert out.accepted["year"].tolist() == [2024, 2023]
+    assert out.accepted["age_group"].tolist() == ["65+", "16–29"]
+
+
+def test_uncertain_value_is_not_used_on_the_ingest_path() -> None:
+    # "30-39" lies inside 30–49 but is not that band: a suggestion, never a silent change
+    text = "År;Område;Kön;Åldersgrupp;Trygghet\n2025;Hamnen;kvinna;30-39;mycket trygg\n"
+    out = validate(_table(text), DATASETS["survey_responses"], today=date(2026, 1, 1))
+    assert len(out.accepted) == 0
+    assert out.summary == ["1 rad: okänt värde '30-39' i Åldersgrupp"]
