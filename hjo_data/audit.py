@@ -28,10 +28,10 @@ from typing import Any
 import pandas as pd
 
 from hjo_data import jsonl
-from hjo_data.store import default_root
+from hjo_data.store import AUDIT_LOG_NAME, default_root
 
 __all__ = ["ACTIONS", "ACTION_LABELS_SV", "AUDIT_FIELDS", "audit_path", "log_event",
-           "read_audit"]
+           "make_entry", "read_audit"]
 
 #: Known actions (other lower-case snake_case actions are accepted too).
 ACTIONS: tuple[str, ...] = (
@@ -53,7 +53,7 @@ ACTION_LABELS_SV: dict[str, str] = {
 AUDIT_FIELDS: tuple[str, ...] = (
     "time", "user", "role", "action", "dataset", "batch_id", "counts", "detail",
 )
-FILE_NAME = "audit_log.jsonl"
+FILE_NAME = AUDIT_LOG_NAME
 _ACTION_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _MAX_TEXT = 500
 
@@ -88,12 +88,12 @@ def _counts(counts: Mapping[str, Any] | None) -> dict[str, int] | None:
     return out or None
 
 
-def log_event(action: str, user: str | None, *, role: str | None = None,
-              dataset: str | None = None, batch_id: str | None = None,
-              counts: Mapping[str, Any] | None = None, detail: str | None = None,
-              root: str | Path | Any | None = None, when: datetime | None = None
-              ) -> dict[str, Any]:
-    """Append one entry and return it. ``time`` is local ISO time (seconds)."""
+def make_entry(action: str, user: str | None, *, role: str | None = None,
+               dataset: str | None = None, batch_id: str | None = None,
+               counts: Mapping[str, Any] | None = None, detail: str | None = None,
+               when: datetime | None = None) -> dict[str, Any]:
+    """One entry, not written (a store transaction appends it with its commit, see
+    ``ingest.commit_ingest(audit_action=...)``). ``time`` is local ISO time (seconds)."""
     if not _ACTION_RE.match(str(action)):
         raise ValueError(f"invalid audit action {action!r}")
     entry: dict[str, Any] = {
@@ -106,6 +106,17 @@ def log_event(action: str, user: str | None, *, role: str | None = None,
         "counts": _counts(counts),
         "detail": _text(detail),
     }
+    return entry
+
+
+def log_event(action: str, user: str | None, *, role: str | None = None,
+              dataset: str | None = None, batch_id: str | None = None,
+              counts: Mapping[str, Any] | None = None, detail: str | None = None,
+              root: str | Path | Any | None = None, when: datetime | None = None
+              ) -> dict[str, Any]:
+    """Append one entry and return it (see :func:`make_entry`)."""
+    entry = make_entry(action, user, role=role, dataset=dataset, batch_id=batch_id,
+                       counts=counts, detail=detail, when=when)
     jsonl.append(audit_path(root), entry)
     return entry
 

@@ -181,8 +181,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                   profile=profile)
         if getattr(args, "dry_run", False):
             return _print_dry_run(prepared, args.json)
+        # Audited like an upload on the web page (committed with the batch).
         report = commit_ingest(prepared, store, strict=args.strict,
-                               user=os.environ.get("USER") or None)
+                               user=os.environ.get("USER") or None, audit_action="upload",
+                               role="cli")
     except HjoDataError as exc:
         message = f"Kunde inte läsa in '{name}': {exc}"
         hint = None if profile_name else _profile_hint(store, None, args.file,

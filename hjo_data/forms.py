@@ -373,13 +373,16 @@ def prepare_form(kind: str, row: Mapping[str, str], *, store: Any = None,
                           prepared=prepared)
 
 
-def commit_form(submission: FormSubmission, store: Any = None, *, user: str | None = None
-                ) -> IngestReport:
-    """Store a checked form row as its own batch (undoable like a file upload).
+def commit_form(submission: FormSubmission, store: Any = None, *, user: str | None = None,
+                role: str | None = None, audit_action: str | None = None) -> IngestReport:
+    """Store a checked form row as its own batch (undoable like a file upload); with
+    ``audit_action`` the audit entry commits with it (``commit_ingest``).
 
     Raises ValueError when the submission has errors (nothing is stored then).
     """
     if not submission.ok or submission.prepared is None:
         raise ValueError("formuläret har fel och kan inte sparas: "
                          + "; ".join(submission.errors))
-    return commit_ingest(submission.prepared, store, user=user, strict=True)
+    return commit_ingest(submission.prepared, store, user=user, strict=True, role=role,
+                         audit_action=audit_action,
+                         audit_detail=FORM_KINDS[submission.kind][0] if audit_action else None)

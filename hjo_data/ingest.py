@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hjo_data import formats, profiles, reading, validation
+from hjo_data import audit, formats, profiles, reading, validation
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.profiles import ImportProfile
@@ -395,10 +395,18 @@ def commit_ingest(
     progress: Callable[[float], None] | None = None,
     *,
     strict: bool = False,
+    audit_action: str | None = None,
+    role: str | None = None,
+    audit_detail: str | None = None,
 ) -> IngestReport:
     """Store a prepared file: new rows under a fresh batch id, rejected rows to quarantine,
     one log entry. Duplicates are recounted under the store lock (the store may have
     changed since :func:`prepare_ingest`). ``progress(fraction)`` is called from 0 to 1.
+
+    Data, quarantine, log entry and (with ``audit_action``, e.g. "upload") the audit entry
+    of ``user``/``role`` (detail: ``audit_detail`` or the file name) commit as one store
+    transaction: a kill at any point leaves no
+    batch or the whole batch, logged, audited and undoable (hjo_data/journal.py).
     """
     store = store if store is not None else Store(prepared.store_root or None)
     ds = prepared.dataset
@@ -419,7 +427,7 @@ def commit_ingest(
     blocked = strict and rejected > 0
 
     revised = 0
-    with store.lock():
+    with store.transaction(batch_id) as txn:
         step(0.1)
         if blocked:
             mask, duplicates = store.split_new(ds, accepted_frame)
@@ -491,7 +499,13 @@ def commit_ingest(
             entry["user"] = user
         if raw.sheet is not None:
             entry["sheet"] = raw.sheet
-        store.log(entry)
+        store.log(entry)  # appended at the commit, with the audit entry
+        if audit_action is not None:
+            txn.audit(audit.make_entry(
+                audit_action, user, role=role, dataset=ds.name, batch_id=batch_id,
+                counts={"rows_read": report.rows_read, "accepted": report.accepted,
+                        "rejected": report.rejected, "duplicates": report.duplicates},
+                detail=audit_detail or display))
     step(1.0)
     return report
 

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from hjo_data import jsonl
+from hjo_data import journal, jsonl
 from hjo_data.errors import HjoDataError
 from hjo_data.export import neutralise_cell
 from hjo_data.formatting import fmt_int
@@ -81,6 +81,8 @@ LOG_FIELDS = (
 )
 
 _LOG_NAME = "ingest_log.jsonl"
+#: The audit log (hjo_data.audit) lives beside the ingest log; a transaction appends to it.
+AUDIT_LOG_NAME = "audit_log.jsonl"
 _LOCK_NAME = ".lock"
 _QUARANTINE_DIR = "quarantine"
 _CLAIMS_DIR = "claims"
@@ -280,6 +282,9 @@ class Store:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
         self._local = threading.local()
+        if journal.pending(self.root):  # a writer was killed mid-commit: finish or undo
+            with self.lock():
+                pass
 
     # ------------------------------------------------------------------ paths
     def path(self, dataset: str | Dataset) -> Path:
@@ -318,12 +323,47 @@ class Store:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._local.depth = 1
             try:
+                if journal.pending(self.root):
+                    self._recover()
                 yield
             finally:
                 self._local.depth = 0
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+    # ------------------------------------------------------------------ transactions
+    def _recover(self) -> list[str]:
+        return journal.recover(self.root, log_path=self.log_path,
+                               audit_path=self.root / AUDIT_LOG_NAME)
+
+    @contextlib.contextmanager
+    def transaction(self, name: str) -> Iterator[journal.Transaction]:
+        """Under the lock: every file written and every log line in the block commits as
+        one (write-ahead journal, see hjo_data/journal.py), or not at all. Reads inside
+        see the store as it was before the block."""
+        with self.lock():
+            if getattr(self._local, "txn", None) is not None:
+                raise RuntimeError("nested store transaction")
+            txn = journal.Transaction(self.root, name, log_path=self.log_path,
+                                      audit_path=self.root / AUDIT_LOG_NAME)
+            self._local.txn = txn
+            try:
+                yield txn
+            except Exception:
+                txn.abort()
+                raise
+            finally:
+                self._local.txn = None
+            txn.commit()
+
+    def _write_file(self, path: Path, write: Any) -> None:
+        """Replace ``path`` atomically, or stage it in the running transaction."""
+        txn = getattr(self._local, "txn", None)
+        if txn is not None:
+            txn.stage(path, write)
+        else:
+            _atomic_write_bytes(path, write)
 
     # ------------------------------------------------------------------ reading
     def read_table(self, dataset: str | Dataset) -> pa.Table:
@@ -551,7 +591,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             old = pa.concat_tables([pq.read_table(path), old.cast(pq.read_schema(path))])
-        _atomic_write_bytes(path, lambda tmp: pq.write_table(old, tmp))
+        self._write_file(path, lambda tmp: pq.write_table(old, tmp))
 
     def _remove_stale_temp_files(self, ds: Dataset) -> None:
         """Temp files left by a killed writer (safe: every writer holds the lock)."""
@@ -574,7 +614,7 @@ class Store:
         target = self.claims_path(ds, batch_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         table = pa.table({"record_id": claimed})
-        _atomic_write_bytes(target, lambda tmp: pq.write_table(table, tmp))
+        self._write_file(target, lambda tmp: pq.write_table(table, tmp))
 
     def batch_ids(self, dataset: str | Dataset) -> list[str]:
         """Distinct batch ids with rows in ``dataset``."""
@@ -593,7 +633,7 @@ class Store:
         already withdrawn or never stored batch.
         """
         batch_id = str(batch_id).strip()
-        with self.lock():
+        with self.transaction(f"withdraw-{batch_id}"):  # rows and log event as one
             events = self.log_events()
             withdrawn = {str(e.get("batch_id")) for e in events
                          if e.get("event") == _WITHDRAW_EVENT}
@@ -632,9 +672,9 @@ class Store:
             time = datetime.now().astimezone().isoformat(timespec="seconds")
             self.log({"event": _WITHDRAW_EVENT, "batch_id": batch_id, "dataset": ds_name,
                       "time": time, "user": user, "removed": removed, "kept": kept})
-            for name in DATASETS:
-                with contextlib.suppress(OSError):
-                    self.claims_path(name, batch_id).unlink()
+        for name in DATASETS:  # after the commit: a rolled-back withdrawal keeps its claims
+            with contextlib.suppress(OSError):
+                self.claims_path(name, batch_id).unlink()
         return WithdrawResult(batch_id=batch_id, dataset=ds_name, removed=removed, kept=kept,
                               time=time)
 
@@ -691,7 +731,7 @@ class Store:
         unique = {"record_id", ds.id_column}
         unique.update(c.name for c in ds.columns if c.kind in ("datetime", "float"))
         dictionary = [n for n in table.column_names if n not in unique]
-        _atomic_write_bytes(
+        self._write_file(
             self.path(ds), lambda tmp: pq.write_table(
                 table, tmp, compression="lz4", use_dictionary=dictionary,
                 write_statistics=[ds.time_column],
@@ -750,13 +790,18 @@ class Store:
                 ])
         data = ("\ufeff" + buf.getvalue()).encode("utf-8")
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(path, lambda tmp: Path(tmp).write_bytes(data))
+        self._write_file(path, lambda tmp: Path(tmp).write_bytes(data))
         return path
 
     def log(self, entry: Mapping[str, Any]) -> None:
-        """Append one JSON line to the ingest log (under the lock, fsynced)."""
+        """Append one JSON line to the ingest log (under the lock, fsynced); inside a
+        transaction the line is appended at its commit."""
         record = {k: entry.get(k) for k in LOG_FIELDS}
         record.update({k: v for k, v in entry.items() if k not in record})
+        txn = getattr(self._local, "txn", None)
+        if txn is not None:
+            txn.log(record)
+            return
         with self.lock():
             jsonl.append(self.log_path, record)
 

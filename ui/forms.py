@@ -25,7 +25,7 @@ from hjo_data.forms import (
 from hjo_data.promise import load_promise_with_fallback
 from hjo_data.reference import area_names
 from hjo_data.schema import ACTIVITY_TYPES, INCIDENT_CATEGORIES, SOURCES
-from ui.auth import md_escape, record_audit
+from ui.auth import md_escape
 from ui.upload import Editor, flash, refresh_data
 
 
@@ -49,15 +49,12 @@ def _register(ed: Editor, submission: FormSubmission) -> None:
                    icon=":material/content_copy:")
         return
     try:
-        report = commit_form(submission, ed.store, user=ed.user.name)
+        # The audit entry commits with the row (one store transaction).
+        report = commit_form(submission, ed.store, user=ed.user.name, role=ed.user.role,
+                             audit_action="register")
     except (HjoDataError, OSError, ValueError) as exc:
         st.error(f"Kunde inte spara: {md_escape(exc)}", icon=":material/error:")
         return
-    record_audit("register", ed.user.name, role=ed.user.role, dataset=report.dataset,
-                 batch_id=report.batch_id,
-                 counts={"accepted": report.accepted, "rejected": report.rejected,
-                         "duplicates": report.duplicates},
-                 detail=FORM_KINDS[submission.kind][0])
     refresh_data()
     flash("success", f"{FORM_KINDS[submission.kind][0]} sparad (batch "
                       f"{md_escape(report.batch_id)}). Den kan ångras under ”Inläsningar och "

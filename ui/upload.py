@@ -101,14 +101,6 @@ def _quarantine_bytes(ed: Editor, path_text: str | None) -> bytes | None:
     return to_csv_bytes(frame)
 
 
-def _audit_ingest(ed: Editor, action: str, report: IngestReport) -> None:
-    record_audit(action, ed.user.name, role=ed.user.role, dataset=report.dataset,
-                 batch_id=report.batch_id,
-                 counts={"rows_read": report.rows_read, "accepted": report.accepted,
-                         "rejected": report.rejected, "duplicates": report.duplicates},
-                 detail=report.file)
-
-
 # --------------------------------------------------------------------------- upload
 
 
@@ -286,11 +278,11 @@ def upload_tab(ed: Editor) -> None:
         try:
             report = commit_ingest(prepared, ed.store, user=ed.user.name, strict=strict,
                                    progress=lambda f: bar.progress(min(max(f, 0.0), 1.0),
-                                                                   text="Sparar …"))
+                                                                   text="Sparar …"),
+                                   audit_action="upload", role=ed.user.role)  # one commit
         except (HjoDataError, OSError) as exc:
             st.error(f"Filen kunde inte sparas: {md_escape(exc)}", icon=":material/error:")
             return
-        _audit_ingest(ed, "upload", report)
         if wizard is not None:
             _save_profile(ed, wizard)
         refresh_data()
