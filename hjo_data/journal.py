@@ -62,7 +62,8 @@ def _step(name: str) -> None:
         crash_hook(name)
 
 
-def _fsync_path(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or directory (errors ignored: not every file system supports it)."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -137,12 +138,12 @@ class Transaction:
             marker = self._marker()
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
-            _fsync_path(marker.parent)
+            fsync_path(marker.parent)
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.parent / f".{target.name}.{self.id}{NEW_SUFFIX}"
         backup = target.parent / f".{target.name}.{self.id}{OLD_SUFFIX}"
         write(temp)
-        _fsync_path(temp)
+        fsync_path(temp)
         sha = _sha256(temp)
         if sha is None:
             raise OSError(f"staged file {temp} vanished")
@@ -185,7 +186,7 @@ class Transaction:
         _step("audited")
         _remove(f.backup for f in files)  # all installed: recovery would roll forward
         path.unlink()
-        _fsync_path(path.parent)
+        fsync_path(path.parent)
         _step("committed")
 
 
@@ -203,7 +204,7 @@ def _write_intent(path: Path, intent: Mapping[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_path(path.parent)
+    fsync_path(path.parent)
 
 
 def _install(files: Iterable[_File], *, hook: bool = False) -> None:
@@ -216,7 +217,7 @@ def _install(files: Iterable[_File], *, hook: bool = False) -> None:
                 except OSError:  # no hard links on this file system
                     shutil.copy2(f.target, f.backup)
             os.replace(f.temp, f.target)
-            _fsync_path(f.target.parent)
+            fsync_path(f.target.parent)
         if hook:
             _step("installed")
 
@@ -271,7 +272,7 @@ def recover(root: str | Path, *, log_path: Path, audit_path: Path) -> list[str]:
             _remove(f.temp for f in files)
             done.append(f"{intent.get('id')}: bakåt")
         path.unlink(missing_ok=True)
-        _fsync_path(directory)
+        fsync_path(directory)
         _remove(f.backup for f in files)
     # Staging without an intent: the writer was killed before its intent, so nothing was
     # installed; its temps (and any backup a killed commit left) go. Every writer holds

@@ -201,13 +201,7 @@ def _strictly_increasing(arr: pa.Array) -> bool:
     return bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+_fsync_dir = journal.fsync_path
 
 
 def _atomic_write_bytes(path: Path, write: Any) -> None:
