@@ -36,7 +36,7 @@ __all__ = ["ACTIONS", "ACTION_LABELS_SV", "AUDIT_FIELDS", "audit_path", "log_eve
 #: Known actions (other lower-case snake_case actions are accepted too).
 ACTIONS: tuple[str, ...] = (
     "login_ok", "login_failed", "logout", "upload", "register", "withdraw", "user_add",
-    "export", "import_profile",
+    "export", "import_profile", "replace",
 )
 ACTION_LABELS_SV: dict[str, str] = {
     "login_ok": "Inloggning",
@@ -48,6 +48,7 @@ ACTION_LABELS_SV: dict[str, str] = {
     "user_add": "Konto skapat",
     "export": "Export av rader",
     "import_profile": "Importprofil sparad",
+    "replace": "Ersatta rader (konflikt)",
 }
 #: Keys of every entry, in order.
 AUDIT_FIELDS: tuple[str, ...] = (

@@ -93,6 +93,9 @@ def _ingest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="skriv en JSON-rapport på stdout")
     p.add_argument("--strict", action="store_true",
                    help="spara ingenting om någon rad avvisas")
+    p.add_argument("--replace", action="store_true",
+                   help="en rad vars id redan finns i datalagret med annat innehåll ersätter "
+                   "den lagrade raden (loggas; utan flaggan avvisas raden som konflikt)")
     p.add_argument("--sheet", metavar="BLAD", help="Excel: bladets namn (standard: första)")
     p.add_argument("--dry-run", action="store_true",
                    help="kontrollera bara filen: visa rapporten men spara ingenting")
@@ -179,12 +182,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                   sheet=getattr(args, "sheet", None),
                                   max_bytes=_cli_max_bytes(getattr(args, "max_mb", None)),
                                   profile=profile)
+        replace = bool(getattr(args, "replace", False))
         if getattr(args, "dry_run", False):
-            return _print_dry_run(prepared, args.json)
+            return _print_dry_run(prepared, args.json, replace)
         # Audited like an upload on the web page (committed with the batch).
         report = commit_ingest(prepared, store, strict=args.strict,
                                user=os.environ.get("USER") or None, audit_action="upload",
-                               role="cli")
+                               role="cli", replace=replace)
     except HjoDataError as exc:
         message = f"Kunde inte läsa in '{name}': {exc}"
         hint = None if profile_name else _profile_hint(store, None, args.file,
@@ -247,8 +251,12 @@ def cmd_profiles(args: argparse.Namespace) -> int:
     return EXIT_OK if not problems else EXIT_REJECTED
 
 
-def _print_dry_run(prepared, as_json: bool) -> int:  # PreparedIngest
+def _print_dry_run(prepared, as_json: bool, replace: bool = False) -> int:  # PreparedIngest
+    from hjo_data.ingest import conflict_rows_left  # lazy: startup time
+
     rejected = prepared.rejected_rows()
+    conflicts = prepared.conflict_rows()
+    left = conflict_rows_left(prepared, replace)
     if as_json:
         _print_json({
             "file": prepared.file, "dataset": prepared.dataset.name, "dry_run": True,
@@ -257,6 +265,7 @@ def _print_dry_run(prepared, as_json: bool) -> int:  # PreparedIngest
             "warnings": prepared.warnings, "headers": prepared.header_preview,
             "errors": rejected.head(1000).to_dict("records"), "stored": False,
             "rejection_summary": prepared.rejection_summary, "message": prepared.message,
+            "conflicts": len(conflicts), "conflict_rows": conflicts.head(1000).to_dict("records"),
         })
     else:
         lines = [prepared.message + " (provläsning – inget sparades)",
@@ -271,8 +280,10 @@ def _print_dry_run(prepared, as_json: bool) -> int:  # PreparedIngest
             lines.extend(f"  - {line}" for line in prepared.rejection_summary)
         for rec in rejected.head(SHOWN_ERRORS).to_dict("records"):
             lines.append(f"  rad {rec['rad']}, kolumn '{rec['kolumn']}': {rec['orsak']}")
+        for rec in conflicts.head(SHOWN_ERRORS).to_dict("records"):
+            lines.append(f"  rad {rec['rad']}, kolumn '{rec['kolumn']}': {rec['orsak']}")
         print("\n".join(lines))
-    return EXIT_OK if prepared.rejected == 0 else EXIT_REJECTED
+    return EXIT_OK if prepared.rejected == 0 and not left else EXIT_REJECTED
 
 
 # ----------------------------------------------------------------------------- withdraw

@@ -7,7 +7,12 @@ always holds):
   not published, summaries, other municipalities), by reason in ``skipped_reasons``;
 * ``rejected``   rows that failed validation (incl. rows that could not be split);
 * ``duplicates`` valid rows whose ``record_id`` repeats an earlier row of the same file or
-  a row already in the store (statistik: the same key with the same values);
+  a row already in the store with the SAME content (statistik: the same key with the same
+  values);
+* ``conflicts``  rows whose given id exists (stored, or earlier in the file) with OTHER
+  content (:mod:`hjo_data.conflicts`): counted in ``rejected`` (reason names the differing
+  columns), or with ``replace=True`` in ``accepted``: the stored row is replaced (kept in
+  the store's history, restored if the batch is withdrawn) and the ids are logged;
 * ``accepted``   the remaining valid rows: new rows, stored once; for statistik also the
   ``revised`` rows (same key, another value: the stored row is replaced, the earlier
   value kept in the store's history).
@@ -31,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hjo_data import audit, formats, profiles, reading, validation
+from hjo_data import audit, conflicts, formats, profiles, reading, validation
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.profiles import ImportProfile
@@ -93,6 +98,10 @@ class IngestReport:
     #: Rejections counted per column and value ("52 rader: okänt värde '30-49 år' i
     #: Ålder"), from ``Validated.summary``: every reason of every rejected row counts.
     rejection_summary: list[str] = field(default_factory=list)
+    #: Rows whose id exists with other content; of them ``replaced`` replaced the stored
+    #: row (``replace=True``, counted in ``accepted``), the rest are in ``rejected``.
+    conflicts: int = 0
+    replaced: int = 0
 
     @property
     def ok(self) -> bool:
@@ -112,7 +121,12 @@ class IngestReport:
         saved = _plural(self.accepted, "sparad", "sparade")
         if self.revised:
             saved += f" (varav {_plural(self.revised, 'reviderat värde', 'reviderade värden')})"
+        if self.replaced:
+            saved += f" (varav {_plural(self.replaced, 'ersatt rad', 'ersatta rader')})"
         rejected = _plural(self.rejected, "avvisad", "avvisade")
+        if self.conflicts > self.replaced:
+            n = self.conflicts - self.replaced
+            rejected += f" (varav {_plural(n, 'konflikt', 'konflikter')})"
         return f"{head}: {saved}, {rejected}, {dups}{skipped_text(self.skipped_reasons)}."
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,6 +153,8 @@ class IngestReport:
             "sheet": self.sheet,
             "user": self.user,
             "revised": self.revised,
+            "conflicts": self.conflicts,
+            "replaced": self.replaced,
             "message": self.message,
         }
 
@@ -200,6 +216,10 @@ class PreparedIngest:
     store_root: str = ""
     #: Rows that would replace a stored value (statistik revisions; not in ``new_rows``).
     revised: int = 0
+    #: Id conflicts found at prepare time (rows of ``validated.accepted``; neither in
+    #: ``new_rows`` nor in ``duplicates``): rejected on commit, or replacing with
+    #: ``replace=True``.
+    conflicts: conflicts.Conflicts = conflicts.NONE
 
     @property
     def rows_read(self) -> int:
@@ -247,6 +267,15 @@ class PreparedIngest:
             "orsak": rej["reason"].astype("str"),
         })
 
+    def conflict_rows(self) -> pd.DataFrame:
+        """The id conflicts as rad, kolumn, värde (the id), orsak (plain text, like
+        :meth:`rejected_rows`)."""
+        found = self.conflicts
+        rows = conflicts.rejected_rows(self.dataset, self.validated.accepted, found,
+                                       np.ones(len(found), dtype=bool))
+        return pd.DataFrame({"rad": rows["line"], "kolumn": rows["column"],
+                             "värde": rows["value"], "orsak": rows["reason"]})
+
     @property
     def message(self) -> str:
         head = f"{self.file}: {_plural(self.rows_read, 'rad', 'rader')} lästa"
@@ -255,7 +284,22 @@ class PreparedIngest:
         return (f"{head} – {_plural(self.new_rows, 'ny rad', 'nya rader')} kan sparas"
                 f"{revised}, {_plural(self.rejected, 'avvisad', 'avvisade')}, "
                 f"{_plural(self.duplicates, 'dubblett', 'dubbletter')}"
+                f"{conflict_text(len(self.conflicts))}"
                 f"{skipped_text(self.raw.skipped)}.")
+
+
+def conflict_rows_left(prepared: PreparedIngest, replace: bool) -> int:
+    """Conflicts that would be rejected on commit (all of them, or with ``replace`` those
+    within the file)."""
+    found = prepared.conflicts
+    return len(found) if not replace else int(found.in_file.sum())
+
+
+def conflict_text(n: int) -> str:
+    """", 2 konflikter (id finns med annat innehåll)" or "" (preview messages)."""
+    if not n:
+        return ""
+    return f", {_plural(n, 'konflikt', 'konflikter')} (id finns med annat innehåll)"
 
 
 def _header_preview(raw: reading.RawTable, ds: Dataset, validated: validation.Validated
@@ -351,6 +395,8 @@ def prepare_read(
         duplicates = len(checked.accepted) - int(mask.sum()) - revised
     else:
         mask, duplicates = store.split_new(ds, checked.accepted)
+    found = store.find_conflicts(ds, checked.accepted)
+    duplicates -= len(found)  # a conflicting row is never new: split_new counted it
     preview = _header_preview(raw, ds, checked)
     if profile is not None:
         preview = profiles.original_preview(original_headers, profile, preview, IGNORED)
@@ -358,6 +404,7 @@ def prepare_read(
         file=display, dataset=ds, raw=raw, validated=checked, sha256=sha256,
         header_preview=preview, duplicates=duplicates,
         new_rows=int(mask.sum()), store_root=str(store.root), revised=revised,
+        conflicts=found,
     )
 
 
@@ -388,6 +435,30 @@ def _quarantine_original(raw: reading.RawTable, rejected: pd.DataFrame
     return frame, unsplit
 
 
+def _resolve_conflicts(ds: Dataset, checked: validation.Validated,
+                       found: conflicts.Conflicts, replace: bool
+                       ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray | None]:
+    """(accepted rows to store, rejected rows incl. conflicts, replace mask over the
+    former or None). Conflicts within the file are always rejected: the file contradicts
+    itself and ``replace`` cannot tell which row is right."""
+    accepted = checked.accepted
+    if not len(found):
+        return accepted, checked.rejected, None
+    rejected_sel = found.in_file | (not replace)
+    drop = np.zeros(len(accepted), dtype=bool)
+    drop[found.positions[rejected_sel]] = True
+    extra = conflicts.rejected_rows(ds, accepted, found, rejected_sel)
+    rejected = pd.concat([checked.rejected, extra], ignore_index=True).sort_values(
+        "line", kind="stable", ignore_index=True)
+    keep = accepted.loc[~drop].reset_index(drop=True)
+    replace_mask = None
+    if replace:
+        mask = np.zeros(len(accepted), dtype=bool)
+        mask[found.positions[~found.in_file]] = True
+        replace_mask = mask[~drop]
+    return keep, rejected, replace_mask
+
+
 def commit_ingest(
     prepared: PreparedIngest,
     store: Store | None = None,
@@ -395,17 +466,20 @@ def commit_ingest(
     progress: Callable[[float], None] | None = None,
     *,
     strict: bool = False,
+    replace: bool = False,
     audit_action: str | None = None,
     role: str | None = None,
     audit_detail: str | None = None,
 ) -> IngestReport:
     """Store a prepared file: new rows under a fresh batch id, rejected rows to quarantine,
-    one log entry. Duplicates are recounted under the store lock (the store may have
-    changed since :func:`prepare_ingest`). ``progress(fraction)`` is called from 0 to 1.
+    one log entry. Duplicates and id conflicts are recounted under the store lock (the
+    store may have changed since :func:`prepare_ingest`). ``replace``: a row whose id is
+    stored with other content replaces that row (else it is rejected as a conflict).
+    ``progress(fraction)`` is called from 0 to 1.
 
     Data, quarantine, log entry and (with ``audit_action``, e.g. "upload") the audit entry
-    of ``user``/``role`` (detail: ``audit_detail`` or the file name) commit as one store
-    transaction: a kill at any point leaves no
+    of ``user``/``role`` (detail: ``audit_detail`` or the file name; replaced rows add a
+    "replace" entry) commit as one store transaction: a kill at any point leaves no
     batch or the whole batch, logged, audited and undoable (hjo_data/journal.py).
     """
     store = store if store is not None else Store(prepared.store_root or None)
@@ -419,15 +493,18 @@ def commit_ingest(
             progress(fraction)
 
     step(0.0)
-    accepted_frame = checked.accepted
-    rejected = len(checked.rejected)
-    valid = len(accepted_frame)
     batch_id = new_batch_id(prepared.sha256)
     warnings = list(checked.warnings)
-    blocked = strict and rejected > 0
 
     revised = 0
     with store.transaction(batch_id) as txn:
+        found = store.find_conflicts(ds, checked.accepted)
+        accepted_frame, rejected_frame, replace_mask = _resolve_conflicts(
+            ds, checked, found, replace)
+        rejected = len(rejected_frame)
+        valid = len(accepted_frame)
+        replaced = 0 if replace_mask is None else int(replace_mask.sum())
+        blocked = strict and rejected > 0
         step(0.1)
         if blocked:
             mask, duplicates = store.split_new(ds, accepted_frame)
@@ -438,14 +515,15 @@ def commit_ingest(
             added += revised  # rows this batch stored (withdraw removes them)
             accepted = added
         else:
-            added, duplicates = store.append(ds, accepted_frame, batch_id)
+            added, duplicates = store.append(ds, accepted_frame, batch_id,
+                                             replace=replace_mask)
             accepted = added
         step(0.7)
         quarantine = None
         if rejected:
-            original, unsplit = _quarantine_original(raw, checked.rejected)
+            original, unsplit = _quarantine_original(raw, rejected_frame)
             quarantine = store.write_quarantine(ds, reading.safe_file_name(display),
-                                                checked.rejected, original=original,
+                                                rejected_frame, original=original,
                                                 unsplit=unsplit)
         step(0.9)
         report = IngestReport(
@@ -457,7 +535,7 @@ def commit_ingest(
             duplicates=duplicates,
             warnings=warnings,
             rejected_file=str(quarantine) if quarantine is not None else None,
-            errors=_row_errors(checked.rejected, ERROR_LIMIT),
+            errors=_row_errors(rejected_frame, ERROR_LIMIT),
             batch_id=batch_id,
             sha256=prepared.sha256,
             encoding=raw.encoding,
@@ -470,6 +548,8 @@ def commit_ingest(
             skipped_reasons=dict(raw.skipped),
             revised=revised,
             rejection_summary=list(checked.summary),
+            conflicts=len(found),
+            replaced=0 if blocked else replaced,
         )
         counted = report.accepted + report.rejected + report.duplicates + report.skipped
         if counted != report.rows_read:
@@ -491,6 +571,8 @@ def commit_ingest(
             "added": added,
             "skipped": report.skipped,
             "revised": revised,
+            "conflicts": report.conflicts,
+            "replaced": report.replaced,
             "warnings": len(report.warnings),
             "rejected_file": report.rejected_file,
             "stored": report.stored,
@@ -499,6 +581,9 @@ def commit_ingest(
             entry["user"] = user
         if raw.sheet is not None:
             entry["sheet"] = raw.sheet
+        if report.replaced:
+            ids = accepted_frame.loc[replace_mask, "record_id"].astype("str").tolist()
+            entry["replaced_ids"] = ids[:ERROR_LIMIT]
         store.log(entry)  # appended at the commit, with the audit entry
         if audit_action is not None:
             txn.audit(audit.make_entry(
@@ -506,6 +591,10 @@ def commit_ingest(
                 counts={"rows_read": report.rows_read, "accepted": report.accepted,
                         "rejected": report.rejected, "duplicates": report.duplicates},
                 detail=audit_detail or display))
+            if report.replaced:  # replacing stored rows changes history: say who did it
+                txn.audit(audit.make_entry(
+                    "replace", user, role=role, dataset=ds.name, batch_id=batch_id,
+                    counts={"replaced": report.replaced}, detail=audit_detail or display))
     step(1.0)
     return report
 
@@ -516,6 +605,7 @@ def ingest_file(
     dataset: str | Dataset | None = None,
     store: Store | None = None,
     strict: bool = False,
+    replace: bool = False,
     name: str | None = None,
     today: date | None = None,
     sheet: str | int | None = None,
@@ -533,4 +623,4 @@ def ingest_file(
     store = store if store is not None else Store()
     prepared = prepare_ingest(source, name=name, dataset=dataset, sheet=sheet, store=store,
                               today=today, max_bytes=max_bytes)
-    return commit_ingest(prepared, store, user=user, strict=strict)
+    return commit_ingest(prepared, store, user=user, strict=strict, replace=replace)

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from hjo_data import journal, jsonl
+from hjo_data import conflicts, journal, jsonl
 from hjo_data.errors import HjoDataError
 from hjo_data.export import neutralise_cell
 from hjo_data.formatting import fmt_int
@@ -473,13 +473,31 @@ class Store:
                 first &= ~in_store.to_numpy(zero_copy_only=False)
         return first, int(len(frame) - first.sum())
 
+    def find_conflicts(self, dataset: str | Dataset, frame: pd.DataFrame
+                       ) -> conflicts.Conflicts:
+        """Rows of ``frame`` (validated, with ``_line``) whose given id exists — stored or
+        earlier in the frame — with other content (see :mod:`hjo_data.conflicts`)."""
+        ds = get_dataset(dataset)
+        if len(frame) == 0 or ds.revision_columns or \
+                not conflicts.explicit_ids(ds, frame).any():
+            return conflicts.NONE
+        stored = self.read_table(ds)
+        if stored.num_rows:
+            ids = pa.array(frame["record_id"].drop_duplicates(), type=pa.string())
+            stored = stored.filter(pc.is_in(stored["record_id"], value_set=ids))
+        return conflicts.find_conflicts(ds, frame, _to_arrow(ds, frame), stored)
+
     def append(
-        self, dataset: str | Dataset, accepted: pd.DataFrame, batch_id: str
+        self, dataset: str | Dataset, accepted: pd.DataFrame, batch_id: str, *,
+        replace: np.ndarray | None = None,
     ) -> tuple[int, int]:
         """Store the rows of ``accepted`` whose ``record_id`` is new; returns (added, dups).
 
         Rows repeated inside ``accepted`` or already stored are counted as duplicates and
-        stored once. The dataset file is rewritten atomically under the store lock.
+        stored once. ``replace`` (bool mask over ``accepted``): rows that replace the
+        stored row with their id (a conflict resolved by the user); the replaced row moves
+        to the history file (restored if this batch is withdrawn). The dataset file is
+        rewritten atomically under the store lock.
         """
         ds = get_dataset(dataset)
         if "record_id" not in accepted.columns:
@@ -487,6 +505,11 @@ class Store:
         with self.lock():
             self._remove_stale_temp_files(ds)
             mask, duplicates = self.split_new(ds, accepted)
+            replace_ids = None
+            if replace is not None and replace.any():
+                mask = mask | replace
+                duplicates = int(len(accepted) - mask.sum())
+                replace_ids = pa.array(accepted.loc[replace, "record_id"], type=pa.string())
             added = int(mask.sum())
             if duplicates:
                 self._write_claims(ds, accepted, batch_id)
@@ -497,7 +520,12 @@ class Store:
             new_table = _to_arrow(ds, new)
             path = self.path(ds)
             if path.exists():
-                table = pa.concat_tables([self.read_table(ds), new_table])
+                table = self.read_table(ds)
+                if replace_ids is not None:
+                    replaced = pc.is_in(table["record_id"], value_set=replace_ids)
+                    self._append_history(ds, table.filter(replaced), batch_id)
+                    table = table.filter(pc.invert(replaced))
+                table = pa.concat_tables([table, new_table])
             else:
                 table = new_table
             self.write_table(ds, table)
@@ -710,8 +738,37 @@ class Store:
             table.schema.get_field_index("batch_id"), "batch_id",
             pa.array(new_batch, type=pa.string()),
         ).take(pa.array(np.flatnonzero(~drop)))
+        table, history = self._restore_replaced(ds, batch_id, table, order)
         self.write_table(ds, table)
+        if history is not None:  # in the withdrawal's transaction, with the data file
+            self._write_file(self.history_path(ds), lambda tmp: pq.write_table(history, tmp))
         return int(drop.sum()), int(inherited.sum())
+
+    def _restore_replaced(self, ds: Dataset, batch_id: str, table: pa.Table,
+                          order: Mapping[str, int]) -> tuple[pa.Table, pa.Table | None]:
+        """Rows ``batch_id`` replaced (history, ``replaced_by``) come back when it is
+        withdrawn: those of a still active batch whose id is no longer stored. Returns the
+        table with them and the history without them (None: unchanged)."""
+        path = self.history_path(ds)
+        if not path.exists():
+            return table, None
+        history = pq.read_table(path)
+        mine = np.asarray(pc.equal(history["replaced_by"], batch_id).to_numpy(
+            zero_copy_only=False), dtype=bool)
+        if not mine.any():
+            return table, None
+        old = history.filter(pa.array(mine))
+        active = np.asarray(pc.is_in(old["batch_id"], value_set=pa.array(
+            list(order), type=pa.string())).to_numpy(zero_copy_only=False), dtype=bool)
+        free = ~np.asarray(pc.is_in(old["record_id"], value_set=table["record_id"]
+                                    .combine_chunks()).to_numpy(zero_copy_only=False),
+                           dtype=bool)
+        back = old.filter(pa.array(active & free)).drop_columns(["replaced_by",
+                                                                  "replaced_at"])
+        rest = history.filter(pa.array(~mine))
+        if back.num_rows:
+            table = pa.concat_tables([table, _conform(ds, back)])
+        return table, rest
 
     def write_table(self, dataset: str | Dataset, table: pa.Table) -> None:
         """Atomically replace a dataset's file with ``table`` (caller holds the lock)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from hjo_data.audit import read_audit
 from hjo_data.auth import hash_password
 from hjo_data.store import Store
 from tests.test_formats import HOSTILE_REASONS, ROWS
@@ -95,3 +96,31 @@ def test_json_and_xls_uploads_are_checked_and_saved(users: dict, isolated_store:
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["Lästa rader"], metrics["Nya rader"]) == ("1", "1")
+
+
+def test_conflict_is_shown_and_replaced_only_when_chosen(users: dict,
+                                                         isolated_store: Path) -> None:
+    header = ";".join(ROWS[0])
+    first = f"{header}\nK1;{_recent(3)};klotter;Hamnen;polis;Första\n".encode()
+    second = f"{header}\nK1;{_recent(3)};klotter;Hamnen;polis;Rättad\n".encode()
+    at = _upload(_app(users), "v1.csv", first)
+    at.button(key="hjo_dh_save").click()
+    at.run()
+    at = _upload(_app(users), "v2.csv", second)
+    assert not at.exception, at.exception
+    conflicts = next(d.value for d in at.dataframe if "orsak" in d.value.columns
+                     and d.value["orsak"].str.startswith("Konflikt").any())
+    assert conflicts["rad"].tolist() == [2] and conflicts["värde"].tolist() == ["K1"]
+    assert "Beskrivning" in conflicts["orsak"].iloc[0]
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Nya rader"], metrics["Dubbletter"]) == ("0", "0")
+    at.checkbox(key="hjo_dh_replace").check()
+    at.run()
+    at.button(key="hjo_dh_save").click()
+    at.run()
+    assert not at.exception, at.exception
+    store = Store(isolated_store)
+    assert store.read("incidents")["description"].tolist() == ["Rättad"]
+    audit = read_audit()
+    assert audit["action"].tolist() == ["upload", "upload", "replace"]
+    assert audit.iloc[-1]["counts"] == {"replaced": 1}

@@ -188,6 +188,19 @@ def _show_prepared(prepared: PreparedIngest) -> None:
                            key="hjo_dh_errors_csv")
     else:
         st.success("Inga rader avvisades.", icon=":material/check_circle:")
+    if len(prepared.conflicts):
+        _show_conflicts(prepared)
+
+
+def _show_conflicts(prepared: PreparedIngest) -> None:
+    """Rows whose id exists with other content: never silently dropped as duplicates."""
+    rows = prepared.conflict_rows()
+    st.warning(md_escape(f"{fmt_int(len(rows))} rader har ett id som redan finns med annat "
+                         "innehåll (konflikter). De sparas inte, om du inte väljer att de "
+                         "ska ersätta de lagrade raderna."), icon=":material/warning:")
+    st.dataframe(rows.head(SHOWN_REJECTED), hide_index=True, key="hjo_dh_conflicts",
+                 column_config={"rad": st.column_config.NumberColumn("Rad", format="%d"),
+                                "kolumn": "Kolumn", "värde": "Id", "orsak": "Orsak"})
 
 
 def _save_profile(ed: Editor, wizard: Wizard) -> None:
@@ -273,13 +286,17 @@ def upload_tab(ed: Editor) -> None:
     _show_prepared(prepared)
     strict = st.checkbox("Spara bara om alla rader godkänns (strikt läge)",
                          key="hjo_dh_strict")
+    replace = bool((~prepared.conflicts.in_file).any()) and st.checkbox(
+        "Ersätt lagrade rader vid konflikt (samma id, annat innehåll; loggas)",
+        key="hjo_dh_replace")
     if st.button("Spara", type="primary", icon=":material/save:", key="hjo_dh_save"):
         bar = st.progress(0.0, text="Sparar …")
         try:
             report = commit_ingest(prepared, ed.store, user=ed.user.name, strict=strict,
                                    progress=lambda f: bar.progress(min(max(f, 0.0), 1.0),
                                                                    text="Sparar …"),
-                                   audit_action="upload", role=ed.user.role)  # one commit
+                                   audit_action="upload", role=ed.user.role,  # one commit
+                                   replace=replace)
         except (HjoDataError, OSError) as exc:
             st.error(f"Filen kunde inte sparas: {md_escape(exc)}", icon=":material/error:")
             return
