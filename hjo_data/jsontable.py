@@ -28,9 +28,8 @@ from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
 from hjo_data.rawtable import RawTable, StructuralError, unique_names
 
-__all__ = ["JSON_SUFFIXES", "LIST_KEYS", "looks_like_json", "read_json"]
+__all__ = ["LIST_KEYS", "looks_like_json", "read_json"]
 
-JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 #: Keys of a wrapping object whose value is the list of records (first present wins).
 LIST_KEYS = ("data", "records", "values")
 _MAX_RAW_TEXT = 200
@@ -51,10 +50,9 @@ def _decode(data: bytes, file_name: str) -> str:
 
 
 def looks_like_json(data: bytes, file_name: str) -> bool:
-    """A .json/.jsonl/.ndjson name, or content whose first character is ``[`` or ``{``
-    (a CSV header never starts so)."""
-    if file_name.lower().endswith(JSON_SUFFIXES):
-        return True
+    """Content whose first character is ``[`` or ``{`` (a CSV header never starts so),
+    whatever the name says: a CSV saved as .json is still read as CSV."""
+    del file_name  # the content decides
     head = data[:64]
     for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         if head.startswith(bom):
