@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import os
@@ -250,6 +251,11 @@ class SourceResult:
     skipped_reasons: dict[str, int] = field(default_factory=dict)
     unmapped: dict[str, int] = field(default_factory=dict)
     newest: str | None = None
+    #: Every response: {"url", "sha256", "file"} (file = the cached copy).
+    responses: list[dict[str, str]] = field(default_factory=list)
+    #: Responses identical to the previous one for the same URL: not cached again, not
+    #: ingested again (an hourly refresh without news adds no file and no ingest batch).
+    unchanged: int = 0
 
     @property
     def exit_code(self) -> int:
@@ -273,6 +279,7 @@ class SourceResult:
             "rejected": self.rejected, "duplicates": self.duplicates,
             "skipped": self.skipped, "skipped_reasons": dict(self.skipped_reasons),
             "unmapped": dict(self.unmapped), "newest": self.newest,
+            "responses": [dict(r) for r in self.responses], "unchanged": self.unchanged,
         }
 
 
@@ -288,6 +295,8 @@ def summary_text(result: SourceResult) -> str:
     if result.skipped:
         reasons = ", ".join(f"{r} {fmt_int(n)}" for r, n in result.skipped_reasons.items())
         parts.append(f"{fmt_int(result.skipped)} överhoppade ({reasons})")
+    if result.unchanged and not result.files:
+        return f"{label}: {result.message} – oförändrat sedan förra hämtningen."
     text = f"{label}: {result.message} – " + ", ".join(parts) + "."
     if result.unmapped:
         text += " Okända händelsetyper (sparade som övrigt): " + ", ".join(
@@ -320,6 +329,36 @@ def _cache(store: Store, source: str, stamp: str, page: int, body: bytes) -> Pat
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(body)
     os.replace(tmp, path)
+    return path
+
+
+def _previous_file(store: Store, source: str, url: str, sha: str) -> str | None:
+    """The cached file of the last successful fetch of ``url`` when it had the same
+    content (``sha``) and is still in the cache; else None."""
+    for entry in reversed(log_entries(store)):
+        if entry.get("source") != source or entry.get("offline") or \
+                entry.get("state") not in ("ok", "rejected"):
+            continue
+        for response in reversed(entry.get("responses") or []):
+            if isinstance(response, dict) and response.get("url") == url:
+                file = str(response.get("file") or "")
+                same = response.get("sha256") == sha and file
+                return file if same and (raw_dir(store, source) / file).is_file() else None
+    return None
+
+
+def _keep(store: Store, source: str, stamp: str, page: int, url: str, body: bytes,
+          result: SourceResult) -> Path | None:
+    """Cache a new response (returned, to be ingested); None when it is unchanged."""
+    sha = hashlib.sha256(body).hexdigest()
+    previous = _previous_file(store, source, url, sha)
+    if previous is not None:
+        result.unchanged += 1
+        result.responses.append({"url": url, "sha256": sha, "file": previous})
+        return None
+    path = _cache(store, source, stamp, page, body)
+    result.files.append(path.name)
+    result.responses.append({"url": url, "sha256": sha, "file": path.name})
     return path
 
 
@@ -408,9 +447,8 @@ def _fetch_polisen(store: Store, config: FetchConfig, http_: Http, promise: Prom
         body, events = http_.get_json(url, label="Polisen", allowed=allowed)
         if not isinstance(events, list):
             raise FetchError("Polisen: svaret är inte en lista av händelser.")
-        path = _cache(store, "polisen", stamp, page, body)
-        result.files.append(path.name)
-        if not events:
+        path = _keep(store, "polisen", stamp, page, url, body, result)
+        if path is None or not events:
             continue
         feed = polisen.parse_feed(body, path.name)
         for kind, n in feed.unmapped.items():
@@ -472,9 +510,8 @@ def _fetch_kolada(store: Store, config: FetchConfig, http_: Http, promise: Promi
         body, data = http_.get_json(url, label="Kolada")
         if not isinstance(data, dict) or not isinstance(data.get("values"), list):
             raise FetchError("Kolada: svaret saknar listan 'values'.")
-        path = _cache(store, "kolada", stamp, len(seen), body)
-        result.files.append(path.name)
-        if data["values"]:
+        path = _keep(store, "kolada", stamp, len(seen), url, body, result)
+        if path is not None and data["values"]:
             pages.append(path)
         url = _next_page(source.url, url, data.get("next_page"))
     # every page is cached before the first is ingested: a broken page leaves no half fetch

@@ -85,6 +85,8 @@ def status_table(statuses: list[SourceStatus], audience: Audience,
         word = STATES[state][1] if state in STATES else NEVER
         if last.get("offline"):
             word += " (från sparade svar)"
+        elif state in _READ and last.get("unchanged") and not last.get("files"):
+            word += " (oförändrat sedan förra hämtningen)"
         elif state not in _READ and state in STATES:
             word += f" ({fmt_datetime(_local(last.get('time')))})"
         counted = state in _READ

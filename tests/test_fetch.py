@@ -153,6 +153,33 @@ def test_refetch_counts_duplicates_and_respects_the_minimum_interval(server, tmp
     assert len(files) == 2
 
 
+def test_an_unchanged_response_is_neither_cached_nor_ingested_again(server, tmp_path) -> None:
+    base, rec = server
+    changed = feed_bytes([NEW_EVENT, *FEED_EVENTS])
+    rec.add(EVENTS_PATH, (200, feed_bytes()), (200, feed_bytes()), (200, changed))
+    store = Store(tmp_path / "s")
+    cfg = config(base, polisen_interval=30)
+    first = fetch.fetch_source("polisen", store=store, config=cfg, http_=http(cfg), now=NOW)
+    same = fetch.fetch_source("polisen", store=store, config=cfg, http_=http(cfg),
+                              now=NOW + timedelta(hours=1))
+    assert same.state == "ok" and same.requests == 1
+    assert (same.unchanged, same.files, same.rows_read) == (1, [], 0)
+    assert same.responses[0]["file"] == first.files[0]  # the figures trace to that file
+    assert fetch.summary_text(same).endswith("oförändrat sedan förra hämtningen.")
+    assert len(list(fetch.raw_dir(store, "polisen").glob("*.json"))) == 1
+    assert len(store.log_entries()) == 1  # no ingest batch for nothing new
+    new = fetch.fetch_source("polisen", store=store, config=cfg, http_=http(cfg),
+                             now=NOW + timedelta(hours=2))
+    assert (new.unchanged, new.accepted, new.duplicates) == (0, 1, 7)
+    assert len(list(fetch.raw_dir(store, "polisen").glob("*.json"))) == 2
+    # the cache lost its file: the same content is cached (and read) again
+    (fetch.raw_dir(store, "polisen") / new.files[0]).unlink()
+    rec.add(EVENTS_PATH, (200, changed))
+    again = fetch.fetch_source("polisen", store=store, config=cfg, http_=http(cfg),
+                               now=NOW + timedelta(hours=3))
+    assert again.unchanged == 0 and len(again.files) == 1 and again.duplicates == 8
+
+
 def test_hourly_request_budget(server, tmp_path) -> None:
     base, rec = server
     for month in ("2025-11", "2025-12", "2026-01", "2026-02", "2026-03"):

@@ -78,6 +78,16 @@ def test_status_after_fetches(tmp_path: Path) -> None:
     assert public.loc["Polisen", "Nya"] == "7"
 
 
+def test_an_unchanged_fetch_says_so(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    _fetch_polisen(store)
+    _fetch_polisen(store, NOW + timedelta(hours=1))
+    polisen = {s.source: s for s in source_status(store)}["polisen"]
+    row = status_table([polisen], "official").iloc[0]
+    assert row["Status"] == "klar (oförändrat sedan förra hämtningen)"
+    assert row["Senaste hämtning"] == "2026-03-02 11:00"
+
+
 def test_offline_reingest_is_not_a_fetch(tmp_path: Path) -> None:
     store = Store(tmp_path / "s")
     _fetch_polisen(store)
