@@ -347,15 +347,27 @@ def _previous_file(store: Store, source: str, url: str, sha: str) -> str | None:
     return None
 
 
+def with_fetched_at(body: bytes, when: str) -> bytes:
+    """A JSON object response with ``"fetched_at"`` added as its first key, bytes
+    otherwise untouched (the Kolada reader stores it in ``statistik.fetched_at``)."""
+    text = body.decode("utf-8-sig")
+    start = text.index("{") + 1
+    return (text[:start] + json.dumps({"fetched_at": when})[1:-1] + ", " + text[start:]
+            ).encode("utf-8")
+
+
 def _keep(store: Store, source: str, stamp: str, page: int, url: str, body: bytes,
           result: SourceResult) -> Path | None:
-    """Cache a new response (returned, to be ingested); None when it is unchanged."""
+    """Cache a new response (returned, to be ingested); None when it is unchanged. The
+    hash is the response's own; Kolada pages are cached with their fetch time added."""
     sha = hashlib.sha256(body).hexdigest()
     previous = _previous_file(store, source, url, sha)
     if previous is not None:
         result.unchanged += 1
         result.responses.append({"url": url, "sha256": sha, "file": previous})
         return None
+    if source == "kolada":
+        body = with_fetched_at(body, result.time)
     path = _cache(store, source, stamp, page, body)
     result.files.append(path.name)
     result.responses.append({"url": url, "sha256": sha, "file": path.name})

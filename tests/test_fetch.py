@@ -320,8 +320,12 @@ def test_kolada_follows_next_page_and_caches_every_page(server, tmp_path) -> Non
     stamp = f"{NOW:%Y%m%dT%H%M%S}"
     assert result.files == [f"{stamp}.json", f"{stamp}-p2.json"]
     folder = fetch.raw_dir(store, "kolada")
-    assert (folder / f"{stamp}.json").read_bytes() == page1
-    assert (folder / f"{stamp}-p2.json").read_bytes() == page2
+    # each page as it came, with one key added: when it was fetched
+    when = NOW.isoformat(timespec="seconds")
+    for name, page in ((f"{stamp}.json", page1), (f"{stamp}-p2.json", page2)):
+        cached = (folder / name).read_bytes()
+        assert cached.startswith(b'{"fetched_at": "' + when.encode() + b'", "values": [')
+        assert json.loads(cached) == {"fetched_at": when, **json.loads(page)}
 
 
 _KOLADA_READER = any(f.dataset == "statistik" for f in FORMATS)
@@ -343,6 +347,7 @@ def test_kolada_pages_are_ingested_by_the_kolada_reader(server, tmp_path) -> Non
     assert len(stat) == 5
     hjo = stat[(stat["geo_code"] == "1497") & (stat["gender"] == "T")]
     assert hjo["value"].tolist() == [512.3]
+    assert set(stat["fetched_at"]) == {NOW.isoformat(timespec="seconds")}
 
 
 def test_next_page_to_another_host_is_refused(server, tmp_path) -> None:
