@@ -180,6 +180,22 @@ def test_an_unchanged_response_is_neither_cached_nor_ingested_again(server, tmp_
     assert again.unchanged == 0 and len(again.files) == 1 and again.duplicates == 8
 
 
+def test_an_edited_event_replaces_the_stored_one(server, tmp_path) -> None:
+    base, rec = server
+    edited = list(FEED_EVENTS)
+    edited[2] = {**edited[2], "summary": "Bil i diket på väg 195. Föraren fördes till sjukhus."}
+    rec.add(EVENTS_PATH, (200, feed_bytes()), (200, feed_bytes(edited)))
+    store = Store(tmp_path / "s")
+    cfg = config(base, polisen_interval=0)
+    fetch.fetch_source("polisen", store=store, config=cfg, http_=http(cfg), now=NOW)
+    second = fetch.fetch_source("polisen", store=store, config=cfg, http_=http(cfg),
+                                now=NOW + timedelta(hours=1))
+    assert second.rejected == 2 and second.accepted + second.duplicates == 7
+    stored = store.read("incidents").set_index("incident_id")
+    assert len(stored) == 7
+    assert stored.loc["polisen-600010", "description"].endswith("fördes till sjukhus.")
+
+
 def test_hourly_request_budget(server, tmp_path) -> None:
     base, rec = server
     for month in ("2025-11", "2025-12", "2026-01", "2026-02", "2026-03"):
