@@ -338,7 +338,8 @@ def field_errors(dataset: Dataset, row: Mapping[str, str], *, today: date | None
                            encoding="utf-8", delimiter=";", parser="python")
     checked = validation.validate(raw, dataset, today=today)
     errors = []
-    for rec in checked.rejected.sort_values("line", kind="stable").to_dict("records"):
+    # one error per failing field (problems: every failing column of a row, in order)
+    for rec in checked.problems.to_dict("records"):
         group = groups[int(rec["line"]) - 2]
         column = str(rec.get("column") or "")
         name = column if column in group else group[0]

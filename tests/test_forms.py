@@ -241,3 +241,12 @@ def test_field_errors_checks_lat_lon_together() -> None:
 def test_unknown_form_kind() -> None:
     with pytest.raises(ValueError):
         prepare_form("okänd", {})
+
+
+def test_field_errors_one_per_failing_field_in_one_row() -> None:
+    # date, area and latitude wrong in the same form: every field gets its own error
+    row = {c.label: "" for c in INCIDENTS.columns}
+    row.update({"Tidpunkt": "igår", "Kategori": "brand", "Område": "", "Rapportör": "polis",
+                "Latitud": "x", "Longitud": "14.3"})
+    errors = field_errors(INCIDENTS, row, today=TODAY)
+    assert [e.split(":")[0] for e in errors] == ["Tidpunkt", "Område", "Latitud"]
