@@ -374,7 +374,16 @@ _VALUE_VARIANTS: dict[str, tuple[str, ...]] = {
     "går aldrig ut": ("jag går aldrig ut", "går aldrig ut ensam sent på kvällen",
                       "går aldrig ut ensam", "går inte ut", "går aldrig ut sent"),
     "65+": ("65 eller äldre", "65 år eller äldre", "över 65", "65 och äldre"),
+    "åk 7": ("år 7", "klass 7", "årskurs 7 grundskolan"),
+    "åk 9": ("år 9", "klass 9", "årskurs 9 grundskolan", "9:an"),
+    "gy 2": ("gymnasiet åk 2", "gymnasiet 2", "år 2 på gymnasiet", "gy åk 2", "gymnasiet årskurs 2",
+             "årskurs 2 gymnasiet"),
+    "alla": ("båda könen", "samtliga elever", "alla elever", "alla svarande", "samtliga svarande"),
 }
+
+#: Answer numbering a survey tool may add: "1 - Mycket trygg", "2. Ganska trygg",
+#: "Mycket trygg (1)".
+_NUMBERING_RE = re.compile(r"^\(?\d{1,2}\s*[-.):]\s*(?=[^\W\d_])|\s*\(\d{1,2}\)$")
 
 #: A vocabulary value whose key contains one of these is certain (confidence 0.92).
 _VALUE_CONTAINS: dict[str, tuple[str, ...]] = {
@@ -484,6 +493,12 @@ def _match_value(value: str, col: Column, dataset: Dataset, index: dict[str, str
         return ValueMatch(value, folded[_fold(key)], 0.95, False)
     if key in MISSING_ANSWERS:
         return ValueMatch(value, None, 1.0, True)
+    unnumbered = _NUMBERING_RE.sub("", key)
+    if unnumbered != key:
+        if unnumbered in index:
+            return ValueMatch(value, index[unnumbered], 0.95, False)
+        if unnumbered in MISSING_ANSWERS:
+            return ValueMatch(value, None, 0.95, True)
     for target, parts in _VALUE_CONTAINS.items():
         if target in col.vocabulary and any(p in key for p in parts):
             return ValueMatch(value, target, 0.92, False)

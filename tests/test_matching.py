@@ -289,3 +289,31 @@ def test_uncertain_value_is_not_used_on_the_ingest_path() -> None:
     out = validate(_table(text), DATASETS["survey_responses"], today=date(2026, 1, 1))
     assert len(out.accepted) == 0
     assert out.summary == ["1 rad: okänt värde '30-39' i Åldersgrupp"]
+
+
+@pytest.mark.parametrize(("column", "value", "target"), [
+    ("safety_evening", "1 - Mycket trygg", "mycket trygg"),
+    ("safety_evening", "2. Ganska trygg", "ganska trygg"),
+    ("safety_evening", "Mycket otrygg (4)", "mycket otrygg"),
+    ("problem_klotter", "3 - Ganska litet problem", "ganska litet problem"),
+])
+def test_numbered_answers(column: str, value: str, target: str) -> None:
+    (match,) = suggest_values([value], "survey_responses", column)
+    assert match.target == target and match.confidence >= CERTAIN
+
+
+def test_numbered_no_answer_and_numbers_alone() -> None:
+    (match,) = suggest_values(["9 - Vet ej"], "survey_responses", "safety_evening")
+    assert match.missing and match.target is None
+    # a bare code keeps its meaning from the vocabulary ("1" = mycket trygg), no numbering
+    assert suggest_values(["1"], "survey_responses", "safety_evening")[0].target == \
+        "mycket trygg"
+
+
+@pytest.mark.parametrize(("column", "value", "target"), [
+    ("grade", "År 9", "åk 9"), ("grade", "Gymnasiet åk 2", "gy 2"), ("grade", "Klass 7", "åk 7"),
+    ("gender", "Båda könen", "alla"), ("gender", "Flickor", "kvinna"),
+])
+def test_school_table_values(column: str, value: str, target: str) -> None:
+    (match,) = suggest_values([value], "youth", column)
+    assert match.target == target and match.confidence >= CERTAIN
