@@ -316,6 +316,52 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ----------------------------------------------------------------------------- backup
+
+def _backup_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dest", metavar="MAPP", help="ny (eller tom) mapp för säkerhetskopian")
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store)")
+
+
+@subcommand("backup", help="säkerhetskopiera datalagret (en enhetlig ögonblicksbild)",
+            configure=_backup_args)
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Exit codes: 0 written, 2 destination not usable."""
+    from hjo_data.backup import backup  # lazy: startup time
+
+    try:
+        result = backup(_store(args.store), args.dest)
+    except (HjoDataError, OSError) as exc:
+        _err(f"Säkerhetskopian kunde inte skrivas: {exc}")
+        return EXIT_UNREADABLE
+    print(f"Säkerhetskopia skriven: {result.message}")
+    return EXIT_OK
+
+
+def _restore_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("src", metavar="MAPP", help="säkerhetskopia skriven med backup")
+    p.add_argument("--store", metavar="MAPP", help="datalager (standard: $HJO_DATA_DIR "
+                   "eller data/store)")
+    p.add_argument("--force", action="store_true",
+                   help="ersätt ett datalager som inte är tomt (det sparas först bredvid)")
+
+
+@subcommand("restore", help="återställ datalagret från en säkerhetskopia",
+            configure=_restore_args)
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Exit codes: 0 restored, 2 damaged backup or non-empty store without --force."""
+    from hjo_data.backup import restore  # lazy: startup time
+
+    try:
+        result = restore(args.src, _store(args.store), force=args.force)
+    except (HjoDataError, OSError) as exc:
+        _err(f"Återställningen gjordes inte: {exc}")
+        return EXIT_UNREADABLE
+    print(result.message)
+    return EXIT_OK
+
+
 # ----------------------------------------------------------------------------- demo
 
 def _demo_args(p: argparse.ArgumentParser) -> None:
