@@ -5,7 +5,6 @@ a damaged backup and never silently overwrites a store."""
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -15,25 +14,9 @@ from hjo_data import journal
 from hjo_data.audit import read_entries
 from hjo_data.backup import MANIFEST
 from hjo_data.cli import main
-from hjo_data.ingest import commit_ingest, prepare_ingest
 from hjo_data.schema import DATASETS
 from hjo_data.store import Store
-
-TODAY = date(2024, 6, 1)
-HEADER = "Händelse-id;Tidpunkt;Kategori;Område;Rapportör;Beskrivning"
-
-
-def est(*ids: str, bad: int = 0) -> bytes:
-    rows = [f"{i};2024-05-0{1 + sum(map(ord, i)) % 9} 10:00;klotter;Centrum;polis;text {i}"
-            for i in ids]
-    rows += [f"X{k};inget datum;klotter;Centrum;polis;fel" for k in range(bad)]
-    return ("\n".join([HEADER, *rows]) + "\n").encode()
-
-
-def ingest(st: Store, data: bytes, name: str) -> str:
-    prepared = prepare_ingest(data, name=name, store=st, today=TODAY)
-    return commit_ingest(prepared, st, user="anna", role="redaktor",
-                         audit_action="upload").batch_id
+from tests.test_journal import est, ingest  # the same batches as the crash tests
 
 
 def state(root: Path) -> dict[str, object]:
