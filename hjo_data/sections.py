@@ -782,6 +782,11 @@ def latest_status_text(cards: Sequence[lb.GoalCard], audience: str = "public",
     data); values go through ``indicator_texts`` for ``audience``.
     """
     inds = [i for c in cards for i in c.indicators]
+    # Public: no assessment of a change whose side is hidden ("<5", "för få svar") — it
+    # would say something about the hidden count (docs/PRIVACY.md).
+    hidden = [i for i in inds if i.status != lb.STATUS_NO_DATA and audience != "official"
+              and _hides_a_side(indicator_texts(i, audience, settings))]
+    inds = [i for i in inds if i not in hidden]
     beyond = [i for i in inds if i.status in (lb.STATUS_BETTER, lb.STATUS_WORSE)]
     within = [i for i in inds if i.status == lb.STATUS_NOISE]
     missing = [i for i in inds if i.status == lb.STATUS_NO_DATA]
@@ -801,7 +806,15 @@ def latest_status_text(cards: Sequence[lb.GoalCard], audience: str = "public",
     if missing:
         n = len(missing)
         parts.append(f"{n} indikator{'er' if n != 1 else ''} saknar data.")
+    if hidden:
+        n = len(hidden)
+        parts.append(f"{n} indikator{'er' if n != 1 else ''} bygger på för få händelser "
+                     "eller svar för en bedömning.")
     return " ".join(parts)
+
+
+def _hides_a_side(texts: IndicatorTexts) -> bool:
+    return texts.latest_hidden or texts.previous_hidden
 
 
 # --------------------------------------------------------------------------- goals

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from hjo_data.est import IncidentCube, incident_cube, monthly_counts
+from hjo_data.disclosure import KEY_SUFFIX
+from hjo_data.est import KEY_COLUMN, IncidentCube, incident_cube, monthly_counts
 from hjo_data.periods import period_range, period_starts
 from hjo_data.schema import TRAFFIC_OFFENCES
 
@@ -126,6 +127,8 @@ def motor_alongside_controls(traffic: pd.DataFrame,
     per_month = monthly_counts(_motor(incidents), by=None)
     motor_counts = pd.Series(per_month["count"].to_numpy("int64"),
                              index=pd.DatetimeIndex(per_month["month"]))
+    motor_keys = pd.Series(per_month[KEY_COLUMN].to_numpy("int64"),
+                           index=pd.DatetimeIndex(per_month["month"]))
     motor_counts = motor_counts[motor_counts > 0]
     motor_months = pd.Series(motor_counts.index, dtype="datetime64[us]")
     full = _month_range(pd.Series(ctrl.index), motor_months)
@@ -135,6 +138,9 @@ def motor_alongside_controls(traffic: pd.DataFrame,
     out["vehicles_checked"] = ctrl["vehicles_checked"].reindex(full, fill_value=0).to_numpy(
         "int64")
     out["motor_incidents"] = motor_counts.reindex(full, fill_value=0).to_numpy("int64")
+    # The cell keys of the incident counts (public: cell-key perturbation, PRIVACY.md).
+    out[f"motor_incidents{KEY_SUFFIX}"] = motor_keys.reindex(full, fill_value=0).to_numpy(
+        "int64")
     return out.reset_index()
 
 
@@ -156,6 +162,9 @@ def by_area(traffic: pd.DataFrame, incidents: pd.DataFrame | IncidentCube | None
     out["per_100"] = _per_100(out["offences"], out["vehicles_checked"])
     out["motor_incidents"] = motor.reindex(names, fill_value=0).to_numpy("int64") if len(
         motor) else np.zeros(len(names), dtype="int64")
+    out[f"motor_incidents{KEY_SUFFIX}"] = (
+        cube.key_sums("area").reindex(names, fill_value=0).to_numpy("int64")
+        if cube is not None else np.zeros(len(names), dtype="int64"))
     types = dict(area_types or {})
     out["area_type"] = pd.Series([types.get(a, "") for a in names], dtype="str")
     out["_focus"] = out["area_type"] == TATORT
