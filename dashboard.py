@@ -28,6 +28,7 @@ PAGES = (
     ("pages/trafik.py", "Trafik", ":material/directions_car:", "trafik"),
     ("pages/unga.py", "Unga", ":material/school:", "unga"),
     ("pages/aktiviteter.py", "Aktiviteter", ":material/event:", "aktiviteter"),
+    ("pages/jamforelse.py", "Jämförelse", ":material/compare_arrows:", "jamforelse"),
     ("pages/om_data.py", "Om data", ":material/info:", "om-data"),
     ("pages/datahantering.py", "Datahantering", ":material/upload_file:", "datahantering"),
     ("pages/admin.py", "Administration", ":material/admin_panel_settings:", "admin"),

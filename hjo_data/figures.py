@@ -8,6 +8,7 @@ numbers, the Okabe–Ito colour-blind-safe palette, hover texts pre-formatted wi
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -844,6 +845,61 @@ def share_lines_errorbars(frame: pd.DataFrame, *, group: str, title: str, y_titl
                                    xaxis={"tickformat": "d", "dtick": 1}))
 
 
+#: Line style per geography role in the comparison of official statistics.
+_ROLE_STYLE = {"home": {"width": 4, "dash": "solid"}, "county": {"width": 2, "dash": "dash"},
+               "riket": {"width": 2, "dash": "dot"}, "peer": {"width": 1.5, "dash": "solid"}}
+
+
+def comparison_lines(frame: pd.DataFrame, *, title: str, y_title: str, periods: Sequence[str],
+                     breaks: Sequence[tuple[str, str]] = (), percent: bool = False
+                     ) -> go.Figure:
+    """Official statistics over the periods: one line per geography (the municipality
+    bold, county dashed, Riket dotted, peers thin) with 95 % CI error bars where known, and
+    a vertical line with "Seriebrott" before each period in ``breaks`` ((period, text)).
+
+    ``frame``: period, geo_name, role, value, ci_low, ci_high (``comparison`` series).
+    """
+    frame = frame[frame["value"].notna()]
+    order = {p: i for i, p in enumerate(periods)}
+    suffix = PCT_SUFFIX if percent else ""
+    traces: list[dict[str, Any]] = []
+    for i, (raw_name, sub) in enumerate(frame.groupby("geo_name", sort=False)):
+        # plotly reads some HTML tags (<a href>) in names: the data's text is escaped
+        name = html.escape(str(raw_name), quote=False)
+        sub = sub.sort_values("period", key=lambda s: s.map(order))
+        role = str(sub["role"].iloc[0])
+        value = sub["value"].to_numpy(dtype="float64")
+        low = sub["ci_low"].to_numpy(dtype="float64")
+        high = sub["ci_high"].to_numpy(dtype="float64")
+        hover = [f"{name} {p}: {fmt_float(v, 1)}{suffix}"
+                 + (f" {fmt_ci(lo, hi, pct=False)}" if np.isfinite(lo) else "")
+                 for p, v, lo, hi in zip(sub["period"], value, low, high, strict=True)]
+        traces.append(_trace("scatter",
+            x=sub["period"].astype(str).tolist(), y=value, mode="lines+markers",
+            name=str(name), line={"color": colour(i), **_ROLE_STYLE.get(role, {})},
+            error_y={"type": "data", "symmetric": False,
+                     "array": np.where(np.isfinite(high), high - value, 0.0),
+                     "arrayminus": np.where(np.isfinite(low), value - low, 0.0),
+                     "visible": bool(np.isfinite(low).any())},
+            text=hover, hovertemplate="%{text}<extra></extra>"))
+    shapes, notes = [], []
+    for period, text in breaks:
+        if period not in order:
+            continue
+        x = order[period] - 0.5
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x,
+                       "y0": 0, "y1": 1, "line": {"color": "#555", "dash": "dash",
+                                                  "width": 1}})
+        notes.append({"x": x, "y": 1, "xref": "x", "yref": "paper", "text": "Seriebrott",
+                      "hovertext": text, "showarrow": False, "xanchor": "left",
+                      "yanchor": "bottom", "font": {"size": 11, "color": "#555"}})
+    return _figure(traces, _layout(
+        title=title, x_title="Period", y_title=y_title, legend_title="Geografi",
+        xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(periods)},
+        yaxis={"ticksuffix": suffix, "rangemode": "tozero"},
+        shapes=shapes, annotations=notes))
+
+
 def figure_values(fig: go.Figure) -> list[list[Any]]:
     """The y (or x for horizontal bars) values of every trace — for tests and checks."""
     out = []
@@ -879,6 +935,7 @@ BUILDERS = {
     "period_bars": period_bars,
     "bars_with_line": bars_with_line,
     "share_lines_errorbars": share_lines_errorbars,
+    "comparison_lines": comparison_lines,
 }
 
 

@@ -100,6 +100,59 @@ def wilson_interval(successes: Any, n: Any, z: float = 1.96) -> tuple[Any, Any]:
     return _shape_like(low, successes, n), _shape_like(high, successes, n)
 
 
+#: Counts above this get Byar's approximation instead of the exact Poisson interval.
+EXACT_POISSON_CI_LIMIT = 1_000
+
+
+def _poisson_cdf(k: int, lam: float) -> float:
+    """P(X <= k) for X ~ Poisson(lam), summed in log space."""
+    if k < 0:
+        return 0.0
+    if lam <= 0.0:
+        return 1.0
+    i = np.arange(0, k + 1, dtype="float64")
+    logs = -lam + i * math.log(lam) - np.vectorize(math.lgamma)(i + 1.0)
+    top = logs.max()
+    return float(min(1.0, math.exp(top) * np.sum(np.exp(logs - top))))
+
+
+def _solve_decreasing(f: Any, target: float, high: float) -> float:
+    """The x in [0, high] where the decreasing f(x) = target (bisection)."""
+    low = 0.0
+    for _ in range(80):
+        mid = (low + high) / 2.0
+        if f(mid) > target:
+            low = mid
+        else:
+            high = mid
+    return (low + high) / 2.0
+
+
+def poisson_interval(count: float, z: float = 1.96) -> tuple[float, float]:
+    """95 % confidence interval (with the default z) for a Poisson count.
+
+    Exact (Garwood: the tails of the Poisson distribution, found by bisection) up to
+    ``EXACT_POISSON_CI_LIMIT``; above it Byar's approximation, which is then accurate to
+    well under 0,1 %. The count is rounded to a whole number; a missing or negative count
+    gives (NaN, NaN). 0 gives (0, 3,69).
+    """
+    x = _float(count)
+    if not math.isfinite(x) or x < 0:
+        return math.nan, math.nan
+    k = int(round(x))
+    tail = normal_sf(z)
+    if k > EXACT_POISSON_CI_LIMIT:
+        low = k * (1 - 1 / (9 * k) - z / (3 * math.sqrt(k))) ** 3
+        up = k + 1
+        high = up * (1 - 1 / (9 * up) + z / (3 * math.sqrt(up))) ** 3
+        return low, high
+    bound = k + 20.0 * math.sqrt(k + 1.0) + 20.0
+    low = 0.0 if k == 0 else _solve_decreasing(
+        lambda lam: _poisson_cdf(k - 1, lam), 1.0 - tail, bound)
+    high = _solve_decreasing(lambda lam: _poisson_cdf(k, lam), tail, bound)
+    return low, high
+
+
 def kish_effective_n(weights: Any) -> float:
     """Kish's effective sample size (sum w)^2 / sum w^2; NaN weights are ignored.
 

@@ -127,12 +127,16 @@ class OfficialIndicator:
 @dataclass(frozen=True)
 class Comparison:
     """The promise's ``[comparison]``: the geographies official statistics are compared
-    with (kommun codes; county ``00NN``; Riket ``0000``)."""
+    with (kommun codes; county ``00NN``; Riket ``0000``) and, optionally, the population
+    indicator that turns counts into values per 100 000 (else the municipality's own
+    ``data/reference/population.csv`` only)."""
 
     home: str
     county: str = ""
     riket: str = RIKET_CODE
     peers: tuple[str, ...] = ()
+    #: indicator_id of a population indicator in ``statistik`` (counts -> per 100 000)
+    population: str = ""
 
     @property
     def geo_codes(self) -> tuple[str, ...]:
@@ -575,7 +579,9 @@ class _PromiseParser:
         if home in peers:
             raise self.fail(where, f"'peers' innehåller kommunens egen kod {home}.")
         self.unique(list(peers), "jämförelsekommun")
-        return Comparison(home=home, county=county, riket=riket, peers=peers)
+        population = self.text(raw, "population", where, required=False)
+        return Comparison(home=home, county=county, riket=riket, peers=peers,
+                          population=population)
 
     def geo(self, value: object, key: str, where: str, *, required: bool = True) -> str:
         """A four-digit geography code (an integer is zero-padded)."""

@@ -302,6 +302,20 @@ def _activities_chart(frames: Mapping[str, pd.DataFrame], period: ReportPeriod,
                        ReportTable(section.title, section.table))
 
 
+def _comparison_charts(frames: Mapping[str, pd.DataFrame], promise: Promise | None,
+                       audience: str, settings: DisclosureSettings) -> list[ReportChart]:
+    """The Jämförelse page's sections: official indicators against county, Riket, peers."""
+    charts = []
+    for section in sections.comparison_sections(frames.get("statistik"), promise,
+                                                audience=audience, disclosure=settings):
+        if section.is_empty or section.figure is None:
+            continue
+        charts.append(ReportChart(section.title, figures.build(section.figure),
+                                  section.source, section.data_date, section.note,
+                                  ReportTable(section.title, section.table)))
+    return charts
+
+
 # --------------------------------------------------------------------------- appendix
 
 
@@ -409,6 +423,7 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
                   _activities_chart(frames, period, promise, data_dates)):
         if chart is not None:
             charts.append(chart)
+    charts += _comparison_charts(frames, promise, aud, settings)
 
     notices: list[str] = [promise_message] if promise_message else []
     notices += overview_notes

@@ -17,6 +17,7 @@ place that turns an indicator into display texts).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from hjo_data import activities as act
+from hjo_data import comparison as cmp
 from hjo_data import disclosure as dc
 from hjo_data import est, periods, reference, survey, traffic, youth
 from hjo_data import lagesbild as lb
@@ -162,6 +164,73 @@ def youth_comparison_section(rows: pd.DataFrame, indicators: Sequence[str], *, g
     hidden = f"{prepared.note} {HIDDEN_POINTS_MISSING}" if prepared.note else ""
     notes = (*youth.comparison_notes(numeric, home), *((hidden,) if hidden else ()))
     return Section(key, title, table, numeric, figure, source, data_date, notes=notes)
+
+
+# --------------------------------------------------------------------------- official statistics
+
+COMPARISON_ESTIMATED = ("≈: antalet är uppskattat ur värdet och befolkningen (källan anger "
+                        "bara värdet per 100 000 invånare).")
+COMPARISON_EMPTY = ("Det finns ingen officiell statistik för indikatorn ännu. Hämta den med "
+                    "python -m hjo_data fetch kolada eller läs in en fil på Datahantering.")
+
+
+def comparison_section(comp: cmp.IndicatorComparison, *, audience: str,
+                       disclosure: DisclosureSettings) -> Section:
+    """One official indicator: the municipality against county, Riket and peers over the
+    periods (page, report, slide). Counts behind the values go through the disclosure gate
+    (``count_text``); the published values themselves are official statistics. Notes: the
+    beyond-noise sentence, series breaks, the method and, for demo rows, that they are."""
+    ind = comp.indicator
+    key = re.sub(r"[^a-z0-9]+", "_", f"jmf_{ind.source}_{ind.indicator_id}".lower())
+    gender = "" if comp.gender == "T" else f" – {cmp.GENDER_LABELS.get(comp.gender, '')}"
+    title = f"{ind.title}{gender}"
+    source = cmp.source_name(ind.source, demo=comp.is_demo)
+    if comp.is_empty:
+        return _empty_section(key, title, source, None, COMPARISON_EMPTY)
+    series = comp.series
+    hidden = [audience == "public" and is_small(c, disclosure) for c in series["count"]]
+    numeric = series.assign(count=series["count"].mask(pd.Series(hidden, index=series.index)))
+    count_label = "Antal svar (n)" if comp.kind == "share" else "Antal (underlag)"
+    if comp.kind == "share":
+        counts = [dc.count_text(n, audience, disclosure) for n in series["n"]]
+    else:
+        counts = [("≈" if est and not small else "") + dc.count_text(c, audience, disclosure)
+                  for c, est, small in zip(series["count"], series["count_estimated"], hidden,
+                                           strict=True)]
+    table = pd.DataFrame({
+        "Period": series["period"].to_numpy(), "Geografi": series["geo_name"].to_numpy(),
+        f"Värde ({comp.unit})": [cmp.format_value(v, comp.kind) for v in series["value"]],
+        "95 % KI": [fmt_ci(lo, hi, pct=False) for lo, hi in
+                    zip(series["ci_low"], series["ci_high"], strict=True)],
+        count_label: counts, "Status": series["status"].to_numpy()})
+    periods_order = list(dict.fromkeys(series["period"]))
+    figure = FigureSpec("comparison_lines", numeric, MappingProxyType({
+        "title": title, "y_title": comp.unit, "periods": periods_order,
+        "breaks": [(b.period, b.text) for b in comp.breaks], "percent": comp.kind == "share"}))
+    notes = [comp.sentence, *(f"Seriebrott {b.period}: {b.text}" for b in comp.breaks),
+             cmp.METHOD_NOTE]
+    if any(series["count_estimated"]):
+        notes.append(COMPARISON_ESTIMATED)
+    if any(hidden):
+        notes.append(f"Underlag under {disclosure.threshold} visas som "
+                     f"”{disclosure.small_mark}” i publikt läge; värdena är källans "
+                     "publicerade statistik.")
+    if comp.is_demo:
+        notes.append(cmp.DEMO_NOTE)
+    last = cmp.period_end(periods_order[-1])
+    return Section(key, title, table, numeric, figure, source,
+                   date(last, 12, 31) if last else None, notes=tuple(notes))
+
+
+def comparison_sections(statistik: pd.DataFrame | None, promise: Promise | None, *,
+                        gender: str = "T", audience: str,
+                        disclosure: DisclosureSettings) -> list[Section]:
+    """A section per official indicator of the promise (none without a promise)."""
+    if promise is None:
+        return []
+    frame = statistik if statistik is not None else pd.DataFrame()
+    return [comparison_section(c, audience=audience, disclosure=disclosure)
+            for c in cmp.compare_all(frame, promise, gender=gender)]
 
 
 # --------------------------------------------------------------------------- survey
@@ -858,6 +927,9 @@ class GoalOverview:
     status_text: str
     as_of: date
     notes: tuple[str, ...] = ()
+    #: goal id -> one line per official indicator with data (``official_lines``)
+    official: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     def views_of(self, goal_id: str) -> tuple[IndicatorView, ...]:
         return tuple(v for v in self.indicators if v.goal_id == goal_id)
@@ -888,5 +960,31 @@ def goal_overview(frames: Mapping[str, pd.DataFrame], promise: Promise | None, *
         notes = (survey_definition_note(promise.settings),)
     as_of = periods.reference_day(periods.last_data_day(frames), today=today, end=filters.end)
     return GoalOverview(tuple(cards), views, latest_status_text(cards, audience, disclosure),
-                        as_of, notes)
+                        as_of, notes, official_lines(frames.get("statistik"), promise))
+
+
+def official_lines(statistik: pd.DataFrame | None, promise: Promise | None
+                   ) -> Mapping[str, tuple[str, ...]]:
+    """Per goal, its official indicators' latest values for a goal card (the Jämförelse
+    page's numbers): "Anmälda våldsbrott per 100 000 invånare 2024: Hjo 612,3 · Västra
+    Götalands län 1 010,2 · Riket 1 050,0 (Hjo lägre än Västra Götalands län utöver
+    slumpen)". Values are published statistics (no counts). Names come from the data:
+    a surface shows the lines as plain text."""
+    if promise is None or statistik is None or statistik.empty:
+        return MappingProxyType({})
+    out: dict[str, list[str]] = {}
+    for comp in cmp.compare_all(statistik, promise):
+        if comp.latest_period is None:
+            continue
+        now = comp.series[(comp.series["period"] == comp.latest_period)
+                          & comp.series["role"].isin(("home", "county", "riket"))]
+        values = " · ".join(f"{name} {cmp.format_value(v, comp.kind)}"
+                            for name, v in zip(now["geo_name"], now["value"], strict=True))
+        beyond = [f"{'högre' if g.diff > 0 else 'lägre'} än {g.geo_name}"
+                  for g in comp.gaps if g.beyond_noise]
+        tail = (f" ({promise.municipality_short} {' och '.join(beyond)} utöver slumpen)"
+                if beyond else "")
+        out.setdefault(comp.indicator.goal_id, []).append(
+            f"{comp.indicator.title} {comp.latest_period}: {values}{tail}")
+    return MappingProxyType({k: tuple(v) for k, v in out.items()})
 

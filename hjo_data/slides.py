@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from hjo_data import comparison as cmp
 from hjo_data import est_sections, sections
 from hjo_data import lagesbild as lb
 from hjo_data.datasource import DEMO_LABEL
@@ -64,14 +65,16 @@ SLIDE_KINDS: dict[str, str] = {
     "trafik": "Trafikkontroller: kontroller, kontrollerade fordon, överträdelser",
     "unga": "Unga: en indikator ur ungdomsenkäten (indicator, grade)",
     "aktiviteter": "Aktiviteter: genomförda mot planerade",
+    "jamforelse": "Jämförelse: en officiell indikator mot länet, riket och "
+                  "jämförelsekommuner (indicator = indikatorns id i medborgarlofte.toml)",
 }
 
 #: Slides built from the promise's goals (left out when there is no promise).
-GOAL_SLIDES = frozenset({"mal", "laget"})
+GOAL_SLIDES = frozenset({"mal", "laget", "jamforelse"})
 
 _DEFAULT_PERIOD = {"titel": "latest_month", "mal": "latest_month", "laget": "latest_month",
                    "est_vecka": "latest_week", "trafik": "year_to_date", "unga": "latest_year",
-                   "aktiviteter": "year_to_date"}
+                   "aktiviteter": "year_to_date", "jamforelse": "latest_year"}
 _ALLOWED_KEYS = {"id", "title", "period", "goal", "indicator", "grade"}
 
 #: Colour-blind-safe status names the page maps to colours (blue / orange / grey).
@@ -105,7 +108,10 @@ class SlideSpec:
 
     @property
     def key(self) -> str:
-        """Unique key within a deck (several ``mal`` slides differ by goal)."""
+        """Unique key within a deck (several ``mal`` slides differ by goal, several
+        ``jamforelse`` slides by indicator)."""
+        if self.id == "jamforelse":  # several comparison slides differ by indicator
+            return f"{self.id}-{self.indicator}"
         return f"{self.id}-{self.goal}" if self.goal else self.id
 
 
@@ -160,8 +166,9 @@ def config_from_mapping(data: Mapping[str, Any], *, name: str = "presentation.to
         goal = str(raw.get("goal", "")).strip()
         if slide_id == "mal" and not goal:
             raise SlideConfigError(f"{where}: bilden mal kräver goal = \"<mål-id>\".")
-        if slide_id == "unga" and not raw.get("indicator"):
-            raise SlideConfigError(f"{where}: bilden unga kräver indicator = \"<indikator>\".")
+        if slide_id in ("unga", "jamforelse") and not raw.get("indicator"):
+            raise SlideConfigError(
+                f"{where}: bilden {slide_id} kräver indicator = \"<indikator>\".")
         spec = SlideSpec(id=slide_id, title=str(raw.get("title", "")).strip(), period=period,
                          goal=goal, indicator=str(raw.get("indicator", "")).strip(),
                          grade=str(raw.get("grade", "")).strip())
@@ -595,7 +602,54 @@ def _activities_slide(spec: SlideSpec, ctx: _Context) -> Slide:
         detail=detail, footer=footer, demo=ctx.is_demo, figure=figure)
 
 
+def _comparison_slide(spec: SlideSpec, ctx: _Context) -> Slide:
+    """The Jämförelse page's section of one official indicator (public): the home value of
+    the latest period as the big number, the other geographies beside it, the page's
+    sentence on whether the gap is beyond random variation."""
+    assert ctx.promise is not None  # left out without a promise (GOAL_SLIDES)
+    found = [o for o in ctx.promise.official_indicators() if o.indicator_id == spec.indicator]
+    if not found:
+        known = [o.indicator_id for o in ctx.promise.official_indicators()]
+        raise SlideConfigError(
+            f"Okänd officiell indikator {spec.indicator!r} i presentationsfilen. Indikatorer "
+            f"i medborgarlöftet: {', '.join(known) or 'inga'}.")
+    frame = ctx.frames.get("statistik")
+    comp = cmp.compare_one(frame if frame is not None else pd.DataFrame(), ctx.promise,
+                           found[0])
+    section = sections.comparison_section(comp, audience="public", disclosure=ctx.settings)
+    title = spec.title or section.title
+    footer = " · ".join(p for p in (f"Källa: {section.source}",
+                                    f"Data t.o.m. {comp.latest_period}"
+                                    if comp.latest_period else "",
+                                    DEMO_LABEL if ctx.is_demo else "") if p)
+    if comp.latest_period is None:
+        return Slide(id=spec.key, kind=spec.id, title=title, big_number=MISSING,
+                     message=comp.sentence, status="nodata",
+                     status_text=STATUS_TEXT[lb.STATUS_NO_DATA], footer=footer,
+                     demo=ctx.is_demo)
+    latest = section.table.loc[section.numeric["period"] == comp.latest_period]
+    roles = section.numeric.loc[latest.index, "role"]
+    value_col = [c for c in section.table.columns if c.startswith("Värde")][0]
+    home = latest.loc[roles == "home"].iloc[0]
+    others = latest.loc[roles != "home"]
+    beyond = any(g.beyond_noise for g in comp.gaps)
+    status_text = ("Avståndet till länet eller riket är större än slumpen" if beyond else
+                   "Inget avstånd till länet eller riket utöver slumpvariationen"
+                   if any(g.assessable for g in comp.gaps) else "Osäkerheten kan inte beräknas")
+    numbers = section.numeric.loc[latest.index, "value"]
+    figure = SlideFigure(labels=tuple(str(g) for g in latest["Geografi"]),
+                         values=tuple(None if pd.isna(v) else float(v) for v in numbers),
+                         value_name=comp.unit, unit=comp.unit)
+    return Slide(
+        id=spec.key, kind=spec.id, title=title, big_number=str(home[value_col]),
+        message=f"{home['Geografi']} {comp.latest_period}, {comp.unit}",
+        subtitle=" · ".join(f"{o['Geografi']} {o[value_col]}" for _, o in others.iterrows()),
+        status="noise" if not beyond else "", status_text=status_text, detail=comp.sentence,
+        footer=footer, demo=ctx.is_demo, figure=figure)
+
+
 _BUILDERS = {
+    "jamforelse": _comparison_slide,
     "mal": _goal_slide,
     "laget": _laget_slide,
     "est_vecka": _est_slide,

@@ -32,6 +32,7 @@ from hjo_data.sections import (
     goal_overview,
     incident_trend_section,
 )
+from ui.auth import md_escape
 from ui.charts import show_section
 from ui.context import bundle_key, page_setup, promise_file_key, promise_with_notice
 from ui.report import render_report_download
@@ -121,7 +122,7 @@ def _indicator(view: IndicatorView) -> None:
         st.caption(" · ".join(p for p in parts if p))
 
 
-def _card(card: GoalCard, views: tuple[IndicatorView, ...]) -> None:
+def _card(card: GoalCard, views: tuple[IndicatorView, ...], official: tuple[str, ...]) -> None:
     with st.container(border=True):
         st.subheader(card.title)
         counts = card.counts
@@ -130,6 +131,8 @@ def _card(card: GoalCard, views: tuple[IndicatorView, ...]) -> None:
                    f"{counts[STATUS_NO_DATA]} utan data")
         for view in views:
             _indicator(view)
+        for line in official:  # official statistics (Jämförelse); names from the data
+            st.caption(f":material/compare_arrows: Officiell statistik – {md_escape(line)}")
         if card.activities:
             with st.expander("Planerade aktiviteter"):
                 st.markdown("\n".join(f"- {a}" for a in card.activities))
@@ -166,7 +169,7 @@ else:
     left, right = st.columns(2)
     for i, card in enumerate(overview.cards):
         with left if i % 2 == 0 else right:
-            _card(card, overview.views_of(card.goal_id))
+            _card(card, overview.views_of(card.goal_id), overview.official.get(card.goal_id, ()))
 
 show_section(*_trend(cache_key, ctx.filters, ctx.audience, ctx.settings,
                     bundle.data_date.get("incidents"), date.today(), compact["incidents"]))

@@ -15,7 +15,10 @@ _SLIDE_ATTRS = re.compile(
 
 def _expected_ids() -> list[str]:
     raw = tomllib.loads(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
-    return [f"{s['id']}-{s['goal']}" if s.get("goal") else s["id"] for s in raw["slides"]]
+    # several mal slides differ by goal, several jamforelse slides by indicator
+    return [f"{s['id']}-{s['goal']}" if s.get("goal") else
+            f"{s['id']}-{s['indicator']}" if s["id"] == "jamforelse" else s["id"]
+            for s in raw["slides"]]
 
 
 def _slide_body(at) -> str:
