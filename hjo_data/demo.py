@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 
 from hjo_data import geography, periods, reference, survey
 from hjo_data.promise import (
+    Comparison,
+    Promise,
     column_default,
     effective_settings,
     home_municipality,
@@ -444,31 +446,77 @@ def _youth(rng: np.random.Generator, today: date) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- statistik
 
-#: Demo official statistics: Kolada's N07403 (verified id, see sources.md) with a typical
-#: level per geography level (the home municipality, its county, Riket).
-STAT_KPI = ("N07403", "Anmälda våldsbrott, antal/100 000 inv", "antal/100 000 inv")
-STAT_LEVELS = {"kommun": (620.0, 0.08), "lan": (980.0, 0.03), "riket": (1040.0, 0.03)}
+#: Demo levels per 100 000 inhabitants (home, county, Riket) of the promise's official
+#: indicators by indicator_id (others: DEMO_RATE_DEFAULT). The home municipality's violent
+#: crime is clearly below the county (beyond noise), its vandalism close to it (within).
+DEMO_RATES = {"N07403": (640.0, 1010.0, 1050.0), "skadegorelsebrott": (880.0, 930.0, 960.0),
+              "narkotikabrott": (420.0, 880.0, 930.0)}
+DEMO_RATE_DEFAULT = (700.0, 850.0, 900.0)
+#: Police-initiated drug offences: the home municipality's rate times 2,1 from 2023.
+DEMO_DRUG_PUSH = ("narkotikabrott", 2023, 2.1)
+#: Demo survey shares (%) by county and Riket per gender (like NTU), answers per level.
+DEMO_SHARES = {"T": 29.0, "K": 38.0, "M": 20.0}
+DEMO_SURVEY_N = {"lan": 4_000, "riket": 30_000}
+DEMO_POPULATION = {"lan": 1_760_000, "riket": 10_500_000}
+DEMO_FIRST_YEAR = 2015
 
 
-def _stat_places() -> list[geography.Place]:
-    """The promise's municipality, its county and Riket (those that are known)."""
-    home = geography.resolve(home_municipality())
-    county = geography.resolve(geography.county_of(home.code)) if home else None
-    riket = geography.resolve(geography.RIKET)
-    return [p for p in (home, county, riket) if p is not None]
+def _stat_places(promise: Promise) -> list[tuple[str, str, str]]:
+    """(code, name, level) of the promise's comparison geographies (home, county, Riket,
+    peers), names from the list of municipalities."""
+    comp = promise.comparison or Comparison(home=promise.municipality_code)
+    return [(code, geography.name_of(code) or promise.municipality_short
+             if code == comp.home else geography.name_of(code) or code,
+             geography.geo_level(code)) for code in comp.geo_codes]
+
+
+def _stat_population(code: str, level: str, home: str, year: int) -> int:
+    """Inhabitants: the reference population for home, demo sizes for the others."""
+    if code == home:
+        return reference.population_for(year)
+    return DEMO_POPULATION.get(level, 6_000 + int(code) % 9 * 1_000)
 
 
 def _statistik(rng: np.random.Generator, today: date) -> pd.DataFrame:
-    """Yearly values up to last year (Kolada publishes a year in the following spring)."""
-    kpi, title, unit = STAT_KPI
-    rows = []
-    for place in _stat_places():
-        base, spread = STAT_LEVELS[place.level]
-        for year in range(2019, today.year):
-            value = round(base * (1 + rng.normal(0, spread)), 1)
-            rows.append(("kolada", kpi, title, place.code, place.name, place.level, str(year),
-                         "T", value, unit, np.nan, np.nan, np.nan, "", ""))
-    out = pd.DataFrame(rows, columns=list(DATASETS["statistik"].column_names))
+    """Demo official statistics (source "demo") for every official indicator of the promise
+    and its comparison geographies, yearly 2015 up to last year (published the following
+    spring). Rates per 100 000 come with their count in n as BRÅ gives it ("Antal" beside
+    "Per 100 000 inv."), Kolada KPIs without; survey shares (%) only for county and Riket
+    (as NTU), split T/K/M, with n."""
+    columns = list(DATASETS["statistik"].column_names)
+    promise = load_promise_with_fallback().promise
+    if promise is None:
+        return pd.DataFrame(columns=columns)
+    home, rows = promise.municipality_code, []
+    for ind in promise.official_indicators():
+        share = "%" in ind.unit
+        for code, name, level in _stat_places(promise):
+            if share and level == "kommun":
+                continue  # survey shares are published by county
+            base = DEMO_RATES.get(ind.indicator_id, DEMO_RATE_DEFAULT)
+            rate = {"lan": base[1], "riket": base[2]}.get(level, base[0])
+            if code != home and level == "kommun":
+                rate *= 0.8 + int(code) % 5 * 0.12  # peers: their own deterministic level
+            for year in range(DEMO_FIRST_YEAR, today.year):
+                if share:
+                    for gender, level_share in DEMO_SHARES.items():
+                        n = DEMO_SURVEY_N[level] // (1 if gender == "T" else 2)
+                        value = 100.0 * rng.binomial(n, level_share / 100.0) / n
+                        rows.append((ind, code, name, level, year, gender, round(value, 1),
+                                     ind.unit, n))
+                    continue
+                tag, since, factor = DEMO_DRUG_PUSH
+                push = factor if (ind.indicator_id, code, year >= since) == (tag, home, True) \
+                    else 1.0
+                pop = _stat_population(code, level, home, year)
+                count = int(rng.poisson(rate * push * pop / 100_000))
+                rows.append((ind, code, name, level, year, "T",
+                             round(count / pop * 100_000, 1), "antal/100 000 inv",
+                             np.nan if ind.source == "kolada" else count))
+    out = pd.DataFrame([("demo", i.indicator_id, i.title, code, name, level, str(year), g,
+                         value, unit, n, np.nan, np.nan, "", today.isoformat())
+                        for i, code, name, level, year, g, value, unit, n in rows],
+                       columns=columns)
     out["record_id"] = _str([f"demo-stat-{i:05d}" for i in range(1, len(out) + 1)])
     out["batch_id"] = _str([BATCH_ID] * len(out))
     return out

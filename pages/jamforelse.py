@@ -19,11 +19,11 @@ from ui.widgets import show_empty
 
 ctx = page_setup("Jämförelse")
 promise = promise_with_notice()
-statistik = ctx.bundle.frames.get("statistik")
+statistik = ctx.bundle.frame("statistik")
 
 if promise is None:
     st.stop()
-if statistik is None or statistik.empty:
+if statistik.empty:
     show_empty("Det finns ingen officiell statistik i datalagret ännu. Hämta nyckeltal med "
                "python -m hjo_data fetch kolada eller läs in en fil från Kolada, BRÅ eller "
                "Folkhälsomyndigheten på Datahantering, så visas jämförelsen här.")

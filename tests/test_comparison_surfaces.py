@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hjo_data import comparison as cmp
-from hjo_data import periods, sections
+from hjo_data import demo, periods, sections
 from hjo_data.disclosure import DisclosureSettings
 from hjo_data.promise import load_promise
 from hjo_data.report import build_report
@@ -111,3 +111,26 @@ def test_hjo_rate_gap_is_beyond_noise_by_hand() -> None:
     home = comp.series[(comp.series["role"] == "home") & (comp.series["period"] == "2024")]
     assert 440 < home["ci_low"].iloc[0] < 470 and 780 < home["ci_high"].iloc[0] < 810
     assert all(g.beyond_noise and g.diff < 0 for g in comp.gaps)
+
+
+def test_demo_statistik_covers_every_official_indicator_and_geography() -> None:
+    promise = load_promise()
+    first = demo.generate(rows=100, today=TODAY)["statistik"]
+    again = demo.generate(rows=100, today=TODAY)["statistik"]
+    pd.testing.assert_frame_equal(first, again)  # deterministic
+    assert set(first["source"]) == {"demo"}
+    assert set(first["period"]) == {str(y) for y in range(2015, 2025)}  # published next year
+    comp = promise.comparison
+    assert comp is not None
+    crimes = first[first["indicator_id"] == "N07403"]
+    assert set(crimes["geo_code"]) == set(comp.geo_codes)
+    assert crimes["n"].isna().all()  # Kolada gives rates only
+    drugs = first[first["indicator_id"] == "narkotikabrott"]
+    assert (drugs["n"] >= 0).all()  # BRÅ-like: the count beside the rate
+    survey = first[first["indicator_id"] == "otrygghet_kvall"]
+    assert set(survey["gender"]) == {"T", "K", "M"}
+    assert set(survey["geo_code"]) == {comp.county, comp.riket}
+    # the demo shows both sentences: violent crime beyond noise, vandalism within
+    found = {c.indicator.indicator_id: c for c in cmp.compare_all(first, promise)}
+    assert any(g.beyond_noise for g in found["N07403"].gaps)
+    assert found["N07403"].is_demo
