@@ -349,6 +349,18 @@ def value_with_unit(value: float, kind: str, unit: str) -> str:
     return text if kind == "share" or not unit else f"{text} {unit}"
 
 
+def beyond_sides(gaps: Sequence[Gap], kind: str | None = None) -> list[tuple[str, str]]:
+    """("lägre", "Västra Götalands län (1 003,3) och Riket (1 052,0)") per side of the
+    gaps beyond noise; values in brackets only with ``kind``."""
+    out = []
+    for side, sign in (("lägre", -1), ("högre", 1)):
+        names = [g.geo_name + (f" ({format_value(g.other_value, kind)})" if kind else "")
+                 for g in gaps if g.beyond_noise and (g.diff > 0) == (sign > 0)]
+        if names:
+            out.append((side, " och ".join(names)))
+    return out
+
+
 def gap_sentence(home: str, period: str | None, gaps: Sequence[Gap], *, kind: str,
                  unit: str, refs: str = "länet och riket") -> str:
     """The Swedish sentence on the latest period's gaps to county and Riket.
@@ -366,12 +378,9 @@ def gap_sentence(home: str, period: str | None, gaps: Sequence[Gap], *, kind: st
         names = " och ".join(g.geo_name for g in gaps)
         return f"{lead} {NO_CI.format(refs=names)}"
     parts = [lead]
-    beyond = [g for g in gaps if g.beyond_noise]
     within = [g for g in gaps if g.assessable and not g.beyond_noise]
-    for gap in beyond:
-        side = "högre" if gap.diff > 0 else "lägre"
-        parts.append(f"{home} ligger {side} än {gap.geo_name} "
-                     f"({format_value(gap.other_value, kind)}) – utöver slumpvariationen.")
+    for side, named in beyond_sides(gaps, kind):
+        parts.append(f"{home} ligger {side} än {named} – utöver slumpvariationen.")
     if within:
         named = " och ".join(f"{g.geo_name} ({format_value(g.other_value, kind)})"
                              for g in within)

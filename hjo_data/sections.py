@@ -980,8 +980,7 @@ def official_lines(statistik: pd.DataFrame | None, promise: Promise | None
                           & comp.series["role"].isin(("home", "county", "riket"))]
         values = " · ".join(f"{name} {cmp.format_value(v, comp.kind)}"
                             for name, v in zip(now["geo_name"], now["value"], strict=True))
-        beyond = [f"{'högre' if g.diff > 0 else 'lägre'} än {g.geo_name}"
-                  for g in comp.gaps if g.beyond_noise]
+        beyond = [f"{side} än {names}" for side, names in cmp.beyond_sides(comp.gaps)]
         tail = (f" ({promise.municipality_short} {' och '.join(beyond)} utöver slumpen)"
                 if beyond else "")
         out.setdefault(comp.indicator.goal_id, []).append(

@@ -642,10 +642,15 @@ def _comparison_slide(spec: SlideSpec, ctx: _Context) -> Slide:
                          value_name=comp.unit, unit=comp.unit)
     return Slide(
         id=spec.key, kind=spec.id, title=title, big_number=str(home[value_col]),
-        message=f"{home['Geografi']} {comp.latest_period}, {comp.unit}",
+        message=f"{home['Geografi']} {comp.latest_period}, {_unit_words(comp)}",
         subtitle=" · ".join(f"{o['Geografi']} {o[value_col]}" for _, o in others.iterrows()),
         status="noise" if not beyond else "", status_text=status_text, detail=comp.sentence,
         footer=footer, demo=ctx.is_demo, figure=figure)
+
+
+def _unit_words(comp: cmp.IndicatorComparison) -> str:
+    """ "per 100 000 invånare" for rates, else the configured unit."""
+    return f"per 100{NBSP}000 invånare" if comp.kind == "rate" else comp.unit
 
 
 _BUILDERS = {

@@ -58,6 +58,7 @@ def _figure(section: sections.Section) -> object | None:
 
 
 by_goal = dict(zip(promise.official_indicators(), charts, strict=True))
+shown: set[str] = set()  # the method and demo notes once, not under every chart
 for goal in promise.goals:
     if not goal.official:
         continue
@@ -67,5 +68,6 @@ for goal in promise.goals:
         if section.is_empty:
             st.subheader(section.title)
         show_section(replace(section, notes=()), _figure(section))
-        for note in section.notes:
+        for note in (n for n in section.notes if n not in shown):
             st.caption(md_escape(note))
+            shown |= {note} if note in (comparison.METHOD_NOTE, comparison.DEMO_NOTE) else set()

@@ -52,12 +52,14 @@ def test_slide_shows_the_sections_latest_values() -> None:
     slide = _slide({"statistik": statistik()})
     assert slide.id == "jamforelse-N07403"
     assert slide.big_number == "612,3"
-    assert slide.message == f"Hjo 2024, {RATE}"
+    assert slide.message == "Hjo 2024, per 100\u00a0000 invånare"
     assert slide.subtitle == ("Västra Götalands län 1\u00a0010,2 · Riket 1\u00a0050,0 · "
                               "Tidaholm 833,1 · Karlsborg 702,9")
     assert slide.figure is not None
     assert slide.figure.values == (612.3, 1010.2, 1050.0, 833.1, 702.9)
-    assert slide.detail.startswith("2024: Hjo 612,3 per 100\u00a0000 invånare.")
+    assert slide.detail == (
+        "2024: Hjo 612,3 per 100\u00a0000 invånare. Hjo ligger lägre än Västra Götalands län "
+        "(1\u00a0010,2) och Riket (1\u00a0050,0) – utöver slumpvariationen.")
     assert "Källa: Kolada (RKA)" in slide.footer and "Data t.o.m. 2024" in slide.footer
 
 
@@ -96,8 +98,8 @@ def test_goal_cards_show_the_official_latest_value() -> None:
     lines = sections.official_lines(statistik(), promise)
     assert lines["trygg_plats"] == (
         "Anmälda våldsbrott per 100 000 invånare 2024: Hjo 612,3 · Västra Götalands län "
-        "1\u00a0010,2 · Riket 1\u00a0050,0 (Hjo lägre än Västra Götalands län och lägre än "
-        "Riket utöver slumpen)",)
+        "1\u00a0010,2 · Riket 1\u00a0050,0 (Hjo lägre än Västra Götalands län och Riket "
+        "utöver slumpen)",)
     assert lines["andts"] == (
         "Anmälda narkotikabrott per 100 000 invånare 2024: Hjo 33,0 · Västra Götalands län "
         "880,0 (Hjo lägre än Västra Götalands län utöver slumpen)",)
