@@ -51,6 +51,9 @@ SERIES_COLUMNS = ("period", "period_start", "geo_code", "geo_name", "role", "val
                   "ci_low", "ci_high", "count", "count_estimated", "n", "status", "source")
 
 RATE_UNIT = "per 100 000 inv"
+#: indicator_id suffix of a published rate beside its count (BRÅ: "narkotikabrott" and
+#: "narkotikabrott_per_100k").
+RATE_SUFFIX = "_per_100k"
 #: Source names for the "Källa:" line (a source not listed is shown as written).
 SOURCE_NAMES = {"kolada": "Kolada (RKA)", "bra": "Brottsförebyggande rådet (BRÅ)",
                 "ntu": "Nationella trygghetsundersökningen (BRÅ)",
@@ -225,14 +228,33 @@ def _role(code: str, comparison: Comparison) -> str:
 
 def _rows_for(statistik: pd.DataFrame, indicator: OfficialIndicator, comparison: Comparison,
               gender: str) -> pd.DataFrame:
+    """The indicator's rows. A ``per_100k`` indicator whose source also publishes the rate
+    (BRÅ: ``<id>`` in "antal" and ``<id>_per_100k``) uses the published rate with the
+    count as its n; counts without a published rate are turned into rates later."""
     if statistik is None or statistik.empty:
         return pd.DataFrame(columns=list(STATISTIK_COLUMNS))
-    mask = ((statistik["indicator_id"] == indicator.indicator_id)
+    ids = [indicator.indicator_id]
+    if indicator.per_100k:
+        ids.append(indicator.indicator_id + RATE_SUFFIX)
+    mask = (statistik["indicator_id"].isin(ids)
             & statistik["source"].isin([indicator.source, DEMO_SOURCE])
             & statistik["geo_code"].isin(comparison.geo_codes)
             & (statistik["gender"] == gender))
     rows = statistik.loc[mask]
-    return rows[pd.to_numeric(rows["value"], errors="coerce").notna()]
+    rows = rows[pd.to_numeric(rows["value"], errors="coerce").notna()]
+    rates = rows[rows["indicator_id"] != indicator.indicator_id]
+    if rates.empty:
+        return rows
+    counts = rows[rows["indicator_id"] == indicator.indicator_id]
+    count_keys = list(zip(counts["geo_code"], counts["period"], strict=True))
+    rate_keys = list(zip(rates["geo_code"], rates["period"], strict=True))
+    known = dict(zip(count_keys, counts["value"], strict=True))
+    filled = pd.Series([known.get(k, math.nan) for k in rate_keys], index=rates.index,
+                       dtype="float64")
+    rates = rates.assign(n=pd.to_numeric(rates["n"], errors="coerce").fillna(filled))
+    published = set(rate_keys)
+    alone = counts[[k not in published for k in count_keys]]
+    return pd.concat([rates, alone], ignore_index=True)
 
 
 def _series_row(row: pd.Series, indicator: OfficialIndicator, role: str,

@@ -8,7 +8,9 @@ import pytest
 
 from hjo_data import demo, sections
 from hjo_data.disclosure import DisclosureSettings
+from hjo_data.ingest import ingest_file
 from hjo_data.promise import load_promise
+from hjo_data.store import Store
 from tests.conftest import incidents
 
 
@@ -101,3 +103,25 @@ def kolada_response() -> bytes:
                "values": [{"gender": "T", "value": value, "count": 1, "status": ""}]}
               for (geo, year), value in KOLADA_VALUES.items()]
     return json.dumps({"values": values, "count": len(values), "next_page": None}).encode()
+
+
+def test_hjo_and_two_peers_from_recorded_kolada_response(page_app, isolated_store,  # noqa: ANN001
+                                                         tmp_path) -> None:
+    path = tmp_path / "kolada_N07403.json"
+    path.write_bytes(kolada_response())
+    report = ingest_file(path, store=Store(isolated_store))
+    assert report.accepted == len(KOLADA_VALUES)
+    at = page_app("jamforelse")
+    at.run()
+    assert not at.exception, at.exception
+    table = _tables(at)[0]  # N07403, the promise's first official indicator
+    latest = table[table["Period"] == "2023"].set_index("Geografi")
+    value = "Värde (antal/100 000 inv)"
+    # hand copy of the recorded response's 2023 values
+    assert latest[value].to_dict() == {
+        "Hjo": "612,3", "Västra Götalands län": "1\u00a0010,2", "Riket": "1\u00a0050,0",
+        "Tidaholm": "833,1", "Karlsborg": "702,9"}
+    assert "Källa: Kolada (RKA)" in "\n".join(c.value for c in at.caption)
+    assert "2023: Hjo 612,3 per 100\u00a0000 invånare. Hjo ligger lägre än Västra Götalands " \
+        "län (1\u00a0010,2) och Riket (1\u00a0050,0) – utöver slumpvariationen." in _captions(at)
+    assert "Demodata" not in _captions(at)

@@ -275,3 +275,24 @@ def test_empty_section_and_sections_of_the_promise() -> None:
     assert all(s.is_empty and s.empty == sections.COMPARISON_EMPTY for s in secs)
     assert sections.comparison_sections(frame(), None, audience="public",
                                         disclosure=DisclosureSettings()) == []
+
+
+def test_bra_count_and_rate_indicators_are_joined() -> None:
+    # BRÅ publishes "skadegorelse" (antal) and "skadegorelse_per_100k" (per 100 000 inv)
+    per = "per 100 000 inv"
+    stats = frame(row("skadegorelse", "1497", "2023", 10, "antal", source="bra"),
+                  row("skadegorelse_per_100k", "1497", "2023", 111.1, per, source="bra"),
+                  row("skadegorelse", "0014", "2023", 15000, "antal", source="bra"),
+                  row("skadegorelse_per_100k", "0014", "2023", 850.0, per, source="bra"),
+                  row("skadegorelse", "1498", "2023", 5, "antal", source="bra"),
+                  row("FOLK", "1498", "2023", 10_000, "invånare"))
+    comp = compare(stats, DAMAGE)
+    by_geo = comp.series.set_index("geo_code")
+    assert list(comp.series["geo_code"]) == ["1497", "0014", "1498"]  # one row each
+    assert by_geo.loc["1497", "value"] == pytest.approx(111.1)  # the published rate
+    assert by_geo.loc["1497", "count"] == 10 and not by_geo.loc["1497", "count_estimated"]
+    assert by_geo.loc["1497", "ci_low"] == pytest.approx(4.7954 * 11.11, abs=0.01)
+    assert by_geo.loc["0014", "count"] == 15000
+    # a count without a published rate: per 100 000 from the population (5 / 10 000)
+    assert by_geo.loc["1498", "value"] == pytest.approx(50.0)
+    assert comp.gaps[0].beyond_noise  # 111,1 (53,3; 204,3) vs 850 (±1,6 %)
