@@ -157,12 +157,15 @@ def _prepare(ed: Editor, raw: RawTable, sha256: str, choice: str
     return result
 
 
-def _show_prepared(prepared: PreparedIngest) -> None:
+def _show_prepared(prepared: PreparedIngest, *, headers: bool = True) -> None:
+    """The check of a file; ``headers=False`` leaves out how the columns were read (the
+    import wizard above shows and sets that)."""
     st.markdown(f"**{md_escape(prepared.file)}** tolkas som datamängden "
                 f"**{md_escape(prepared.dataset.label)}**"
                 + (f" (blad {md_escape(prepared.sheet)})" if prepared.sheet else "") + ".")
-    st.subheader("Så tolkades kolumnerna")
-    st.dataframe(prepared.header_frame(), hide_index=True, key="hjo_dh_headers")
+    if headers:
+        st.subheader("Så tolkades kolumnerna")
+        st.dataframe(prepared.header_frame(), hide_index=True, key="hjo_dh_headers")
     st.subheader("Kontroll före sparande")
     _report_metrics(prepared.rows_read, prepared.new_rows, prepared.rejected,
                     prepared.duplicates, "Nya rader")
@@ -283,7 +286,7 @@ def upload_tab(ed: Editor) -> None:
         return
     else:
         prepared = plain
-    _show_prepared(prepared)
+    _show_prepared(prepared, headers=wizard is None)
     strict = st.checkbox("Spara bara om alla rader godkänns (strikt läge)",
                          key="hjo_dh_strict")
     replace = bool((~prepared.conflicts.in_file).any()) and st.checkbox(

@@ -308,7 +308,10 @@ def import_wizard(store: Store, raw: RawTable, sha256: str, choice: str | None,
         if not use:
             offered = None
     elif problem:
-        st.warning(md_escape(problem), icon=":material/warning:")
+        st.warning("Filen kan inte läsas in som den är. Koppla kolumnerna och värdena nedan.",
+                   icon=":material/warning:")
+        with st.expander("Varför?"):
+            st.caption(md_escape(problem))
     ds = _dataset(raw, choice, offered, plain)
     st.caption(f"Filen kopplas till datamängden {md_escape(ds.label)}"
                + (" (vald ovan)." if choice else " – välj en annan datamängd ovan om det är "
