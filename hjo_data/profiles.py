@@ -352,16 +352,22 @@ def target_header(ds: Dataset, column: str) -> str:
 
 
 def renamed_headers(headers: Iterable[str], profile: ImportProfile) -> dict[str, str | None]:
-    """Each file header -> its header after :func:`apply_profile` (None = ignored; a header
-    the profile does not name is kept as it is). Matching is exact first, then on the
-    normalised header."""
+    """Each file header -> its header after :func:`apply_profile` (None = ignored).
+
+    Matching is exact first, then on the normalised header. A header the profile does not
+    name is kept as it is, unless it would claim (by alias) a column the profile maps: then
+    it becomes "HEADER (ej kopplad)", so the column the user chose wins.
+    """
     ds = get_dataset(profile.dataset)
     by_norm = {normalise_header(h): t for h, t in profile.columns.items()}
+    index = header_index(ds)
+    targeted = set(profile.columns.values()) - {IGNORE}
     out: dict[str, str | None] = {}
     for header in headers:
         target = profile.columns.get(header, by_norm.get(normalise_header(header)))
         if target is None:
-            out[header] = header
+            claims = index.get(normalise_header(header)) in targeted
+            out[header] = f"{header} (ej kopplad)" if claims else header
         elif target == IGNORE:
             out[header] = None
         else:
@@ -389,19 +395,7 @@ def apply_profile(raw: RawTable, profile: ImportProfile) -> RawTable:
     renames = renamed_headers(raw.headers, profile)
     kept = [h for h in raw.headers if renames[h] is not None]
     frame = raw.frame[kept].copy()
-    # A header the profile does not name but which would claim a column the profile maps
-    # (by alias) is renamed, so the column the user chose wins.
-    index = header_index(ds)
-    targeted = set(profile.columns.values()) - {IGNORE}
-    final: list[str] = []
-    named = {normalise_header(h) for h in profile.columns}
-    for header in kept:
-        new = str(renames[header])
-        if normalise_header(header) not in named and index.get(
-                normalise_header(header)) in targeted:
-            new = f"{header} (ej kopplad)"
-        final.append(new)
-    frame.columns = final
+    frame.columns = [str(renames[h]) for h in kept]
     for column, mapping in profile.values.items():
         header = target_header(ds, column)
         if header in frame.columns and mapping:

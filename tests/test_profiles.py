@@ -235,3 +235,32 @@ def test_cli_profiles_lists(isolated_store: Path, capsys) -> None:
     captured = capsys.readouterr()
     assert "enkatverktyget: Trygghetsmätning (svar)" in captured.out
     assert "Importprofilen 'trasig'" in captured.err
+
+
+def test_a_header_the_profile_does_not_name_never_takes_a_mapped_column() -> None:
+    """Applied to a file with one more header ("Kategori", an alias of the column the
+    profile maps "Typ av händelse" to), the user's choice wins; the extra one is ignored."""
+    profile = profiles.profile_from_mapping({
+        "name": "est_export", "dataset": "incidents",
+        "columns": {"Datum": "occurred_at", "Typ av händelse": "category", "Plats": "area",
+                    "Rapportör": "source"},
+        "values": {"category": {"Sönder": "skadegörelse"}}})
+    data = ("Datum;Typ av händelse;Kategori;Plats;Rapportör\n"
+            "2025-03-01;Sönder;brand;Hamnen;polis\n"
+            "2025-03-02;klotter;brand;Hamnen;polis\n").encode()
+    raw = read_raw(data, name="est.csv")
+    out = profiles.apply_profile(raw, profile)
+    assert out.headers == ["Tidpunkt", "Kategori", "Kategori (ej kopplad)", "Område",
+                           "Rapportör"]
+    prepared = prepare_ingest(data, name="est.csv", profile=profile)
+    assert prepared.validated.accepted["category"].tolist() == ["skadegörelse", "klotter"]
+    assert dict(prepared.header_preview)["Kategori"] == "ignoreras"
+    assert dict(prepared.header_preview)["Typ av händelse"] == "Kategori"
+
+
+def test_values_match_whatever_the_case_and_spacing() -> None:
+    raw = read_raw((";".join(HEADERS) + "\n" + "1;2025;Kvinna;  30-49 ÅR ;känner MIG trygg;"
+                    "Centrum;\n").encode(), name="enkat.csv")
+    out = profiles.apply_profile(raw, _profile())
+    assert out.frame["Åldersgrupp"].tolist() == ["30–49"]
+    assert out.frame["Trygghet sent en kväll"].tolist() == ["ganska trygg"]
