@@ -111,10 +111,11 @@ def test_mapping_changes_the_preview_counts(users: dict, isolated_store: Path) -
     # 8 rows: lines 3, 5 ("Otrygg") and 8 ("Varken ...") rejected
     assert _metrics(at) == {"Lästa rader": "8", "Nya rader": "5", "Avvisade": "3",
                             "Dubbletter": "0"}
-    summary = next(d.value for d in at.dataframe if "Rader" in d.value.columns)
-    assert summary.values.tolist() == [["Trygghet sent en kväll", "Otrygg", 2],
-                                       ["Trygghet sent en kväll",
-                                        "Varken trygg eller otrygg", 1]]
+    summary = next(d.value for d in at.dataframe
+                   if "Avvisat per kolumn och värde" in d.value.columns)
+    assert summary.iloc[:, 0].tolist() == [
+        "2 rader: okänt värde 'Otrygg' i Trygghet sent en kväll",
+        "1 rad: okänt värde 'Varken trygg eller otrygg' i Trygghet sent en kväll"]
     otrygg.set_value("ganska otrygg")
     at.run()
     assert _metrics(at) == {"Lästa rader": "8", "Nya rader": "7", "Avvisade": "1",

@@ -40,8 +40,6 @@ __all__ = ["Wizard", "confidence_label", "forget_wizard", "import_wizard", "mism
 KEEP_VALUE = "__behall__"
 #: At most this many unknown values per column get a select box (most frequent first).
 SHOWN_VALUES = 40
-#: Rows of the per-column/value summary of what is still rejected.
-SHOWN_SUMMARY = 15
 #: Name of the draft profile while the user has not named it.
 _DRAFT_NAME = "importguide"
 _CACHE = "_hjo_wz_prepared"
@@ -277,19 +275,6 @@ def _prepare(store: Store, raw: RawTable, sha256: str, profile: ImportProfile
     return prepared
 
 
-def _summary(prepared: PreparedIngest) -> None:
-    rows = prepared.rejected_rows()
-    if rows.empty:
-        return
-    summary = (rows.groupby(["kolumn", "värde"], sort=False).size()
-               .reset_index(name="rader").sort_values("rader", ascending=False,
-                                                       kind="stable"))
-    st.markdown("**Kvar att rätta** (avvisade rader per kolumn och värde):")
-    st.dataframe(summary.head(SHOWN_SUMMARY).rename(
-        columns={"kolumn": "Kolumn", "värde": "Värde", "rader": "Rader"}),
-        hide_index=True, key="hjo_wz_summary")
-
-
 def import_wizard(store: Store, raw: RawTable, sha256: str, choice: str | None,
                   plain: PreparedIngest | None, problem: str | None) -> Wizard | None:
     """Show the wizard when ``raw`` needs it (or a saved profile matches its headers);
@@ -351,7 +336,6 @@ def import_wizard(store: Store, raw: RawTable, sha256: str, choice: str | None,
     except HjoDataError as exc:
         st.error(md_escape(str(exc)), icon=":material/error:")
         return Wizard(prepared=None, profile=profile, save_name=name, offered=None)
-    _summary(prepared)
     return Wizard(prepared=prepared, profile=profile, save_name=name,
                   offered=offered.name if offered else None)
 
