@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hjo_data import polisen
+from hjo_data import bra_reader, fohm_reader, kolada_reader, polisen
 from hjo_data.rawtable import RawTable
 
 __all__ = ["FORMATS", "SourceFormat", "find_format", "get_format", "register", "sniff"]
@@ -66,3 +66,11 @@ def get_format(name: str | None) -> SourceFormat | None:
 
 
 register(SourceFormat("polisen", "incidents", polisen.sniff_feed, polisen.read_feed))
+# statistik: specific shapes first, the general long table (Kolada-shaped CSV) last
+register(SourceFormat("kolada-json", "statistik", kolada_reader.sniff_json,
+                      kolada_reader.read_json))
+register(SourceFormat("bra-text", "statistik", bra_reader.sniff_text, bra_reader.read_text))
+register(SourceFormat("bra-csv", "statistik", bra_reader.sniff_csv, bra_reader.read_csv))
+register(SourceFormat("fohm", "statistik", fohm_reader.sniff, fohm_reader.read))
+register(SourceFormat("statistik-csv", "statistik", kolada_reader.sniff_csv,
+                      kolada_reader.read_csv))

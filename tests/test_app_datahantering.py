@@ -3,6 +3,7 @@ text, size limit, form registration, undo, freshness, audit entries."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -135,6 +136,32 @@ def test_redaktor_uploads_checks_and_saves(users: dict, isolated_store: Path) ->
     # The uploader is reset and the quarantine file is offered for correction.
     assert at.file_uploader[0].value is None
     assert any(b.label.startswith("Ladda ner avvisade rader") for b in at.get("download_button"))
+
+
+def test_kolada_response_uploads_as_statistik_with_skipped_values(
+        users: dict, isolated_store: Path) -> None:
+    page = {"values": [
+        {"kpi": "N07403", "municipality": "1497", "period": 2023, "values": [
+            {"gender": "T", "value": 498.1, "count": 1, "status": ""},
+            {"gender": "K", "value": None, "count": 0, "status": "Missing"}]},
+        {"kpi": "N07403", "municipality": "0014", "period": "2023", "values": [
+            {"gender": "T", "value": 1002.7, "count": 49, "status": ""}]}],
+        "count": 2, "next_page": None}
+    at = _app(users, "anna")
+    at.run()
+    _upload(at, "kolada.json", json.dumps(page).encode())
+    assert not at.exception, at.exception
+    assert "Officiell statistik" in _texts(at)
+    metrics = {m.label: m.value for m in at.metric}
+    # 3 values: 2 new rows, the null one skipped ("ej publicerad"), never stored as 0
+    assert metrics == {"Lästa rader": "3", "Nya rader": "2", "Avvisade": "0",
+                       "Dubbletter": "0"}
+    assert "1 överhoppad (1 ej publicerad)" in at.info[0].value.replace("\\", "")
+    at.button(key="hjo_dh_save").click()
+    at.run()
+    assert not at.exception, at.exception
+    stored = Store(isolated_store).read("statistik")
+    assert sorted(stored["value"]) == [498.1, 1002.7]
 
 
 def test_html_in_values_is_shown_as_text(users: dict) -> None:

@@ -169,6 +169,8 @@ def _show_prepared(prepared: PreparedIngest, *, headers: bool = True) -> None:
     st.subheader("Kontroll före sparande")
     _report_metrics(prepared.rows_read, prepared.new_rows, prepared.rejected,
                     prepared.duplicates, "Nya rader")
+    if prepared.skipped or prepared.revised:  # not published / revised official figures
+        st.info(md_escape(prepared.message), icon=":material/info:")
     for warning in prepared.warnings:
         st.warning(md_escape(warning), icon=":material/warning:")
     if prepared.rejected:
