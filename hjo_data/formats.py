@@ -31,6 +31,8 @@ class SourceFormat:
     dataset: str
     sniff: Callable[[bytes, str], bool]
     read: Callable[[bytes, str], RawTable]
+    #: Swedish name shown when a file is recognised ("Kolada API-svar (JSON)").
+    label: str = ""
 
 
 FORMATS: list[SourceFormat] = []
@@ -68,9 +70,12 @@ def get_format(name: str | None) -> SourceFormat | None:
 register(SourceFormat("polisen", "incidents", polisen.sniff_feed, polisen.read_feed))
 # statistik: specific shapes first, the general long table (Kolada-shaped CSV) last
 register(SourceFormat("kolada-json", "statistik", kolada_reader.sniff_json,
-                      kolada_reader.read_json))
-register(SourceFormat("bra-text", "statistik", bra_reader.sniff_text, bra_reader.read_text))
-register(SourceFormat("bra-csv", "statistik", bra_reader.sniff_csv, bra_reader.read_csv))
-register(SourceFormat("fohm", "statistik", fohm_reader.sniff, fohm_reader.read))
+                      kolada_reader.read_json, "Kolada API-svar (JSON)"))
+register(SourceFormat("bra-text", "statistik", bra_reader.sniff_text, bra_reader.read_text,
+                      "BRÅ:s statistikdatabas (textexport)"))
+register(SourceFormat("bra-csv", "statistik", bra_reader.sniff_csv, bra_reader.read_csv,
+                      "BRÅ:s statistikdatabas (CSV)"))
+register(SourceFormat("fohm", "statistik", fohm_reader.sniff, fohm_reader.read,
+                      "enkättabell från Folkhälsomyndigheten/NTU"))
 register(SourceFormat("statistik-csv", "statistik", kolada_reader.sniff_csv,
-                      kolada_reader.read_csv))
+                      kolada_reader.read_csv, "statistiktabell i Kolada-format (CSV)"))

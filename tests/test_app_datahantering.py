@@ -152,6 +152,7 @@ def test_kolada_response_uploads_as_statistik_with_skipped_values(
     _upload(at, "kolada.json", json.dumps(page).encode())
     assert not at.exception, at.exception
     assert "Officiell statistik" in _texts(at)
+    assert "Kolada API-svar (JSON)" in _texts(at).replace("\\", "")  # format named
     metrics = {m.label: m.value for m in at.metric}
     # 3 values: 2 new rows, the null one skipped ("ej publicerad"), never stored as 0
     assert metrics == {"Lästa rader": "3", "Nya rader": "2", "Avvisade": "0",

@@ -256,3 +256,19 @@ def test_kommuner_reference_is_a_copy_in_the_repo() -> None:
     assert path.is_relative_to(ROOT / "data" / "reference")
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "kommunkod,kommun,lanskod,lan" and len(lines) == 291
+
+
+# --------------------------------------------------------------------------- withdraw
+
+def test_withdrawing_a_revision_brings_the_earlier_value_back(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    first = ingest_file(_csv(*ROWS_2023), name="prel.csv", store=store)
+    second = ingest_file(_csv(ROWS_2023[0].replace("512,3", "498,7"), *ROWS_2023[1:]),
+                         name="slutlig.csv", store=store)
+    assert second.revised == 1
+    store.withdraw(second.batch_id)
+    stored = store.read("statistik")
+    hjo = stored[(stored["geo_code"] == "1497") & (stored["period"] == "2023")]
+    assert (hjo["value"].tolist(), hjo["batch_id"].tolist()) == ([512.3], [first.batch_id])
+    assert len(stored) == 3
+    assert store.read_history("statistik").empty  # as if the revision never came

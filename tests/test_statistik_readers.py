@@ -291,6 +291,22 @@ def test_bra_text_export(tmp_path: Path) -> None:
     assert sorted(set(lines)) == [4, 5, 7, 9, 10]
 
 
+def test_bra_text_export_through_the_cli_with_dataset(tmp_path: Path) -> None:
+    path = tmp_path / "anmalda_brott.txt"
+    path.write_bytes(BRA_TEXT)
+    cmd = [sys.executable, "-m", "hjo_data", "ingest", str(path), "--dataset", "statistik",
+           "--json", "--store", str(tmp_path / "s")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["rows_read"], data["accepted"], data["skipped"], data["encoding"]) == (
+        12, 10, 2, "iso-8859-1")
+    # the same download again: all duplicates, nothing revised
+    again = json.loads(subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                                      check=False).stdout)
+    assert (again["accepted"], again["duplicates"], again["revised"]) == (0, 10, 0)
+
+
 def test_bra_text_export_with_years_in_the_header(tmp_path: Path) -> None:
     text = ("Anmälda brott;;;;\n"
             "&nbsp;;2022;;2023;\n"

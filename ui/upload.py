@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from hjo_data import reading
+from hjo_data import formats, reading
 from hjo_data.auth import User
 from hjo_data.errors import HjoDataError
 from hjo_data.excel import is_excel_name, list_sheets
@@ -165,6 +165,10 @@ def _show_prepared(prepared: PreparedIngest, *, headers: bool = True) -> None:
                 + (f" (blad {md_escape(prepared.sheet)})" if prepared.sheet else "") + ".")
     if headers:
         st.subheader("Så tolkades kolumnerna")
+        fmt = formats.get_format(prepared.raw.source_format)
+        if fmt is not None:  # a publisher's file: the columns are what its reader made
+            st.caption(f"Filen känns igen som {md_escape(fmt.label or fmt.name)}; "
+                       "kolumnerna nedan är de som inläsningen skapade ur den.")
         st.dataframe(prepared.header_frame(), hide_index=True, key="hjo_dh_headers")
     st.subheader("Kontroll före sparande")
     _report_metrics(prepared.rows_read, prepared.new_rows, prepared.rejected,
