@@ -564,7 +564,7 @@ def _with_periods(frame, dataset):  # (DataFrame, Dataset) -> DataFrame with må
 @subcommand("export", help="exportera en datamängd som CSV för Excel",
             configure=_export_args)
 def cmd_export(args: argparse.Namespace) -> int:
-    from hjo_data import export  # lazy: startup time
+    from hjo_data import export, reference  # lazy: startup time
     from hjo_data.disclosure import AGGREGATE_DATASETS
 
     name = args.dataset.strip()
@@ -581,6 +581,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_UNREADABLE
     dataset = DATASETS[name]
     frame = store.read(name)
+    if audience == "public":  # areas not in areas.csv -> "Okänt område"
+        frame = reference.public_area_frames({name: frame})[name]
     try:
         if audience == "official" or name in AGGREGATE_DATASETS:
             data = export.export_dataset(frame, name, audience)

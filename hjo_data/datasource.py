@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hjo_data import demo
+from hjo_data import demo, reference
 from hjo_data.periods import year_spans
 from hjo_data.schema import DATASETS, Dataset
 from hjo_data.store import Store
@@ -156,3 +156,14 @@ def load_bundle(store_root: str | Path | None = None, *, demo_rows: int = DEFAUL
     data_date = {name: latest_date(frames[name], ds) for name, ds in DATASETS.items()}
     return DataBundle(frames=frames, is_demo=is_demo, data_date=data_date,
                       store_version=version, ingest_log=log)
+
+
+def public_view(bundle: DataBundle) -> DataBundle:
+    """The bundle as public surfaces may show it: every area not in areas.csv becomes
+    ``reference.UNKNOWN_AREA`` (free text typed into Område never reaches the public;
+    officials keep the raw value). Frames without such areas are shared, not copied."""
+    frames = reference.public_area_frames(bundle.frames)
+    if all(frames[name] is bundle.frames[name] for name in bundle.frames):
+        return bundle
+    return DataBundle(frames=frames, is_demo=bundle.is_demo, data_date=bundle.data_date,
+                      store_version=bundle.store_version, ingest_log=bundle.ingest_log)

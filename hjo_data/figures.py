@@ -9,6 +9,7 @@ numbers, the Okabe–Ito colour-blind-safe palette, hover texts pre-formatted wi
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -111,8 +112,47 @@ _TEMPLATE = go.layout.Template(layout={
 })
 
 
+#: Trace properties that can carry data values (areas, categories, ids): plotly.js renders
+#: a subset of HTML in them (<b>, <a href>, ...), so they are escaped in :func:`_trace`.
+_DATA_PROPS = ("x", "y", "text", "hovertext", "name", "labels", "customdata", "legendgroup")
+#: What plotly.js would read as markup: a tag start ("<b", "</a", "<!") or an entity.
+_MARKUP = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+_OUR_BREAK = re.compile(r"&lt;br\s*/?>", re.IGNORECASE)
+
+
+def plain_label(text: str) -> str:
+    """``text`` shown literally by plotly: a tag start "<x" becomes "&lt;x" and an entity's
+    "&" "&amp;" ("<5" and "a & b" stay as they are; the line breaks "<br>" that the
+    builders put into hover texts are kept, in a user value one is merely a line break)."""
+    if "<" not in text and "&" not in text:
+        return text
+    escaped = _MARKUP.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", text)
+    return _OUR_BREAK.sub("<br>", escaped)
+
+
+def _plain(value: Any) -> Any:
+    """:func:`plain_label` applied to every string in ``value`` (numbers untouched)."""
+    if isinstance(value, str):
+        return plain_label(value)
+    if isinstance(value, pd.Series | pd.Index):
+        if value.dtype.kind in "OUS" or pd.api.types.is_string_dtype(value.dtype):
+            return [_plain(v) for v in value.tolist()]
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "OU":
+            return np.array([_plain(v) for v in value.tolist()], dtype=object)
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _trace(kind: str, **props: Any) -> dict[str, Any]:
-    """A trace as a plain dict (added to a ``new_figure`` without per-property validation)."""
+    """A trace as a plain dict (added to a ``new_figure`` without per-property validation).
+    Data-carrying properties are escaped: no user value is rendered as HTML or a link."""
+    for key in _DATA_PROPS:
+        if key in props:
+            props[key] = _plain(props[key])
     return {"type": kind, **props}
 
 

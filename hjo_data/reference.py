@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hjo_data.errors import HjoDataError
 from hjo_data.schema import WHOLE_MUNICIPALITY
@@ -73,7 +80,8 @@ def _stamp(path: Path) -> int:
 
 
 def load_areas(path: str | Path | None = None) -> pd.DataFrame:
-    """Areas: name (str), type ('tätort'/'landsbygd'), population (int64), lat, lon, note.
+    """Areas: name (str), type ('tätort'/'landsbygd'), population (int64), lat, lon, note,
+    aliases ("|"-separated other spellings, optional column; see :func:`area_vocabulary`).
 
     ``path`` is areas.csv or the directory holding it (default: ``reference_dir()``).
     """
@@ -133,6 +141,8 @@ def _load_areas_cached(file: str, _mtime: int) -> pd.DataFrame:
     if (out["population"] <= 0).any():
         raise ReferenceDataError(f"Områdesfilen {name}: population måste vara större än 0.")
     out["note"] = frame["note"].astype("str")
+    out["aliases"] = (frame["aliases"].str.strip() if "aliases" in frame
+                      else pd.Series([""] * len(frame), dtype="str")).astype("str")
     return out
 
 
@@ -194,6 +204,125 @@ def area_bounds(path: str | Path | None = None) -> dict[str, tuple[float, float,
         lons = [p[0] for poly in polygons for p in poly[0]]
         lats = [p[1] for poly in polygons for p in poly[0]]
         out[feat["properties"]["name"]] = (min(lats), max(lats), min(lons), max(lons))
+    return out
+
+
+# --------------------------------------------------------------------------- area vocabulary
+
+#: What public surfaces show for an area that is not in areas.csv (officials see the raw
+#: value; the row is kept).
+UNKNOWN_AREA = "Okänt område"
+
+
+def area_key(text: object) -> str:
+    """Matching key of an area name or alias: case, spacing and punctuation ignored
+    ("Hjo-Centrum", "hjo centrum." and "HJO CENTRUM" are one key); å/ä/ö kept."""
+    text = unicodedata.normalize("NFC", str(text)).lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class AreaVocabulary:
+    """The areas of areas.csv with their aliases (``aliases`` column, "|"-separated)."""
+
+    names: tuple[str, ...]
+    lookup: Mapping[str, str]  # area_key -> canonical name (names, aliases, whole municipality)
+
+    def resolve(self, text: object) -> str | None:
+        """The canonical area for a name or alias, None when unknown."""
+        return self.lookup.get(area_key(text))
+
+    @property
+    def public(self) -> frozenset[str]:
+        """Values public surfaces show as they are."""
+        return frozenset((*self.names, WHOLE_MUNICIPALITY, UNKNOWN_AREA))
+
+
+def area_vocabulary(path: str | Path | None = None) -> AreaVocabulary:
+    """The area vocabulary of areas.csv (``path`` as in :func:`load_areas`)."""
+    file = _resolve(path, "areas.csv")
+    return _vocabulary_cached(str(file), _stamp(file))
+
+
+@lru_cache(maxsize=8)
+def _vocabulary_cached(file: str, _mtime: int) -> AreaVocabulary:
+    name = Path(file).name
+    areas = _load_areas_cached(file, _mtime)
+    lookup: dict[str, str] = {area_key(WHOLE_MUNICIPALITY): WHOLE_MUNICIPALITY}
+    for area, aliases in zip(areas["name"], areas["aliases"], strict=True):
+        for alias in (area, *(a.strip() for a in aliases.split("|") if a.strip())):
+            key = area_key(alias)
+            if not key:
+                continue
+            if lookup.get(key, area) != area:
+                raise ReferenceDataError(
+                    f"Områdesfilen {name}: '{alias}' pekar på både '{lookup[key]}' och "
+                    f"'{area}'.")
+            lookup[key] = area
+    return AreaVocabulary(names=tuple(areas["name"]), lookup=MappingProxyType(lookup))
+
+
+def _safe_vocabulary() -> AreaVocabulary | None:
+    """The configured vocabulary, or None when areas.csv cannot be read (then nothing is
+    resolved at ingest; public surfaces still hide every value not known)."""
+    try:
+        return area_vocabulary()
+    except ReferenceDataError:
+        return None
+
+
+def canonical_areas(values: pa.Array) -> tuple[pa.Array, dict[str, int]]:
+    """Names and aliases -> the canonical area; other values kept as they are (the row is
+    never lost). Returns (values, {unknown value: rows}); empty values are left alone."""
+    vocab = _safe_vocabulary()
+    if len(values) == 0:
+        return values, {}
+    encoded = pc.dictionary_encode(values)
+    uniques = encoded.dictionary.to_pylist()
+    mapped, unknown_codes = [], []
+    for code, value in enumerate(uniques):
+        text = "" if value is None else str(value)
+        hit = vocab.resolve(text) if vocab is not None else None
+        mapped.append(hit if hit is not None else text)
+        if hit is None and text.strip():
+            unknown_codes.append(code)
+    indices = encoded.indices
+    out = pc.take(pa.array(mapped, type=values.type), indices)
+    unknown: dict[str, int] = {}
+    if unknown_codes:
+        counts = np.bincount(indices.to_numpy(zero_copy_only=False), minlength=len(uniques))
+        unknown = {str(uniques[c]): int(counts[c]) for c in unknown_codes}
+    return out, unknown
+
+
+def public_areas(values: pd.Series) -> pd.Series:
+    """``values`` with every area that is not in areas.csv (nor the whole municipality)
+    replaced by :data:`UNKNOWN_AREA`: free text typed into Område (an address, a name)
+    never reaches a public surface."""
+    vocab = _safe_vocabulary()
+    known = vocab.public if vocab is not None else frozenset((WHOLE_MUNICIPALITY,
+                                                              UNKNOWN_AREA))
+    mask = values.isin(known)
+    if bool(mask.all()):
+        return values
+    return values.where(mask, UNKNOWN_AREA).astype(values.dtype)
+
+
+#: Datasets whose ``area`` column holds user-typed areas.
+AREA_DATASETS = ("incidents", "survey_responses", "survey", "traffic", "activities")
+
+
+def public_area_frames(frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every frame with its ``area`` column as public surfaces may show it
+    (:func:`public_areas`); other frames unchanged (the same objects)."""
+    out = dict(frames)
+    for name in AREA_DATASETS:
+        frame = out.get(name)
+        if frame is not None and "area" in frame.columns and len(frame):
+            column = frame["area"]
+            area = public_areas(column)
+            if area is not column:
+                out[name] = frame.assign(area=area)
     return out
 
 

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from hjo_data import figures, periods, sections
+from hjo_data import figures, periods, reference, sections
 from hjo_data import lagesbild as lb
 from hjo_data.datasource import DEMO_LABEL, latest_date
 from hjo_data.disclosure import (
@@ -406,6 +406,8 @@ def build_report(bundle: Any, period: ReportPeriod, *, audience: str = "public",
     """
     aud = check_audience(audience)
     frames = _frames(bundle)
+    if aud == "public":  # areas not in areas.csv -> "Okänt område"
+        frames = reference.public_area_frames(frames)
     promise_message = None
     if promise is None:
         promise, promise_message = load_promise_with_fallback()

@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from hjo_data import comparison as cmp
-from hjo_data import est_sections, sections
+from hjo_data import est_sections, reference, sections
 from hjo_data import lagesbild as lb
 from hjo_data.datasource import DEMO_LABEL
 from hjo_data.disclosure import SECONDARY_MARK, DisclosureSettings, is_small, settings_of
@@ -680,7 +680,7 @@ def build_deck(bundle: Any, promise: Promise | None, config: PresentationConfig,
     a config error would blank the whole screen. SlideConfigError only when no slide is
     left.
     """
-    frames = _frames(bundle)
+    frames = reference.public_area_frames(_frames(bundle))  # always public
     today = today or date.today()
     specs = [s for s in config.slides if promise is not None or s.id not in GOAL_SLIDES]
     if not specs:

@@ -819,14 +819,15 @@ class Store:
                 raise ValueError("original must have one row per rejected row")
             flags = (np.zeros(len(rejected), dtype=bool) if unsplit is None
                      else np.asarray(unsplit, dtype=bool))
-            writer.writerow([safe_cell(h) for h in original.columns] + list(QUARANTINE_EXTRA))
+            writer.writerow([safe_cell(_mask(str(h))) for h in original.columns]
+                            + list(QUARANTINE_EXTRA))
             cells = original.astype(object).where(original.notna(), "").to_numpy()
             for i, (line, column, _value, reason, raw) in enumerate(zip(*values, strict=True)):
                 writer.writerow([
                     *(safe_cell(_mask(safe_text(c))) for c in cells[i]),
                     safe_cell(line),
                     safe_cell(column),
-                    safe_cell(reason),
+                    safe_cell(_mask(safe_text(reason))),
                     safe_cell(_mask(safe_text(raw))) if flags[i] else "",
                 ])
         else:
@@ -836,7 +837,7 @@ class Store:
                     safe_cell(line),
                     safe_cell(column),
                     safe_cell(_mask(safe_text(value))),
-                    safe_cell(reason),
+                    safe_cell(_mask(safe_text(reason))),
                     safe_cell(_mask(safe_text(raw))),
                 ])
         data = ("\ufeff" + buf.getvalue()).encode("utf-8")

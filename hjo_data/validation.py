@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hjo_data import matching, parsing, privacy, reading
+from hjo_data import matching, parsing, privacy, reading, reference
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_number
 from hjo_data.promise import column_default
@@ -342,7 +342,11 @@ def _prepare_column(col: Column, frame: pd.DataFrame, position: int | None,
     empty = lengths == 0
     parsed: Any
     if col.kind == "text":
-        parsed = privacy.mask_array(texts) if col.free_text else texts
+        # Every text column, not only free text: a personnummer typed into Område or an
+        # id column must not be stored either.
+        parsed = privacy.mask_array(texts)
+        if col.name == "area":
+            parsed, _ = reference.canonical_areas(parsed)
         default = column_default(col)
         if default not in (None, "") and empty.any():
             parsed = pc.if_else(pa.array(empty), str(default), parsed)
@@ -448,7 +452,7 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
             hash_parts[col.name] = res.values
             answers.append((col, label, res))
             if col.fallback is not None:
-                raw_txt = pc.if_else(pa.array(res.unknown), texts, "")
+                raw_txt = pc.if_else(pa.array(res.unknown), privacy.mask_array(texts), "")
                 out[f"{col.name}_raw"] = raw_txt
                 hash_parts[f"{col.name}_raw"] = pc.utf8_lower(raw_txt)
                 unknown_cats.append((col, res))

@@ -33,6 +33,7 @@ from hjo_data.datasource import (
     DataBundle,
     demo_rows_from_env,
     load_bundle,
+    public_view,
     store_version,
 )
 from hjo_data.disclosure import (
@@ -118,6 +119,12 @@ def get_bundle() -> DataBundle:
     return _cached_bundle(version, store_root, demo_rows_from_env(), date.today())
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _public_bundle(key: str, _bundle: DataBundle) -> DataBundle:
+    del key
+    return public_view(_bundle)
+
+
 def bundle_key(bundle: DataBundle) -> str:
     """Cache key of a bundle for page-level caches (pass the bundle itself as ``_bundle``)."""
     return f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}"
@@ -184,6 +191,8 @@ def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset(),
     bundle = get_bundle()
     # Logged-in role decides (HJO_MODE only counts when no accounts are configured).
     audience = current_audience()
+    if audience == "public":  # areas not in areas.csv -> "Okänt område"
+        bundle = _public_bundle(bundle_key(bundle), bundle)
     sidebar_user_box()
     st.title(title)
     badge_icon = ":material/badge:" if audience == "official" else ":material/public:"
