@@ -81,7 +81,8 @@ def test_public_html_report_never_leaks_planted_strings(planted_store, tmp_path,
     for secret in SECRETS:
         assert secret not in page, secret
     assert EVIL not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # issue 11: an area not in areas.csv is never public, not even escaped
+    assert "alert(1)" not in page and "Okänt område" in page
     assert "Demodata" not in page  # real (planted) store data, not demo
     assert "Skrev lägesbild maj 2025" in capsys.readouterr().out
 
