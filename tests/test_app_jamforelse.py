@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -19,7 +20,8 @@ def _tables(at) -> list:  # noqa: ANN001
 
 
 def _captions(at) -> str:  # noqa: ANN001
-    return "\n".join(c.value for c in at.caption)
+    """Caption texts as the reader sees them (Markdown escapes removed)."""
+    return re.sub(r"\\(.)", r"\1", "\n".join(c.value for c in at.caption))
 
 
 @pytest.mark.parametrize("mode", ["public", "official"])

@@ -19,7 +19,9 @@ PROFILE = "enkatverktyget"
 
 def _pick(pg, key_prefix: str, option: str, wait_for_app) -> None:
     """Choose ``option`` in the select box whose widget key starts with ``key_prefix``."""
-    pg.locator(f'[class*="st-key-{key_prefix}"] input[role="combobox"]').click()
+    box = pg.locator(f'[class*="st-key-{key_prefix}"] input[role="combobox"]')
+    box.click()
+    box.fill(option)
     pg.get_by_role("option", name=option, exact=True).click()
     wait_for_app(pg)
 
