@@ -109,8 +109,6 @@ def kolada_response() -> bytes:
 
 def test_hjo_and_two_peers_from_recorded_kolada_response(page_app, isolated_store,  # noqa: ANN001
                                                          tmp_path) -> None:
-    # runs once the statistik readers (stats helper, hjo_data/kolada_reader.py) are merged
-    pytest.importorskip("hjo_data.kolada_reader")
     path = tmp_path / "kolada_N07403.json"
     path.write_bytes(kolada_response())
     report = ingest_file(path, store=Store(isolated_store))

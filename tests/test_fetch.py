@@ -19,7 +19,6 @@ import pytest
 from hjo_data import __version__, fetch
 from hjo_data.cli import main
 from hjo_data.fetch import FetchConfig, Http, SourceConfig
-from hjo_data.formats import FORMATS
 from hjo_data.promise import load_promise
 from hjo_data.reference import ReferenceDataError
 from hjo_data.store import Store
@@ -323,7 +322,8 @@ def test_kolada_request_from_the_promise() -> None:
         "/year/2024,2025")
 
 
-def test_kolada_follows_next_page_and_caches_every_page(server, tmp_path) -> None:
+def _fetch_two_kolada_pages(server, tmp_path):  # noqa: ANN001, ANN202
+    """Serve the two recorded Kolada pages and fetch them into a new store."""
     base, rec = server
     page1, page2 = _kolada_pages(base)
     rec.add(KOLADA_PATH, (200, page1))
@@ -331,6 +331,11 @@ def test_kolada_follows_next_page_and_caches_every_page(server, tmp_path) -> Non
     store = Store(tmp_path / "s")
     cfg = config(base)
     result = fetch.fetch_source("kolada", store=store, config=cfg, http_=http(cfg), now=NOW)
+    return rec, store, result, (page1, page2)
+
+
+def test_kolada_follows_next_page_and_caches_every_page(server, tmp_path) -> None:
+    rec, store, result, (page1, page2) = _fetch_two_kolada_pages(server, tmp_path)
     assert [p for p, _ in rec.seen] == [KOLADA_PATH, f"{KOLADA_PATH}?page=2&per_page=2"]
     assert result.requests == 2
     stamp = f"{NOW:%Y%m%dT%H%M%S}"
@@ -344,18 +349,8 @@ def test_kolada_follows_next_page_and_caches_every_page(server, tmp_path) -> Non
         assert json.loads(cached) == {"fetched_at": when, **json.loads(page)}
 
 
-_KOLADA_READER = any(f.dataset == "statistik" for f in FORMATS)
-
-
-@pytest.mark.skipif(not _KOLADA_READER, reason="the stats helper's Kolada reader is not merged")
 def test_kolada_pages_are_ingested_by_the_kolada_reader(server, tmp_path) -> None:
-    base, rec = server
-    page1, page2 = _kolada_pages(base)
-    rec.add(KOLADA_PATH, (200, page1))
-    rec.add(f"{KOLADA_PATH}?page=2&per_page=2", (200, page2))
-    store = Store(tmp_path / "s")
-    cfg = config(base)
-    result = fetch.fetch_source("kolada", store=store, config=cfg, http_=http(cfg), now=NOW)
+    _, store, result, _ = _fetch_two_kolada_pages(server, tmp_path)
     # page 1: 1497 T/K/M + 0014 T = 4 values; page 2: 1497 null (skipped), 0000 T
     assert result.state == "ok", result.message
     assert (result.rows_read, result.accepted, result.skipped) == (6, 5, 1)
