@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from hjo_data.formatting import fmt_int
 from hjo_data.periods import year_span, year_spans
@@ -124,11 +123,10 @@ def latest_dates(store: Any) -> dict[str, date | None]:
     the time column of each Parquet file (fast on large stores)."""
     out: dict[str, date | None] = {}
     for name, ds in DATASETS.items():
-        path = store.path(name)
-        if not path.exists():
+        column = store.read_table(name, [ds.time_column])[ds.time_column]
+        if not len(column):
             out[name] = None
             continue
-        column = pq.read_table(path, columns=[ds.time_column])[ds.time_column]
         if pa.types.is_string(column.type):  # year periods: the latest last year
             last = year_spans(column.to_pylist())[1]
             top = None if np.isnan(last).all() else int(np.nanmax(last))

@@ -1,27 +1,30 @@
 """Write-ahead journal: a store change (an ingest, a withdrawal) commits as one.
 
-A change replaces whole files (dataset, claims, history, quarantine) and appends lines to
+A change writes whole files (dataset part files, claims, history, quarantine), removes
+files (a dataset part file emptied by a withdrawal, part files merged by compaction, a
+migrated old-layout file) and appends lines to
 the ingest log and the audit log. Without a journal a kill between "data file replaced"
 and "log line appended" leaves rows nobody logged, audited or can undo. With it
 (:class:`Transaction`, used through ``Store.transaction``):
 
 1. **stage**: a marker ``<root>/journal/<txn>.staging`` is created, then every new file
    is written as ``.<name>.<txn>.hjo-new`` beside its target and fsynced; its SHA-256 is
-   noted;
+   noted; a file to remove is only noted (no temp, SHA-256 ``null``);
 2. **intent**: ``<root>/journal/<txn>.json`` (files: target, temp, backup, SHA-256; the
    ingest-log and audit lines to append) is written atomically and fsynced (then the
    staging marker is removed);
 3. **install**: each target is hard-linked to ``.<name>.<txn>.hjo-old`` (the previous
-   version) and replaced by its temp (``os.replace``);
+   version) and replaced by its temp (``os.replace``) — or, for a removal, unlinked;
 4. **log**, then **audit**: the lines are appended (fsynced);
 5. **commit mark**: the backups are removed (everything is installed, so a recovery
    would roll forward), then the intent file.
 
 :func:`recover` runs under the store lock whenever a journal entry is found (``Store``
 checks on creation and whenever it takes the lock): an intent whose new files are all
-present and complete (SHA-256) is rolled forward (install what is left, append the log
-and audit lines not yet there, commit); otherwise it is rolled back (previous files
-restored from the backups, new ones removed). A staging marker without an intent
+present and complete (SHA-256) is rolled forward (install what is left, remove what is
+to be removed, append the log and audit lines not yet there, commit); otherwise it is
+rolled back (previous files restored from the backups, new ones removed, removed ones
+put back from their backups). A staging marker without an intent
 (killed while staging) has its temps deleted. So a kill at any step leaves either no
 change or the whole change, logged, audited and undoable.
 
@@ -88,9 +91,14 @@ class _File:
     target: Path
     temp: Path
     backup: Path
-    sha256: str
+    #: None: the target is removed (no new content).
+    sha256: str | None
 
-    def to_json(self, root: Path) -> dict[str, str]:
+    @property
+    def removal(self) -> bool:
+        return self.sha256 is None
+
+    def to_json(self, root: Path) -> dict[str, str | None]:
         return {"target": str(self.target.relative_to(root)),
                 "temp": str(self.temp.relative_to(root)),
                 "backup": str(self.backup.relative_to(root)), "sha256": self.sha256}
@@ -100,7 +108,8 @@ class _File:
         paths = [root / str(data[k]) for k in ("target", "temp", "backup")]
         if any(root.resolve() not in p.resolve().parents for p in paths):
             raise ValueError("journal path outside the store")
-        return cls(*paths, sha256=str(data["sha256"]))
+        sha = data["sha256"]
+        return cls(*paths, sha256=None if sha is None else str(sha))
 
 
 def _intent_dir(root: Path) -> Path:
@@ -134,20 +143,42 @@ class Transaction:
     def stage(self, target: Path, write: Callable[[Path], None]) -> None:
         """Write the new content of ``target`` (``write(temp_path)``) to a fsynced temp."""
         target = Path(target)
-        if not self._files:
-            marker = self._marker()
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-            fsync_path(marker.parent)
+        self._start()
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.parent / f".{target.name}.{self.id}{NEW_SUFFIX}"
-        backup = target.parent / f".{target.name}.{self.id}{OLD_SUFFIX}"
+        temp, backup = self._side_paths(target)
         write(temp)
         fsync_path(temp)
         sha = _sha256(temp)
         if sha is None:
             raise OSError(f"staged file {temp} vanished")
         self._files[target] = _File(target, temp, backup, sha)
+
+    def stage_removal(self, target: Path) -> None:
+        """Remove ``target`` at commit (a temp staged for it in this transaction goes)."""
+        target = Path(target)
+        self._start()
+        temp, backup = self._side_paths(target)
+        temp.unlink(missing_ok=True)
+        self._files[target] = _File(target, temp, backup, None)
+
+    def staged(self, target: Path) -> Path | None:
+        """The current content of ``target`` inside this transaction: its staged temp, the
+        target itself when untouched, None when staged for removal."""
+        f = self._files.get(Path(target))
+        if f is None:
+            return Path(target)
+        return None if f.removal else f.temp
+
+    def _start(self) -> None:
+        if not self._files:
+            marker = self._marker()
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            fsync_path(marker.parent)
+
+    def _side_paths(self, target: Path) -> tuple[Path, Path]:
+        return (target.parent / f".{target.name}.{self.id}{NEW_SUFFIX}",
+                target.parent / f".{target.name}.{self.id}{OLD_SUFFIX}")
 
     def _marker(self) -> Path:
         return _intent_dir(self.root) / f"{self.id}{STAGING}"
@@ -208,15 +239,19 @@ def _write_intent(path: Path, intent: Mapping[str, Any]) -> None:
 
 
 def _install(files: Iterable[_File], *, hook: bool = False) -> None:
-    """Replace each target by its temp, keeping the previous version as the backup."""
+    """Replace each target by its temp (or remove it), keeping the previous version as
+    the backup."""
     for f in files:
-        if f.temp.exists():
+        if f.temp.exists() or (f.removal and f.target.exists()):
             if f.target.exists() and not f.backup.exists():
                 try:
                     os.link(f.target, f.backup)
                 except OSError:  # no hard links on this file system
                     shutil.copy2(f.target, f.backup)
-            os.replace(f.temp, f.target)
+            if f.removal:
+                f.target.unlink()
+            else:
+                os.replace(f.temp, f.target)
             fsync_path(f.target.parent)
         if hook:
             _step("installed")
@@ -256,7 +291,7 @@ def recover(root: str | Path, *, log_path: Path, audit_path: Path) -> list[str]:
             path.unlink(missing_ok=True)  # written atomically: never a real intent
             continue
         complete = all(_sha256(f.target) == f.sha256 or _sha256(f.temp) == f.sha256
-                       for f in files)
+                       for f in files if not f.removal)
         if complete:
             _install(files)
             _append_missing(log_path, list(intent.get("log", [])), "log")
@@ -264,7 +299,10 @@ def recover(root: str | Path, *, log_path: Path, audit_path: Path) -> list[str]:
             done.append(f"{intent.get('id')}: framåt")
         else:
             for f in files:
-                if _sha256(f.target) == f.sha256:  # installed: put the previous back
+                if f.removal:  # removed (or about to be): put it back
+                    if f.backup.exists():
+                        os.replace(f.backup, f.target)
+                elif _sha256(f.target) == f.sha256:  # installed: put the previous back
                     if f.backup.exists():
                         os.replace(f.backup, f.target)
                     else:

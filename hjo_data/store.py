@@ -1,13 +1,17 @@
-"""Parquet store: one file per dataset, atomic writes, dedup, ingest log, quarantine, lock.
+"""Parquet store: Hive-partitioned datasets, journaled writes, dedup, ingest log,
+quarantine, lock.
 
-Layout under the store root::
+Layout under the store root (the data layout: hjo_data/layout.py)::
 
-    <root>/<dataset>.parquet          all stored rows of one dataset (schema.stored_columns)
+    <root>/<dataset>/year=YYYY/part-*.parquet   stored rows of one dataset and year
+                                      (schema.stored_columns; immutable once written)
     <root>/ingest_log.jsonl           append-only, one JSON object per ingest
     <root>/quarantine/<ts>_<dataset>_<file>.rejected.csv   rejected rows of one ingest
     <root>/.lock                      fcntl.flock target around every read-modify-write
     <root>/claims/<dataset>/<batch>.parquet  record_ids a batch contained that were
                                       already stored (deduplicated against older batches)
+    <root>/history/<dataset>.parquet  earlier values of revised rows (statistik)
+    <root>/journal/                   write-ahead journal of a running commit
 
 Withdrawing a batch (:meth:`Store.withdraw`) removes the rows it added — except rows a later,
 still active batch also contained (its claims file lists them): those stay and are handed
@@ -16,10 +20,11 @@ batch never been ingested. The claims file is written before the dataset file; a
 counts only for a batch that is in the log or has stored rows, so a crash in between
 leaves no false claim.
 
-Every write replaces the whole file atomically (temp file in the same directory, fsync,
-``os.replace``), so a crash at any point leaves either the old or the new file, never a
-mix. Each stored row carries the ``batch_id`` of the ingest that added it so that a batch
-can be withdrawn later by rewriting the file without those rows.
+Every change goes through the journal (hjo_data/journal.py; a write outside
+:meth:`Store.transaction` runs in one of its own): an append stages new part files only,
+a withdrawal / replacement / compaction rewrites or removes only the affected part files,
+and a kill at any step rolls the whole change forward or back. Each stored row carries the
+``batch_id`` of the ingest that added it so that a batch can be withdrawn later.
 """
 
 from __future__ import annotations
@@ -45,12 +50,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from hjo_data import conflicts, journal, jsonl
+from hjo_data import conflicts, journal, jsonl, layout
 from hjo_data.errors import HjoDataError
 from hjo_data.export import neutralise_cell
 from hjo_data.formatting import fmt_int
+from hjo_data.layout import PartFile, arrow_schema
+from hjo_data.layout import conform as _conform
 from hjo_data.privacy import mask_text
-from hjo_data.promise import column_default
 from hjo_data.schema import DATASETS, Dataset, get_dataset
 
 __all__ = [
@@ -87,6 +93,8 @@ _LOCK_NAME = ".lock"
 _QUARANTINE_DIR = "quarantine"
 _CLAIMS_DIR = "claims"
 _HISTORY_DIR = "history"
+#: Store.compact merges a partition's files when it has more than this many.
+COMPACT_MAX_FILES = 64
 _WITHDRAW_EVENT = "withdraw"
 
 
@@ -101,26 +109,6 @@ def default_root() -> Path:
     if env:
         return Path(env).expanduser()
     return _PACKAGE_DIR.parent / "data" / "store"
-
-
-def _column_type(dataset: Dataset, name: str) -> pa.DataType:
-    if name in ("record_id", "batch_id") or name.endswith("_raw"):
-        return pa.string()
-    if name.endswith("_has_time"):
-        return pa.bool_()
-    kind = dataset.column(name).kind
-    if kind in ("date", "datetime"):
-        return pa.timestamp("us")
-    if kind == "int":
-        return pa.int64()
-    if kind in ("float", "share"):
-        return pa.float64()
-    return pa.string()
-
-
-def arrow_schema(dataset: Dataset) -> pa.Schema:
-    """The Parquet schema of a dataset's stored table."""
-    return pa.schema([(n, _column_type(dataset, n)) for n in dataset.stored_columns])
 
 
 def _pandas_dtype(typ: pa.DataType) -> Any:
@@ -159,36 +147,8 @@ def _to_arrow(dataset: Dataset, frame: pd.DataFrame) -> pa.Table:
                 col = col.astype("int64")
             arr = pa.array(col, type=field.type, from_pandas=True)
         else:
-            arr = _filler(dataset, field, n)
+            arr = layout.filler(dataset, field, n)
         arrays.append(arr)
-    return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _filler(dataset: Dataset, field: pa.Field, n: int) -> pa.Array:
-    """Values for a column absent from a frame/file: the schema default, False, or null."""
-    if pa.types.is_boolean(field.type):
-        return pa.array(np.zeros(n, dtype=bool))
-    default = None
-    if field.name in dataset.column_names:
-        default = column_default(dataset.column(field.name))
-    if default is None and pa.types.is_int64(field.type):
-        raise ValueError(f"column {field.name!r} is missing and has no default")
-    if default is None:
-        return pa.nulls(n, type=field.type)
-    return pa.array([default] * n, type=field.type)
-
-
-def _conform(dataset: Dataset, table: pa.Table) -> pa.Table:
-    """Stored table -> current schema (tolerates files written by an older schema)."""
-    schema = arrow_schema(dataset)
-    if table.schema.equals(schema, check_metadata=False):
-        return table.replace_schema_metadata(None)
-    arrays = []
-    for field in schema:
-        if field.name in table.column_names:
-            arrays.append(table[field.name].cast(field.type))
-        else:
-            arrays.append(_filler(dataset, field, table.num_rows))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -276,13 +236,30 @@ class Store:
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = Path(root).expanduser() if root is not None else default_root()
         self._local = threading.local()
-        if journal.pending(self.root):  # a writer was killed mid-commit: finish or undo
+        # A writer was killed mid-commit (finish or undo it), or the store still has the
+        # old one-file-per-dataset layout (migrate it): both run under the lock.
+        if journal.pending(self.root) or self._legacy_files():
             with self.lock():
                 pass
 
     # ------------------------------------------------------------------ paths
     def path(self, dataset: str | Dataset) -> Path:
+        """The dataset's directory ``<root>/<dataset>`` (``year=YYYY/*.parquet`` below)."""
+        return self.root / get_dataset(dataset).name
+
+    def legacy_path(self, dataset: str | Dataset) -> Path:
+        """Where the old layout kept a dataset: one file ``<root>/<dataset>.parquet``."""
         return self.root / f"{get_dataset(dataset).name}.parquet"
+
+    def part_files(self, dataset: str | Dataset) -> list[Path]:
+        """The dataset's stored Parquet files in write order."""
+        return [p.path for p in self._parts(get_dataset(dataset))]
+
+    def _parts(self, ds: Dataset) -> list[PartFile]:
+        return layout.scan(self.path(ds), self.legacy_path(ds))
+
+    def _legacy_files(self) -> list[str]:
+        return [name for name in DATASETS if self.legacy_path(name).exists()]
 
     @property
     def log_path(self) -> Path:
@@ -319,6 +296,8 @@ class Store:
             try:
                 if journal.pending(self.root):
                     self._recover()
+                if self._legacy_files():
+                    self._migrate_legacy()
                 yield
             finally:
                 self._local.depth = 0
@@ -335,13 +314,16 @@ class Store:
     def transaction(self, name: str) -> Iterator[journal.Transaction]:
         """Under the lock: every file written and every log line in the block commits as
         one (write-ahead journal, see hjo_data/journal.py), or not at all. Reads inside
-        see the store as it was before the block."""
+        see the store as it was before the block, except that :meth:`split_new` and
+        :meth:`stored_ids` count the rows appended earlier in the block (appends
+        accumulate: a file ingested in chunks is one transaction)."""
         with self.lock():
-            if getattr(self._local, "txn", None) is not None:
+            if self._txn() is not None:
                 raise RuntimeError("nested store transaction")
             txn = journal.Transaction(self.root, name, log_path=self.log_path,
                                       audit_path=self.root / AUDIT_LOG_NAME)
             self._local.txn = txn
+            self._local.ids = {}
             try:
                 yield txn
             except Exception:
@@ -349,24 +331,59 @@ class Store:
                 raise
             finally:
                 self._local.txn = None
+                self._local.ids = {}
             txn.commit()
+
+    def _txn(self) -> journal.Transaction | None:
+        return getattr(self._local, "txn", None)
+
+    @contextlib.contextmanager
+    def _writing(self, name: str) -> Iterator[None]:
+        """The running transaction, or one of its own for a write outside any."""
+        if self._txn() is not None:
+            yield
+            return
+        with self.transaction(name):
+            yield
 
     def _write_file(self, path: Path, write: Any) -> None:
         """Replace ``path`` atomically, or stage it in the running transaction."""
-        txn = getattr(self._local, "txn", None)
+        txn = self._txn()
         if txn is not None:
             txn.stage(path, write)
         else:
             _atomic_write_bytes(path, write)
 
+    def _remove_file(self, path: Path) -> None:
+        """Remove a data file in the running transaction (caller runs one)."""
+        txn = self._txn()
+        assert txn is not None, "data files are removed only inside a transaction"
+        txn.stage_removal(path)
+
     # ------------------------------------------------------------------ reading
-    def read_table(self, dataset: str | Dataset) -> pa.Table:
-        """Stored rows as an Arrow table with the current schema (empty when none)."""
+    def read_table(self, dataset: str | Dataset, columns: list[str] | None = None
+                   ) -> pa.Table:
+        """Stored rows as an Arrow table with the current schema (empty when none);
+        ``columns``: only these stored columns (cheaper)."""
         ds = get_dataset(dataset)
-        path = self.path(ds)
-        if not path.exists():
-            return arrow_schema(ds).empty_table()
-        return _conform(ds, pq.read_table(path))
+        full = arrow_schema(ds)
+        schema = full if columns is None else pa.schema([full.field(c) for c in columns])
+        for _ in range(5):  # lock-free: retry when a writer changed the files meanwhile
+            parts = self._parts(ds)
+            try:
+                table = self._read_parts(ds, parts, schema)
+            except FileNotFoundError:
+                continue
+            if self._parts(ds) == parts:
+                return table
+        with self.lock():
+            return self._read_parts(ds, self._parts(ds), schema)
+
+    def _read_parts(self, ds: Dataset, parts: list[PartFile], schema: pa.Schema) -> pa.Table:
+        tables = [layout.read_part(ds, p, schema) for p in parts]
+        if not tables:
+            return schema.empty_table()
+        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
     def read(self, dataset: str | Dataset) -> pd.DataFrame:
         """Stored rows with ``stored_columns`` and their canonical dtypes."""
@@ -385,10 +402,8 @@ class Store:
         return frame
 
     def row_count(self, dataset: str | Dataset) -> int:
-        path = self.path(dataset)
-        if not path.exists():
-            return 0
-        return pq.ParquetFile(path).metadata.num_rows
+        """Stored rows of a dataset (from the files' footers, cached per file version)."""
+        return sum(_file_rows(p.path) for p in self._parts(get_dataset(dataset)))
 
     def has_data(self) -> bool:
         """True when any dataset has at least one stored row."""
@@ -399,15 +414,18 @@ class Store:
         return [name for name in DATASETS if self.row_count(name) > 0]
 
     def version(self) -> str:
-        """Cache key that changes whenever stored data or the log changes."""
+        """Cache key that changes whenever stored data or the log changes: the log's
+        stat and every part file's name and inode (a directory listing per partition,
+        no file is opened)."""
         parts: list[str] = [str(self.root.resolve())]
-        for name in (_LOG_NAME, *(f"{n}.parquet" for n in DATASETS)):
-            try:
-                st = (self.root / name).stat()
-            except OSError:
-                parts.append(f"{name}:-")
-                continue
-            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+        try:
+            st = self.log_path.stat()
+            parts.append(f"log:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+        except OSError:
+            parts.append("log:-")
+        for name in DATASETS:
+            for part in self._parts(DATASETS[name]):
+                parts.append(f"{part.path.relative_to(self.root)}:{part.inode}")
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def ingest_log(self) -> pd.DataFrame:
@@ -447,6 +465,27 @@ class Store:
                 if e.get("event") == _WITHDRAW_EVENT}
 
     # ------------------------------------------------------------------ writing
+    def stored_ids(self, dataset: str | Dataset) -> pa.ChunkedArray:
+        """The ``record_id`` of every stored row (string). Inside a transaction: read
+        once per dataset, plus the ids appended earlier in the transaction."""
+        ds = get_dataset(dataset)
+        cache = getattr(self._local, "ids", None)
+        if self._txn() is None or cache is None:
+            return self.read_table(ds, ["record_id"])["record_id"]
+        if ds.name not in cache:
+            cache[ds.name] = self.read_table(ds, ["record_id"])["record_id"]
+        return cache[ds.name]
+
+    def _note_ids(self, ds: Dataset, ids: pa.Array | pa.ChunkedArray) -> None:
+        """Ids added in the running transaction (see :meth:`stored_ids`)."""
+        cache = getattr(self._local, "ids", None)
+        if self._txn() is None or cache is None or ds.name not in cache:
+            return
+        chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+        cache[ds.name] = pa.chunked_array([*cache[ds.name].chunks,
+                                           *(c.cast(pa.string()) for c in chunks)],
+                                          type=pa.string())
+
     def split_new(
         self, dataset: str | Dataset, frame: pd.DataFrame
     ) -> tuple[np.ndarray, int]:
@@ -463,15 +502,22 @@ class Store:
             first = np.ones(len(frame), dtype=bool)
         else:
             first = ~ids.duplicated(keep="first").to_numpy()
-        path = self.path(ds)
-        if path.exists():
-            stored_ids = pq.read_table(path, columns=["record_id"])["record_id"]
-            if len(stored_ids):
-                in_store = pc.is_in(
-                    arr, value_set=stored_ids.combine_chunks().cast(arr.type), skip_nulls=True
-                )
-                first &= ~in_store.to_numpy(zero_copy_only=False)
+        stored_ids = self.stored_ids(ds)
+        if len(stored_ids):
+            in_store = pc.is_in(arr.cast(pa.string()), value_set=stored_ids,
+                                skip_nulls=True)
+            first &= ~in_store.to_numpy(zero_copy_only=False)
         return first, int(len(frame) - first.sum())
+
+    def _rows_with_ids(self, ds: Dataset, ids: pa.Array) -> pa.Table:
+        """Stored rows whose record_id is in ``ids`` (only files holding one are read)."""
+        out = [arrow_schema(ds).empty_table()]
+        for part in self._parts(ds):
+            rid = layout.read_part(ds, part, pa.schema([("record_id", pa.string())]))
+            hit = pc.is_in(rid["record_id"], value_set=ids)
+            if pc.any(hit).as_py():
+                out.append(layout.read_part(ds, part, arrow_schema(ds)).filter(hit))
+        return pa.concat_tables(out)
 
     def find_conflicts(self, dataset: str | Dataset, frame: pd.DataFrame
                        ) -> conflicts.Conflicts:
@@ -481,11 +527,12 @@ class Store:
         if len(frame) == 0 or ds.revision_columns or \
                 not conflicts.explicit_ids(ds, frame).any():
             return conflicts.NONE
-        stored = self.read_table(ds)
-        if stored.num_rows:
-            ids = pa.array(frame["record_id"].drop_duplicates(), type=pa.string())
-            stored = stored.filter(pc.is_in(stored["record_id"], value_set=ids))
-        return conflicts.find_conflicts(ds, frame, _to_arrow(ds, frame), stored)
+        ids = pa.array(frame["record_id"].drop_duplicates(), type=pa.string())
+        stored = self.stored_ids(ds)
+        known = ids.filter(pc.is_in(ids, value_set=stored)) if len(stored) else ids[:0]
+        table = self._rows_with_ids(ds, known) if len(known) else \
+            arrow_schema(ds).empty_table()
+        return conflicts.find_conflicts(ds, frame, _to_arrow(ds, frame), table)
 
     def append(
         self, dataset: str | Dataset, accepted: pd.DataFrame, batch_id: str, *,
@@ -496,13 +543,14 @@ class Store:
         Rows repeated inside ``accepted`` or already stored are counted as duplicates and
         stored once. ``replace`` (bool mask over ``accepted``): rows that replace the
         stored row with their id (a conflict resolved by the user); the replaced row moves
-        to the history file (restored if this batch is withdrawn). The dataset file is
-        rewritten atomically under the store lock.
+        to the history file (restored if this batch is withdrawn). New rows go to NEW part
+        files (no stored file is rewritten, except the files of replaced rows); inside a
+        transaction appends accumulate (call it once per chunk of a large file).
         """
         ds = get_dataset(dataset)
         if "record_id" not in accepted.columns:
             raise ValueError("accepted frame needs a record_id column")
-        with self.lock():
+        with self.lock(), self._writing(f"append-{batch_id}"):
             self._remove_stale_temp_files(ds)
             mask, duplicates = self.split_new(ds, accepted)
             replace_ids = None
@@ -516,20 +564,52 @@ class Store:
             if added == 0:
                 return 0, duplicates
             new = accepted if added == len(accepted) else accepted.loc[mask]
-            new = new.assign(batch_id=batch_id)
-            new_table = _to_arrow(ds, new)
-            path = self.path(ds)
-            if path.exists():
-                table = self.read_table(ds)
-                if replace_ids is not None:
-                    replaced = pc.is_in(table["record_id"], value_set=replace_ids)
-                    self._append_history(ds, table.filter(replaced), batch_id)
-                    table = table.filter(pc.invert(replaced))
-                table = pa.concat_tables([table, new_table])
-            else:
-                table = new_table
-            self.write_table(ds, table)
+            new_table = _to_arrow(ds, new.assign(batch_id=batch_id))
+            if replace_ids is not None:
+                replaced = self._drop_rows(ds, replace_ids)
+                self._append_history(ds, replaced, batch_id)
+            self._write_parts(ds, new_table)
         return added, duplicates
+
+    def _write_parts(self, ds: Dataset, table: pa.Table) -> None:
+        """Stage ``table``'s rows as new part files (one per year it touches)."""
+        if table.num_rows == 0:
+            return
+        name = layout.new_part_name()
+        for year, rows in layout.split_by_year(ds, table):
+            target = self.path(ds) / layout.partition_dir_name(year) / name
+            self._write_file(target, lambda tmp, rows=rows: layout.write_part(ds, rows, tmp))
+        self._note_ids(ds, table["record_id"])
+
+    def _rewrite(self, ds: Dataset, part: PartFile, table: pa.Table) -> None:
+        """Replace one part file by ``table`` (removed when empty), in the transaction."""
+        if table.num_rows == 0:
+            self._remove_file(part.path)
+        else:
+            self._write_file(part.path, lambda tmp: layout.write_part(ds, table, tmp))
+
+    def _current_parts(self, ds: Dataset) -> Iterator[tuple[PartFile, Path]]:
+        """(part, file to read) of every stored part as this transaction sees it
+        (a part rewritten earlier in the transaction: its staged content)."""
+        txn = self._txn()
+        for part in self._parts(ds):
+            source = part.path if txn is None else txn.staged(part.path)
+            if source is not None:
+                yield part, source
+
+    def _drop_rows(self, ds: Dataset, ids: pa.Array) -> pa.Table:
+        """Remove the stored rows whose record_id is in ``ids`` (rewriting only the files
+        holding one); returns the removed rows."""
+        removed = [arrow_schema(ds).empty_table()]
+        for part, source in self._current_parts(ds):
+            rid = layout.read_part(ds, part, pa.schema([("record_id", pa.string())]), source)
+            hit = pc.is_in(rid["record_id"], value_set=ids)
+            if not pc.any(hit).as_py():
+                continue
+            table = layout.read_part(ds, part, arrow_schema(ds), source)
+            removed.append(table.filter(hit))
+            self._rewrite(ds, part, table.filter(pc.invert(hit)))
+        return pa.concat_tables(removed)
 
     # ------------------------------------------------------------------ revisions
     def history_path(self, dataset: str | Dataset) -> Path:
@@ -556,11 +636,10 @@ class Store:
         n = len(frame)
         first = ~frame["record_id"].duplicated(keep="first").to_numpy() if n else \
             np.zeros(0, dtype=bool)
-        path = self.path(ds)
-        if not n or not path.exists():
+        if not n or not self.row_count(ds):
             return first, np.zeros(n, dtype=bool)
         cols = ["record_id", *ds.revision_columns]
-        stored = pq.read_table(path, columns=cols).to_pandas().drop_duplicates("record_id")
+        stored = self.read_table(ds, cols).to_pandas().drop_duplicates("record_id")
         stored = stored.set_index("record_id")
         ids = frame["record_id"].to_numpy(dtype=object)
         in_store = pd.Series(ids).isin(stored.index).to_numpy()
@@ -584,7 +663,7 @@ class Store:
         file (with the replacing batch and the time). Returns (added, revised,
         duplicates); identical rows are duplicates, as in :meth:`append`."""
         ds = get_dataset(dataset)
-        with self.lock():
+        with self.lock(), self._writing(f"upsert-{batch_id}"):
             self._remove_stale_temp_files(ds)
             new, revised = self.split_revisions(ds, accepted)
             added, n_revised = int(new.sum()), int(revised.sum())
@@ -594,16 +673,15 @@ class Store:
             if added + n_revised == 0:
                 return 0, 0, duplicates
             rows = _to_arrow(ds, accepted.loc[new | revised].assign(batch_id=batch_id))
-            table = self.read_table(ds)
             if n_revised:
                 ids = pa.array(accepted.loc[revised, "record_id"], type=pa.string())
-                replaced = pc.is_in(table["record_id"], value_set=ids)
-                self._append_history(ds, table.filter(replaced), batch_id)
-                table = table.filter(pc.invert(replaced))
-            self.write_table(ds, pa.concat_tables([table, rows]))
+                self._append_history(ds, self._drop_rows(ds, ids), batch_id)
+            self._write_parts(ds, rows)
         return added, n_revised, duplicates
 
     def _append_history(self, ds: Dataset, old: pa.Table, batch_id: str) -> None:
+        if old.num_rows == 0:
+            return
         time = datetime.now().astimezone().isoformat(timespec="seconds")
         old = old.append_column("replaced_by", pa.array([batch_id] * old.num_rows,
                                                         type=pa.string()))
@@ -611,39 +689,44 @@ class Store:
                                                         type=pa.string()))
         path = self.history_path(ds)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            old = pa.concat_tables([pq.read_table(path), old.cast(pq.read_schema(path))])
+        txn = self._txn()
+        source = path if txn is None else txn.staged(path)
+        if source is not None and source.exists():
+            old = pa.concat_tables([pq.read_table(source), old.cast(pq.read_schema(source))])
         self._write_file(path, lambda tmp: pq.write_table(old, tmp))
 
     def _remove_stale_temp_files(self, ds: Dataset) -> None:
         """Temp files left by a killed writer (safe: every writer holds the lock)."""
-        for tmp in self.root.glob(f".{ds.name}.parquet.*.tmp"):
+        for tmp in [*self.root.glob(f".{ds.name}.parquet.*.tmp"),
+                    *self.path(ds).glob("*/.*.tmp")]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
     def _write_claims(self, ds: Dataset, accepted: pd.DataFrame, batch_id: str) -> None:
         """Record which of ``accepted``'s ids are already stored (see module docstring)."""
-        path = self.path(ds)
-        if not path.exists():
+        stored_ids = self.stored_ids(ds)
+        if not len(stored_ids):
             return
-        stored_ids = pq.read_table(path, columns=["record_id"])["record_id"].combine_chunks()
         ids = pa.array(accepted["record_id"].drop_duplicates(), type=pa.string(),
                        from_pandas=True)
-        claimed = ids.filter(pc.is_in(ids, value_set=stored_ids.cast(pa.string()),
-                                      skip_nulls=True))
+        claimed = ids.filter(pc.is_in(ids, value_set=stored_ids, skip_nulls=True))
         if len(claimed) == 0:
             return
         target = self.claims_path(ds, batch_id)
+        txn = self._txn()
+        source = None if txn is None else txn.staged(target)
+        if source is not None and source.exists():  # an earlier chunk of this batch
+            claimed = pa.concat_arrays([pq.read_table(source)["record_id"].combine_chunks(),
+                                        claimed])
         target.parent.mkdir(parents=True, exist_ok=True)
         table = pa.table({"record_id": claimed})
         self._write_file(target, lambda tmp: pq.write_table(table, tmp))
 
     def batch_ids(self, dataset: str | Dataset) -> list[str]:
         """Distinct batch ids with rows in ``dataset``."""
-        path = self.path(dataset)
-        if not path.exists():
+        col = self.read_table(dataset, ["batch_id"])["batch_id"]
+        if not len(col):
             return []
-        col = pq.read_table(path, columns=["batch_id"])["batch_id"]
         return [str(b) for b in pc.unique(col.combine_chunks()).to_pylist()]
 
     def withdraw(self, batch_id: str, *, user: str | None = None) -> WithdrawResult:
@@ -700,20 +783,10 @@ class Store:
         return WithdrawResult(batch_id=batch_id, dataset=ds_name, removed=removed, kept=kept,
                               time=time)
 
-    def _withdraw_rows(self, ds: Dataset, batch_id: str, order: Mapping[str, int]
-                       ) -> tuple[int, int]:
-        """Drop ``batch_id``'s rows of one dataset; rows claimed by an active batch are
-        handed to the earliest claimant instead. Returns (removed, kept)."""
-        table = self.read_table(ds)
-        batch_col = table["batch_id"].combine_chunks()
-        mine = np.asarray(pc.equal(batch_col, pa.scalar(batch_id, type=batch_col.type))
-                          .to_numpy(zero_copy_only=False), dtype=bool)
-        if not mine.any():
-            return 0, 0
-        ids = table["record_id"].combine_chunks().to_pandas().to_numpy(dtype=object)
-        heir = np.full(len(ids), None, dtype=object)
-        heir_rank = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
+    def _claims(self, ds: Dataset, order: Mapping[str, int]) -> list[tuple[int, str, pa.Array]]:
+        """(rank, claimant, claimed ids) of every active batch's claims file."""
         claims_dir = self.root / _CLAIMS_DIR / ds.name
+        out = []
         if claims_dir.exists():
             by_name = {_safe_name(b): b for b in order}
             for path in sorted(claims_dir.glob("*.parquet")):
@@ -724,70 +797,109 @@ class Store:
                     claimed = pq.read_table(path)["record_id"].combine_chunks()
                 except (OSError, pa.ArrowException):
                     continue
-                hit = mine & np.asarray(pc.is_in(pa.array(ids, type=pa.string()),
-                                                 value_set=claimed.cast(pa.string()))
-                                        .to_numpy(zero_copy_only=False), dtype=bool)
-                better = hit & (heir_rank > order[claimant])
-                heir[better] = claimant
-                heir_rank[better] = order[claimant]
-        inherited = mine & (heir != None)  # noqa: E711 - elementwise on an object array
-        drop = mine & ~inherited
-        new_batch = batch_col.to_pandas().to_numpy(dtype=object)
-        new_batch[inherited] = heir[inherited]
-        table = table.set_column(
-            table.schema.get_field_index("batch_id"), "batch_id",
-            pa.array(new_batch, type=pa.string()),
-        ).take(pa.array(np.flatnonzero(~drop)))
-        table, history = self._restore_replaced(ds, batch_id, table, order)
-        self.write_table(ds, table)
-        if history is not None:  # in the withdrawal's transaction, with the data file
-            self._write_file(self.history_path(ds), lambda tmp: pq.write_table(history, tmp))
-        return int(drop.sum()), int(inherited.sum())
+                out.append((order[claimant], claimant, claimed.cast(pa.string())))
+        return out
 
-    def _restore_replaced(self, ds: Dataset, batch_id: str, table: pa.Table,
-                          order: Mapping[str, int]) -> tuple[pa.Table, pa.Table | None]:
+    def _withdraw_rows(self, ds: Dataset, batch_id: str, order: Mapping[str, int]
+                       ) -> tuple[int, int]:
+        """Drop ``batch_id``'s rows of one dataset, rewriting only the part files holding
+        one; rows claimed by an active batch are handed to the earliest claimant instead.
+        Returns (removed, kept)."""
+        claims = self._claims(ds, order)
+        removed = kept = 0
+        remaining: list[pa.Array] = []
+        batch_schema = pa.schema([("batch_id", pa.string())])
+        for part, source in list(self._current_parts(ds)):
+            batch_col = layout.read_part(ds, part, batch_schema, source)["batch_id"]
+            if not pc.any(pc.equal(batch_col, batch_id)).as_py():
+                remaining.append(layout.read_part(ds, part, pa.schema(
+                    [("record_id", pa.string())]), source)["record_id"].combine_chunks())
+                continue
+            table = layout.read_part(ds, part, arrow_schema(ds), source)
+            table, r, k = _without_batch(table, batch_id, claims)
+            removed += r
+            kept += k
+            self._rewrite(ds, part, table)
+            remaining.append(table["record_id"].combine_chunks())
+        stored = pa.chunked_array(remaining, type=pa.string())
+        back, history = self._restore_replaced(ds, batch_id, stored, order)
+        if back is not None and back.num_rows:
+            self._write_parts(ds, back)
+        if history is not None:  # in the withdrawal's transaction, with the data files
+            self._write_file(self.history_path(ds), lambda tmp: pq.write_table(history, tmp))
+        return removed, kept
+
+    def _restore_replaced(self, ds: Dataset, batch_id: str, stored: pa.ChunkedArray,
+                          order: Mapping[str, int]) -> tuple[pa.Table | None, pa.Table | None]:
         """Rows ``batch_id`` replaced (history, ``replaced_by``) come back when it is
-        withdrawn: those of a still active batch whose id is no longer stored. Returns the
-        table with them and the history without them (None: unchanged)."""
+        withdrawn: those of a still active batch whose id is no longer stored (``stored``:
+        the ids left). Returns (rows to store again, the history without them); (None,
+        None): unchanged."""
         path = self.history_path(ds)
         if not path.exists():
-            return table, None
+            return None, None
         history = pq.read_table(path)
         mine = np.asarray(pc.equal(history["replaced_by"], batch_id).to_numpy(
             zero_copy_only=False), dtype=bool)
         if not mine.any():
-            return table, None
+            return None, None
         old = history.filter(pa.array(mine))
         active = np.asarray(pc.is_in(old["batch_id"], value_set=pa.array(
             list(order), type=pa.string())).to_numpy(zero_copy_only=False), dtype=bool)
-        free = ~np.asarray(pc.is_in(old["record_id"], value_set=table["record_id"]
-                                    .combine_chunks()).to_numpy(zero_copy_only=False),
-                           dtype=bool)
+        free = ~np.asarray(pc.is_in(old["record_id"], value_set=stored)
+                           .to_numpy(zero_copy_only=False), dtype=bool)
         back = old.filter(pa.array(active & free)).drop_columns(["replaced_by",
                                                                   "replaced_at"])
         rest = history.filter(pa.array(~mine))
-        if back.num_rows:
-            table = pa.concat_tables([table, _conform(ds, back)])
-        return table, rest
+        return _conform(ds, back), rest
 
     def write_table(self, dataset: str | Dataset, table: pa.Table) -> None:
-        """Atomically replace a dataset's file with ``table`` (caller holds the lock)."""
+        """Replace a dataset's stored rows with ``table`` (every part file rewritten),
+        as one transaction."""
         ds = get_dataset(dataset)
         table = _conform(ds, table)
-        self.root.mkdir(parents=True, exist_ok=True)
-        # Ids, positions and time stamps are (nearly) unique: dictionary encoding them only
-        # costs time and space. Statistics are kept for the time column only (period
-        # filters may push down). lz4, not zstd: ~20 % less CPU per write (1M-row bench),
-        # faster reads; the file is about twice as large (~20 MB per million events).
-        unique = {"record_id", ds.id_column}
-        unique.update(c.name for c in ds.columns if c.kind in ("datetime", "float"))
-        dictionary = [n for n in table.column_names if n not in unique]
-        self._write_file(
-            self.path(ds), lambda tmp: pq.write_table(
-                table, tmp, compression="lz4", use_dictionary=dictionary,
-                write_statistics=[ds.time_column],
-            ),
-        )
+        with self.lock(), self._writing(f"write-{ds.name}"):
+            for part, _source in list(self._current_parts(ds)):
+                self._remove_file(part.path)
+            self._write_parts(ds, table)
+
+    # ------------------------------------------------------------------ maintenance
+    def compact(self, dataset: str | Dataset, *, max_files: int = COMPACT_MAX_FILES) -> int:
+        """Merge the part files of every partition of ``dataset`` that has more than
+        ``max_files`` into one (row order kept), as one transaction; returns the number
+        of files merged away. Many small appends (a file ingested in chunks, one form
+        entry at a time) otherwise leave thousands of tiny files."""
+        ds = get_dataset(dataset)
+        merged = 0
+        with self.lock(), self._writing(f"compact-{ds.name}"):
+            by_dir: dict[Path, list[tuple[PartFile, Path]]] = {}
+            for part, source in self._current_parts(ds):
+                if not part.legacy:
+                    by_dir.setdefault(part.path.parent, []).append((part, source))
+            for group in by_dir.values():
+                if len(group) <= max_files:
+                    continue
+                table = pa.concat_tables([layout.read_part(ds, p, arrow_schema(ds), src)
+                                          for p, src in group])
+                first = group[0][0]
+                for part, _src in group[1:]:
+                    self._remove_file(part.path)
+                self._rewrite(ds, first, table)  # the earliest name keeps the row order
+                merged += len(group) - 1
+        return merged
+
+    def _migrate_legacy(self) -> None:
+        """Move every old-layout file ``<root>/<dataset>.parquet`` into the partitioned
+        layout, as one journaled transaction (caller holds the lock): the partition files
+        are staged, then the old file is removed at commit — a kill at any step leaves
+        the old file or the migrated files, never neither or both."""
+        with self.transaction("migrate-layout"):
+            for name in self._legacy_files():
+                ds = DATASETS[name]
+                legacy = self.legacy_path(ds)
+                table = _conform(ds, pq.read_table(legacy))
+                self._write_parts(ds, table)
+                self._remove_file(legacy)
 
     def write_quarantine(
         self, dataset: str | Dataset, file_name: str, rejected: pd.DataFrame,
@@ -856,6 +968,57 @@ class Store:
             return
         with self.lock():
             jsonl.append(self.log_path, record)
+
+_ROWS_CACHE: dict[tuple[str, int, int, int], int] = {}
+
+
+def _file_rows(path: Path) -> int:
+    """Rows of a Parquet file from its footer, cached per file version (path, inode,
+    size, mtime): part files are immutable, so row_count reads each footer once."""
+    try:
+        st = path.stat()
+    except OSError:
+        return 0
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    rows = _ROWS_CACHE.get(key)
+    if rows is None:
+        try:
+            rows = pq.ParquetFile(path).metadata.num_rows
+        except (OSError, pa.ArrowException):
+            return 0
+        if len(_ROWS_CACHE) > 100_000:
+            _ROWS_CACHE.clear()
+        _ROWS_CACHE[key] = rows
+    return rows
+
+
+def _without_batch(table: pa.Table, batch_id: str,
+                   claims: list[tuple[int, str, pa.Array]]) -> tuple[pa.Table, int, int]:
+    """``table`` without ``batch_id``'s rows, except rows a claim keeps (handed to the
+    earliest claimant). Returns (table, removed, kept)."""
+    batch_col = table["batch_id"].combine_chunks()
+    mine = np.asarray(pc.equal(batch_col, pa.scalar(batch_id, type=batch_col.type))
+                      .to_numpy(zero_copy_only=False), dtype=bool)
+    if not mine.any():
+        return table, 0, 0
+    ids = table["record_id"].combine_chunks().cast(pa.string())
+    heir = np.full(len(ids), None, dtype=object)
+    heir_rank = np.full(len(ids), np.iinfo(np.int64).max, dtype=np.int64)
+    for rank, claimant, claimed in claims:
+        hit = mine & np.asarray(pc.is_in(ids, value_set=claimed)
+                                .to_numpy(zero_copy_only=False), dtype=bool)
+        better = hit & (heir_rank > rank)
+        heir[better] = claimant
+        heir_rank[better] = rank
+    inherited = mine & (heir != None)  # noqa: E711 - elementwise on an object array
+    drop = mine & ~inherited
+    new_batch = batch_col.to_pandas().to_numpy(dtype=object)
+    new_batch[inherited] = heir[inherited]
+    table = table.set_column(
+        table.schema.get_field_index("batch_id"), "batch_id",
+        pa.array(new_batch, type=pa.string()),
+    ).take(pa.array(np.flatnonzero(~drop)))
+    return table, int(drop.sum()), int(inherited.sum())
 
 
 def safe_text(value: object) -> str:

@@ -114,6 +114,14 @@ def incidents(spec: list[tuple[str, str, str]], source: str = "kommun") -> pd.Da
     return canonical("incidents", rows)
 
 
+def stored_bytes(store: object, dataset: str) -> dict[str, bytes]:
+    """Every stored file of a dataset (relative path -> content): equal before and after
+    means the dataset's files were not touched."""
+    root = store.path(dataset)  # type: ignore[attr-defined]
+    return {str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*.parquet"))}
+
+
 @pytest.fixture
 def store_with(isolated_store: Path) -> Callable[..., Path]:
     """``store_with(incidents=frame, survey=frame, ...)`` writes frames into the test store."""

@@ -14,6 +14,7 @@ import pytest
 from hjo_data.errors import UnknownDatasetError, UnreadableFileError
 from hjo_data.ingest import IngestReport, ingest_file, swedish_int
 from hjo_data.store import Store
+from tests.conftest import stored_bytes
 
 HEADER = "Händelse-id;Tidpunkt;Kategori;Område;Rapportör;Beskrivning"
 GOOD = [
@@ -102,12 +103,12 @@ def test_idempotent_reingest(tmp_path: Path, st: Store) -> None:
     path = write(tmp_path / "est.csv", *GOOD, GOOD[0])
     first = ingest_file(path, store=st)
     assert (first.accepted, first.duplicates) == (3, 1)
-    parquet = st.path("incidents").read_bytes()
+    parquet = stored_bytes(st, "incidents")
     second = ingest_file(path, store=st)
     invariant(second)
     assert (second.accepted, second.rejected, second.duplicates) == (0, 0, 4)
     assert second.ok and second.batch_id != first.batch_id
-    assert st.path("incidents").read_bytes() == parquet
+    assert stored_bytes(st, "incidents") == parquet
     assert len(st.ingest_log()) == 2
     assert st.ingest_log()["added"].tolist() == [3, 0]
 
@@ -125,7 +126,7 @@ def test_overlapping_files(tmp_path: Path, st: Store) -> None:
 
 def test_strict_stores_nothing(tmp_path: Path, st: Store) -> None:
     ingest_file(write(tmp_path / "old.csv", GOOD[0]), store=st)
-    before = st.path("incidents").read_bytes()
+    before = stored_bytes(st, "incidents")
     path = write(tmp_path / "est.csv", *GOOD, BAD_DATE)
     report = ingest_file(path, store=st, strict=True)
     invariant(report)
@@ -133,7 +134,7 @@ def test_strict_stores_nothing(tmp_path: Path, st: Store) -> None:
     assert (report.rows_read, report.accepted, report.rejected, report.duplicates) == (4, 2, 1, 1)
     assert not report.stored
     assert "inget sparades" in report.message
-    assert st.path("incidents").read_bytes() == before
+    assert stored_bytes(st, "incidents") == before
     assert report.rejected_file and Path(report.rejected_file).exists()
     last = st.ingest_log().iloc[-1]
     assert (last["added"], bool(last["stored"])) == (0, False)
@@ -154,7 +155,7 @@ def test_unknown_dataset_name(tmp_path: Path, st: Store) -> None:
     path = write(tmp_path / "est.csv", *GOOD)
     with pytest.raises(UnknownDatasetError, match="incidents"):
         ingest_file(path, dataset="händelser_x", store=st)
-    assert not st.root.exists() or not any(st.root.glob("*.parquet"))
+    assert not st.root.exists() or not any(st.root.rglob("*.parquet"))
 
 
 def test_undetectable_headers(tmp_path: Path, st: Store) -> None:

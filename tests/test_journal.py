@@ -139,7 +139,7 @@ def test_an_incomplete_new_file_rolls_back(tmp_path: Path, crash_at) -> None:  #
     with pytest.raises(Crash):
         ingest(Store(root), SECOND, "b.csv")
     journal.crash_hook = None
-    temp = next(root.glob(".incidents.parquet.*.hjo-new"))
+    temp = next(root.glob("incidents/year=*/.part-*.hjo-new"))
     temp.write_bytes(temp.read_bytes()[:100])  # e.g. a disk that lost the tail
     st = assert_consistent(root)
     assert [e["batch_id"] for e in st.log_entries()] == [a]

@@ -248,4 +248,4 @@ def test_clean_export_exit_0_and_uncertain_header_exit_2(tmp_path: Path) -> None
     assert report["stored"] is False
     assert ("'Hur trygg känner du dig i kvällarna?' liknar 'Trygghet sent en kväll'"
             in report["error"])
-    assert not (tmp_path / "store2" / "survey_responses.parquet").exists()
+    assert not list((tmp_path / "store2").rglob("*.parquet"))

@@ -16,6 +16,7 @@ from hjo_data import export
 from hjo_data import store as store_mod
 from hjo_data.schema import DATASETS, INCIDENTS, TRAFFIC
 from hjo_data.store import QUARANTINE_COLUMNS, Store, safe_cell
+from tests.conftest import stored_bytes
 
 EXPECTED_DTYPES = {
     "text": "str", "category": "str", "date": "datetime64[us]", "datetime": "datetime64[us]",
@@ -121,28 +122,27 @@ def test_dedup_within_frame_and_across_appends(st: Store) -> None:
 def test_idempotent_append_leaves_file_unchanged(st: Store) -> None:
     frame = incidents(["a", "b", "c"])
     st.append("incidents", frame, "b1")
-    path = st.path("incidents")
-    before = path.read_bytes()
-    mtime = path.stat().st_mtime_ns
+    files = st.part_files("incidents")
+    before = stored_bytes(st, "incidents")
+    mtimes = [p.stat().st_mtime_ns for p in files]
     assert st.append("incidents", frame, "b2") == (0, 3)
-    assert path.read_bytes() == before
-    assert path.stat().st_mtime_ns == mtime
+    assert stored_bytes(st, "incidents") == before
+    assert [p.stat().st_mtime_ns for p in st.part_files("incidents")] == mtimes
 
 
 def test_split_new_is_dry_run(st: Store) -> None:
     st.append("incidents", incidents(["a"]), "b1")
-    before = st.path("incidents").read_bytes()
+    before = stored_bytes(st, "incidents")
     mask, dups = st.split_new("incidents", incidents(["a", "b", "b"]))
     assert mask.tolist() == [False, True, False]
     assert dups == 2
-    assert st.path("incidents").read_bytes() == before
+    assert stored_bytes(st, "incidents") == before
 
 
 @pytest.mark.parametrize("target", ["write_table", "replace"])
 def test_crash_mid_write_keeps_old_store(st: Store, monkeypatch, target: str) -> None:
     st.append("incidents", incidents(["a", "b"]), "b1")
-    path = st.path("incidents")
-    before = path.read_bytes()
+    before = stored_bytes(st, "incidents")
 
     def boom(*args, **kwargs):
         if target == "write_table":  # write half a file first, then crash
@@ -156,7 +156,7 @@ def test_crash_mid_write_keeps_old_store(st: Store, monkeypatch, target: str) ->
     with pytest.raises(OSError, match="simulerad"):
         st.append("incidents", incidents(["c"]), "b2")
     monkeypatch.undo()
-    assert path.read_bytes() == before
+    assert stored_bytes(st, "incidents") == before
     assert sorted(st.read("incidents")["record_id"]) == ["a", "b"]
     leftovers = [p.name for p in st.root.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
@@ -169,7 +169,7 @@ def test_crash_on_first_write_leaves_no_file(st: Store, monkeypatch) -> None:
     with pytest.raises(OSError):
         st.append("incidents", incidents(["a"]), "b1")
     monkeypatch.undo()
-    assert not st.path("incidents").exists()
+    assert stored_bytes(st, "incidents") == {}
     assert [p.name for p in st.root.iterdir() if p.suffix == ".tmp"] == []
     assert len(st.read("incidents")) == 0
 

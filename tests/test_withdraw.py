@@ -13,6 +13,7 @@ import pytest
 from hjo_data.cli import main
 from hjo_data.ingest import ingest_file
 from hjo_data.store import Store, WithdrawError
+from tests.conftest import stored_bytes
 
 TODAY = date(2024, 6, 1)
 HEADER = "Händelse-id;Tidpunkt;Kategori;Område;Rapportör;Beskrivning"
@@ -138,15 +139,17 @@ def test_strict_batch_has_nothing_to_withdraw(st: Store) -> None:
 
 def test_withdraw_is_atomic_on_crash(st: Store, monkeypatch) -> None:
     a = ingest(st, est("A1", "A2"))
-    before = st.path("incidents").read_bytes()
+    before = stored_bytes(st, "incidents")
 
     def boom(*_a, **_k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("hjo_data.store.pq.write_table", boom)
+    # Withdrawing every row of a part file removes the file (no data file is written):
+    # the failure is at the commit's intent, before anything is installed.
+    monkeypatch.setattr("hjo_data.journal._write_intent", boom)
     with pytest.raises(OSError):
         st.withdraw(a.batch_id)
-    assert st.path("incidents").read_bytes() == before
+    assert stored_bytes(st, "incidents") == before
     assert "withdrawn" not in st.ingest_log().columns
 
 

@@ -121,7 +121,7 @@ def test_redaktor_uploads_and_sees_data(page, editor_server, artifacts_dir: Path
     success = page.locator('[data-testid="stAlertContentSuccess"]').first.inner_text()
     assert "4 sparade, 2 avvisade, 0 dubbletter" in success
     assert page.get_by_text("Ladda ner avvisade rader").first.is_visible()
-    assert (store_dir / "incidents.parquet").is_file()
+    assert list((store_dir / "incidents").glob("year=*/*.parquet"))
     page.screenshot(path=str(artifacts_dir / "datahantering_sparad.png"), full_page=True)
 
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Lägesbild").click()
