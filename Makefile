@@ -43,6 +43,7 @@ lint: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_pages.py
+	$(BIN)/python benchmarks/bench_load.py
 
 demo: $(VENV)/.runtime
 	$(BIN)/python -m hjo_data demo
