@@ -46,10 +46,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -63,6 +65,7 @@ MAX_VIEWERS = 100
 MAX_SECONDS = 600.0
 START_TIMEOUT_S = 90.0
 GOAL_P95_S = 2.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -288,6 +291,13 @@ class Viewer:
 # --------------------------------------------------------------------------- phases
 
 
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: works also where the caller's thread already
+    runs an event loop (e.g. pytest after Playwright's sync API)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100); nan for no values."""
     if not values:
@@ -366,14 +376,14 @@ def measure(server: Server, *, viewers: int, seconds: float, think: float,
     n_variants = max(1, min(n_variants, len(variants)))
     requests = [(page, query_for(page, v, variants)) for v in range(n_variants)
                 for page in PAGES]
-    warm = asyncio.run(sequential(server.url, requests, max(page_timeout, 300.0)))
+    warm = run_async(sequential(server.url, requests, max(page_timeout, 300.0)))
     rss_start = server.proc_status("VmRSS")
     cpu0 = server.cpu_seconds()
-    single = asyncio.run(sequential(server.url, requests, page_timeout))
+    single = run_async(sequential(server.url, requests, page_timeout))
     cpu1 = server.cpu_seconds()
     client0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    load = asyncio.run(concurrent(server.url, viewers, seconds, think, page_timeout,
+    load = run_async(concurrent(server.url, viewers, seconds, think, page_timeout,
                                   variants, n_variants))
     wall = time.perf_counter() - t0
     client1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -435,6 +445,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--variants", type=int, default=4,
                         help="filter variants per page (1 = default view only)")
     parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--server-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Streamlit option for the server (A/B runs), e.g. "
+                             "runner.postScriptGC=true")
     return parser.parse_args(argv)
 
 
@@ -442,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     report = run(viewers=args.viewers, seconds=args.seconds, rows=args.rows,
                  think=args.think, page_timeout=args.page_timeout,
-                 n_variants=args.variants, port=args.port)
+                 n_variants=args.variants, port=args.port,
+                 extra=tuple(f"--{option}" for option in args.server_option))
     print(f"\nDemo-händelser: {args.rows or 'standard'} · {date.today().isoformat()} · "
           f"uppvärmning {sum(r.seconds for r in report.warmup):.1f} s")
     print(render(report, args.viewers, args.think))

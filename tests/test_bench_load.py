@@ -3,7 +3,6 @@ smoke test on a real server: 2 viewers for a few seconds; never a timing asserti
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from dataclasses import replace
 from datetime import date
@@ -42,7 +41,7 @@ def test_two_viewers_open_every_page_without_errors() -> None:
                                     page_timeout=120, n_variants=1)
         # The title check can fail: a page asked for with another page's title is an error.
         trafik = next(p for p in bench_load.PAGES if p.url == "trafik")
-        wrong = asyncio.run(bench_load.sequential(
+        wrong = bench_load.run_async(bench_load.sequential(
             server.url, [(replace(trafik, expect="Aktiviteter"), "")], 120))
     assert report.errors == []
     names = {p.name for p in bench_load.PAGES}

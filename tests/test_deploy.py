@@ -26,6 +26,8 @@ def test_streamlit_config_is_production_safe(path: Path) -> None:
     assert config["server"]["maxUploadSize"] == 50
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"].get("enableCORS", True) is True
+    # Per-page cost under load (benchmarks/bench_load.py): no gc.collect() after each run.
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_production_config_listens_on_localhost_only() -> None:
