@@ -208,6 +208,8 @@ class Result:
     page: str
     seconds: float
     error: str = ""  # "" = ok; else the kind: exception, not-found, title, timeout, ...
+    messages: int = 0  # ForwardMsgs of the run
+    kb: float = 0.0  # their size on the wire (uncompressed)
 
 
 @dataclass
@@ -218,6 +220,7 @@ class Viewer:
     timeout: float
     ws: ClientConnection | None = None
     hashes: dict[str, str] = field(default_factory=dict)  # url path -> page_script_hash
+    _count: list[int] = field(default_factory=lambda: [0, 0])  # messages, bytes this page
 
     async def open(self) -> None:
         host = self.url.removeprefix("http://")
@@ -233,6 +236,7 @@ class Viewer:
     async def visit(self, page: Page, query: str) -> Result:
         """Ask for ``page`` and wait for its script_finished; reconnects after an error."""
         t0 = time.perf_counter()
+        self._count = [0, 0]
         try:
             if self.ws is None:
                 await self.open()
@@ -243,7 +247,8 @@ class Viewer:
             error = f"disconnect ({type(exc).__name__})"
         if error:
             await self.close()  # a fresh session for the next page
-        return Result(page.name, time.perf_counter() - t0, error)
+        return Result(page.name, time.perf_counter() - t0, error, self._count[0],
+                      self._count[1] / 1024)
 
     async def _run(self, page: Page, query: str) -> str:
         assert self.ws is not None
@@ -260,6 +265,8 @@ class Viewer:
         seen, errors, ran = False, [], None
         while True:
             raw = await self.ws.recv()
+            self._count[0] += 1
+            self._count[1] += len(raw)
             fwd = ForwardMsg.FromString(raw)
             kind = fwd.WhichOneof("type")
             if kind == "delta":
@@ -393,17 +400,28 @@ def measure(server: Server, *, viewers: int, seconds: float, think: float,
                   (client1.ru_utime + client1.ru_stime) - (client0.ru_utime + client0.ru_stime))
 
 
+def _s(seconds: float) -> str:
+    return "–" if math.isnan(seconds) else f"{seconds:.2f}s"
+
+
+def _x(ratio: float) -> str:
+    return "–" if math.isnan(ratio) else f"{ratio:.1f}×"
+
+
 def render(report: Report, viewers: int, think: float) -> str:
     ok_load = [r for r in report.load if not r.error]
     ok_single = [r for r in report.single if not r.error]
-    lines = [f"{'Sida':<14}{'n':>5}{'p50':>8}{'p95':>8}{'1 visare p50':>14}{'kvot':>7}"]
+    lines = [f"{'Sida':<14}{'n':>5}{'p50':>8}{'p95':>8}{'1 visare p50':>14}{'kvot':>7}"
+             f"{'meddelanden':>13}{'KB':>8}"]
     for page in PAGES:
         mine = [r.seconds for r in ok_load if r.page == page.name]
-        alone = [r.seconds for r in ok_single if r.page == page.name]
-        base = statistics.median(alone) if alone else float("nan")
+        alone = [r for r in ok_single if r.page == page.name]
+        base = statistics.median(r.seconds for r in alone) if alone else float("nan")
         p50 = percentile(mine, 50)
-        lines.append(f"{page.name:<14}{len(mine):>5}{p50:>7.2f}s{percentile(mine, 95):>7.2f}s"
-                     f"{base:>13.2f}s{p50 / base if base else float('nan'):>6.1f}×")
+        lines.append(f"{page.name:<14}{len(mine):>5}{_s(p50):>8}{_s(percentile(mine, 95)):>8}"
+                     f"{_s(base):>14}{_x(p50 / base):>7}"
+                     f"{statistics.median(r.messages for r in alone) if alone else 0:>13.0f}"
+                     f"{statistics.median(r.kb for r in alone) if alone else 0:>8.0f}")
     times = [r.seconds for r in ok_load]
     single_times = [r.seconds for r in ok_single]
     done = len(report.load)
@@ -420,7 +438,7 @@ def render(report: Report, viewers: int, think: float) -> str:
         f"(mål ≤ {GOAL_P95_S:g} s: {goal}) · {done / report.load_wall:.2f} sidor/s",
         f"En visare: p50 {percentile(single_times, 50):.2f} s · p95 "
         f"{percentile(single_times, 95):.2f} s · kvot p50 samtidig/ensam "
-        f"{percentile(times, 50) / percentile(single_times, 50):.1f}×",
+        f"{_x(percentile(times, 50) / percentile(single_times, 50))}",
         f"Serverns CPU per sida: {1000 * report.cpu_load / max(done, 1):.0f} ms samtidigt, "
         f"{1000 * report.cpu_single / max(len(report.single), 1):.0f} ms en visare "
         f"(lastklientens CPU {1000 * report.client_cpu / max(done, 1):.0f} ms per sida)",
