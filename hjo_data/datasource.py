@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hjo_data import demo, reference
+from hjo_data import demo, est, reference
 from hjo_data.periods import year_spans
 from hjo_data.schema import DATASETS, Dataset
 from hjo_data.store import Store
@@ -154,6 +154,9 @@ def load_bundle(store_root: str | Path | None = None, *, demo_rows: int = DEFAUL
         version, log, is_demo = "demo", pd.DataFrame(), True
     frames = {name: sort_by_time(frames[name], DATASETS[name]) for name in frames}
     data_date = {name: latest_date(frames[name], ds) for name, ds in DATASETS.items()}
+    # The incident aggregate (est.IncidentCube) once per store version, here: every page,
+    # the report and the slides read it (memoised on the frame, dropped with the bundle).
+    est.incident_cube(frames.get("incidents"))
     return DataBundle(frames=frames, is_demo=is_demo, data_date=data_date,
                       store_version=version, ingest_log=log)
 
@@ -165,5 +168,11 @@ def public_view(bundle: DataBundle) -> DataBundle:
     frames = reference.public_area_frames(bundle.frames)
     if all(frames[name] is bundle.frames[name] for name in bundle.frames):
         return bundle
+    rows, public = bundle.frames.get("incidents"), frames.get("incidents")
+    if rows is not None and public is not None and public is not rows:
+        # The public incidents differ only in area labels: relabel the official cube
+        # instead of aggregating the rows again.
+        est.remember_cube(public, est.relabel(est.incident_cube(rows), "area",
+                                              reference.public_areas))
     return DataBundle(frames=frames, is_demo=bundle.is_demo, data_date=bundle.data_date,
                       store_version=bundle.store_version, ingest_log=bundle.ingest_log)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -230,14 +231,42 @@ def cube_from_frame(incidents: pd.DataFrame) -> IncidentCube:
         labels=labels, missing=missing, key=(keys % KEY_MOD).astype("int64"))
 
 
-_MEMO: dict[int, tuple[weakref.ref, int, IncidentCube]] = {}
+#: id(frame) -> (weak reference, rows, cube, derived aggregates of the frame by name).
+_MEMO: dict[int, tuple[weakref.ref, int, IncidentCube, dict[object, object]]] = {}
 _MEMO_LOCK = threading.Lock()
 _MEMO_SIZE = 8
+#: Frames smaller than this are cheap to aggregate: their cubes are not kept.
+_MEMO_MIN_ROWS = 10_000
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    """Drop a memo entry when its frame is garbage-collected (a dropped bundle's cube goes
+    with it, not when the memo happens to fill up)."""
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+        if hit is not None and hit[0] is ref:
+            del _MEMO[key]
+
+
+def remember_cube(incidents: pd.DataFrame, cube: IncidentCube) -> None:
+    """Memoise ``cube`` as the cube of the (read-only) frame ``incidents``: e.g. the public
+    view's frame gets the official cube relabelled (``public_cube``) instead of a rebuild."""
+    if len(incidents) < _MEMO_MIN_ROWS:
+        return
+    key = id(incidents)
+    ref = weakref.ref(incidents, lambda r, k=key: _forget(k, r))
+    with _MEMO_LOCK:
+        for k in [k for k, v in _MEMO.items() if v[0]() is None]:
+            del _MEMO[k]
+        while len(_MEMO) >= _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[key] = (ref, len(incidents), cube, {})
 
 
 def incident_cube(incidents: pd.DataFrame | IncidentCube | None) -> IncidentCube:
     """The cube of a frame, memoised on the frame object (frames from the data bundle are
-    shared and read-only, so the cube is built once per loaded bundle, across pages)."""
+    shared and read-only, so the cube is built once per loaded bundle, across pages and
+    sessions; it is dropped with the frame)."""
     if isinstance(incidents, IncidentCube):
         return incidents
     if incidents is None:
@@ -248,14 +277,31 @@ def incident_cube(incidents: pd.DataFrame | IncidentCube | None) -> IncidentCube
         if hit is not None and hit[0]() is incidents and hit[1] == len(incidents):
             return hit[2]
     cube = cube_from_frame(incidents)
-    if len(incidents) >= 10_000:  # small frames are cheap: do not keep them alive
-        with _MEMO_LOCK:
-            for k in [k for k, v in _MEMO.items() if v[0]() is None]:
-                del _MEMO[k]
-            while len(_MEMO) >= _MEMO_SIZE:
-                del _MEMO[next(iter(_MEMO))]
-            _MEMO[key] = (weakref.ref(incidents), len(incidents), cube)
+    remember_cube(incidents, cube)
     return cube
+
+
+def relabel(cube: IncidentCube, column: str, rename: Callable[[pd.Series], pd.Series]
+            ) -> IncidentCube:
+    """The cube with ``column``'s labels passed through ``rename`` (a Series of labels,
+    the missing label as NaN -> new labels, NaN = missing): labels that become equal are
+    merged (their rows keep separate cells; every aggregation sums them)."""
+    old = pd.Series(list(cube.labels[column]), dtype="str")
+    if cube.missing[column] >= 0:
+        old = old.mask(old.index == cube.missing[column])
+    new = rename(old)
+    codes, uniques = pd.factorize(new, use_na_sentinel=True)
+    names = [str(u) for u in uniques]
+    missing = -1
+    if (codes < 0).any():
+        missing = len(names)
+        codes = np.where(codes < 0, missing, codes)
+        names.append(NO_AREA_LABEL)
+    remapped = np.asarray(codes, dtype="int64")[cube.codes(column)]
+    fields = {c: cube.codes(c) for c in CUBE_COLUMNS} | {column: remapped}
+    return IncidentCube(cube.day, cube.hour, fields["category"], fields["area"],
+                        fields["source"], cube.count, {**cube.labels, column: tuple(names)},
+                        {**cube.missing, column: missing}, cube.key)
 
 
 # --------------------------------------------------------------------------- change test
@@ -611,17 +657,84 @@ def area_rates(incidents: pd.DataFrame | IncidentCube,
 
 
 def incident_points(incidents: pd.DataFrame, *, max_points: int = 3000,
-                    seed: int = 0) -> pd.DataFrame:
+                    seed: int = 0, rows: np.ndarray | None = None) -> pd.DataFrame:
     """Rows with a position (lat, lon, category, occurred_at), a random sample of at most
-    ``max_points``. Positions are personal data: call only for the official audience."""
+    ``max_points``. Positions are personal data: call only for the official audience.
+
+    ``rows``: positions of the selected rows in ``incidents`` (``selected_rows``), the
+    same points as for ``incidents.iloc[rows]`` without copying the selection."""
     cols = ["lat", "lon", "category", "occurred_at"]
     if incidents.empty or "lat" not in incidents or "lon" not in incidents:
         return pd.DataFrame(columns=cols)
-    has = incidents["lat"].notna() & incidents["lon"].notna()
-    pts = incidents.loc[has.to_numpy(), cols]
-    if len(pts) > max_points:
-        pts = pts.sample(n=max_points, random_state=seed)
-    return pts.reset_index(drop=True)
+    has = (incidents["lat"].notna() & incidents["lon"].notna()).to_numpy()
+    where = np.flatnonzero(has) if rows is None else rows[has[rows]]
+    if len(where) > max_points:
+        # DataFrame.sample(n, random_state=seed) draws these positions (no copy first).
+        where = where[np.random.RandomState(seed).choice(len(where), size=max_points,
+                                                         replace=False)]
+    return incidents.iloc[where][cols].reset_index(drop=True)
+
+
+def selected_rows(incidents: pd.DataFrame, filters: Filters) -> np.ndarray:
+    """Positions of the rows ``filters.apply_filters(incidents, "incidents", filters)``
+    keeps, in frame order, from integer codes memoised with the frame (no string
+    comparison of millions of rows on a filter change)."""
+    n = len(incidents)
+    lo, hi = period_bounds(filters)
+    a, b = 0, n
+    mask: np.ndarray | None = None
+    if (lo is not None or hi is not None) and "occurred_at" in incidents:
+        times = incidents["occurred_at"]
+        values = times.to_numpy()
+        if _sorted_times(incidents):
+            if lo is not None:
+                a = int(np.searchsorted(values, lo.to_datetime64(), "left"))
+            if hi is not None:
+                b = int(np.searchsorted(values, hi.to_datetime64(), "left"))
+            b = max(a, b)
+        else:
+            mask = np.ones(n, dtype=bool)
+            if lo is not None:
+                mask &= (times >= lo).to_numpy()
+            if hi is not None:
+                mask &= (times < hi).to_numpy()
+    for column, wanted in (("area", filters.areas), ("category", filters.categories),
+                           ("source", filters.sources)):
+        if not wanted or column not in incidents:
+            continue
+        codes, labels = _row_codes(incidents, column)
+        allowed = np.zeros(len(labels) + 1, dtype=bool)  # the last slot: missing (-1)
+        allowed[:len(labels)] = np.isin(np.asarray(labels, dtype=object),
+                                        np.asarray(list(wanted), dtype=object))
+        m = allowed[codes[a:b]]
+        part = m if mask is None else mask[a:b] & m
+        mask = np.zeros(n, dtype=bool) if mask is None else mask
+        mask[a:b] = part
+    if mask is None:
+        return np.arange(a, b)
+    mask[:a] = False
+    mask[b:] = False
+    return np.flatnonzero(mask)
+
+
+def _sorted_times(incidents: pd.DataFrame) -> bool:
+    """Is the time column sorted without missing values (apply_filters then slices)?"""
+    def compute() -> bool:
+        values = incidents["occurred_at"]
+        if values.hasnans:
+            return False
+        arr = values.to_numpy()
+        return len(arr) < 2 or bool((arr[1:] >= arr[:-1]).all())
+    return _derived(incidents, "sorted_times", compute)  # type: ignore[return-value]
+
+
+def _row_codes(incidents: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    """Integer code per row of ``column`` (-1 = missing) and the labels, memoised."""
+    def compute() -> tuple[np.ndarray, list[str]]:
+        codes, uniques = pd.factorize(incidents[column], use_na_sentinel=True)
+        small = "int8" if len(uniques) < 127 else "int32"
+        return codes.astype(small), [str(u) for u in uniques]
+    return _derived(incidents, ("codes", column), compute)  # type: ignore[return-value]
 
 
 def period_span(incidents: pd.DataFrame) -> tuple[date, date] | None:
@@ -647,26 +760,81 @@ def compact_incidents(incidents: pd.DataFrame, by: Iterable[str] = ("category", 
     """Incidents collapsed to one row per day and ``by`` values with a count ``_n``.
 
     Count indicators and the trend give the same results on the compact frame as on the
-    rows (they sum ``_n``), but a million incidents shrink to some thousand rows. Sorted by
-    ``occurred_at`` (the day, midnight).
+    rows (they sum ``_n``), but a million incidents shrink to some thousand rows. Rows
+    without a date or a ``by`` value are left out. Sorted by ``occurred_at`` (the day,
+    midnight), then the ``by`` values. A large frame is compacted from its (memoised)
+    ``IncidentCube`` when ``by`` are cube columns: the same rows, without string grouping.
     """
-    cols = [c for c in by if c in incidents.columns]
+    cols = [c for c in by if c in incidents.columns] if incidents is not None else []
     if incidents is None or incidents.empty:
         out = incidents[[*cols, "occurred_at"]].copy() if incidents is not None else (
             pd.DataFrame({"occurred_at": pd.Series([], dtype="datetime64[us]")}))
         out[COUNT_COLUMN] = pd.Series([], dtype="int64")
         out[COMPACT_KEY_COLUMN] = pd.Series([], dtype="int64")
         return out
-    day = incidents["occurred_at"].dt.floor("D").rename("occurred_at")
-    keys = [incidents[c] for c in cols] + [day]
-    grouped = pd.Series(record_keys(incidents), index=incidents.index).groupby(
-        keys, sort=False, observed=True)
-    out = pd.DataFrame({COUNT_COLUMN: grouped.size(),
-                        COMPACT_KEY_COLUMN: grouped.sum() % KEY_MOD}).reset_index()
+    if len(incidents) >= _MEMO_MIN_ROWS and set(cols) <= set(CUBE_COLUMNS):
+        # Memoised with the frame's cube: Lägesbild and the slides share it (read-only).
+        return _derived(incidents, ("compact", tuple(cols)),
+                        lambda: _compact_frame(incidents, cols))
+    return _compact_frame(incidents, cols)
+
+
+def _derived(incidents: pd.DataFrame, name: object, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (memoised) frame and ``name``; small frames: every time."""
+    if len(incidents) < _MEMO_MIN_ROWS:
+        return compute()
+    incident_cube(incidents)  # memoises the frame
+    with _MEMO_LOCK:
+        hit = _MEMO.get(id(incidents))
+    if hit is None or hit[0]() is not incidents:
+        return compute()
+    extras = hit[3]
+    if name not in extras:
+        extras[name] = compute()
+    return extras[name]
+
+
+def _compact_frame(incidents: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    if len(incidents) >= _MEMO_MIN_ROWS and set(cols) <= set(CUBE_COLUMNS):
+        out = _compact_cube(incident_cube(incidents), cols)
+        for c in cols:
+            out[c] = out[c].astype(incidents[c].dtype)
+    else:
+        day = incidents["occurred_at"].dt.floor("D").rename("occurred_at")
+        keys = [incidents[c] for c in cols] + [day]
+        grouped = pd.Series(record_keys(incidents), index=incidents.index).groupby(
+            keys, sort=False, observed=True)
+        out = pd.DataFrame({COUNT_COLUMN: grouped.size(),
+                            COMPACT_KEY_COLUMN: grouped.sum() % KEY_MOD}).reset_index()
+        for c in cols:
+            out[c] = out[c].astype(incidents[c].dtype)
     out["occurred_at"] = out["occurred_at"].astype("datetime64[us]")
+    out[COUNT_COLUMN] = out[COUNT_COLUMN].astype("int64")
+    out[COMPACT_KEY_COLUMN] = out[COMPACT_KEY_COLUMN].astype("int64")
+    return out.sort_values(["occurred_at", *cols], kind="stable", ignore_index=True)
+
+
+def _compact_cube(cube: IncidentCube, cols: list[str]) -> pd.DataFrame:
+    """``compact_incidents`` of the cube's rows (dated, no missing ``cols`` value)."""
+    keep = cube.day != NO_DAY
     for c in cols:
-        out[c] = out[c].astype(incidents[c].dtype)
-    return out.sort_values("occurred_at", kind="stable", ignore_index=True)
+        if cube.missing[c] >= 0:
+            keep &= cube.codes(c) != cube.missing[c]
+    day = cube.day[keep]
+    d0 = int(day.min()) if len(day) else 0
+    key = day - d0
+    for c in cols:
+        key = key * max(len(cube.labels[c]), 1) + cube.codes(c)[keep]
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    out = {c: np.asarray(cube.labels[c], dtype=object)[cube.codes(c)[keep][first]]
+           for c in cols}
+    out["occurred_at"] = (day[first]).astype("datetime64[D]").astype("datetime64[us]")
+    out[COUNT_COLUMN] = np.bincount(inverse, weights=cube.count[keep],
+                                    minlength=len(uniq)).astype("int64")
+    out[COMPACT_KEY_COLUMN] = (np.bincount(inverse, weights=cube.keys[keep],
+                                           minlength=len(uniq)).astype("int64") % KEY_MOD)
+    return pd.DataFrame(out)
 
 
 def incidents_per_period(incidents: pd.DataFrame, granularity: str = "M") -> pd.DataFrame:

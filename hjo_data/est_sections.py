@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from hjo_data import disclosure as dc
@@ -208,9 +209,13 @@ def map_section(incidents: est.IncidentCube, population: pd.DataFrame, geojson: 
         "Per 1 000 invånare och år": _one_decimal(shown["per_1000"]).to_numpy()}), prepared)
 
 
-def latest_rows(frame: pd.DataFrame, n: int = LATEST_ROWS) -> pd.DataFrame:
+def latest_rows(frame: pd.DataFrame, n: int = LATEST_ROWS,
+                selected: np.ndarray | None = None) -> pd.DataFrame:
     """The ``n`` latest incidents as a Swedish table (officials only): time (ISO, with the
-    clock only when known), category, area, reporter, description."""
+    clock only when known), category, area, reporter, description. ``selected``: positions
+    of the selection in ``frame`` (``est.selected_rows``; only the latest are copied)."""
+    if selected is not None:
+        frame = frame.iloc[_latest_candidates(frame, selected, n)]
     rows = frame.nlargest(n, "occurred_at", keep="first") if len(frame) > n \
         else frame.sort_values("occurred_at", ascending=False, kind="stable")
     times = rows["occurred_at"]
@@ -224,6 +229,19 @@ def latest_rows(frame: pd.DataFrame, n: int = LATEST_ROWS) -> pd.DataFrame:
         "Kategori": rows["category"].to_numpy(), "Område": rows["area"].to_numpy(),
         "Rapportör": rows["source"].to_numpy(),
         "Beskrivning": description.fillna("").to_numpy()})
+
+
+def _latest_candidates(frame: pd.DataFrame, selected: np.ndarray, n: int) -> np.ndarray:
+    """The positions among ``selected`` that can be among its ``n`` latest: every row at
+    or after the n-th latest time (ties included) and rows without a time, in frame order
+    (``DataFrame.nlargest(keep="first")`` on them = on the whole selection)."""
+    times = frame["occurred_at"].to_numpy()[selected]
+    nat = np.isnat(times)
+    dated = times[~nat]
+    if len(selected) <= n or len(dated) < n:
+        return selected
+    cut = np.partition(dated, len(dated) - n)[len(dated) - n]
+    return selected[(times >= cut) | nat]
 
 
 def reference_data() -> tuple[pd.DataFrame, dict | None]:

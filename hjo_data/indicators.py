@@ -104,6 +104,15 @@ def wilson_interval(successes: Any, n: Any, z: float = 1.96) -> tuple[Any, Any]:
 EXACT_POISSON_CI_LIMIT = 1_000
 
 
+@lru_cache(maxsize=256)
+def _log_factorials(k: int) -> np.ndarray:
+    """log(i!) for i = 0..k (math.lgamma, as before; cached: the bisection evaluates the
+    same k some 160 times). Read-only."""
+    out = np.array([math.lgamma(i + 1.0) for i in range(k + 1)], dtype="float64")
+    out.setflags(write=False)
+    return out
+
+
 def _poisson_cdf(k: int, lam: float) -> float:
     """P(X <= k) for X ~ Poisson(lam), summed in log space."""
     if k < 0:
@@ -111,7 +120,7 @@ def _poisson_cdf(k: int, lam: float) -> float:
     if lam <= 0.0:
         return 1.0
     i = np.arange(0, k + 1, dtype="float64")
-    logs = -lam + i * math.log(lam) - np.vectorize(math.lgamma)(i + 1.0)
+    logs = -lam + i * math.log(lam) - _log_factorials(k)
     top = logs.max()
     return float(min(1.0, math.exp(top) * np.sum(np.exp(logs - top))))
 
@@ -139,7 +148,12 @@ def poisson_interval(count: float, z: float = 1.96) -> tuple[float, float]:
     x = _float(count)
     if not math.isfinite(x) or x < 0:
         return math.nan, math.nan
-    k = int(round(x))
+    return _poisson_interval(int(round(x)), float(z))
+
+
+@lru_cache(maxsize=4096)
+def _poisson_interval(k: int, z: float) -> tuple[float, float]:
+    """``poisson_interval`` of a whole count (a pure function: cached)."""
     tail = normal_sf(z)
     if k > EXACT_POISSON_CI_LIMIT:
         low = k * (1 - 1 / (9 * k) - z / (3 * math.sqrt(k))) ** 3

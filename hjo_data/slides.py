@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from hjo_data import comparison as cmp
-from hjo_data import est_sections, reference, sections
+from hjo_data import est, est_sections, reference, sections
 from hjo_data import lagesbild as lb
 from hjo_data.datasource import DEMO_LABEL
 from hjo_data.disclosure import SECONDARY_MARK, DisclosureSettings, is_small, settings_of
@@ -327,8 +327,13 @@ def _public_values(view: sections.IndicatorView) -> tuple[str, str, str]:
 def _overview(ctx: _Context, gran: str) -> sections.GoalOverview:
     """The goal overview (public) for comparison periods of ``gran``; one per granularity."""
     if gran not in ctx.overviews:
+        # Incidents as daily counts (the Lägesbild page's frames: the same cards, and the
+        # compact frame is memoised with the incidents' aggregate).
+        incidents = ctx.frames.get("incidents")
+        frames = ctx.frames if incidents is None else {**ctx.frames, "incidents": (
+            est.compact_incidents(incidents, lb.incident_filter_columns(ctx.promise)))}
         ctx.overviews[gran] = sections.goal_overview(
-            ctx.frames, ctx.promise, audience="public", disclosure=ctx.settings,
+            frames, ctx.promise, audience="public", disclosure=ctx.settings,
             filters=Filters(granularity=gran), today=ctx.today,  # type: ignore[arg-type]
             population=ctx.population)
     return ctx.overviews[gran]

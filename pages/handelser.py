@@ -126,7 +126,8 @@ else:
                               flt.end)
     _show(cached("est_karta", KEY_PERIOD, lambda: sec.map_section(
         incidents, population, geojson, years, aud, settings,
-        est.incident_points(ctx.frames["incidents"]) if ctx.is_official else None)),
+        est.incident_points(ctx.bundle.frame("incidents"), rows=est.selected_rows(
+            ctx.bundle.frame("incidents"), flt)) if ctx.is_official else None)),
         "est_karta", f"{SOURCE}; områdesgränser schematiska")
     no_rate = est.rate_missing_text(years)  # too short a selection: coloured by count
     if no_rate:
@@ -141,7 +142,9 @@ else:
 # section is not rendered at all.
 if ctx.is_official:
     st.subheader("Senaste händelser (rader)")
-    latest = cached("latest_rows", KEY_PERIOD, lambda: sec.latest_rows(ctx.frames["incidents"]))
+    rows = ctx.bundle.frame("incidents")  # the selection by position (no copy of it)
+    latest = cached("latest_rows", KEY_PERIOD, lambda: sec.latest_rows(
+        rows, selected=est.selected_rows(rows, flt)))
     st.caption(f"De {min(sec.LATEST_ROWS, len(latest))} senaste händelserna i urvalet, nyast "
                "först, med beskrivning. Visas bara i tjänstepersonsläget.")
     st.dataframe(latest, hide_index=True, key="est_rader")
@@ -155,14 +158,14 @@ if ctx.is_official:
     # Every incident of the selection, with the columns of the official dataset export (it
     # can be ingested again); built on click, never on a rerun (a million rows); no rerun
     # on click (on_click="ignore"), which would replace the callable being served.
-    selection = ctx.frames["incidents"]
-    n_all = len(selection)
+    n_all = incidents.total  # = len(ctx.frames["incidents"]); the rows only on click
     period = "_".join(str(d) for d in (flt.start, flt.end) if d is not None)
     st.download_button(
         f"Ladda ner alla {fmt_int(n_all)} händelser i urvalet (CSV)" if n_all != 1
         else "Ladda ner den enda händelsen i urvalet (CSV)",
         data=audited(lambda: export.export_dataset(
-            selection.sort_values("occurred_at", kind="stable"), "incidents", aud),
+            ctx.frames["incidents"].sort_values("occurred_at", kind="stable"), "incidents",
+            aud),
             dataset="incidents", rows=n_all, selection=selection_text),
         file_name=f"handelser_{period or 'urval'}.csv",
         mime="text/csv", key="est_alla_csv", on_click="ignore", icon=":material/download:")

@@ -22,7 +22,7 @@ from PIL import Image
 from hjo_data.promise import Promise, load_promise_with_fallback
 from hjo_data.slides import Slide, SlideConfigError, build_deck, load_config, parse_interval
 from ui.auth import md_escape
-from ui.context import bundle_key, get_bundle, promise_file_key
+from ui.context import bundle_key, get_bundle, promise_file_key, public_bundle
 from ui.presentation import CSS, show_deck
 
 
@@ -63,7 +63,8 @@ except SlideConfigError as err:
     st.error(f"Presentationen kan inte visas: {err}")
     st.stop()
 
-bundle = get_bundle()
+# Always public: the public view (its incident aggregate is the official one relabelled).
+bundle = public_bundle(get_bundle())
 config_key = hashlib.sha256(repr(config).encode()).hexdigest()[:16]
 try:
     deck = _deck(f"{bundle_key(bundle)}|{config_key}|{promise_file_key()}", date.today(),

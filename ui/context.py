@@ -14,12 +14,15 @@ Usage in a page::
 
 Data is loaded once per store version (``Store.version()`` is the cache key, so a new
 ingest shows on the next rerun without restarting) and shared between sessions: treat
-``ctx.bundle.frames`` and ``ctx.frames`` as read-only.
+``ctx.bundle.frames`` and ``ctx.frames`` as read-only. The process holds ONE bundle: when
+the version changes, the old bundle and every cache derived from it are dropped before the
+new one is loaded (a session mid-rerun keeps its own reference until its rerun ends).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -102,21 +105,35 @@ def promise_with_notice() -> Promise | None:
 # --------------------------------------------------------------------------- data
 
 
-@st.cache_resource(max_entries=4, show_spinner="Läser data …")
+@st.cache_resource(max_entries=1, show_spinner="Läser data …")
 def _cached_bundle(version: str, store_root: str | None, demo_rows: int,
                    today: date) -> DataBundle:
-    # cache_resource (not cache_data): the bundle can hold a million rows, and cache_data
-    # would unpickle a copy on every rerun. ``version`` is only the cache key.
+    # cache_resource (not cache_data): the bundle can hold millions of rows, and cache_data
+    # would unpickle a copy on every rerun. ``version`` is only the cache key. One entry:
+    # a process holds the bundle of the current store version only (get_bundle).
     del version
     return load_bundle(store_root, demo_rows=demo_rows, today=today)
+
+
+_KEY_LOCK = threading.Lock()
+#: The key of the bundle the process holds (get_bundle); a new key drops the old bundle.
+_current_key: list[tuple[str, str | None, int, date] | None] = [None]
 
 
 def get_bundle() -> DataBundle:
     """The current bundle (store data, or demo data while the store is empty)."""
     store_root = os.environ.get("HJO_DATA_DIR") or None
-    version = store_version(store_root)
     # Demo data depends on today's date: include it in the key so it rolls over at midnight.
-    return _cached_bundle(version, store_root, demo_rows_from_env(), date.today())
+    key = (store_version(store_root), store_root, demo_rows_from_env(), date.today())
+    with _KEY_LOCK:
+        if _current_key[0] is not None and _current_key[0] != key:
+            # A new store version: drop the old bundle and everything cached from it
+            # (filtered frames, aggregates, sections, page caches) BEFORE loading the new
+            # one, so the process never holds two versions (ui.upload.refresh_data does the
+            # same after an upload).
+            st.cache_resource.clear()
+        _current_key[0] = key
+    return _cached_bundle(*key)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -125,9 +142,20 @@ def _public_bundle(key: str, _bundle: DataBundle) -> DataBundle:
     return public_view(_bundle)
 
 
+def public_bundle(bundle: DataBundle) -> DataBundle:
+    """The bundle as public surfaces show it (``datasource.public_view``), once per bundle."""
+    return _public_bundle(bundle_key(bundle), bundle)
+
+
 def bundle_key(bundle: DataBundle) -> str:
     """Cache key of a bundle for page-level caches (pass the bundle itself as ``_bundle``)."""
     return f"{bundle.store_version}|{bundle.is_demo}|{id(bundle)}"
+
+
+#: Filtered frames up to this many rows are cached (a period slice of a sorted frame is a
+#: view and costs nothing); larger filtered copies are not kept: 64 copies of a
+#: million-row selection held gigabytes.
+CACHE_FILTERED_ROWS = 100_000
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -146,6 +174,8 @@ class FilteredFrames(Mapping[str, pd.DataFrame]):
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         frame = self._bundle.frames[name]
+        if len(frame) > CACHE_FILTERED_ROWS:
+            return apply_filters(frame, name, self._filters)
         return _cached_filtered(self._key, name, self._filters, frame)
 
     def __iter__(self) -> Iterator[str]:
@@ -192,7 +222,7 @@ def page_setup(title: str, *, filters: set[str] | frozenset[str] = frozenset(),
     # Logged-in role decides (HJO_MODE only counts when no accounts are configured).
     audience = current_audience()
     if audience == "public":  # areas not in areas.csv -> "Okänt område"
-        bundle = _public_bundle(bundle_key(bundle), bundle)
+        bundle = public_bundle(bundle)
     sidebar_user_box()
     st.title(title)
     badge_icon = ":material/badge:" if audience == "official" else ":material/public:"
