@@ -25,7 +25,6 @@ from hjo_data.lagesbild import (
 )
 from hjo_data.promise import Promise
 from hjo_data.sections import (
-    GoalOverview,
     IndicatorTexts,
     IndicatorView,
     Section,
@@ -34,7 +33,7 @@ from hjo_data.sections import (
 )
 from ui.auth import md_escape
 from ui.charts import show_section
-from ui.context import bundle_key, page_setup, promise_file_key, promise_with_notice
+from ui.context import bundle_key, cached, page_setup, promise_file_key, promise_with_notice
 from ui.report import render_report_download
 from ui.widgets import show_empty
 
@@ -49,32 +48,18 @@ NOISE_STYLE = ("gray", ":material/drag_handle:", "Oförändrad / inom slumpen")
 DIRECTION_TEXT = {"down": "↓ lägre är bättre", "up": "↑ högre är bättre"}
 
 
-@st.cache_resource(max_entries=4, show_spinner="Sammanställer händelser …")
-def _compact(key: str, _bundle: DataBundle, _promise: object) -> dict[str, pd.DataFrame]:
+# Page results through ui.context.cached (not st.cache_resource on a page function: a cached
+# page function keeps the page's last globals, and with them an old bundle, alive).
+def _compact(bundle: DataBundle, promise: Promise | None) -> dict[str, pd.DataFrame]:
     """Bundle frames with incidents collapsed to daily counts (fast cards and trend)."""
-    del key
-    incidents = _bundle.frame("incidents")
-    return {**_bundle.frames, "incidents": compact_incidents(
-        incidents, incident_filter_columns(_promise))}
+    return {**bundle.frames, "incidents": compact_incidents(
+        bundle.frame("incidents"), incident_filter_columns(promise))}
 
 
-@st.cache_resource(max_entries=32, show_spinner="Beräknar lägesbilden …")
-def _overview(key: str, end: date | None, granularity: str, today: date, audience: str,
-              settings: DisclosureSettings, _frames: dict[str, pd.DataFrame],
-              _promise: Promise | None) -> GoalOverview:
-    # Only the period's end and the granularity matter for the cards.
-    del key
-    return goal_overview(_frames, _promise, audience=audience, disclosure=settings,
-                         filters=Filters(end=end, granularity=granularity),  # type: ignore[arg-type]
-                         today=today)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _trend(key: str, filters: Filters, audience: str, settings: DisclosureSettings,
-           data_date: date | None, today: date, _compact_incidents: pd.DataFrame
+def _trend(filters: Filters, audience: str, settings: DisclosureSettings,
+           data_date: date | None, today: date, compact_incidents: pd.DataFrame
            ) -> tuple[Section, Any]:
-    del key
-    subset = apply_filters(_compact_incidents, "incidents", filters)
+    subset = apply_filters(compact_incidents, "incidents", filters)
     section = incident_trend_section(
         subset, granularity=filters.granularity, audience=audience, disclosure=settings,
         data_date=data_date, data_from=filters.start,
@@ -145,9 +130,15 @@ bundle = ctx.bundle
 # The cards depend on the promise too: a fixed or edited promise file is a new key.
 cache_key = f"{bundle_key(bundle)}|{promise_file_key()}"
 promise = promise_with_notice()
-compact = _compact(cache_key, bundle, promise)
-overview = _overview(cache_key, ctx.filters.end, ctx.filters.granularity, date.today(),
-                     ctx.audience, ctx.settings, compact, promise)
+compact = cached("lagesbild_compact", cache_key, lambda: _compact(bundle, promise))
+today = date.today()
+# Only the period's end and the granularity matter for the cards.
+overview = cached("lagesbild_overview", repr((
+    cache_key, ctx.filters.end, ctx.filters.granularity, today, ctx.audience, ctx.settings)),
+    lambda: goal_overview(compact, promise, audience=ctx.audience, disclosure=ctx.settings,
+                          filters=Filters(end=ctx.filters.end,
+                                          granularity=ctx.filters.granularity),
+                          today=today))
 
 st.subheader("Läget just nu")
 st.markdown(overview.status_text)
@@ -171,7 +162,10 @@ else:
         with left if i % 2 == 0 else right:
             _card(card, overview.views_of(card.goal_id), overview.official.get(card.goal_id, ()))
 
-show_section(*_trend(cache_key, ctx.filters, ctx.audience, ctx.settings,
-                    bundle.data_date.get("incidents"), date.today(), compact["incidents"]))
+data_date = bundle.data_date.get("incidents")
+show_section(*cached("lagesbild_trend", repr((cache_key, ctx.filters, ctx.audience,
+                                              ctx.settings, data_date, today)),
+                     lambda: _trend(ctx.filters, ctx.audience, ctx.settings, data_date, today,
+                                    compact["incidents"])))
 
 render_report_download(ctx)

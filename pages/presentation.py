@@ -20,9 +20,9 @@ import streamlit as st
 from PIL import Image
 
 from hjo_data.promise import Promise, load_promise_with_fallback
-from hjo_data.slides import Slide, SlideConfigError, build_deck, load_config, parse_interval
+from hjo_data.slides import SlideConfigError, build_deck, load_config, parse_interval
 from ui.auth import md_escape
-from ui.context import bundle_key, get_bundle, promise_file_key, public_bundle
+from ui.context import bundle_key, cached, get_bundle, promise_file_key, public_bundle
 from ui.presentation import CSS, show_deck
 
 
@@ -41,11 +41,6 @@ def _promise() -> Promise | None:
     return promise
 
 
-@st.cache_resource(max_entries=8, show_spinner="Förbereder presentationen …")
-def _deck(key: str, today: date, _bundle: object, _promise: object, _config: object
-          ) -> list[Slide]:
-    del key
-    return build_deck(_bundle, _promise, _config, today=today)  # type: ignore[arg-type]
 
 
 
@@ -67,8 +62,11 @@ except SlideConfigError as err:
 bundle = public_bundle(get_bundle())
 config_key = hashlib.sha256(repr(config).encode()).hexdigest()[:16]
 try:
-    deck = _deck(f"{bundle_key(bundle)}|{config_key}|{promise_file_key()}", date.today(),
-                 bundle, _promise(), config)
+    # ui.context.cached, not a st.cache_resource page function (that would keep the page's
+    # last globals, and an old bundle, alive).
+    today, promise = date.today(), _promise()
+    deck = cached("deck", f"{bundle_key(bundle)}|{config_key}|{promise_file_key()}|{today}",
+                  lambda: build_deck(bundle, promise, config, today=today))
 except SlideConfigError as err:
     st.error(f"Presentationen kan inte visas: {err}")
     st.stop()

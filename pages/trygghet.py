@@ -5,7 +5,6 @@ definition of "otrygg" is the promise's (``promise.Settings``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -13,7 +12,7 @@ import streamlit as st
 from hjo_data import figures, sections
 from hjo_data.promise import effective_settings, load_promise_with_fallback
 from ui.charts import show_section
-from ui.context import bundle_key, page_setup
+from ui.context import bundle_key, cached, page_setup
 from ui.widgets import show_empty
 
 ctx = page_setup("Trygghet", filters={"period", "area"},
@@ -34,11 +33,10 @@ if responses.empty and aggregated.empty:
 definitions = effective_settings(load_promise_with_fallback().promise)
 
 
-@st.cache_resource(max_entries=96, show_spinner=False)
-def _cached(name: str, key: str, _compute: Callable[[], Any]) -> Any:
-    """Sections and their figures per bundle and effective filter state; read-only."""
-    del name, key
-    return _compute()
+# Sections and their figures per bundle and effective filter state (read-only), through
+# ui.context.cached: a st.cache_resource page function would keep the page's last globals
+# (and an old bundle) alive.
+_cached = cached
 
 
 def _years() -> tuple[int, ...]:

@@ -205,3 +205,31 @@ def test_selected_rows_points_and_latest_rows_equal_the_filtered_frame(flt: dict
         "occurred_at", ascending=False, kind="stable").head(50)
     got = latest_rows(frame, 50, selected=rows)
     assert got["Beskrivning"].tolist() == ordered["description"].tolist()
+
+
+def test_pages_keep_no_old_bundle_after_a_new_store_version(isolated_store: Path, store_with,
+                                                            page_app) -> None:
+    """A page must not keep its last run's globals (ctx, bundle) alive after the store
+    changes: e.g. a st.cache_resource function defined in a page script did (issue 14)."""
+    from hjo_data.demo import generate
+    from ui import context
+
+    demo = generate(rows=12_000)
+    store_with(**{name: frame for name, frame in demo.items() if len(frame)})
+    first = context.get_bundle()
+    frame_ref = weakref.ref(first.frames["incidents"])
+    del first
+    apps = []
+    for page in ("lagesbild", "presentation", "trygghet", "handelser", "trafik"):
+        at = page_app(page)
+        at.run(timeout=120)
+        assert not at.exception, page
+        apps.append(at)
+    more = random_incidents(seed=21, rows=300).assign(
+        record_id=lambda f: "ny-" + f["record_id"])
+    store_with(incidents=more)  # a new store version
+    landing = page_app("lagesbild")
+    landing.run(timeout=120)
+    assert not landing.exception
+    gc.collect()
+    assert frame_ref() is None  # the old version's rows are gone (sessions keep running)
