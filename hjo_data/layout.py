@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -47,11 +48,13 @@ from hjo_data.schema import Dataset
 
 __all__ = [
     "DEFAULT_PARTITION",
+    "IdIndex",
     "PARTITION_KEY",
     "PartFile",
     "arrow_schema",
     "conform",
     "file_schema",
+    "hash_ids",
     "filler",
     "new_part_name",
     "partition_dir_name",
@@ -258,3 +261,77 @@ def write_part(dataset: Dataset, table: pa.Table, path: Path | str) -> None:
     stats = [c for c in (dataset.time_column,) if c in table.column_names]
     pq.write_table(table, path, compression="lz4", use_dictionary=dictionary,
                    write_statistics=stats or False)
+
+
+_HASH_SLICE = 1 << 20
+
+
+def hash_ids(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A uint64 hash per id (pandas' fixed-key siphash), computed in slices so a few
+    million ids never become Python strings all at once."""
+    out = np.empty(len(ids), dtype=np.uint64)
+    for start in range(0, len(ids), _HASH_SLICE):
+        part = ids.slice(start, _HASH_SLICE)
+        values = part.to_numpy(zero_copy_only=False) if isinstance(part, pa.Array) else \
+            part.to_numpy()
+        out[start:start + len(part)] = pd.util.hash_array(values.astype(object),
+                                                          categorize=False)
+    return out
+
+
+class IdIndex:
+    """Exact membership of record ids, built once and grown per appended chunk: the ids'
+    64-bit hashes sorted (binary search per lookup, an O(n) merge per added chunk — no
+    hash table rebuilt over every stored id per chunk) plus the ids themselves, which
+    confirm every hash hit (a collision never makes a new row a duplicate)."""
+
+    def __init__(self, ids: pa.ChunkedArray) -> None:
+        self.ids = ids.cast(pa.string())
+        hashes = hash_ids(self.ids)
+        order = np.argsort(hashes, kind="stable")
+        self._keys = hashes[order]
+        self._pos = order.astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def contains(self, ids: pa.Array) -> np.ndarray:
+        """Bool per id of ``ids``: stored (null ids never are)."""
+        ids = ids.cast(pa.string())
+        found = np.zeros(len(ids), dtype=bool)
+        if not len(ids) or not len(self._keys):
+            return found
+        hashes = hash_ids(ids)
+        order = np.argsort(hashes, kind="stable")  # sorted probes: cache-friendly search
+        left = np.empty(len(ids), dtype=np.int64)
+        left[order] = np.searchsorted(self._keys, hashes[order], side="left")
+        inside = left < len(self._keys)
+        cand = np.flatnonzero(inside)
+        cand = cand[self._keys[left[cand]] == hashes[cand]]
+        if not cand.size:
+            return found
+        right = np.zeros(len(ids), dtype=np.int64)
+        right[cand] = np.searchsorted(self._keys, hashes[cand], side="right")
+        stored = self.ids.take(pa.array(self._pos[left[cand]]))
+        same = pc.equal(stored, ids.take(pa.array(cand))).fill_null(False)
+        same = np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+        found[cand[same]] = True
+        for i in cand[~same & (right[cand] - left[cand] > 1)]:  # rare: a hash collision
+            want = ids[int(i)].as_py()
+            found[i] = any(self.ids[int(self._pos[j])].as_py() == want
+                           for j in range(left[i] + 1, right[i]))
+        return found
+
+    def add(self, ids: pa.Array | pa.ChunkedArray) -> None:
+        """Ids stored since the index was built."""
+        ids = ids.cast(pa.string())
+        if not len(ids):
+            return
+        chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+        base = len(self.ids)
+        hashes = hash_ids(ids)
+        order = np.argsort(hashes, kind="stable")
+        at = np.searchsorted(self._keys, hashes[order], side="right")
+        self._keys = np.insert(self._keys, at, hashes[order])
+        self._pos = np.insert(self._pos, at, base + order.astype(np.int64))
+        self.ids = pa.chunked_array([*self.ids.chunks, *chunks], type=pa.string())

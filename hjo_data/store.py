@@ -469,22 +469,36 @@ class Store:
         """The ``record_id`` of every stored row (string). Inside a transaction: read
         once per dataset, plus the ids appended earlier in the transaction."""
         ds = get_dataset(dataset)
+        index = self._id_index(ds)
+        if index is None:
+            return self.read_table(ds, ["record_id"])["record_id"]
+        return index.ids
+
+    def _id_index(self, ds: Dataset) -> layout.IdIndex | None:
+        """The running transaction's id index of ``ds`` (built on first use)."""
         cache = getattr(self._local, "ids", None)
         if self._txn() is None or cache is None:
-            return self.read_table(ds, ["record_id"])["record_id"]
+            return None
         if ds.name not in cache:
-            cache[ds.name] = self.read_table(ds, ["record_id"])["record_id"]
+            cache[ds.name] = layout.IdIndex(self.read_table(ds, ["record_id"])["record_id"])
         return cache[ds.name]
+
+    def _known(self, ds: Dataset, ids: pa.Array) -> np.ndarray:
+        """Bool per id: stored (inside a transaction: or appended earlier in it)."""
+        index = self._id_index(ds)
+        if index is not None:
+            return index.contains(ids)
+        stored = self.read_table(ds, ["record_id"])["record_id"]
+        if not len(stored) or not len(ids):
+            return np.zeros(len(ids), dtype=bool)
+        found = pc.is_in(ids.cast(pa.string()), value_set=stored, skip_nulls=True)
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
     def _note_ids(self, ds: Dataset, ids: pa.Array | pa.ChunkedArray) -> None:
         """Ids added in the running transaction (see :meth:`stored_ids`)."""
         cache = getattr(self._local, "ids", None)
-        if self._txn() is None or cache is None or ds.name not in cache:
-            return
-        chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
-        cache[ds.name] = pa.chunked_array([*cache[ds.name].chunks,
-                                           *(c.cast(pa.string()) for c in chunks)],
-                                          type=pa.string())
+        if self._txn() is not None and cache is not None and ds.name in cache:
+            cache[ds.name].add(ids)
 
     def split_new(
         self, dataset: str | Dataset, frame: pd.DataFrame
@@ -502,11 +516,7 @@ class Store:
             first = np.ones(len(frame), dtype=bool)
         else:
             first = ~ids.duplicated(keep="first").to_numpy()
-        stored_ids = self.stored_ids(ds)
-        if len(stored_ids):
-            in_store = pc.is_in(arr.cast(pa.string()), value_set=stored_ids,
-                                skip_nulls=True)
-            first &= ~in_store.to_numpy(zero_copy_only=False)
+        first &= ~self._known(ds, arr)
         return first, int(len(frame) - first.sum())
 
     def _rows_with_ids(self, ds: Dataset, ids: pa.Array) -> pa.Table:
@@ -528,8 +538,7 @@ class Store:
                 not conflicts.explicit_ids(ds, frame).any():
             return conflicts.NONE
         ids = pa.array(frame["record_id"].drop_duplicates(), type=pa.string())
-        stored = self.stored_ids(ds)
-        known = ids.filter(pc.is_in(ids, value_set=stored)) if len(stored) else ids[:0]
+        known = ids.filter(pa.array(self._known(ds, ids)))
         table = self._rows_with_ids(ds, known) if len(known) else \
             arrow_schema(ds).empty_table()
         return conflicts.find_conflicts(ds, frame, _to_arrow(ds, frame), table)
@@ -704,12 +713,9 @@ class Store:
 
     def _write_claims(self, ds: Dataset, accepted: pd.DataFrame, batch_id: str) -> None:
         """Record which of ``accepted``'s ids are already stored (see module docstring)."""
-        stored_ids = self.stored_ids(ds)
-        if not len(stored_ids):
-            return
         ids = pa.array(accepted["record_id"].drop_duplicates(), type=pa.string(),
                        from_pandas=True)
-        claimed = ids.filter(pc.is_in(ids, value_set=stored_ids, skip_nulls=True))
+        claimed = ids.filter(pa.array(self._known(ds, ids)))
         if len(claimed) == 0:
             return
         target = self.claims_path(ds, batch_id)

@@ -364,3 +364,18 @@ def test_version_is_cheap_and_changes_on_every_change(st: Store, monkeypatch) ->
     monkeypatch.setattr(pq, "ParquetFile", no_open)
     monkeypatch.setattr(pq, "read_table", no_open)
     assert st.version() == st.version()
+
+
+# --------------------------------------------------------------------------- id index
+
+def test_id_index_is_exact_even_when_hashes_collide(monkeypatch) -> None:
+    index = layout.IdIndex(pa.chunked_array([["a", "b"], ["c"]]))
+    index.add(pa.array(["d", "e"]))
+    probe = pa.array(["a", "x", "e", None, "c", "dd"])
+    assert index.contains(probe).tolist() == [True, False, True, False, True, False]
+    # every id hashing to one value: lookups must still compare the ids themselves
+    monkeypatch.setattr(layout, "hash_ids", lambda ids: np.zeros(len(ids), dtype=np.uint64))
+    same = layout.IdIndex(pa.chunked_array([["a", "b", "c"]]))
+    same.add(pa.array(["d"]))
+    assert same.contains(probe).tolist() == [True, False, False, False, True, False]
+    assert same.ids.to_pylist() == ["a", "b", "c", "d"] and len(same) == 4
