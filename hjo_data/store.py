@@ -324,6 +324,7 @@ class Store:
                                       audit_path=self.root / AUDIT_LOG_NAME)
             self._local.txn = txn
             self._local.ids = {}
+            self._local.touched = set()
             try:
                 yield txn
             except Exception:
@@ -332,7 +333,10 @@ class Store:
             finally:
                 self._local.txn = None
                 self._local.ids = {}
+                touched, self._local.touched = self._local.touched, set()
             txn.commit()
+            for dataset in sorted(touched):  # its own transaction: a kill in between
+                self.compact(dataset)       # leaves the committed change, uncompacted
 
     def _txn(self) -> journal.Transaction | None:
         return getattr(self._local, "txn", None)
@@ -589,6 +593,9 @@ class Store:
             target = self.path(ds) / layout.partition_dir_name(year) / name
             self._write_file(target, lambda tmp, rows=rows: layout.write_part(ds, rows, tmp))
         self._note_ids(ds, table["record_id"])
+        touched = getattr(self._local, "touched", None)
+        if touched is not None:
+            touched.add(ds.name)
 
     def _rewrite(self, ds: Dataset, part: PartFile, table: pa.Table) -> None:
         """Replace one part file by ``table`` (removed when empty), in the transaction."""
@@ -870,12 +877,14 @@ class Store:
             self._write_parts(ds, table)
 
     # ------------------------------------------------------------------ maintenance
-    def compact(self, dataset: str | Dataset, *, max_files: int = COMPACT_MAX_FILES) -> int:
+    def compact(self, dataset: str | Dataset, *, max_files: int | None = None) -> int:
         """Merge the part files of every partition of ``dataset`` that has more than
-        ``max_files`` into one (row order kept), as one transaction; returns the number
-        of files merged away. Many small appends (a file ingested in chunks, one form
-        entry at a time) otherwise leave thousands of tiny files."""
+        ``max_files`` into one (row order kept, one file in memory at a time), as one
+        transaction; returns the number of files merged away. Runs after every
+        transaction that added part files: many small appends (a file ingested in
+        chunks, one form entry at a time) otherwise leave thousands of tiny files."""
         ds = get_dataset(dataset)
+        max_files = COMPACT_MAX_FILES if max_files is None else max_files
         merged = 0
         with self.lock(), self._writing(f"compact-{ds.name}"):
             by_dir: dict[Path, list[tuple[PartFile, Path]]] = {}
@@ -885,12 +894,11 @@ class Store:
             for group in by_dir.values():
                 if len(group) <= max_files:
                     continue
-                table = pa.concat_tables([layout.read_part(ds, p, arrow_schema(ds), src)
-                                          for p, src in group])
                 first = group[0][0]
+                self._write_file(first.path,  # the earliest name keeps the row order
+                                 lambda tmp, group=group: layout.merge_parts(ds, group, tmp))
                 for part, _src in group[1:]:
                     self._remove_file(part.path)
-                self._rewrite(ds, first, table)  # the earliest name keeps the row order
                 merged += len(group) - 1
         return merged
 

@@ -4,6 +4,8 @@ single-file stores migrated through the journal, compaction, a cheap version."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections import Counter
 from pathlib import Path
@@ -16,6 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from hjo_data import demo, journal, layout
+from hjo_data import store as store_mod
+from hjo_data.backup import MANIFEST, restore
 from hjo_data.schema import DATASETS
 from hjo_data.store import Store, arrow_schema
 from tests.conftest import stored_bytes
@@ -379,3 +383,30 @@ def test_id_index_is_exact_even_when_hashes_collide(monkeypatch) -> None:
     same.add(pa.array(["d"]))
     assert same.contains(probe).tolist() == [True, False, False, False, True, False]
     assert same.ids.to_pylist() == ["a", "b", "c", "d"] and len(same) == 4
+
+
+def test_an_old_layout_backup_restores_and_is_migrated(tmp_path: Path) -> None:
+    old = tmp_path / "gammal"
+    frames = legacy_store(old)
+    files = [p for p in sorted(old.rglob("*")) if p.is_file()]
+    manifest = {"format": 1, "files": [
+        {"path": p.relative_to(old).as_posix(), "size": p.stat().st_size,
+         "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in files]}
+    (old / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    target = Store(tmp_path / "ny")
+    restore(old, target)
+    st = Store(target.root)  # the next start migrates
+    assert not (target.root / "incidents.parquet").exists()
+    assert sorted(st.read("incidents")["record_id"]) == sorted(frames["incidents"]["record_id"])
+    assert st.row_count("survey") == len(frames["survey"])
+
+
+def test_many_small_appends_are_compacted_after_their_transaction(st: Store,
+                                                                   monkeypatch) -> None:
+    monkeypatch.setattr(store_mod, "COMPACT_MAX_FILES", 3)
+    for k in range(5):
+        st.append("incidents", incidents([f"r{k}"], ["2024-01-01"]), f"b{k}")
+    # appends 1-3: 3 files (not more than 3); the 4th makes 4 -> merged into 1; the 5th: 2
+    assert len(st.part_files("incidents")) == 2
+    assert st.read("incidents")["record_id"].tolist() == ["r0", "r1", "r2", "r3", "r4"]
+    assert duck_counts(st, "incidents") == {2024: 5}
