@@ -212,12 +212,14 @@ def read_part(dataset: Dataset, part: PartFile, schema: pa.Schema,
               source: Path | None = None) -> pa.Table:
     """One part file as ``schema`` (a subset of the stored schema); the partition column
     comes from the directory name. ``source``: read this file instead (a staged temp)."""
-    pf = pq.ParquetFile(source if source is not None else part.path)
-    try:
-        present = set(pf.schema_arrow.names)
-        table = pf.read(columns=[n for n in schema.names if n in present])
-    finally:
-        pf.close()
+    path = source if source is not None else part.path
+    wanted = [n for n in schema.names if not (n == PARTITION_KEY and partition_in_path(dataset)
+                                              and not part.legacy)]
+    try:  # pq.read_table: ~2x faster than ParquetFile.read (pre-buffered, threaded)
+        table = pq.read_table(path, columns=wanted)
+    except (pa.ArrowInvalid, KeyError):  # a file of an older schema lacks a column
+        present = set(pq.read_schema(path).names)
+        table = pq.read_table(path, columns=[n for n in wanted if n in present])
     if PARTITION_KEY in schema.names and PARTITION_KEY not in table.column_names \
             and partition_in_path(dataset):
         years = pa.array(np.full(table.num_rows, part.year or 0, dtype=np.int64),

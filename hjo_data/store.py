@@ -69,6 +69,7 @@ __all__ = [
     "arrow_schema",
     "default_root",
     "empty_frame",
+    "frame_from_table",
     "safe_cell",
 ]
 
@@ -129,6 +130,21 @@ def empty_frame(dataset: Dataset) -> pd.DataFrame:
     return pd.DataFrame(
         {f.name: pd.Series([], dtype=_pandas_dtype(f.type)) for f in schema}
     )
+
+
+def frame_from_table(dataset: Dataset, table: pa.Table) -> pd.DataFrame:
+    """A stored table (``arrow_schema``) as a frame with the canonical dtypes."""
+    if table.num_rows == 0:
+        return empty_frame(dataset)
+    frame = table.to_pandas()
+    for field in table.schema:
+        want = _pandas_dtype(field.type)
+        if str(frame[field.name].dtype) != want:
+            if want == "bool":
+                frame[field.name] = frame[field.name].fillna(False).astype(bool)
+            else:
+                frame[field.name] = frame[field.name].astype(want)
+    return frame
 
 
 def _to_arrow(dataset: Dataset, frame: pd.DataFrame) -> pa.Table:
@@ -392,18 +408,7 @@ class Store:
     def read(self, dataset: str | Dataset) -> pd.DataFrame:
         """Stored rows with ``stored_columns`` and their canonical dtypes."""
         ds = get_dataset(dataset)
-        table = self.read_table(ds)
-        if table.num_rows == 0:
-            return empty_frame(ds)
-        frame = table.to_pandas()
-        for field in table.schema:
-            want = _pandas_dtype(field.type)
-            if str(frame[field.name].dtype) != want:
-                if want == "bool":
-                    frame[field.name] = frame[field.name].fillna(False).astype(bool)
-                else:
-                    frame[field.name] = frame[field.name].astype(want)
-        return frame
+        return frame_from_table(ds, self.read_table(ds))
 
     def row_count(self, dataset: str | Dataset) -> int:
         """Stored rows of a dataset (from the files' footers, cached per file version)."""
