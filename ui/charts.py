@@ -10,6 +10,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 
 from hjo_data.disclosure import (
     AudienceTable,
@@ -63,6 +64,36 @@ def chart_config(name: str) -> dict[str, object]:
     }
 
 
+_PLOTLY_DICT = "_hjo_plotly_dict"  # the figure's to_dict(), kept on the (cached) figure
+
+
+class _SerialisedFigure(BaseFigure):
+    """What ``st.plotly_chart`` gets for a figure: a plotly figure whose ``to_dict()`` is
+    the figure's dict computed once per figure object. Streamlit calls ``to_dict()`` (a
+    deep copy with every array base64-encoded) on each call; the figures are cached and
+    shared by every session (read-only), so that copy was per-session work on every rerun
+    (about a tenth of a page's server time, benchmarks/bench_load.py). The chart spec sent
+    is the same (tests/test_charts_figure.py)."""
+
+    def __init__(self, figure_dict: dict[str, object]) -> None:  # no validation: done
+        self._hjo_figure_dict = figure_dict
+
+    def to_dict(self) -> dict[str, object]:
+        return self._hjo_figure_dict
+
+
+def plotly_input(figure: object) -> object:
+    """``figure`` for ``st.plotly_chart``: a plotly figure as its dict, serialised once
+    per figure object (other inputs unchanged). Treat the figure as read-only afterwards."""
+    if not isinstance(figure, BaseFigure):
+        return figure
+    frozen = getattr(figure, _PLOTLY_DICT, None)
+    if frozen is None:
+        frozen = figure.to_dict()
+        setattr(figure, _PLOTLY_DICT, frozen)
+    return _SerialisedFigure(frozen)
+
+
 def _figure_title(fig: object) -> str:
     try:
         return str(fig.layout.title.text or "")  # type: ignore[attr-defined]
@@ -103,7 +134,7 @@ def show_figure(fig: object | Callable[[pd.DataFrame], object], table: pd.DataFr
         figure = None
     if figure is not None:
         name = title or _figure_title(figure) or key
-        st.plotly_chart(figure, key=key, config=chart_config(name))
+        st.plotly_chart(plotly_input(figure), key=key, config=chart_config(name))
     st.caption(f"Källa: {source} · Data t.o.m. {format_data_date(data_date)}")
     with st.expander("Visa data"):
         if safe is None:
