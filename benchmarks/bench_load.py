@@ -37,6 +37,7 @@ import contextlib
 import math
 import os
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -187,6 +188,7 @@ def running_server(rows: int | None, port: int | None,
         yield server
     finally:
         _stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

@@ -53,3 +53,4 @@ def test_two_viewers_open_every_page_without_errors() -> None:
     assert report.rss_peak_kb > 0
     assert [r.error for r in wrong] == ["title"]
     assert server.proc.poll() is not None  # the server is stopped when the block ends
+    assert not server.log.parent.exists()  # and its temporary store is removed
