@@ -248,7 +248,7 @@ def measure(args: argparse.Namespace, store: Path) -> int:
 
     print(f"\nHändelser (incidents) i datalagret: {rows:,}".replace(",", " ")
           + f" · {date.today().isoformat()} · uppmätt på denna maskin ({os.cpu_count()} "
-          "kärnor, delad)")
+          f"kärnor, delad; belastning vid slutet {os.getloadavg()[0]:.1f})")
     print(f"Inläsning av bundle (lagret + händelseaggregatet, en gång per version): "
           f"{load_s:.2f} s; RSS {rss_start:.0f} -> {rss_loaded:.0f} MB")
     print(f"\n{'Sida':<14}{'Läge':<10}{'Första (kall)':>14}{'× trivial':>11}"
@@ -295,8 +295,9 @@ def main() -> int:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--rows", str(args.rows),
                         "--setup-only", str(store)], check=True)
-        print(f"(Datalager med {args.rows:,} demohändelser skapat på "
-              f"{time.perf_counter() - t0:.0f} s, i en egen process.)".replace(",", " "))
+        rows = f"{args.rows:,}".replace(",", " ")
+        print(f"(Datalager med {rows} demohändelser skapat på "
+              f"{time.perf_counter() - t0:.0f} s, i en egen process.)")
         return measure(args, store)
     finally:
         shutil.rmtree(store, ignore_errors=True)

@@ -223,12 +223,15 @@ def cube_from_frame(incidents: pd.DataFrame) -> IncidentCube:
                                           return_counts=True)
     rel_u = rel[first]
     keys = np.bincount(inverse.ravel(), weights=record_keys(incidents), minlength=len(uniq))
+    # Narrow integer types (codes, counts and keys < 2**31): the cube of 5 M incidents has
+    # some 3,7 M cells, 29 bytes each instead of 49.
     return IncidentCube(
         day=np.where(rel_u == 0, NO_DAY, rel_u - 1 + d0).astype("int64"),
         hour=hour[first].astype("int8"),
-        category=codes["category"][first], area=codes["area"][first],
-        source=codes["source"][first], count=cnt.astype("int64"),
-        labels=labels, missing=missing, key=(keys % KEY_MOD).astype("int64"))
+        category=codes["category"][first].astype("int32"),
+        area=codes["area"][first].astype("int32"),
+        source=codes["source"][first].astype("int32"), count=cnt.astype("int32"),
+        labels=labels, missing=missing, key=(keys % KEY_MOD).astype("int32"))
 
 
 #: id(frame) -> (weak reference, rows, cube, derived aggregates of the frame by name).
@@ -297,7 +300,7 @@ def relabel(cube: IncidentCube, column: str, rename: Callable[[pd.Series], pd.Se
         missing = len(names)
         codes = np.where(codes < 0, missing, codes)
         names.append(NO_AREA_LABEL)
-    remapped = np.asarray(codes, dtype="int64")[cube.codes(column)]
+    remapped = np.asarray(codes, dtype="int32")[cube.codes(column)]
     fields = {c: cube.codes(c) for c in CUBE_COLUMNS} | {column: remapped}
     return IncidentCube(cube.day, cube.hour, fields["category"], fields["area"],
                         fields["source"], cube.count, {**cube.labels, column: tuple(names)},
@@ -686,7 +689,7 @@ def selected_rows(incidents: pd.DataFrame, filters: Filters) -> np.ndarray:
     if (lo is not None or hi is not None) and "occurred_at" in incidents:
         times = incidents["occurred_at"]
         values = times.to_numpy()
-        if _sorted_times(incidents):
+        if time_sorted(incidents):
             if lo is not None:
                 a = int(np.searchsorted(values, lo.to_datetime64(), "left"))
             if hi is not None:
@@ -717,8 +720,9 @@ def selected_rows(incidents: pd.DataFrame, filters: Filters) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def _sorted_times(incidents: pd.DataFrame) -> bool:
-    """Is the time column sorted without missing values (apply_filters then slices)?"""
+def time_sorted(incidents: pd.DataFrame) -> bool:
+    """Is the time column sorted without missing values (apply_filters then slices)?
+    Memoised with the frame."""
     def compute() -> bool:
         values = incidents["occurred_at"]
         if values.hasnans:

@@ -235,6 +235,12 @@ def _latest_candidates(frame: pd.DataFrame, selected: np.ndarray, n: int) -> np.
     """The positions among ``selected`` that can be among its ``n`` latest: every row at
     or after the n-th latest time (ties included) and rows without a time, in frame order
     (``DataFrame.nlargest(keep="first")`` on them = on the whole selection)."""
+    if len(selected) > n and est.time_sorted(frame):
+        # Time order = frame order: the latest rows are at the end, ties of the cut just
+        # before them (no gather of the whole selection's times).
+        values = frame["occurred_at"].to_numpy()
+        first = int(np.searchsorted(values, values[selected[-n]], "left"))
+        return selected[int(np.searchsorted(selected, first, "left")):]
     times = frame["occurred_at"].to_numpy()[selected]
     nat = np.isnat(times)
     dated = times[~nat]

@@ -233,3 +233,21 @@ def test_pages_keep_no_old_bundle_after_a_new_store_version(isolated_store: Path
     assert not landing.exception
     gc.collect()
     assert frame_ref() is None  # the old version's rows are gone (sessions keep running)
+
+
+def test_latest_rows_of_a_sorted_frame_with_ties() -> None:
+    from hjo_data.est_sections import latest_rows
+    from hjo_data.filters import Filters
+
+    frame = random_incidents(seed=17).dropna(subset=["occurred_at"])
+    frame = frame.assign(occurred_at=frame["occurred_at"].dt.floor("D"),  # many ties
+                         description=pd.Series([f"d{i}" for i in range(len(frame))],
+                                               dtype="str", index=frame.index))
+    frame = frame.reset_index(drop=True)
+    assert est.time_sorted(frame)
+    filters = Filters(categories=("klotter",), end=date(2024, 6, 30))
+    rows = est.selected_rows(frame, filters)
+    subset = frame.iloc[rows]
+    want = subset.sort_values("occurred_at", ascending=False, kind="stable").head(60)
+    got = latest_rows(frame, 60, selected=rows)
+    assert got["Beskrivning"].tolist() == want["description"].tolist()
