@@ -186,17 +186,18 @@ def _empty_cube() -> IncidentCube:
                         {c: () for c in CUBE_COLUMNS}, {c: -1 for c in CUBE_COLUMNS})
 
 
-def cube_from_frame(incidents: pd.DataFrame) -> IncidentCube:
+#: Rows aggregated at a time: bounds the build's temporary memory (sort, keys) at millions
+#: of rows; the chunks' cells are concatenated (a cell split over two chunks is summed by
+#: every aggregation like one).
+CUBE_CHUNK_ROWS = 1_000_000
+
+
+def cube_from_frame(incidents: pd.DataFrame, chunk_rows: int = CUBE_CHUNK_ROWS
+                    ) -> IncidentCube:
     """Aggregate incident rows into an IncidentCube (see ``incident_cube`` for the memo)."""
     if incidents is None or incidents.empty or "occurred_at" not in incidents:
         return _empty_cube()
-    times = incidents["occurred_at"].to_numpy().astype("datetime64[us]")
-    nat = np.isnat(times)
-    us = times.view("int64")
-    day = np.floor_divide(us, _DAY_US)
-    has_time = (incidents["occurred_at_has_time"].to_numpy(dtype=bool)
-                if "occurred_at_has_time" in incidents else np.ones(len(us), dtype=bool))
-    hour = np.where(has_time & ~nat, np.floor_divide(us, _HOUR_US) % 24, -1)
+    n = len(incidents)
     codes: dict[str, np.ndarray] = {}
     labels: dict[str, tuple[str, ...]] = {}
     missing: dict[str, int] = {}
@@ -205,33 +206,60 @@ def cube_from_frame(incidents: pd.DataFrame) -> IncidentCube:
             c, uniques = pd.factorize(incidents[col], use_na_sentinel=True)
             names = [str(u) for u in uniques]
         else:
-            c, names = np.full(len(us), -1, dtype="int64"), []
+            c, names = np.full(n, -1, dtype="int64"), []
         missing[col] = -1
         if (c < 0).any():
             missing[col] = len(names)
             c = np.where(c < 0, len(names), c)
             names.append(NO_AREA_LABEL)
-        codes[col], labels[col] = c.astype("int64"), tuple(names)
+        codes[col], labels[col] = c.astype("int32"), tuple(names)
+    sizes = [max(len(labels[c]), 1) for c in CUBE_COLUMNS]
+    ids = incidents.get("record_id")
+    # Rows without a record id are keyed by content and occurrence number within the
+    # frame: then the keys of the whole frame at once.
+    whole = None if ids is not None and not (ids.isna().any() or (ids == "").any()) \
+        else record_keys(incidents)
+    parts = [_cube_cells(incidents.iloc[a:a + chunk_rows],
+                         [codes[c][a:a + chunk_rows] for c in CUBE_COLUMNS], sizes,
+                         None if whole is None else whole[a:a + chunk_rows])
+             for a in range(0, n, chunk_rows)]
+    cells = [np.concatenate(arrays) if len(parts) > 1 else arrays[0]
+             for arrays in zip(*parts, strict=True)]
+    day = cells[0]
+    if len(parts) > 1 and len(day) > 1 and not bool((day[1:] >= day[:-1]).all()):
+        order = np.argsort(day, kind="stable")  # chunks of an unsorted frame
+        cells = [a[order] for a in cells]
+    day, hour, category, area, source, count, key = cells
+    return IncidentCube(day=day, hour=hour, category=category, area=area, source=source,
+                        count=count, labels=labels, missing=missing, key=key)
+
+
+def _cube_cells(incidents: pd.DataFrame, codes: list[np.ndarray], sizes: list[int],
+                row_keys: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """(day, hour, category, area, source, count, key) of the rows' cells, sorted by day
+    (rows without a date first). Narrow integer types (codes, counts and keys < 2**31):
+    the cube of 5 M incidents has some 3,7 M cells, 29 bytes each instead of 49."""
+    times = incidents["occurred_at"].to_numpy().astype("datetime64[us]")
+    nat = np.isnat(times)
+    us = times.view("int64")
+    day = np.floor_divide(us, _DAY_US)
+    has_time = (incidents["occurred_at_has_time"].to_numpy(dtype=bool)
+                if "occurred_at_has_time" in incidents else np.ones(len(us), dtype=bool))
+    hour = np.where(has_time & ~nat, np.floor_divide(us, _HOUR_US) % 24, -1)
     valid = day[~nat]
     d0 = int(valid.min()) if len(valid) else 0
     rel = np.where(nat, 0, day - d0 + 1)
-    sizes = [max(len(labels[c]), 1) for c in CUBE_COLUMNS]
     key = rel * 25 + (hour + 1)
-    for col, size in zip(CUBE_COLUMNS, sizes, strict=True):
-        key = key * size + codes[col]
+    for c, size in zip(codes, sizes, strict=True):
+        key = key * size + c
     uniq, first, inverse, cnt = np.unique(key, return_index=True, return_inverse=True,
                                           return_counts=True)
     rel_u = rel[first]
-    keys = np.bincount(inverse.ravel(), weights=record_keys(incidents), minlength=len(uniq))
-    # Narrow integer types (codes, counts and keys < 2**31): the cube of 5 M incidents has
-    # some 3,7 M cells, 29 bytes each instead of 49.
-    return IncidentCube(
-        day=np.where(rel_u == 0, NO_DAY, rel_u - 1 + d0).astype("int64"),
-        hour=hour[first].astype("int8"),
-        category=codes["category"][first].astype("int32"),
-        area=codes["area"][first].astype("int32"),
-        source=codes["source"][first].astype("int32"), count=cnt.astype("int32"),
-        labels=labels, missing=missing, key=(keys % KEY_MOD).astype("int32"))
+    keys = np.bincount(inverse.ravel(), minlength=len(uniq), weights=(
+        record_keys(incidents) if row_keys is None else row_keys))
+    return (np.where(rel_u == 0, NO_DAY, rel_u - 1 + d0).astype("int64"),
+            hour[first].astype("int8"), *(c[first] for c in codes), cnt.astype("int32"),
+            (keys % KEY_MOD).astype("int32"))
 
 
 #: id(frame) -> (weak reference, rows, cube, derived aggregates of the frame by name).

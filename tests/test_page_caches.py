@@ -251,3 +251,23 @@ def test_latest_rows_of_a_sorted_frame_with_ties() -> None:
     want = subset.sort_values("occurred_at", ascending=False, kind="stable").head(60)
     got = latest_rows(frame, 60, selected=rows)
     assert got["Beskrivning"].tolist() == want["description"].tolist()
+
+
+def test_cube_built_in_chunks_gives_the_same_numbers() -> None:
+    frame = random_incidents(seed=29)  # NaT rows at the end: chunks out of day order
+    whole, chunked = est.cube_from_frame(frame), est.cube_from_frame(frame, chunk_rows=7_000)
+    assert chunked.total == whole.total == len(frame)
+    assert chunked.total_key == whole.total_key
+    assert bool((chunked.day[1:] >= chunked.day[:-1]).all())
+    for col in est.CUBE_COLUMNS:
+        assert chunked.counts(col).to_dict() == whole.counts(col).to_dict()
+        assert chunked.key_sums(col).to_dict() == whole.key_sums(col).to_dict()
+    pd.testing.assert_frame_equal(est.heatmap_counts(chunked), est.heatmap_counts(whole))
+    pd.testing.assert_frame_equal(est.monthly_counts(chunked), est.monthly_counts(whole))
+    lo, hi = date(2023, 5, 3), date(2024, 8, 1)
+    a, b = chunked.where(start=lo, end=hi), whole.where(start=lo, end=hi)
+    assert (a.total, a.total_key) == (b.total, b.total_key)
+    # Rows without a record id: keyed over the whole frame (occurrence numbers), as before.
+    no_ids = frame.assign(record_id=pd.Series([""] * len(frame), dtype="str"))
+    assert est.cube_from_frame(no_ids, chunk_rows=7_000).total_key == \
+        est.cube_from_frame(no_ids).total_key
