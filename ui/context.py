@@ -21,6 +21,10 @@ new one is loaded (a session mid-rerun keeps its own reference until its rerun e
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -29,6 +33,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from hjo_data.datasource import (
@@ -112,7 +117,9 @@ def _cached_bundle(version: str, store_root: str | None, demo_rows: int,
     # would unpickle a copy on every rerun. ``version`` is only the cache key. One entry:
     # a process holds the bundle of the current store version only (get_bundle).
     del version
-    return load_bundle(store_root, demo_rows=demo_rows, today=today)
+    bundle = load_bundle(store_root, demo_rows=demo_rows, today=today)
+    release_memory()  # the load's temporaries (Parquet buffers, aggregation)
+    return bundle
 
 
 _KEY_LOCK = threading.Lock()
@@ -132,8 +139,21 @@ def get_bundle() -> DataBundle:
             # one, so the process never holds two versions (ui.upload.refresh_data does the
             # same after an upload).
             st.cache_resource.clear()
+            release_memory()
         _current_key[0] = key
     return _cached_bundle(*key)
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system: the dropped bundle's Arrow buffers sit in
+    Arrow's allocator and its numpy arrays in malloc's free lists, so the process's RSS
+    would keep the old version's size next to the new one."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+            ctypes.CDLL(libc).malloc_trim(0)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
