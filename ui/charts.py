@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
+from hjo_data.chart_text import describe_figure
 from hjo_data.disclosure import (
     AudienceTable,
     DisclosureError,
@@ -23,7 +24,7 @@ from hjo_data.disclosure import (
 from hjo_data.export import to_csv_bytes
 from hjo_data.figures import PLOTLY_SV_LOCALE
 from hjo_data.sections import Section
-from ui.auth import current_audience
+from ui.auth import current_audience, md_escape
 from ui.context import disclosure_settings
 
 
@@ -101,6 +102,14 @@ def _figure_title(fig: object) -> str:
         return ""
 
 
+def show_text_alternative(figure: object, key: str) -> None:
+    """The chart in words under it (WCAG 1.1.1), from the figure's own (disclosed) values:
+    ``hjo_data.chart_text.describe_figure``. Plain text: data values are escaped."""
+    text = describe_figure(figure)
+    if text:
+        st.caption(md_escape(text))
+
+
 def show_figure(fig: object | Callable[[pd.DataFrame], object], table: pd.DataFrame, *,
                 source: str, data_date: date | int | str | None, key: str,
                 title: str | None = None, kind: TableKind | None = None,
@@ -113,7 +122,8 @@ def show_figure(fig: object | Callable[[pd.DataFrame], object], table: pd.DataFr
     counts "<5", few answers "för få svar", row-level data refused in public mode. ``fig``
     may be a function of the (suppressed) numeric table, so the chart shows no hidden
     value either. Without ``kind`` the table is shown as given (the caller made it safe).
-    The chart has a "Ladda ner som PNG" button (plotly toolbar, Swedish file name).
+    The chart has a "Ladda ner som PNG" button (plotly toolbar, Swedish file name) and
+    a text alternative under it (``show_text_alternative``).
     """
     if title:
         st.subheader(title)
@@ -135,6 +145,7 @@ def show_figure(fig: object | Callable[[pd.DataFrame], object], table: pd.DataFr
     if figure is not None:
         name = title or _figure_title(figure) or key
         st.plotly_chart(plotly_input(figure), key=key, config=chart_config(name))
+        show_text_alternative(figure, key)
     st.caption(f"Källa: {source} · Data t.o.m. {format_data_date(data_date)}")
     with st.expander("Visa data"):
         if safe is None:

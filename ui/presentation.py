@@ -87,7 +87,7 @@ html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
   opacity: 1; }
 .st-key-presentation-controls button { min-height: 0; padding: 0.2vh 1vh; }
 .st-key-presentation-remote { position: fixed; left: -10000px; top: 0; width: 1px;
-  height: 1px; overflow: hidden; }
+  height: 1px; overflow: hidden; visibility: hidden; }
 </style>"""
 
 
@@ -210,7 +210,9 @@ def show_deck(deck: list[Slide], interval: int | None) -> None:
         st.button("Nästa", icon=":material/chevron_right:", key="pres_next",
                   shortcut="Right", on_click=go, args=(1, count), help="Nästa bild (→)")
 
-    # Presenter remotes send PageDown/PageUp: keyboard-only twins, kept off screen.
+    # Presenter remotes send PageDown/PageUp: keyboard-only twins, kept off screen and
+    # hidden (so Tab never lands on an invisible button; Streamlit's shortcut listener
+    # does not depend on visibility).
     with st.container(key="presentation-remote"):
         st.button("Nästa (PageDown)", key="pres_next_remote", shortcut="PageDown",
                   on_click=go, args=(1, count))
