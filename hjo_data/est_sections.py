@@ -44,6 +44,11 @@ def _change(published: pd.DataFrame) -> pd.Series:
 
 #: How public mode recomputes the derived columns from published counts.
 CHANGE_FORMULAS = {"diff": _diff, "significant": _significant, "change": _change}
+MAP_RATE_TITLE = "Händelser per 1 000 invånare och år, per område"
+#: The map's colour legend: what the rate is (count / inhabitants / years × 1 000).
+MAP_RATE_LEGEND = "Händelser per<br>1 000 invånare<br>och år"
+DENSITY_TITLE = ("Var händer det? Händelser med känd position per ruta "
+                 "(endast tjänstepersoner)")
 #: How many of the latest filtered incidents the officials' row table shows.
 LATEST_ROWS = 200
 
@@ -189,24 +194,47 @@ def sources_section(incidents: est.IncidentCube, audience: str,
 def map_section(incidents: est.IncidentCube, population: pd.DataFrame, geojson: dict,
                 years: float, audience: str, settings: DisclosureSettings,
                 points: pd.DataFrame | None = None) -> ChartSection:
-    """Incidents per 1 000 inhabitants and year per area (``years`` of reports in the
-    selection; too short a selection is coloured by count, see ``est.rate_missing_text``);
-    ``points``: exact positions (officials only)."""
+    """Incidents per 1 000 inhabitants and year per area: count / population / ``years``
+    (the years of reports in the selection) × 1 000, from the published (public:
+    perturbed) count; too short a selection is coloured by count (``est.rate_missing_text``).
+    Each area's label on the map is the table's own text for it, so map and table agree.
+    ``points``: exact positions (officials only; drawn as a density grid when many)."""
     rates = est.area_rates(incidents, population, years=years)
     prepared = dc.prepare_columns(rates, ["count"], audience, settings,
                                   derived={"per_1000": "count"})
     shown = prepared.display
     no_rate = est.rate_missing_text(years)
-    fig = figures.area_map(prepared.numeric.assign(shown=shown["count"].to_numpy()),
-                           geojson, value="count" if no_rate else "per_1000",
-                           count_text="shown", rate_note=no_rate and LABEL_NO_DATA,
-                           title=("Händelser per område" if no_rate else "Händelser per 1 000 "
-                                  "invånare och år, per område") + " (valt urval)",
-                           colour_title="Antal" if no_rate else "Per 1 000 inv. och år",
-                           points=points)
+    rate_text = _one_decimal(shown["per_1000"])
+    fig = figures.area_map(
+        prepared.numeric.assign(shown=shown["count"].to_numpy(),
+                                label=(shown["count"] if no_rate else rate_text).to_numpy()),
+        geojson, value="count" if no_rate else "per_1000", count_text="shown",
+        value_text="label", rate_note=no_rate and LABEL_NO_DATA,
+        title=("Händelser per område" if no_rate else MAP_RATE_TITLE) + " (valt urval)",
+        colour_title="Antal händelser" if no_rate else MAP_RATE_LEGEND, points=points)
     return ChartSection(fig, pd.DataFrame({
         "Område": shown["area"].to_numpy(), "Antal": shown["count"].to_numpy(),
-        "Per 1 000 invånare och år": _one_decimal(shown["per_1000"]).to_numpy()}), prepared)
+        "Per 1 000 invånare och år": rate_text.to_numpy()}), prepared)
+
+
+def density_section(points: pd.DataFrame | None, geojson: dict) -> ChartSection | None:
+    """Officials only (positions are personal data): where the incidents with a known
+    position happen, as counts per grid cell (``figures.density_map``) — drawn instead of
+    single points when there are more than ``figures.MAP_MAX_POINTS``; None otherwise.
+    The table lists the overview's non-empty cells, most incidents first."""
+    if points is None or len(points) <= figures.MAP_MAX_POINTS:
+        return None
+    fig = figures.density_map(points, geojson, title=DENSITY_TITLE)
+    heat = next(t for t in fig.data if t.type == "heatmap")
+    counts, per_km2 = np.asarray(heat.customdata, dtype="float64"), np.asarray(heat.z)
+    rows, cols = np.nonzero(np.isfinite(counts))
+    cells = pd.DataFrame({"Latitud (rutans mitt)": np.round(np.asarray(heat.y)[rows], 4),
+                          "Longitud (rutans mitt)": np.round(np.asarray(heat.x)[cols], 4),
+                          "Antal": counts[rows, cols].astype("int64"),
+                          "Per km²": [fmt_float(v, 0) for v in per_km2[rows, cols]]})
+    cells = cells.sort_values("Antal", ascending=False, kind="stable").reset_index(drop=True)
+    return ChartSection(fig, cells, dc.PreparedTable(cells, cells, None, "", "official",
+                                                     "rows"))
 
 
 def latest_rows(frame: pd.DataFrame, n: int = LATEST_ROWS,

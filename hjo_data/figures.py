@@ -9,6 +9,7 @@ numbers, the Okabe–Ito colour-blind-safe palette, hover texts pre-formatted wi
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from hjo_data.formatting import (
     fmt_ci,
     fmt_float,
     fmt_int,
+    fmt_number,
     fmt_pct,
     plotly_separators,
 )
@@ -594,8 +596,28 @@ NO_DATA_LEGEND_SV = "Ljusgrått: ingår inte i urvalet"
 #: Decimals kept of map coordinates (5 ≈ 1 m) and the most vertices drawn per ring.
 MAP_DECIMALS = 5
 MAP_MAX_RING_POINTS = 400
-#: Areas narrower than this share of the map get no label (it would overlap others).
-MAP_LABEL_MIN_WIDTH = 0.08
+#: An area narrower AND lower than this share of the whole map is "small" (a town
+#: district): with two or more of them the map gets a second panel, a close-up of them,
+#: where they are labelled (in the overview they are a few pixels wide).
+MAP_SMALL_AREA = 0.2
+#: The colour scale ends at this percentile of the area values (rounded up to a round
+#: number): one outlying area does not wash out the differences between the others.
+MAP_COLOUR_PERCENTILE = 90
+#: Officials' positions: up to this many are drawn as points; more as a density grid
+#: (single points merge into a blob).
+MAP_MAX_POINTS = 300
+#: Cells across a panel's width in the density grid.
+MAP_DENSITY_CELLS = 36
+MAP_HEIGHT = 620
+#: Kilometres per degree of latitude (and of longitude at the equator): cell areas.
+KM_PER_DEGREE = 111.2
+MAP_INSET_TITLE_SV = "Förstoring: tätorten"
+DENSITY_NAME_SV = "Händelser per km²"
+#: Legend text of the map: near-black (a theme's faded grey is below 4.5:1 on white).
+MAP_TEXT_FONT = {"color": "#111111"}
+MAP_OVERVIEW_TITLE_SV = "Hela kommunen"
+#: Density colours: transparent to Okabe–Ito vermillion (stands out on Cividis fills).
+DENSITY_SCALE = [[0.0, "rgba(213,94,0,0.15)"], [1.0, "rgba(213,94,0,0.95)"]]
 
 
 def _outer_rings(geometry: dict | None) -> list[list[tuple[float, float]]]:
@@ -658,111 +680,314 @@ def _text_colour(fill: str) -> str:
     return "#000000" if luminance > 140 else "#FFFFFF"
 
 
+def round_up(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 or 10 times a power of ten that is
+    >= ``value`` (> 0): a colour scale's end that reads as a round number."""
+    if not value > 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= value * (1 - 1e-12):
+            return step * power
+    return 10 * power
+
+
+def colour_range(values: Any, percentile: float = MAP_COLOUR_PERCENTILE
+                 ) -> tuple[float, float, bool]:
+    """(cmin, cmax, capped) of a map's colour scale: from 0 (or a negative minimum) to the
+    ``percentile`` of the finite values rounded up (:func:`round_up`), at most the
+    maximum rounded up; ``capped``: some value lies above cmax (drawn in the top colour)."""
+    finite = np.asarray(values, dtype="float64")
+    finite = finite[np.isfinite(finite)]
+    if not len(finite):
+        return 0.0, 1.0, False
+    cmin = min(0.0, float(finite.min()))
+    top = float(finite.max())
+    cmax = round_up(float(np.percentile(finite, percentile))) if top > 0 else 1.0
+    cmax = min(cmax, round_up(top)) if top > 0 else cmax
+    if cmax <= cmin:
+        cmax = cmin + 1.0
+    return cmin, cmax, bool(top > cmax)
+
+
+@dataclass(frozen=True)
+class _Area:
+    name: str
+    rings: list[list[tuple[float, float]]]
+    fill: str
+    legend: str | None  # legend entry (hidden / not in the selection), None = coloured
+    hover: str
+    label: str
+    value: float
+
+
+def _bbox(rings: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, float, float, float]:
+    xs = [p[0] for ring in rings for p in ring]
+    ys = [p[1] for ring in rings for p in ring]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _centroid(ring: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """Area centroid of a closed ring (shoelace); the vertex mean for a degenerate one."""
+    pts = np.asarray(ring, dtype="float64")
+    x, y = pts[:, 0], pts[:, 1]
+    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+    area = cross.sum() / 2
+    if abs(area) < 1e-15:
+        return float(x.mean()), float(y.mean())
+    return (float(((x[:-1] + x[1:]) * cross).sum() / (6 * area)),
+            float(((y[:-1] + y[1:]) * cross).sum() / (6 * area)))
+
+
+def _ring_xy(rings: Sequence[Sequence[tuple[float, float]]]
+             ) -> tuple[list[float | None], list[float | None]]:
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for ring in rings:
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += [p[0] for p in ring]
+        ys += [p[1] for p in ring]
+    return xs, ys
+
+
+def _small_areas(areas: Sequence[_Area]) -> list[_Area]:
+    """The areas too small to see or label on the whole map (see ``MAP_SMALL_AREA``)."""
+    if len(areas) < 3:
+        return []
+    x0, y0, x1, y1 = _bbox([r for a in areas for r in a.rings])
+    small = []
+    for area in areas:
+        a0, b0, a1, b1 = _bbox(area.rings)
+        if a1 - a0 < MAP_SMALL_AREA * (x1 - x0) and b1 - b0 < MAP_SMALL_AREA * (y1 - y0):
+            small.append(area)
+    return small if len(small) >= 2 else []
+
+
+def density_grid(lon: Any, lat: Any, box: tuple[float, float, float, float],
+                 cells: int = MAP_DENSITY_CELLS
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Counts of positions in a grid over ``box`` (lon0, lat0, lon1, lat1), square cells
+    on screen (latitude scaled by cos): x centres, y centres, counts (NaN for empty cells,
+    drawn transparent) and one cell's area in km². Positions outside the box are not
+    counted."""
+    lon0, lat0, lon1, lat1 = box
+    scale = float(np.cos(np.radians((lat0 + lat1) / 2)))
+    step = (lon1 - lon0) / cells
+    rows = max(1, int(np.ceil((lat1 - lat0) / (step * scale))))
+    x_edges = lon0 + step * np.arange(cells + 1)
+    y_edges = lat0 + step * scale * np.arange(rows + 1)
+    counts, _, _ = np.histogram2d(np.asarray(lon, dtype="float64"),
+                                  np.asarray(lat, dtype="float64"), bins=[x_edges, y_edges])
+    z = counts.T.astype("float64")
+    z[z == 0] = np.nan
+    km2 = (step * KM_PER_DEGREE * scale) ** 2
+    return (x_edges[:-1] + x_edges[1:]) / 2, (y_edges[:-1] + y_edges[1:]) / 2, z, km2
+
+
 def area_map(rates: pd.DataFrame, geojson: dict, *, value: str, title: str,
              colour_title: str, points: pd.DataFrame | None = None,
              feature_key: str = "properties.name", count_text: str | None = None,
-             rate_note: str | None = None) -> go.Figure:
+             rate_note: str | None = None, value_text: str | None = None) -> go.Figure:
     """Map of the areas from the GeoJSON, coloured by ``value`` — drawn without plotly's geo
     subplots (those fetch a world topojson from cdn.plot.ly) and without any tile server,
     so it works offline and tells no third party who looks at it.
 
     Each area is a filled ``scatter`` polygon on plain lon/lat axes; the y axis is scaled by
     1/cos(mean latitude) (equirectangular projection) so shapes keep their proportions.
-    The fill colour comes from the Cividis scale, computed here; an invisible marker trace
-    carries the colour bar. ``rates`` columns: area, count, per_1000 (and ``value``).
-    Hidden values (public mode) are NaN and drawn grey; ``count_text`` names a column of
-    display texts for the count ("<5"). Areas of the GeoJSON missing from ``rates`` are
-    drawn light grey. ``points`` (lat, lon, category) are drawn on top — only pass them
-    for the official audience. ``rate_note`` replaces every rate in the hover (e.g.
-    "underlag saknas" when the selection is too short for a yearly rate).
+    Areas too small to see on the whole map (town districts, ``MAP_SMALL_AREA``) are drawn
+    again in a second panel, a close-up, and labelled there; the overview marks the
+    close-up with a dashed frame. Every area is labelled with its name and value
+    (``value_text``: a column of display texts, e.g. the table's; else formatted).
+
+    The fill colour comes from the Cividis scale from 0 to :func:`colour_range` (the 90th
+    percentile, rounded up: a value above it gets the top colour, and the colour bar's
+    title says where the scale ends); an invisible marker trace carries the colour bar.
+    ``customdata`` of each area trace holds its drawn value (NaN when hidden).
+    ``rates`` columns: area, count, per_1000 (and ``value``). Hidden values (public mode)
+    are NaN and drawn grey; ``count_text`` names a column of display texts for the count
+    ("<5"). Areas of the GeoJSON missing from ``rates`` are drawn light grey.
+    ``points`` (lat, lon, category) — only pass them for the official audience — are
+    drawn on top when there are at most ``MAP_MAX_POINTS`` (more: :func:`density_map`).
+    ``rate_note`` replaces every rate in the hover (e.g. "underlag saknas" when the
+    selection is too short for a yearly rate).
     """
     counts = value_texts(rates["count"], None if count_text is None else rates[count_text])
-    rates_txt = ([f"{r} per 1 000 inv." for r in value_texts(rates["per_1000"], None, 1)]
-                 if rate_note is None else [f"per 1 000 inv.: {rate_note}"] * len(rates))
+    rates_txt = ([f"{r} per 1 000 inv. och år" for r in value_texts(rates["per_1000"], None, 1)]
+                 if rate_note is None else [f"per 1 000 inv. och år: {rate_note}"] * len(rates))
     values = pd.to_numeric(rates[value], errors="coerce").astype("float64").to_numpy()
-    by_area = {str(a): (v, f"{a}: {c} händelser, {r}")
-               for a, v, c, r in zip(rates["area"], values, counts, rates_txt, strict=True)}
-    finite = values[np.isfinite(values)]
-    cmin = min(0.0, float(finite.min())) if len(finite) else 0.0
-    cmax = float(finite.max()) if len(finite) else 1.0
-    if cmax <= cmin:
-        cmax = cmin + 1.0
+    labels = (value_texts(values, None, 1 if value == "per_1000" else 0) if value_text is None
+              else [str(t) for t in rates[value_text]])
+    by_area = {str(a): (v, f"{a}: {c} händelser, {r}", lab) for a, v, c, r, lab in
+               zip(rates["area"], values, counts, rates_txt, labels, strict=True)}
+    cmin, cmax, capped = colour_range(values)
 
-    traces: list[dict[str, Any]] = []
-    shapes = []  # (name, rings, value or None, hover or None = not in ``rates``)
-    for feature in (geojson or {}).get("features", []):
-        name = _feature_name(feature, feature_key)
-        rings = _outer_rings(feature.get("geometry"))
-        if name is None or not rings:
-            continue
-        val, hover = by_area.get(name, (None, None))
-        shapes.append((name, rings, val, hover))
-    all_lat = [lat for _, rings, _, _ in shapes for ring in rings for _, lat in ring]
-    all_lon = [lon for _, rings, _, _ in shapes for ring in rings for lon, _ in ring]
-    legend_done: set[str] = set()
-    label_x, label_y, label_text, label_colour = [], [], [], []
-    for name, rings, val, hover in shapes:
+    areas: list[_Area] = []
+    for name, rings in _features(geojson, feature_key):
+        val, hover, label = by_area.get(name, (np.nan, None, ""))
         if hover is None:
-            fill, legend, hover = NO_DATA_FILL, NO_DATA_LEGEND_SV, f"{name}: ingår inte i urvalet"
-        elif val is None or not np.isfinite(val):
+            fill, legend = NO_DATA_FILL, NO_DATA_LEGEND_SV
+            hover = f"{name}: ingår inte i urvalet"
+        elif not np.isfinite(val):
             fill, legend = HIDDEN_FILL, HIDDEN_LEGEND_SV
         else:
-            fill = sequential_colours([(val - cmin) / (cmax - cmin)])[0]
-            legend = None
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for ring in rings:
-            if xs:
-                xs.append(None)
-                ys.append(None)
-            xs += [p[0] for p in ring]
-            ys += [p[1] for p in ring]
-        traces.append(_trace("scatter",
-            x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, name=legend or name,
-            line={"color": "white", "width": 1}, hoveron="fills", hoverinfo="text",
-            text=hover, showlegend=legend is not None and legend not in legend_done,
-            legendgroup=legend or "areas"))
-        if legend:
-            legend_done.add(legend)
-        biggest = max(rings, key=len)
-        width = max(p[0] for p in biggest) - min(p[0] for p in biggest)
-        if all_lon and width < MAP_LABEL_MIN_WIDTH * (max(all_lon) - min(all_lon)):
-            continue  # too small for a readable label: the hover names it
-        label_x.append(sum(p[0] for p in biggest[:-1]) / max(len(biggest) - 1, 1))
-        label_y.append(sum(p[1] for p in biggest[:-1]) / max(len(biggest) - 1, 1))
-        label_text.append(name)
-        label_colour.append(_text_colour(fill) if fill.startswith("rgb") else "#000000")
-    if label_x:
-        traces.append(_trace("scatter",
-            x=label_x, y=label_y, mode="text", text=label_text, hoverinfo="skip",
-            textfont={"size": 11, "color": label_colour}, showlegend=False, name="Områden"))
-    if shapes:
+            fill, legend = sequential_colours([(val - cmin) / (cmax - cmin)])[0], None
+        areas.append(_Area(name, rings, fill, legend, hover, label, float(val)))
+    extra: list[dict[str, Any]] = []
+    if areas:
         # Colour bar: an invisible marker trace that carries the scale.
-        anchor = shapes[0][1][0][0]
-        traces.append(_trace("scatter",
+        anchor = areas[0].rings[0][0]
+        scale_title = colour_title + (f"<br>(skalan slutar vid {fmt_number(cmax)};"
+                                      "<br>högre värden samma färg)" if capped else "")
+        extra.append(_trace("scatter",
             x=[anchor[0], anchor[0]], y=[anchor[1], anchor[1]], mode="markers",
             hoverinfo="skip", showlegend=False, name=colour_title,
             marker={"size": 0.1, "opacity": 0, "color": [cmin, cmax], "cmin": cmin,
                     "cmax": cmax, "colorscale": SEQUENTIAL, "showscale": True,
-                    "colorbar": {"title": {"text": colour_title}}}))
-    if points is not None and len(points):
-        traces.append(_trace("scatter",
+                    "colorbar": {"title": {"text": scale_title, "font": MAP_TEXT_FONT},
+                                 "tickfont": MAP_TEXT_FONT, "len": 0.8}}))
+    if points is not None and 0 < len(points) <= MAP_MAX_POINTS:
+        extra.append(_trace("scatter",
             x=points["lon"], y=points["lat"], mode="markers", name="Händelser (position)",
-            marker={"size": 4, "color": "#000000", "opacity": 0.5},
+            marker={"size": 6, "color": "#000000", "opacity": 0.8,
+                    "line": {"color": "#FFFFFF", "width": 1}},
             text=points["category"].astype(str), hovertemplate="%{text}<extra></extra>"))
-    mean_lat = (min(all_lat) + max(all_lat)) / 2 if all_lat else 58.3
-    hidden_axis = {"visible": False, "showgrid": False, "zeroline": False}
-    # One constructor call (layout as in ``base_layout``): update_layout/add_trace per
-    # property cost ~30 ms here.
-    return go.Figure(data=traces, _validate=False, layout={
+    return _draw_map(areas, title, extra, line="#FFFFFF")
+
+
+def density_map(points: pd.DataFrame, geojson: dict, *, title: str,
+                feature_key: str = "properties.name") -> go.Figure:
+    """Where incidents with a position happen (officials only: positions are personal
+    data): counts in a grid of square cells (:func:`density_grid`, empty cells
+    transparent) under the area outlines, with the same overview and close-up panels as
+    :func:`area_map`; hover: the count in the cell."""
+    areas = [_Area(name, rings, "rgba(255,255,255,0)", None, name, "", math.nan)
+             for name, rings in _features(geojson, feature_key)]
+    return _draw_map(areas, title, [], line="#444444", density=points)
+
+
+def _features(geojson: dict, feature_key: str
+              ) -> list[tuple[str, list[list[tuple[float, float]]]]]:
+    out = []
+    for feature in (geojson or {}).get("features", []):
+        name = _feature_name(feature, feature_key)
+        rings = _outer_rings(feature.get("geometry"))
+        if name is not None and rings:
+            out.append((name, rings))
+    return out
+
+
+def _draw_map(areas: list[_Area], title: str, extra: list[dict[str, Any]], *, line: str,
+              density: pd.DataFrame | None = None) -> go.Figure:
+    """The areas (filled polygons with ``customdata`` = value, hover text), their labels,
+    on one panel or overview + close-up (see :func:`area_map`); ``extra`` traces are
+    repeated on each panel; ``density`` positions become a grid under the polygons."""
+    small = _small_areas(areas)
+    small_names = {a.name for a in small}
+    panels = [("x", "y")] + ([("x2", "y2")] if small else [])
+    overview = _bbox([r for a in areas for r in a.rings]) if areas else None
+    zoom = _bbox([r for a in small for r in a.rings]) if small else None
+    traces: list[dict[str, Any]] = []
+    legend_done: set[str] = set()
+    grids = [density_grid(density["lon"], density["lat"],
+                          _box_padded(zoom if panel else overview))
+             for panel in range(len(panels))] if density is not None and len(density) else []
+    top = max((float(np.nanmax(g[2])) / g[3] for g in grids if np.isfinite(g[2]).any()),
+              default=1.0)
+    for panel, (xaxis, yaxis) in enumerate(panels):
+        if grids:
+            gx, gy, z, km2 = grids[panel]
+            # Per km²: the close-up's cells are smaller, so counts per cell would not
+            # compare between the panels; one colour scale for both.
+            traces.append(_trace("heatmap",
+                x=gx, y=gy, z=z / km2, customdata=z, colorscale=DENSITY_SCALE, zmin=0,
+                zmax=top, showscale=panel == 0, name=DENSITY_NAME_SV, hoverongaps=False,
+                hovertemplate="%{customdata:.0f} händelser i rutan "
+                              "(%{z:.0f} per km²)<extra></extra>",
+                colorbar={"title": {"text": "Händelser<br>per km²", "font": MAP_TEXT_FONT},
+                          "tickfont": MAP_TEXT_FONT, "len": 0.8},
+                xaxis=xaxis, yaxis=yaxis))
+        labels = []
+        for area in areas:
+            xs, ys = _ring_xy(area.rings)
+            show = area.legend is not None and area.legend not in legend_done
+            if area.legend:
+                legend_done.add(area.legend)
+            traces.append(_trace("scatter",
+                x=xs, y=ys, mode="lines", fill="toself", fillcolor=area.fill,
+                name=area.legend or area.name, line={"color": line, "width": 1.5},
+                hoveron="fills", hoverinfo="text", text=area.hover, showlegend=show,
+                legendgroup=area.legend or "areas", customdata=[area.value],
+                xaxis=xaxis, yaxis=yaxis))
+            if bool(panel) == (area.name in small_names):
+                cx, cy = _centroid(max(area.rings, key=len))
+                text = f"{area.name}<br>{area.label}" if area.label else area.name
+                labels.append((cx, cy, text, _text_colour(area.fill)
+                               if area.fill.startswith("rgb(") else "#000000"))
+        if labels:
+            cx, cy, text, colours = zip(*labels, strict=True)
+            traces.append(_trace("scatter",
+                x=list(cx), y=list(cy), mode="text", text=list(text), hoverinfo="skip",
+                textfont={"size": 12, "color": list(colours)}, cliponaxis=False,
+                showlegend=False, name="Områden", xaxis=xaxis, yaxis=yaxis))
+        for trace in extra:
+            traces.append({**trace, "xaxis": xaxis, "yaxis": yaxis,
+                           "showlegend": bool(trace.get("showlegend", True)) and not panel,
+                           **({"marker": {**trace["marker"], "showscale": False}}
+                              if panel and "showscale" in trace.get("marker", {}) else {})})
+    return go.Figure(data=traces, _validate=False, layout=_map_layout(title, overview, zoom))
+
+
+def _box_padded(box: tuple[float, float, float, float] | None
+                ) -> tuple[float, float, float, float]:
+    if box is None:
+        return (0.0, 0.0, 1.0, 1.0)
+    lon = _padded([box[0], box[2]], 0.06) or [box[0], box[2]]
+    lat = _padded([box[1], box[3]], 0.06) or [box[1], box[3]]
+    return lon[0], lat[0], lon[1], lat[1]
+
+
+def _map_layout(title: str, overview: tuple[float, float, float, float] | None,
+                zoom: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    """Layout of :func:`area_map`: one equirectangular panel, or the overview (left) and
+    the close-up (right) with a dashed frame around the close-up's box on the overview."""
+    hidden_axis = {"visible": False, "showgrid": False, "zeroline": False,
+                   "constrain": "domain", "fixedrange": False}
+    layout: dict[str, Any] = {
         "template": _TEMPLATE, "title": {"text": title, "x": 0.0, "xanchor": "left"},
-        "separators": plotly_separators, "colorway": list(OKABE_ITO), "height": 520,
-        "margin": {"l": 0, "r": 0, "t": 60, "b": 0}, "hovermode": "closest",
-        "xaxis": {**hidden_axis, "range": _padded(all_lon), "constrain": "domain"},
-        "yaxis": {**hidden_axis, "range": _padded(all_lat), "scaleanchor": "x",
-                  "scaleratio": float(1 / np.cos(np.radians(mean_lat))),
-                  "constrain": "domain"},
-        "legend": {"orientation": "h", "y": -0.02, "yanchor": "top"}})
+        "separators": plotly_separators, "colorway": list(OKABE_ITO), "height": MAP_HEIGHT,
+        "margin": {"l": 10, "r": 10, "t": 70, "b": 10}, "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.02, "yanchor": "top"}}
+    boxes = [("", overview)] + ([("2", zoom)] if zoom is not None else [])
+    for suffix, box in boxes:
+        if box is None:
+            layout["xaxis"], layout["yaxis"] = dict(hidden_axis), {**hidden_axis,
+                                                                    "scaleanchor": "x"}
+            continue
+        lon0, lat0, lon1, lat1 = box
+        mean_lat = (lat0 + lat1) / 2
+        layout[f"xaxis{suffix}"] = {**hidden_axis, "range": _padded([lon0, lon1], 0.06),
+                                    "domain": [0.0, 0.47] if zoom and not suffix
+                                    else [0.51, 0.98] if suffix else [0.0, 0.98]}
+        layout[f"yaxis{suffix}"] = {**hidden_axis, "range": _padded([lat0, lat1], 0.06),
+                                    "scaleanchor": f"x{suffix}",
+                                    "scaleratio": float(1 / np.cos(np.radians(mean_lat))),
+                                    "domain": [0.0, 0.93] if zoom else [0.0, 1.0]}
+    if zoom is not None:
+        lon0, lat0, lon1, lat1 = _box_padded(zoom)
+        layout["shapes"] = [{"type": "rect", "xref": "x", "yref": "y", "x0": lon0,
+                             "x1": lon1, "y0": lat0, "y1": lat1,
+                             "line": {"color": "#000000", "width": 1.5, "dash": "dash"}}]
+        layout["annotations"] = [
+            {"text": f"<b>{MAP_OVERVIEW_TITLE_SV}</b>", "xref": "x domain",
+             "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 13, "color": "#111111"}},
+            {"text": f"<b>{MAP_INSET_TITLE_SV}</b> (streckad ram till vänster)",
+             "xref": "x2 domain", "yref": "paper", "x": 0, "y": 1.0, "xanchor": "left",
+             "yanchor": "bottom", "showarrow": False,
+             "font": {"size": 13, "color": "#111111"}}]
+    return layout
 
 
 def _max_or_zero(values: pd.Series) -> float:

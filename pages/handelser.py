@@ -124,10 +124,14 @@ else:
     # Per year over the part of the selection that has reports: comparable across periods.
     years = est.covered_years(est.incident_cube(ctx.bundle.frame("incidents")), flt.start,
                               flt.end)
+    # Exact positions: officials only; every one (a density grid counts them all), taken
+    # by position from the bundle's frame (no copy of the selection).
+    every = ctx.bundle.frame("incidents")
+    points = cached("est_positioner", KEY_PERIOD, lambda: est.incident_points(
+        every, rows=est.selected_rows(every, flt), max_points=len(every))) \
+        if ctx.is_official else None
     _show(cached("est_karta", KEY_PERIOD, lambda: sec.map_section(
-        incidents, population, geojson, years, aud, settings,
-        est.incident_points(ctx.bundle.frame("incidents"), rows=est.selected_rows(
-            ctx.bundle.frame("incidents"), flt)) if ctx.is_official else None)),
+        incidents, population, geojson, years, aud, settings, points)),
         "est_karta", f"{SOURCE}; områdesgränser schematiska")
     no_rate = est.rate_missing_text(years)  # too short a selection: coloured by count
     if no_rate:
@@ -136,6 +140,10 @@ else:
         st.caption(f"Räknat per år: urvalet har rapporter under {fmt_float(years, 1)} år.")
     if not ctx.is_official:
         st.caption("Exakta positioner visas bara i tjänstepersonsläget.")
+    else:
+        density = cached("est_tathet", KEY_PERIOD, lambda: sec.density_section(points, geojson))
+        if density is not None:
+            _show(density, "est_tathet", f"{SOURCE}; positioner (endast tjänstepersoner)")
 
 # ----------------------------------------------------------------- rows (officials only)
 # Row-level data (descriptions) exist only in the officials' view: in public mode this

@@ -152,10 +152,12 @@ def test_area_map_is_drawn_without_geo_or_tiles() -> None:
     bar = next(t for t in fig.data if t.marker is not None and t.marker.showscale)
     assert (bar.marker.cmin, bar.marker.cmax) == (0.0, 10.0)
     assert bar.marker.colorbar.title.text == "Per 1 000 inv."
-    assert polygons["B"].text == "B: 8 händelser, 4,0 per 1 000 inv."
+    # Deliberate change (issue 14): the rate is per 1 000 inhabitants AND year, and every
+    # label carries its area's value under the name.
+    assert polygons["B"].text == "B: 8 händelser, 4,0 per 1 000 inv. och år"
     assert polygons["B"].hoveron == "fills"
     labels = next(t for t in fig.data if t.mode == "text")
-    assert set(labels.text) <= {"A", "B", "C"} and "A" in labels.text
+    assert sorted(labels.text) == ["A<br>0,0", "B<br>4,0", "C<br>10,0"]
 
 
 def test_area_map_public_hidden_value_is_grey_and_not_in_hover() -> None:
