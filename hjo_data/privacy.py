@@ -118,9 +118,12 @@ def _re2_pattern() -> str:
 _RE2_PNR = _re2_pattern()
 
 
-def _digit_run_rows(arr: pa.Array, run: int = 6) -> np.ndarray:
-    """Rows that may hold ``run`` consecutive ASCII digits (RE2's ``\\d``), found with numpy
-    on the raw bytes. A run spanning two adjacent values flags both (harmless)."""
+def _digit_run_rows(arr: pa.Array) -> np.ndarray:
+    """Rows that may hold a personnummer, found with numpy on the raw bytes: a run of at
+    least ten ASCII digits (RE2's ``\\d``), or a run of at least six followed, after at
+    most three other bytes (a dash, also a UTF-8 one), by a run of at least four. A
+    superset of the candidate pattern; ids such as "EST-00012345" are not in it. A run
+    spanning two adjacent values flags both (harmless)."""
     large = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
     bufs = arr.buffers()
     if bufs[1] is None or bufs[2] is None:
@@ -130,14 +133,24 @@ def _digit_run_rows(arr: pa.Array, run: int = 6) -> np.ndarray:
     lo, hi = int(offsets[0]), int(offsets[-1])
     body = np.frombuffer(bufs[2], dtype=np.uint8)[lo:hi]
     digits = np.flatnonzero((body - np.uint8(48)) < 10)   # uint8 wraps below '0'
-    if digits.size < run:
+    if digits.size < 10:
         return np.zeros(0, dtype=np.int64)
-    win = np.flatnonzero(digits[run - 1:] - digits[:digits.size - run + 1] == run - 1)
-    if win.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.concatenate([digits[win], digits[win + run - 1]]) + lo
-    rows = np.searchsorted(offsets, ends, side="right") - 1
-    return np.unique(np.clip(rows, 0, len(arr) - 1))
+    cut = np.flatnonzero(np.diff(digits) != 1)
+    starts = digits[np.concatenate([[0], cut + 1])]
+    ends = digits[np.concatenate([cut, [digits.size - 1]])]   # inclusive
+    lengths = ends - starts + 1
+    long = lengths >= 10
+    pair = (lengths[:-1] >= 6) & (starts[1:] - ends[:-1] <= 4) & (lengths[1:] >= 4)
+    first = np.concatenate([starts[long], starts[:-1][pair]])
+    last = np.concatenate([ends[long], ends[1:][pair]])
+    # every row from the one where a run starts to the one where it ends (a run may
+    # span values that lie next to each other in the buffer)
+    n = len(arr)
+    marks = np.zeros(n + 1, dtype=np.int64)
+    for at, step in ((first, 1), (last, -1)):
+        rows = np.clip(np.searchsorted(offsets, at + lo, side="right") - 1, 0, n - 1)
+        np.add.at(marks, rows + (step < 0), step)
+    return np.flatnonzero(np.cumsum(marks[:n]) > 0)
 
 
 def mask_array(arr: pa.Array) -> pa.Array:
