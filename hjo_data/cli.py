@@ -168,7 +168,7 @@ def _profile_hint(store, headers: list[str] | None, path: str | None = None,
 @subcommand("ingest", help="läs in en CSV-, Excel- eller JSON-fil i datalagret",
             configure=_ingest_args)
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hjo_data.ingest import commit_ingest, prepare_ingest  # lazy: startup time
+    from hjo_data.ingest import ingest_file, prepare_ingest  # lazy: startup time
     from hjo_data.profiles import load_profile  # lazy: startup time
 
     name = Path(args.file).name
@@ -177,18 +177,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         store = _store(args.store)
         profile = load_profile(profile_name, store.root) if profile_name else None
-        # The same two steps as the upload page: dry run (read + validate), then commit.
-        prepared = prepare_ingest(args.file, dataset=args.dataset, store=store,
-                                  sheet=getattr(args, "sheet", None),
-                                  max_bytes=_cli_max_bytes(getattr(args, "max_mb", None)),
-                                  profile=profile)
         replace = bool(getattr(args, "replace", False))
+        max_bytes = _cli_max_bytes(getattr(args, "max_mb", None))
         if getattr(args, "dry_run", False):
+            # The upload page's dry run: read + validate, nothing written.
+            prepared = prepare_ingest(args.file, dataset=args.dataset, store=store,
+                                      sheet=getattr(args, "sheet", None),
+                                      max_bytes=max_bytes, profile=profile)
             return _print_dry_run(prepared, args.json, replace)
-        # Audited like an upload on the web page (committed with the batch).
-        report = commit_ingest(prepared, store, strict=args.strict,
-                               user=os.environ.get("USER") or None, audit_action="upload",
-                               role="cli", replace=replace)
+        # Audited like an upload on the web page (committed with the batch); a large
+        # CSV file is streamed (ingest_file).
+        report = ingest_file(args.file, dataset=args.dataset, store=store,
+                             sheet=getattr(args, "sheet", None), max_bytes=max_bytes,
+                             profile=profile, strict=args.strict, replace=replace,
+                             user=os.environ.get("USER") or None, audit_action="upload",
+                             role="cli")
     except HjoDataError as exc:
         message = f"Kunde inte läsa in '{name}': {exc}"
         hint = None if profile_name else _profile_hint(store, None, args.file,
@@ -200,7 +203,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             _print_json({"file": name, "error": str(exc), "message": message, "stored": False,
                          "profile_hint": hint})
         return EXIT_UNREADABLE
-    hint = None if profile_name else _profile_hint(store, prepared.raw.headers)
+    hint = None if profile_name else _profile_hint(store, report.headers)
     if args.json:
         out = report.to_dict()
         out["profile"] = profile_name

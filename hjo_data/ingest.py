@@ -25,6 +25,7 @@ quarantine and the ingest is logged in every case, so a refused file leaves a tr
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -35,10 +36,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hjo_data import audit, conflicts, formats, profiles, reading, validation
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_int
+from hjo_data.idset import SEED_A, SEED_B, IdSet, hash_strings
 from hjo_data.profiles import ImportProfile
 from hjo_data.rawtable import base_name, source_name
 from hjo_data.schema import Dataset, get_dataset
@@ -102,6 +106,8 @@ class IngestReport:
     #: row (``replace=True``, counted in ``accepted``), the rest are in ``rejected``.
     conflicts: int = 0
     replaced: int = 0
+    #: The file's headers (not in ``to_dict``): the CLI's import-profile hint.
+    headers: list[str] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -550,53 +556,67 @@ def commit_ingest(
             rejection_summary=list(checked.summary),
             conflicts=len(found),
             replaced=0 if blocked else replaced,
+            headers=raw.headers,
         )
-        counted = report.accepted + report.rejected + report.duplicates + report.skipped
-        if counted != report.rows_read:
-            report.warnings.append(
-                f"Internt räknefel: {swedish_int(valid)} giltiga + "
-                f"{swedish_int(rejected)} avvisade + {swedish_int(report.skipped)} "
-                f"överhoppade rader ≠ {swedish_int(raw.rows_read)} lästa."
-            )
-        entry: dict[str, Any] = {
-            "batch_id": batch_id,
-            "file": reading.safe_file_name(display),
-            "sha256": prepared.sha256,
-            "dataset": ds.name,
-            "time": datetime.now().astimezone().isoformat(timespec="seconds"),
-            "rows_read": report.rows_read,
-            "accepted": report.accepted,
-            "rejected": report.rejected,
-            "duplicates": report.duplicates,
-            "added": added,
-            "skipped": report.skipped,
-            "revised": revised,
-            "conflicts": report.conflicts,
-            "replaced": report.replaced,
-            "warnings": len(report.warnings),
-            "rejected_file": report.rejected_file,
-            "stored": report.stored,
-        }
-        if user is not None:
-            entry["user"] = user
-        if raw.sheet is not None:
-            entry["sheet"] = raw.sheet
-        if report.replaced:
-            ids = accepted_frame.loc[replace_mask, "record_id"].astype("str").tolist()
-            entry["replaced_ids"] = ids[:ERROR_LIMIT]
-        store.log(entry)  # appended at the commit, with the audit entry
-        if audit_action is not None:
-            txn.audit(audit.make_entry(
-                audit_action, user, role=role, dataset=ds.name, batch_id=batch_id,
-                counts={"rows_read": report.rows_read, "accepted": report.accepted,
-                        "rejected": report.rejected, "duplicates": report.duplicates},
-                detail=audit_detail or display))
-            if report.replaced:  # replacing stored rows changes history: say who did it
-                txn.audit(audit.make_entry(
-                    "replace", user, role=role, dataset=ds.name, batch_id=batch_id,
-                    counts={"replaced": report.replaced}, detail=audit_detail or display))
+        replaced_ids = accepted_frame.loc[replace_mask, "record_id"].astype(
+            "str").tolist() if report.replaced else []
+        _log_ingest(store, txn, report, valid=valid, added=added, replaced_ids=replaced_ids,
+                    audit_action=audit_action, role=role, audit_detail=audit_detail)
     step(1.0)
     return report
+
+
+def _log_ingest(store: Store, txn: Any, report: IngestReport, *, valid: int, added: int,
+                replaced_ids: list[str], audit_action: str | None, role: str | None,
+                audit_detail: str | None) -> None:
+    """The count check, the ingest-log entry and the audit entries of one ingest, queued
+    in its transaction ``txn`` (the same for a streamed and a whole file)."""
+    counted = report.accepted + report.rejected + report.duplicates + report.skipped
+    if counted != report.rows_read:
+        report.warnings.append(
+            f"Internt räknefel: {swedish_int(valid)} giltiga + "
+            f"{swedish_int(report.rejected)} avvisade + {swedish_int(report.skipped)} "
+            f"överhoppade rader ≠ {swedish_int(report.rows_read)} lästa."
+        )
+    entry: dict[str, Any] = {
+        "batch_id": report.batch_id,
+        "file": reading.safe_file_name(report.file),
+        "sha256": report.sha256,
+        "dataset": report.dataset,
+        "time": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "rows_read": report.rows_read,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "duplicates": report.duplicates,
+        "added": added,
+        "skipped": report.skipped,
+        "revised": report.revised,
+        "conflicts": report.conflicts,
+        "replaced": report.replaced,
+        "warnings": len(report.warnings),
+        "rejected_file": report.rejected_file,
+        "stored": report.stored,
+    }
+    if report.user is not None:
+        entry["user"] = report.user
+    if report.sheet is not None:
+        entry["sheet"] = report.sheet
+    if report.replaced:
+        entry["replaced_ids"] = replaced_ids[:ERROR_LIMIT]
+    store.log(entry)  # appended at the commit, with the audit entry
+    if audit_action is not None:
+        detail = audit_detail or report.file
+        txn.audit(audit.make_entry(
+            audit_action, report.user, role=role, dataset=report.dataset,
+            batch_id=report.batch_id,
+            counts={"rows_read": report.rows_read, "accepted": report.accepted,
+                    "rejected": report.rejected, "duplicates": report.duplicates},
+            detail=detail))
+        if report.replaced:  # replacing stored rows changes history: say who did it
+            txn.audit(audit.make_entry(
+                "replace", report.user, role=role, dataset=report.dataset,
+                batch_id=report.batch_id, counts={"replaced": report.replaced},
+                detail=detail))
 
 
 def ingest_file(
@@ -611,9 +631,21 @@ def ingest_file(
     sheet: str | int | None = None,
     user: str | None = None,
     max_bytes: int | None = None,
+    profile: ImportProfile | None = None,
+    audit_action: str | None = None,
+    role: str | None = None,
+    chunk_rows: int | None = None,
 ) -> IngestReport:
     """Read, validate and store one file (:func:`prepare_ingest` + :func:`commit_ingest`);
-    rejected rows go to quarantine; the ingest is logged.
+    rejected rows go to quarantine; the ingest is logged (and audited as
+    ``audit_action`` of ``user``/``role`` when given).
+
+    A large plain CSV file (``reading.STREAM_MIN_BYTES``; any size with ``chunk_rows``
+    or $HJO_INGEST_CHUNK_ROWS) is streamed: read, validated, deduplicated and stored
+    chunk by chunk in ONE store transaction, with the same report, log entry, stored
+    rows and quarantine as the whole-file path (memory bounded by the chunk, not the
+    file). Strict and replace ingests, and files that need the whole-file reader (bad
+    rows, other encodings, ...) go the whole-file way.
 
     Raises UnreadableFileError (nothing readable / missing / too large file) and
     UnknownDatasetError (unknown ``dataset`` name, or headers matching no dataset);
@@ -621,6 +653,217 @@ def ingest_file(
     limit, ``reading.NO_LIMIT`` = none).
     """
     store = store if store is not None else Store()
+    display = base_name(name if name is not None else source_name(source))
+    if not strict and not replace and sheet is None:
+        reading.check_size(source, name=display, max_bytes=max_bytes)
+        report = _ingest_streamed(source, display=display, dataset=dataset, store=store,
+                                  today=today, profile=profile, user=user,
+                                  chunk_rows=chunk_rows, audit_action=audit_action,
+                                  role=role, audit_detail=None)
+        if report is not None:
+            return report
     prepared = prepare_ingest(source, name=name, dataset=dataset, sheet=sheet, store=store,
-                              today=today, max_bytes=max_bytes)
-    return commit_ingest(prepared, store, user=user, strict=strict, replace=replace)
+                              today=today, max_bytes=max_bytes, profile=profile)
+    return commit_ingest(prepared, store, user=user, strict=strict, replace=replace,
+                         audit_action=audit_action, role=role)
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+@dataclass
+class _StreamTotals:
+    """What a streamed ingest adds up over its chunks."""
+
+    added: int = 0
+    duplicates: int = 0
+    conflicts: int = 0
+    rejected: list[pd.DataFrame] = field(default_factory=list)
+    original: list[pd.DataFrame] = field(default_factory=list)
+    unsplit: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def rejected_count(self) -> int:
+        return sum(len(r) for r in self.rejected)
+
+
+class _Dedup:
+    """Duplicates and id conflicts of a streamed file, chunk by chunk, as the whole-file
+    ingest counts them: a row repeating an id of an earlier row of the file (any chunk)
+    is a duplicate, or an in-file conflict when its content differs; a file's first row
+    with a stored id is a duplicate, or a conflict when its content differs from the
+    stored row. Ids are kept as hash pairs (:mod:`hjo_data.idset`): the stored ids read
+    once, the file's ids as (id hash, content hash) for given ids."""
+
+    def __init__(self, store: Store, ds: Dataset) -> None:
+        self.store = store
+        self.ds = ds
+        self.stored = IdSet.of_ids(store.stored_ids(ds))
+        self.seen = IdSet()
+        self.columns = [c for c in conflicts.compared_columns(ds) if c != ds.id_column]
+
+    def split(self, accepted: pd.DataFrame
+              ) -> tuple[np.ndarray, conflicts.Conflicts, np.ndarray]:
+        """(new rows, conflicts, rows whose id is stored) of one chunk's accepted rows.
+        Raises StreamFallback when a given id repeats an earlier chunk's with other
+        content (the in-file conflict's reason needs that row: whole-file decides)."""
+        n = len(accepted)
+        if n == 0:
+            return np.zeros(0, dtype=bool), conflicts.NONE, np.zeros(0, dtype=bool)
+        ids = accepted["record_id"]
+        explicit = conflicts.explicit_ids(self.ds, accepted)
+        k1 = hash_strings(ids, SEED_A)
+        k2 = np.zeros(n, dtype=np.uint64)
+        if explicit.any():
+            k2[explicit] = validation.content_hash(accepted.loc[explicit], self.columns)
+        if not explicit.all():
+            k2[~explicit] = hash_strings(ids[~explicit], SEED_B)
+        arr = pa.array(ids, type=pa.large_string(), from_pandas=True)
+        first = np.ones(n, dtype=bool) if _increasing(arr) else \
+            ~ids.duplicated(keep="first").to_numpy()
+        prior, clash = self.seen.lookup(k1, k2)
+        if (clash & first).any():
+            raise reading.StreamFallback("an id of an earlier chunk with other content")
+        fresh = first & ~prior
+        in_store = np.zeros(n, dtype=bool)
+        if len(self.stored) and fresh.any():
+            kb = k2.copy()
+            if explicit.any():
+                kb[explicit] = hash_strings(ids[explicit], SEED_B)
+            sel = np.flatnonzero(fresh)
+            in_store[sel] = self.stored.lookup(k1[sel], kb[sel])[0]
+        found = self._conflicts(accepted, explicit, first, in_store)
+        if len(found) and found.in_file.any() and (first & prior & ids.isin(
+                ids[~first]).to_numpy()).any():
+            # the chunk's first row with that id repeats an earlier chunk's: the reason
+            # must name the file's first row, which only the whole-file ingest has
+            raise reading.StreamFallback("an in-file conflict across chunks")
+        self.seen.add(k1[fresh], k2[fresh])
+        new = fresh & ~in_store
+        new[found.positions] = False
+        return new, found, in_store
+
+    def _conflicts(self, accepted: pd.DataFrame, explicit: np.ndarray, first: np.ndarray,
+                   in_store: np.ndarray) -> conflicts.Conflicts:
+        parts: list[conflicts.Conflicts] = []
+        if (explicit & ~first).any():  # a repeated given id within this chunk
+            table = pa.Table.from_pandas(accepted, preserve_index=False)
+            parts.append(conflicts.find_conflicts(self.ds, accepted, table,
+                                                  table.slice(0, 0)))
+        sel = np.flatnonzero(explicit & in_store)
+        if sel.size:  # the file's first row with a stored id: same content as stored?
+            found = self.store.find_conflicts(self.ds, accepted.iloc[sel])
+            parts.append(dataclasses.replace(found, positions=sel[found.positions]))
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return conflicts.NONE
+        if len(parts) == 1:
+            return parts[0]
+        pos = np.concatenate([p.positions for p in parts])
+        order = np.argsort(pos, kind="stable")
+        columns = [c for p in parts for c in p.columns]
+        return conflicts.Conflicts(pos[order], tuple(columns[i] for i in order),
+                                   np.concatenate([p.in_file for p in parts])[order],
+                                   np.concatenate([p.other_line for p in parts])[order])
+
+
+def _increasing(arr: pa.Array) -> bool:
+    """Every id greater than the one before (exports sorted by id: no duplicates)."""
+    if len(arr) < 2:
+        return True
+    return bool(pc.all(pc.less(arr.slice(0, len(arr) - 1), arr.slice(1))).as_py())
+
+
+def _ingest_streamed(
+    source: reading.Source, *, display: str, dataset: str | Dataset | None, store: Store,
+    today: date | None, profile: ImportProfile | None, user: str | None,
+    chunk_rows: int | None, audit_action: str | None, role: str | None,
+    audit_detail: str | None,
+) -> IngestReport | None:
+    """Ingest a large plain CSV file chunk by chunk (:class:`reading.CsvStream`) in ONE
+    store transaction; None when the file is not streamable or needs the whole-file
+    reader (then nothing was written: the transaction was aborted)."""
+    hint = resolve_dataset(dataset).name if dataset is not None else None
+    stream = reading.open_stream(source, name=display, dataset=hint, chunk_rows=chunk_rows)
+    if stream is None:
+        return None
+    ds = resolve_dataset(dataset) if dataset is not None else None
+    if profile is not None:
+        ds = profiles.profile_dataset(profile, ds)
+    state = validation.ChunkState()
+    totals = _StreamTotals()
+    try:
+        with store.transaction(f"stream-{uuid.uuid4().hex[:12]}") as txn:
+            dedup: _Dedup | None = None
+            batch_id = sha = ""
+            for raw in stream.chunks():
+                if profile is not None:
+                    raw = profiles.apply_profile(raw, profile)
+                if ds is None:
+                    ds = reading.detect_dataset(raw.headers)
+                if ds.revision_columns:  # statistik: revisions are upserted whole-file
+                    raise reading.StreamFallback("revision dataset")
+                checked = validation.validate(raw, ds, today=today, chunks=state)
+                if dedup is None:
+                    sha = stream.sha256()  # the batch id names it; waits for the scan
+                    batch_id = new_batch_id(sha)
+                    dedup = _Dedup(store, ds)
+                _store_chunk(store, ds, raw, checked, dedup, batch_id, totals)
+            if ds is None or dedup is None or stream.rows == 0:
+                raise reading.StreamFallback("no data rows")
+            warnings, summary = state.finish()
+            report = _stream_report(store, ds, stream, totals, warnings, summary,
+                                    batch_id=batch_id, sha=sha, user=user)
+            _log_ingest(store, txn, report, valid=stream.rows - report.rejected,
+                        added=totals.added, replaced_ids=[], audit_action=audit_action,
+                        role=role, audit_detail=audit_detail)
+    except reading.StreamFallback:
+        return None
+    return report
+
+
+def _store_chunk(store: Store, ds: Dataset, raw: reading.RawTable,
+                 checked: validation.Validated, dedup: _Dedup, batch_id: str,
+                 totals: _StreamTotals) -> None:
+    """Deduplicate one validated chunk, stage its new rows, keep its rejected rows."""
+    accepted = checked.accepted
+    new, found, in_store = dedup.split(accepted)
+    rejected = checked.rejected
+    if len(found):
+        extra = conflicts.rejected_rows(ds, accepted, found, np.ones(len(found), dtype=bool))
+        rejected = pd.concat([rejected, extra], ignore_index=True).sort_values(
+            "line", kind="stable", ignore_index=True)
+        totals.conflicts += len(found)
+    added = int(new.sum())
+    claimed = in_store.copy()
+    claimed[found.positions] = False
+    store.append_new(ds, accepted.loc[new] if added < len(accepted) else accepted,
+                     batch_id, claimed=accepted.loc[claimed, "record_id"])
+    totals.added += added
+    totals.duplicates += len(accepted) - added - len(found)
+    if len(rejected):
+        original, unsplit = _quarantine_original(raw, rejected)
+        totals.rejected.append(rejected)
+        totals.original.append(original)
+        totals.unsplit.append(unsplit)
+
+
+def _stream_report(store: Store, ds: Dataset, stream: reading.CsvStream,
+                   totals: _StreamTotals, warnings: list[str], summary: list[str], *,
+                   batch_id: str, sha: str, user: str | None) -> IngestReport:
+    rejected = pd.concat(totals.rejected, ignore_index=True) if totals.rejected else None
+    quarantine = None
+    if rejected is not None:
+        quarantine = store.write_quarantine(
+            ds, reading.safe_file_name(stream.file_name), rejected,
+            original=pd.concat(totals.original, ignore_index=True),
+            unsplit=np.concatenate(totals.unsplit))
+    return IngestReport(
+        file=stream.file_name, dataset=ds.name, rows_read=stream.rows,
+        accepted=totals.added, rejected=totals.rejected_count,
+        duplicates=totals.duplicates, warnings=warnings,
+        rejected_file=str(quarantine) if quarantine is not None else None,
+        errors=_row_errors(rejected, ERROR_LIMIT) if rejected is not None else [],
+        batch_id=batch_id, sha256=sha, encoding=stream.encoding,
+        delimiter=stream.delimiter, user=user, rejection_summary=summary,
+        conflicts=totals.conflicts, headers=list(stream.headers))

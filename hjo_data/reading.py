@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
+import os
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,17 +52,20 @@ from hjo_data.rawtable import (
 from hjo_data.schema import DATASETS, Dataset
 
 __all__ = [
+    "CsvStream",
     "DEFAULT_MAX_UPLOAD_MB",
     "FileTooLargeError",
     "HeaderMapping",
     "NO_LIMIT",
     "RawTable",
     "Source",
+    "StreamFallback",
     "StructuralError",
     "check_size",
     "detect_dataset",
     "map_headers",
     "max_upload_bytes",
+    "open_stream",
     "read_bytes",
     "read_raw",
     "safe_file_name",
@@ -658,6 +664,12 @@ def _quote_may_swallow(payload: pa.Buffer, table: pa.Table, breaks: np.ndarray,
     Then the exact path decides (see ``_swallowed``); well-formed files stay fast."""
     if int(np.count_nonzero(np.frombuffer(payload, dtype=np.uint8) == ord('"'))) % 2:
         return True
+    return _record_in_value(table, breaks, delimiter)
+
+
+def _record_in_value(table: pa.Table, breaks: np.ndarray, delimiter: str) -> bool:
+    """A value with a line break holding a whole record's worth of delimiters (the sign
+    of an unterminated quote that swallowed the following lines)."""
     multi = np.flatnonzero(breaks)
     if multi.size == 0 or table.num_columns < 2:
         return False
@@ -913,3 +925,199 @@ def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, li
         [pa.array(values, type=pa.large_string()) for values in columns], names=layout.header
     )
     return _to_frame(table), np.asarray(lines, dtype=np.int64), errors
+
+
+# --------------------------------------------------------------------------- streaming
+
+#: Rows per chunk of a streamed CSV file (env HJO_INGEST_CHUNK_ROWS overrides it and
+#: streams every plain CSV file, whatever its size: tests use tiny chunks).
+CHUNK_ROWS = 500_000
+#: Plain CSV files at least this large are streamed by ``ingest_file`` (smaller ones are
+#: read whole: one chunk anyway, and the whole-file reader handles every oddity).
+STREAM_MIN_BYTES = 16 << 20
+#: pyarrow's parse block (bytes); a record longer than this falls back to whole-file.
+_STREAM_BLOCK = 4 << 20
+_SCAN_BLOCK = 4 << 20
+
+
+class StreamFallback(Exception):
+    """The file needs the whole-file reader: a row with the wrong number of fields, an
+    encoding other than UTF-8, NUL bytes, an unterminated quote, ... Whatever was
+    streamed must be thrown away (the ingest's transaction is aborted)."""
+
+
+def chunk_rows_setting() -> int | None:
+    """$HJO_INGEST_CHUNK_ROWS as a positive int, or None."""
+    text = os.environ.get("HJO_INGEST_CHUNK_ROWS", "").strip()
+    try:
+        value = int(text) if text else 0
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+class CsvStream:
+    """A plain UTF-8 CSV file read chunk by chunk (:meth:`chunks`), each chunk a
+    :class:`RawTable` with the whole-file reader's frame and exact physical line numbers
+    (quoted line breaks counted across chunks). The SHA-256 of the file and a scan for
+    NUL bytes and unbalanced quotes run on a second thread (:meth:`sha256`).
+
+    Only files the whole-file fast path would read unchanged are streamed; anything else
+    raises :class:`StreamFallback` (at any chunk, or in :meth:`sha256`)."""
+
+    def __init__(self, path: Path, file_name: str, encoding: str, layout: _Layout,
+                 chunk_rows: int) -> None:
+        self.path = path
+        self.file_name = file_name
+        self.encoding = encoding
+        self.delimiter = layout.delimiter
+        self.headers = list(layout.header)
+        self.chunk_rows = max(1, int(chunk_rows))
+        self._layout = layout
+        self._scan: ThreadPoolExecutor | None = None
+        self._scan_result: Future[tuple[str, int, bool]] | None = None
+        self.rows = 0
+
+    def _start_scan(self) -> None:
+        self._scan = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        self._scan_result = self._scan.submit(_scan_file, self.path)
+
+    def sha256(self) -> str:
+        """The file's SHA-256 (waits for the scan); raises StreamFallback when the file
+        holds NUL bytes or an odd number of quote characters (the whole-file reader's
+        cases: NUL warning, unterminated quote)."""
+        if self._scan_result is None:
+            self._start_scan()
+        assert self._scan_result is not None and self._scan is not None
+        try:
+            sha, quotes, nul = self._scan_result.result()
+        finally:
+            self._scan.shutdown()
+        if nul or quotes % 2:
+            raise StreamFallback("NUL bytes or an unterminated quote")
+        return sha
+
+    def chunks(self) -> Iterator[RawTable]:
+        layout = self._layout
+        width = len(layout.header)
+        names = [f"f{i}" for i in range(width)]
+        block = max(1 << 12, min(_STREAM_BLOCK, self.chunk_rows * 256))
+        if self._scan_result is None:
+            self._start_scan()
+        try:
+            reader = pa_csv.open_csv(
+                str(self.path),
+                read_options=pa_csv.ReadOptions(column_names=names,
+                                                skip_rows=layout.skip_lines,
+                                                block_size=block, use_threads=True),
+                parse_options=pa_csv.ParseOptions(
+                    delimiter=layout.delimiter, quote_char='"', double_quote=True,
+                    escape_char=False, newlines_in_values=True, ignore_empty_lines=False),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={n: pa.large_string() for n in names},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False,
+                    null_values=[], check_utf8=True),
+            )
+            pending: list[pa.RecordBatch] = []
+            pending_rows = 0
+            next_line = layout.skip_lines + 1  # the header record's line
+            first = True
+            for batch in reader:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                while pending_rows >= self.chunk_rows + first:
+                    table = pa.Table.from_batches(pending)
+                    cut = self.chunk_rows + first
+                    head, rest = table.slice(0, cut), table.slice(cut)
+                    chunk, next_line = self._chunk(head, next_line, first)
+                    first = False
+                    pending = rest.to_batches()
+                    pending_rows = rest.num_rows
+                    yield chunk
+            if pending_rows or first:
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                chunk, next_line = self._chunk(table, next_line, first)
+                if len(chunk.frame) or first:
+                    yield chunk
+        except (pa.ArrowInvalid, pa.ArrowException, UnicodeError) as exc:
+            raise StreamFallback(str(exc)) from exc
+
+    def _chunk(self, table: pa.Table, next_line: int, first: bool
+               ) -> tuple[RawTable, int]:
+        layout = self._layout
+        if first:
+            if table.num_rows == 0:
+                raise StreamFallback("no header")
+            header = [table.column(i)[0].as_py() for i in range(table.num_columns)]
+            if header != layout.raw_header:  # e.g. a ";;;" line above the header
+                raise StreamFallback("header not on the first record")
+        n = table.num_rows
+        breaks = _embedded_line_breaks(table) if n else np.zeros(0, dtype=np.int64)
+        if breaks.any() and _record_in_value(table, breaks, layout.delimiter):
+            raise StreamFallback("an unterminated quote may have swallowed lines")
+        starts = next_line + np.arange(n, dtype=np.int64)
+        if n > 1 and breaks.any():
+            starts[1:] += np.cumsum(breaks[:-1], dtype=np.int64)
+        if n:
+            next_line = int(starts[-1] + breaks[-1] + 1)
+        if first:
+            table, starts = table.slice(1), starts[1:]
+        keep = _non_empty_rows(table)
+        if keep is not None:
+            table = table.filter(pa.array(keep))
+            starts = starts[keep]
+        frame = _to_frame(table.rename_columns(layout.header))
+        self.rows += len(frame)
+        return RawTable(self.file_name, frame, starts, self.encoding, self.delimiter, [],
+                        "pyarrow"), next_line
+
+
+def _scan_file(path: Path) -> tuple[str, int, bool]:
+    """(SHA-256 hex, quote characters, any NUL byte) of the file, in one pass."""
+    digest = hashlib.sha256()
+    quotes = 0
+    nul = False
+    with path.open("rb") as fh:
+        while block := fh.read(_SCAN_BLOCK):
+            digest.update(block)
+            quotes += block.count(b'"')
+            nul = nul or b"\x00" in block
+    return digest.hexdigest(), quotes, nul
+
+
+def open_stream(source: Source, *, name: str | None = None, dataset: str | None = None,
+                chunk_rows: int | None = None) -> CsvStream | None:
+    """A :class:`CsvStream` over ``source`` when it is a path to a plain CSV file worth
+    streaming (at least :data:`STREAM_MIN_BYTES`, or any size with ``chunk_rows`` or
+    $HJO_INGEST_CHUNK_ROWS): UTF-8 (BOM or not), no source format, not Excel or JSON,
+    at least two columns. None: read the whole file (:func:`read_bytes`)."""
+    if not isinstance(source, str | Path):
+        return None
+    path = Path(source)
+    forced = chunk_rows or chunk_rows_setting()
+    try:
+        size = path.stat().st_size
+        if not path.is_file() or (forced is None and size < STREAM_MIN_BYTES):
+            return None
+        with path.open("rb") as fh:
+            head = fh.read(2 * _SNIFF_BYTES)
+    except OSError:
+        return None
+    file_name = base_name(name if name is not None else str(source))
+    if (not head or formats.sniff(head, file_name, dataset) is not None
+            or excel.is_ole2(head) or head[:4] == b"PK\x03\x04" or _is_excel(file_name)
+            or jsontable.looks_like_json(head, file_name)
+            or _utf16_codec(head[:_BINARY_SAMPLE]) is not None
+            or _looks_binary(head[:_BINARY_SAMPLE]) or b"\x00" in head):
+        return None
+    encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+    payload = head[3:] if encoding == "utf-8-sig" else head
+    if size > len(head):  # the sniffer sees a prefix: cut it after its last line break
+        payload = payload[: max(payload.rfind(b"\n"), payload.rfind(b"\r")) + 1]
+    try:
+        layout = _sniff(pa.py_buffer(payload), file_name)
+    except (_NotUtf8, UnreadableFileError):
+        return None
+    if len(layout.header) < 2:
+        return None
+    return CsvStream(path, file_name, encoding, layout, forced or CHUNK_ROWS)

@@ -589,15 +589,34 @@ class Store:
             self._write_parts(ds, new_table)
         return added, duplicates
 
-    def _write_parts(self, ds: Dataset, table: pa.Table) -> None:
-        """Stage ``table``'s rows as new part files (one per year it touches)."""
+    def append_new(self, dataset: str | Dataset, rows: pd.DataFrame, batch_id: str, *,
+                   claimed: pd.Series | None = None) -> int:
+        """Stage ``rows`` the caller already deduplicated as new part files and record
+        ``claimed`` (ids of the batch's rows stored before it) in the batch's claims file;
+        returns the rows added. For the streaming ingest (one call per chunk inside ONE
+        transaction): it dedups against :meth:`stored_ids` read once and its own ids
+        (hjo_data.idset), so neither ``split_new``'s per-chunk lookup over every stored
+        id nor the transaction's id cache (memory) is used for these rows."""
+        ds = get_dataset(dataset)
+        with self.lock(), self._writing(f"append-{batch_id}"):
+            if claimed is not None and len(claimed):
+                self._write_claims(ds, pd.DataFrame({"record_id": claimed}), batch_id)
+            if len(rows):
+                self._write_parts(ds, _to_arrow(ds, rows.assign(batch_id=batch_id)),
+                                  note=False)
+        return len(rows)
+
+    def _write_parts(self, ds: Dataset, table: pa.Table, *, note: bool = True) -> None:
+        """Stage ``table``'s rows as new part files (one per year it touches); ``note``:
+        count them in the transaction's :meth:`stored_ids`."""
         if table.num_rows == 0:
             return
         name = layout.new_part_name()
         for year, rows in layout.split_by_year(ds, table):
             target = self.path(ds) / layout.partition_dir_name(year) / name
             self._write_file(target, lambda tmp, rows=rows: layout.write_part(ds, rows, tmp))
-        self._note_ids(ds, table["record_id"])
+        if note:
+            self._note_ids(ds, table["record_id"])
         touched = getattr(self._local, "touched", None)
         if touched is not None:
             touched.add(ds.name)

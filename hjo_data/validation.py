@@ -19,9 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hjo_data import matching, parsing, privacy, reading, reference
+from hjo_data import idset, matching, parsing, privacy, reading, reference
 from hjo_data.errors import RowError, UnreadableFileError
 from hjo_data.formatting import fmt_number
+from hjo_data.idset import HashCounts
 from hjo_data.promise import column_default
 from hjo_data.schema import Column, Dataset, normalise_header, normalise_value
 
@@ -157,13 +158,7 @@ def _hash_strings(arr: pa.Array) -> np.ndarray:
     return hashed[enc.indices.to_numpy(zero_copy_only=False)]
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: a fixed, platform-independent uint64 -> uint64 mix."""
-    with np.errstate(over="ignore"):
-        z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+_mix64 = idset.mix64
 
 
 def _hash_numeric(values: np.ndarray) -> np.ndarray:
@@ -200,6 +195,57 @@ def _hex_ids(h: np.ndarray) -> pa.Array:
     chars[:, 1:] = _HEX_PAIRS[as_bytes].view(np.uint8).reshape(n, 16)
     offsets = np.arange(0, 17 * n + 1, 17, dtype=np.int64)
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
+
+
+# --------------------------------------------------------------------------- chunks
+
+@dataclass
+class ChunkState:
+    """What :func:`validate` gathers over the chunks of one streamed file (see there)."""
+
+    rows_before: int = 0
+    occurrences: HashCounts = field(default_factory=HashCounts)
+    _reading: list[str] = field(default_factory=list)
+    _headers: list[str] = field(default_factory=list)
+    _unknown: list[str] = field(default_factory=list)
+    _bases: frozenset[int] | None = None
+    _dataset: Dataset | None = None
+    _uncertain: list[matching.HeaderMatch] = field(default_factory=list)
+    _tallies: list[tuple[TallyKey, dict[str, int]]] = field(default_factory=list)
+    _problems: list[pd.DataFrame] = field(default_factory=list)
+
+    def header(self, reading_warnings: list[str], headers: list[str], unknown: list[str],
+               bases: frozenset[int], dataset: Dataset,
+               uncertain: list[matching.HeaderMatch]) -> None:
+        if self._bases is None:
+            self._reading = list(reading_warnings)
+            self._headers, self._unknown = list(headers), list(unknown)
+            self._dataset, self._uncertain = dataset, list(uncertain)
+            self._bases = bases
+        else:  # an index column must count on through every chunk
+            self._bases &= bases
+
+    def add(self, rows: int, tallies: list[tuple[TallyKey, dict[str, int]]],
+            problems: pd.DataFrame) -> None:
+        self.rows_before += rows
+        if not self._tallies:
+            self._tallies = [(key, dict(counts)) for key, counts in tallies]
+        else:
+            for (_, total), (_, counts) in zip(self._tallies, tallies, strict=True):
+                for value, count in counts.items():
+                    total[value] = total.get(value, 0) + count
+        if len(problems):
+            self._problems.append(problems)
+
+    def finish(self) -> tuple[list[str], list[str]]:
+        """(warnings, summary) of the whole file, as :func:`validate` words them."""
+        warnings = list(self._reading)
+        if self._dataset is not None:
+            warnings += _header_warnings(self._headers, self._unknown, bool(self._bases),
+                                         self._dataset, self._uncertain)
+        warnings += _tally_warnings(self._tallies)
+        problems = pd.concat(self._problems, ignore_index=True) if self._problems else None
+        return warnings, summarise(problems)
 
 
 # --------------------------------------------------------------------------- validate
@@ -251,17 +297,20 @@ def _respondent_header(dataset: Dataset, unknown: list[str]) -> str | None:
     return None
 
 
-def _is_row_index(frame: pd.DataFrame, headers: list[str], unknown: list[str]) -> bool:
-    """The first column has no header ("Kolumn 1") and holds the row numbers 1..n (R's
-    ``write.csv`` / pandas ``to_csv`` with the index)."""
-    if not headers or unknown[0] != headers[0] or headers[0] != "Kolumn 1":
-        return False
+def _row_index_bases(frame: pd.DataFrame, headers: list[str], unknown: list[str],
+                     start: int = 0) -> frozenset[int]:
+    """The first column has no header ("Kolumn 1") and holds the row numbers (R's
+    ``write.csv`` / pandas ``to_csv`` with the index): the bases (1: 1..n, 0: 0..n-1) its
+    values fit, counted from row ``start`` of the file (a streamed chunk); empty: not an
+    index."""
+    if not unknown or not headers or unknown[0] != headers[0] or headers[0] != "Kolumn 1":
+        return frozenset()
     numbers = parsing.parse_number(frame.iloc[:, 0])
     if not numbers.ok.all() or numbers.missing.any():
-        return False
+        return frozenset()
     values = numbers.values
-    return bool(np.array_equal(values, np.arange(1, len(values) + 1))
-                or np.array_equal(values, np.arange(len(values))))
+    return frozenset(base for base in (1, 0) if np.array_equal(
+        values, np.arange(start + base, start + base + len(values))))
 
 
 def _occurrence(h: np.ndarray) -> np.ndarray:
@@ -375,8 +424,14 @@ def _map_columns(func: Callable[[Column], _Prepared], columns: Sequence[Column],
         return list(pool.map(func, columns))
 
 
-def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Validated:
+def validate(raw: Any, dataset: Dataset, *, today: date | None = None,
+             chunks: ChunkState | None = None) -> Validated:
     """Check and type every row of ``raw`` (a reading.RawTable) against ``dataset``.
+
+    ``chunks``: ``raw`` is one chunk of a streamed file; what depends on the whole file
+    (warnings, the summary, occurrence numbers of identical rows, the row-index column)
+    is gathered there and :meth:`ChunkState.finish` words it exactly as a whole-file
+    validation would. The chunk's ``Validated`` then has no warnings and no summary.
 
     Raises UnreadableFileError when a required column is missing from the file.
     """
@@ -392,13 +447,14 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     respondent = _respondent_header(dataset, unknown)
     if respondent is not None:
         unknown = [h for h in unknown if h != respondent]
-    if unknown and _is_row_index(frame, headers, unknown):
-        unknown = unknown[1:]
-        warnings.append(f"Den första kolumnen ('{headers[0]}') saknar rubrik och innehåller "
-                        "bara radnummer 1, 2, 3 … (t.ex. från R:s write.csv): den ignoreras.")
-    if unknown:
-        warnings.append("Okända kolumner ignoreras: " + ", ".join(f"'{h}'" for h in unknown)
-                        + _suggestion_text(dataset, header_mapping.uncertain))
+    bases = _row_index_bases(frame, headers, unknown,
+                             chunks.rows_before if chunks is not None else 0)
+    if chunks is not None:
+        chunks.header(warnings, headers, unknown, bases, dataset, header_mapping.uncertain)
+        warnings = []
+    else:
+        warnings.extend(_header_warnings(headers, unknown, bool(bases), dataset,
+                                         header_mapping.uncertain))
 
     # canonical name -> position of the first header mapped to it
     positions: dict[str, int] = {}
@@ -536,24 +592,30 @@ def validate(raw: Any, dataset: Dataset, *, today: date | None = None) -> Valida
     if respondent is not None:
         respondent_ids = parsing.strip(frame.iloc[:, headers.index(respondent)])
     keep = ~rej.rejected
-    accepted = _build_accepted(dataset, out, hash_parts, keep, lines, respondent_ids)
-    warnings.extend(_category_warnings(unknown_cats, keep))
-    warnings.extend(_answer_warnings(answers, keep))
+    accepted = _build_accepted(dataset, out, hash_parts, keep, lines, respondent_ids,
+                               occurrences=chunks.occurrences if chunks is not None else None)
+    tallies = _tallies(unknown_cats, answers, keep)
     problems, rejected = _build_rejected(raw, frame, rej, lines)
+    if chunks is not None:
+        chunks.add(n, tallies, problems)
+        return Validated(accepted=accepted, rejected=rejected, problems=problems)
+    warnings.extend(_tally_warnings(tallies))
     return Validated(accepted=accepted, rejected=rejected, warnings=warnings,
                      problems=problems, summary=summarise(problems))
 
 
 def _take(values: Any, keep: np.ndarray, keep_idx: pa.Array | None) -> Any:
+    """The kept rows (``keep_idx``: the boolean mask as Arrow; filter beats take)."""
     if isinstance(values, pa.Array):
-        return values if keep_idx is None else pc.take(values, keep_idx)
+        return values if keep_idx is None else pc.filter(values, keep_idx)
     return values if keep_idx is None else values[keep]
 
 
 def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str, Any],
                     keep: np.ndarray, lines: np.ndarray,
-                    respondent_ids: pa.Array | None = None) -> pd.DataFrame:
-    keep_idx = None if keep.all() else pa.array(np.flatnonzero(keep))
+                    respondent_ids: pa.Array | None = None,
+                    occurrences: HashCounts | None = None) -> pd.DataFrame:
+    keep_idx = None if keep.all() else pa.array(keep)
     k = int(keep.sum())
     cols: dict[str, pd.Series] = {}
 
@@ -584,6 +646,9 @@ def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str,
         if dataset.name in ORDINAL_DATASETS:
             # identical rows within the file are distinct records (see ORDINAL_DATASETS)
             occ = _occurrence(combined)
+            if occurrences is not None:  # identical rows in earlier chunks of the file
+                occ = occ + occurrences.lookup(combined)
+                occurrences.add(combined)
             later = occ > 0
             if later.any():
                 salted = _combine([combined[later], _hash_numeric(occ[later])],
@@ -643,45 +708,78 @@ def _build_accepted(dataset: Dataset, out: dict[str, Any], hash_parts: dict[str,
     return frame
 
 
-def _category_warnings(unknown_cats: Iterable[tuple[Column, parsing.CategoryParse]],
-                       keep: np.ndarray) -> list[str]:
-    warnings: list[str] = []
+#: A warning's kind and wording keys: ("unknown", label, fallback) for an unknown
+#: category kept as the fallback, ("no_answer", label) / ("kept", label) for answers.
+TallyKey = tuple[str, ...]
+
+
+def _tallies(unknown_cats: Iterable[tuple[Column, parsing.CategoryParse]],
+             answers: Iterable[tuple[Column, str, parsing.CategoryParse]],
+             keep: np.ndarray) -> list[tuple[TallyKey, dict[str, int]]]:
+    """Rows per raw value behind each aggregated warning, in warning order (the same
+    keys for every chunk of a file, so chunks add up)."""
+    out: list[tuple[TallyKey, dict[str, int]]] = []
     for col, res in unknown_cats:
-        sel = res.unknown & keep
-        if not sel.any():
-            continue
-        for shown, count in _value_counts(res.raw, sel):
-            warnings.append(f"{_rows_sv(count)}: okänd {col.label.lower()} '{shown}' "
-                            f"sparas som '{col.fallback}'")
+        out.append((("unknown", col.label, str(col.fallback)),
+                    _raw_counts(res.raw, res.unknown & keep)))
+    for col, label, res in answers:
+        no_answer = _raw_counts(res.raw, res.no_answer & keep) \
+            if res.no_answer is not None else {}
+        kept = _raw_counts(res.raw, res.kept & keep) if res.kept is not None else {}
+        out.append((("no_answer", label), no_answer))
+        out.append((("kept", col.label), kept))
+    return out
+
+
+def _tally_warnings(tallies: Iterable[tuple[TallyKey, dict[str, int]]]) -> list[str]:
+    """Swedish warnings: unknown categories kept as the fallback, "no answer" values
+    ("Vet ej") and unknown values kept as written, one line per value."""
+    warnings: list[str] = []
+    for key, counts in tallies:
+        for shown, count in _grouped_counts(counts):
+            if key[0] == "unknown":
+                warnings.append(f"{_rows_sv(count)}: okänd {key[1].lower()} '{shown}' "
+                                f"sparas som '{key[2]}'")
+            elif key[0] == "no_answer":
+                warnings.append(f"{_rows_sv(count)}: '{shown}' i kolumnen '{key[1]}' räknas "
+                                "som saknat svar")
+            else:
+                warnings.append(
+                    f"{_rows_sv(count)}: okänd {key[1].lower()} '{shown}' sparas som den "
+                    "står (den finns inte bland de inställda och visas inte i diagrammen)")
     return warnings
 
 
-def _value_counts(texts: pa.Array, sel: np.ndarray) -> list[tuple[str, int]]:
-    """(shown value, rows) of the selected texts, spellings differing only in case or
-    spacing counted together; most rows first. Personnummer masked."""
+def _raw_counts(texts: pa.Array, sel: np.ndarray) -> dict[str, int]:
+    """Rows per value among the selected texts, values in order of first appearance."""
+    if not sel.any():
+        return {}
     counts = pc.value_counts(pc.filter(texts, pa.array(sel))).to_pylist()
+    return {item["values"]: int(item["counts"]) for item in counts}
+
+
+def _grouped_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """(shown value, rows), spellings differing only in case or spacing counted
+    together (shown as first met); most rows first. Personnummer masked."""
     grouped: dict[str, list[Any]] = {}
-    for item in counts:
-        entry = grouped.setdefault(normalise_value(item["values"]), [item["values"], 0])
-        entry[1] += item["counts"]
+    for value, count in counts.items():
+        entry = grouped.setdefault(normalise_value(value), [value, 0])
+        entry[1] += count
     return [(privacy.mask_text(shown), count)
             for shown, count in sorted(grouped.values(), key=lambda e: (-e[1], e[0]))]
 
 
-def _answer_warnings(answers: Iterable[tuple[Column, str, parsing.CategoryParse]],
-                     keep: np.ndarray) -> list[str]:
-    """"No answer" values ("Vet ej") and unknown values kept as written, per column."""
+def _header_warnings(headers: list[str], unknown: list[str], row_index: bool,
+                     dataset: Dataset, uncertain: list[matching.HeaderMatch]) -> list[str]:
+    """The row-index column and the unknown columns (ignored)."""
     warnings: list[str] = []
-    for col, label, res in answers:
-        if res.no_answer is not None and (sel := res.no_answer & keep).any():
-            for shown, count in _value_counts(res.raw, sel):
-                warnings.append(f"{_rows_sv(count)}: '{shown}' i kolumnen '{label}' räknas "
-                                "som saknat svar")
-        if res.kept is not None and (sel := res.kept & keep).any():
-            for shown, count in _value_counts(res.raw, sel):
-                warnings.append(
-                    f"{_rows_sv(count)}: okänd {col.label.lower()} '{shown}' sparas som den "
-                    "står (den finns inte bland de inställda och visas inte i diagrammen)")
+    if row_index:
+        unknown = unknown[1:]
+        warnings.append(f"Den första kolumnen ('{headers[0]}') saknar rubrik och innehåller "
+                        "bara radnummer 1, 2, 3 … (t.ex. från R:s write.csv): den ignoreras.")
+    if unknown:
+        warnings.append("Okända kolumner ignoreras: " + ", ".join(f"'{h}'" for h in unknown)
+                        + _suggestion_text(dataset, uncertain))
     return warnings
 
 
@@ -781,3 +879,17 @@ def summarise(problems: pd.DataFrame, *, per_group: int = SUMMARY_VALUES) -> lis
         groups.append((rows, lines))
     groups.sort(key=lambda item: -item[0])
     return [line for _, lines in groups for line in lines]
+
+
+def content_hash(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
+    """A uint64 per row over ``columns`` of a validated frame: text by its bytes, numbers
+    and time stamps by their bit pattern (NaN / NaT each one value). Equal rows, equal
+    hashes (within one process and across machines)."""
+    hashes = []
+    for name in columns:
+        values = frame[name]
+        if values.dtype == "str" or values.dtype == object:
+            hashes.append(idset.hash_strings(values, idset.SEED_A))
+        else:
+            hashes.append(_hash_numeric(values.to_numpy()))
+    return _combine(hashes, len(frame))
