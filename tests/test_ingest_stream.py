@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hjo_data import ingest, reading
+from hjo_data import ingest, profiles, reading
 from hjo_data.ingest import commit_ingest, ingest_file, prepare_ingest
 from hjo_data.store import Store
 
@@ -226,3 +226,26 @@ def test_cli_streams_with_the_env_chunk_size(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(_rows(tmp_path / "cli"), _rows(tmp_path / "whole"))
     log = Store(tmp_path / "cli").log_entries()
     assert len(log) == 1 and log[0]["rows_read"] == 17
+
+
+def test_a_profile_applies_to_every_chunk(tmp_path: Path) -> None:
+    header = "Nr;När;Vad;Var;Vem;Lat;Lon;Text"
+    rows = [f"N{i};2024-02-{1 + i:02d} 10:00;{'Sönder' if i % 2 else 'klotter'};Hamnen;"
+            f"polis;;;" for i in range(9)]
+    rows[6] = "N6;2024-02-30 10:00;Sönder;Hamnen;polis;;;"   # line 8: bad date, chunk 3
+    path = _write(tmp_path / "p.csv", rows, header=header)
+    profile = profiles.ImportProfile(
+        name="egen", dataset="incidents",
+        columns={"Nr": "incident_id", "När": "occurred_at", "Vad": "category",
+                 "Var": "area", "Vem": "source", "Lat": "ignorera", "Lon": "ignorera",
+                 "Text": "description"},
+        values={"category": {"Sönder": "skadegörelse"}})
+    store = Store(tmp_path / "whole")
+    whole = commit_ingest(prepare_ingest(path, store=store, profile=profile), store)
+    report = ingest_file(path, store=Store(tmp_path / "streamed"), profile=profile,
+                         chunk_rows=3)
+    assert _comparable(report) == _comparable(whole)
+    assert (report.accepted, report.rejected) == (8, 1) and report.errors[0].line == 8
+    stored = _rows(tmp_path / "streamed")
+    pd.testing.assert_frame_equal(stored, _rows(tmp_path / "whole"))
+    assert (stored["category"] == "skadegörelse").sum() == 4  # N1, N3, N5, N7
