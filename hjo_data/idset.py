@@ -8,8 +8,8 @@ kept. Two ids count as equal only when both hashes agree (a false match needs a 
 collision); an agreement of the first hash alone is reported as a ``clash`` so the
 caller can fall back to an exact check.
 
-Strings are hashed straight from their Arrow buffers, eight bytes at a time (no Python
-string objects), with a fixed seed: the same id gives the same hash on every machine.
+Strings are hashed with SipHash (pandas) under two fixed keys: the same id gives the
+same hashes on every machine, and no crafted file finds a 128-bit collision.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["SEED_A", "SEED_B", "HashCounts", "IdSet", "hash_strings", "mix64"]
 
 SEED_A = 0x243F6A8885A308D3
 SEED_B = 0x13198A2E03707344
-_BYTE_INDEX = np.arange(8, dtype=np.int64)
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -34,47 +34,28 @@ def mix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def _as_string_array(values: pa.Array | pa.ChunkedArray | pd.Series) -> pa.Array:
-    if isinstance(values, pd.Series):
-        values = pa.array(values, type=pa.large_string(), from_pandas=True)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array(
-            [], type=pa.large_string())
-    if not pa.types.is_large_string(values.type):
-        values = values.cast(pa.large_string())
-    return values
+def _key(seed: int) -> str:
+    """pandas' hash key (16 characters) for a seed."""
+    return f"{seed & 0xFFFFFFFFFFFFFFFF:016x}"[:16]
 
 
 def hash_strings(values: pa.Array | pa.ChunkedArray | pd.Series, seed: int) -> np.ndarray:
-    """A uint64 per string (null = empty): its length and bytes mixed eight at a time."""
-    arr = _as_string_array(values)
-    n = len(arr)
-    if n == 0:
+    """A uint64 per string (null = empty): SipHash-2-4 keyed by ``seed`` (pandas'
+    ``hash_array``). Keyed and non-linear: two seeds together need a 128-bit collision,
+    which no crafted file can find."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks else pa.array(
+            [], type=pa.large_string())
+    if isinstance(values, pa.Array):
+        if values.null_count:
+            values = pc.fill_null(values, "")
+        objects = values.to_numpy(zero_copy_only=False)
+    else:
+        objects = values.fillna("").to_numpy(dtype=object)
+    if objects.size == 0:
         return np.zeros(0, dtype=np.uint64)
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(
-        0, dtype=np.uint8)
-    start = offsets[:-1]
-    lengths = offsets[1:] - start
-    if arr.null_count:
-        lengths = np.where(np.asarray(arr.is_null()), 0, lengths)
-    end = int(offsets[-1])
-    data = np.concatenate([data[: end], np.zeros(8, dtype=np.uint8)])
-    h = mix64(lengths.astype(np.uint64) ^ np.uint64(seed))
-    active = np.flatnonzero(lengths > 0)
-    word = 0
-    with np.errstate(over="ignore"):
-        while active.size:
-            left = lengths[active] - 8 * word
-            idx = (start[active] + 8 * word)[:, None] + _BYTE_INDEX
-            chunk = data[np.minimum(idx, end)]
-            chunk[_BYTE_INDEX[None, :] >= left[:, None]] = 0
-            words = np.ascontiguousarray(chunk).view(np.uint64).ravel()
-            h[active] = mix64((h[active] * np.uint64(0x100000001B3)) ^ words)
-            active = active[left > 8]
-            word += 1
-    return h
+    return pd.util.hash_array(objects.astype(object, copy=False), categorize=False,
+                              hash_key=_key(seed))
 
 
 class HashCounts:

@@ -420,14 +420,26 @@ def _quarantine_original(raw: reading.RawTable, rejected: pd.DataFrame
     and a mask of rows whose fields are unknown (could not be split)."""
     headers = raw.headers
     width = len(headers)
-    position = {int(line): i for i, line in enumerate(np.asarray(raw.lines).tolist())}
+    lines = np.asarray(raw.lines, dtype=np.int64)
+    wanted = rejected["line"].to_numpy(dtype=np.int64)
+    # the rejected rows' positions in the frame; only those rows' cells become Python
+    # objects (a reader giving several rows one line: the last, as before)
+    if len(lines) and bool(np.all(lines[1:] > lines[:-1])):
+        at = np.minimum(np.searchsorted(lines, wanted), len(lines) - 1)
+        found = lines[at] == wanted
+    else:
+        position = {int(line): i for i, line in enumerate(lines.tolist())}
+        at = np.array([position.get(int(w), 0) for w in wanted], dtype=np.int64)
+        found = np.array([int(w) in position for w in wanted], dtype=bool)
     structural = {int(e.line): e for e in raw.structural_errors}
-    cells = raw.frame.to_numpy(dtype=object) if width else np.empty((0, 0), dtype=object)
+    cells = raw.frame.iloc[at[found]].to_numpy(dtype=object) if width and found.any() \
+        else np.empty((0, width), dtype=object)
+    row_of = np.cumsum(found) - 1
     rows: list[list[str]] = []
     unsplit = np.zeros(len(rejected), dtype=bool)
-    for k, line in enumerate(rejected["line"].astype("int64").tolist()):
-        if line in position:
-            rows.append([str(v) for v in cells[position[line]]])
+    for k, line in enumerate(wanted.tolist()):
+        if found[k]:
+            rows.append([str(v) for v in cells[row_of[k]]])
             continue
         err = structural.get(line)
         fields = list(getattr(err, "fields", ()) or ())

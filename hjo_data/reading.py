@@ -931,7 +931,7 @@ def _slow_path(text: str, layout: _Layout) -> tuple[pd.DataFrame, np.ndarray, li
 
 #: Rows per chunk of a streamed CSV file (env HJO_INGEST_CHUNK_ROWS overrides it and
 #: streams every plain CSV file, whatever its size: tests use tiny chunks).
-CHUNK_ROWS = 500_000
+CHUNK_ROWS = 200_000
 #: Plain CSV files at least this large are streamed by ``ingest_file`` (smaller ones are
 #: read whole: one chunk anyway, and the whole-file reader handles every oddity).
 STREAM_MIN_BYTES = 16 << 20

@@ -889,7 +889,7 @@ def content_hash(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
     for name in columns:
         values = frame[name]
         if values.dtype == "str" or values.dtype == object:
-            hashes.append(idset.hash_strings(values, idset.SEED_A))
+            hashes.append(_hash_strings(parsing.as_arrow(values)))  # by unique value
         else:
             hashes.append(_hash_numeric(values.to_numpy()))
     return _combine(hashes, len(frame))

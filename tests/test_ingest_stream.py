@@ -224,6 +224,8 @@ def test_cli_streams_with_the_env_chunk_size(tmp_path: Path) -> None:
     expected.pop("user")  # the CLI names $USER
     assert {k: report[k] for k in expected} == expected
     pd.testing.assert_frame_equal(_rows(tmp_path / "cli"), _rows(tmp_path / "whole"))
+    # streamed: a part file per chunk (the whole file would be one: every row is 2024)
+    assert len(Store(tmp_path / "cli").part_files("incidents")) > 1
     log = Store(tmp_path / "cli").log_entries()
     assert len(log) == 1 and log[0]["rows_read"] == 17
 
