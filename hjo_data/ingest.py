@@ -809,6 +809,9 @@ def _ingest_streamed(
             dedup: _Dedup | None = None
             batch_id = sha = ""
             for raw in stream.chunks():
+                if dedup is None and len(raw.frame) == 0:
+                    # header only (or blank lines first): the whole-file path words it
+                    raise reading.StreamFallback("no rows in the first chunk")
                 if profile is not None:
                     raw = profiles.apply_profile(raw, profile)
                 if ds is None:

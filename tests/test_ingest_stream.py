@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from hjo_data import ingest, profiles, reading
+from hjo_data.errors import UnreadableFileError
 from hjo_data.ingest import commit_ingest, ingest_file, prepare_ingest
 from hjo_data.store import Store
 
@@ -251,3 +252,10 @@ def test_a_profile_applies_to_every_chunk(tmp_path: Path) -> None:
     stored = _rows(tmp_path / "streamed")
     pd.testing.assert_frame_equal(stored, _rows(tmp_path / "whole"))
     assert (stored["category"] == "skadegörelse").sum() == 4  # N1, N3, N5, N7
+
+
+def test_header_only_file_gets_the_whole_file_error(tmp_path: Path) -> None:
+    path = _write(tmp_path / "h.csv", [], header="Okänd;Rubrik")
+    with pytest.raises(UnreadableFileError, match="bara en rubrikrad"):
+        ingest_file(path, store=Store(tmp_path / "s"), chunk_rows=2)
+    assert not (tmp_path / "s" / "ingest_log.jsonl").exists()
