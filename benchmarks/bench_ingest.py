@@ -386,12 +386,13 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def bench_size(rows: int, rounds: int, work: Path) -> dict:
+def bench_size(rows: int, rounds: int, work: Path, keep: bool = False) -> dict:
     csv_path = work / f"incidents_{rows}.csv"
     t0 = time.perf_counter()
-    bad = generate_incidents(csv_path, rows)
+    if not (keep and csv_path.exists()):  # generation is deterministic: --keep reuses it
+        generate_incidents(csv_path, rows)
     size_mb = csv_path.stat().st_size / 1e6
-    print(f"\n== {_n(rows)} rader ({size_mb:.0f} MB, {_n(bad)} felaktiga), genererade på "
+    print(f"\n== {_n(rows)} rader ({size_mb:.0f} MB), genererade på "
           f"{time.perf_counter() - t0:.0f} s", flush=True)
     runs: dict[str, list[dict]] = {t: [] for t in TOOLS}
     for r in range(rounds):
@@ -400,7 +401,8 @@ def bench_size(rows: int, rounds: int, work: Path) -> dict:
             runs[tool].append(_run_child(tool, csv_path, work / f"out-{tool}"))
         print(f"  omgång {r + 1}: " + ", ".join(
             f"{t} {runs[t][-1]['seconds']:.2f} s" for t in TOOLS), flush=True)
-    csv_path.unlink()
+    if not keep:
+        csv_path.unlink()
     secs = {t: [x["seconds"] for x in runs[t]] for t in TOOLS}
     result = {
         "rows": rows,
@@ -432,7 +434,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, nargs="+", default=list(DEFAULT_ROWS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--work", type=Path, default=WORK)
-    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work folder and reuse its generated files")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -440,7 +443,7 @@ def main() -> int:
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
     try:
-        results = [bench_size(rows, args.rounds, args.work) for rows in args.rows]
+        results = [bench_size(rows, args.rounds, args.work, args.keep) for rows in args.rows]
     finally:
         if not args.keep:
             shutil.rmtree(args.work, ignore_errors=True)

@@ -15,15 +15,18 @@ Non-UTF-8 input (UTF-16, cp1252) is transcoded to UTF-8 in memory once, then par
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Full, Queue
 
 import numpy as np
 import pandas as pd
@@ -998,6 +1001,43 @@ class CsvStream:
         return sha
 
     def chunks(self) -> Iterator[RawTable]:
+        """The chunks in file order; the next one is read on a second thread while the
+        caller works on the current one (parsing and validating overlap on two cores)."""
+        done = threading.Event()
+        queue: Queue[tuple[str, object]] = Queue(maxsize=1)
+
+        def produce() -> None:
+            try:
+                for chunk in self._read_chunks():
+                    while not done.is_set():
+                        try:
+                            queue.put(("chunk", chunk), timeout=0.1)
+                            break
+                        except Full:
+                            continue
+                    if done.is_set():
+                        return
+                queue.put(("end", None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                queue.put(("error", exc))
+
+        reader = threading.Thread(target=produce, name="csv-chunks", daemon=True)
+        reader.start()
+        try:
+            while True:
+                kind, item = queue.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise item  # type: ignore[misc]
+                yield item  # type: ignore[misc]
+        finally:
+            done.set()
+            with contextlib.suppress(Empty):
+                queue.get_nowait()  # unblock a producer waiting to put
+            reader.join()
+
+    def _read_chunks(self) -> Iterator[RawTable]:
         layout = self._layout
         width = len(layout.header)
         names = [f"f{i}" for i in range(width)]

@@ -135,8 +135,8 @@ def _join_raw(frame: pd.DataFrame, pos: np.ndarray) -> list[str]:
     """The original cells of rows ``pos`` joined with ';'."""
     if frame.shape[1] == 0 or pos.size == 0:
         return [""] * pos.size
-    idx = pa.array(pos)
-    cols = [pc.take(parsing.as_arrow(frame.iloc[:, j]), idx) for j in range(frame.shape[1])]
+    rows = frame.iloc[pos]  # the few rejected rows first, then to Arrow
+    cols = [parsing.as_arrow(rows.iloc[:, j]) for j in range(rows.shape[1])]
     if len(cols) == 1:
         return cols[0].to_pylist()
     sep = pa.scalar(";", type=cols[0].type)
