@@ -448,7 +448,8 @@ def main() -> int:
         if not args.keep:
             shutil.rmtree(args.work, ignore_errors=True)
     if len(results) > 1:
-        small, large = results[0], results[-1]
+        small = min(results, key=lambda r: r["rows"])
+        large = max(results, key=lambda r: r["rows"])
         per_row = ((large["seconds"]["ours"] / large["rows"])
                    / (small["seconds"]["ours"] / small["rows"]))
         rel = large["ratio_pyarrow"]["ours"] / small["ratio_pyarrow"]["ours"]
