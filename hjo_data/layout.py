@@ -313,16 +313,24 @@ class IdIndex:
         order = np.argsort(hashes, kind="stable")
         self._keys = hashes[order]
         self._pos = order.astype(np.int64)
+        #: Optional: the part files the ids were read from, and where each one's ids
+        #: start in :attr:`ids` (set by the store).
+        self.parts: list[PartFile] = []
+        self.offsets = np.zeros(1, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def contains(self, ids: pa.Array) -> np.ndarray:
         """Bool per id of ``ids``: stored (null ids never are)."""
+        return self.locate(ids) >= 0
+
+    def locate(self, ids: pa.Array) -> np.ndarray:
+        """Per id of ``ids``: its position in :attr:`ids` (-1: not stored)."""
         ids = ids.cast(pa.string())
-        found = np.zeros(len(ids), dtype=bool)
+        where = np.full(len(ids), -1, dtype=np.int64)
         if not len(ids) or not len(self._keys):
-            return found
+            return where
         hashes = hash_ids(ids)
         order = np.argsort(hashes, kind="stable")  # sorted probes: cache-friendly search
         left = np.empty(len(ids), dtype=np.int64)
@@ -331,18 +339,20 @@ class IdIndex:
         cand = np.flatnonzero(inside)
         cand = cand[self._keys[left[cand]] == hashes[cand]]
         if not cand.size:
-            return found
+            return where
         right = np.zeros(len(ids), dtype=np.int64)
         right[cand] = np.searchsorted(self._keys, hashes[cand], side="right")
         stored = self.ids.take(pa.array(self._pos[left[cand]]))
         same = pc.equal(stored, ids.take(pa.array(cand))).fill_null(False)
         same = np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
-        found[cand[same]] = True
+        where[cand[same]] = self._pos[left[cand[same]]]
         for i in cand[~same & (right[cand] - left[cand] > 1)]:  # rare: a hash collision
             want = ids[int(i)].as_py()
-            found[i] = any(self.ids[int(self._pos[j])].as_py() == want
-                           for j in range(left[i] + 1, right[i]))
-        return found
+            for j in range(left[i] + 1, right[i]):
+                if self.ids[int(self._pos[j])].as_py() == want:
+                    where[i] = self._pos[j]
+                    break
+        return where
 
     def add(self, ids: pa.Array | pa.ChunkedArray) -> None:
         """Ids stored since the index was built."""

@@ -489,7 +489,16 @@ class Store:
         if self._txn() is None or cache is None:
             return None
         if ds.name not in cache:
-            cache[ds.name] = layout.IdIndex(self.read_table(ds, ["record_id"])["record_id"])
+            parts = self._parts(ds)
+            schema = pa.schema([("record_id", pa.string())])
+            ids = [layout.read_part(ds, p, schema)["record_id"] for p in parts]
+            index = layout.IdIndex(pa.chunked_array(
+                [c for col in ids for c in col.chunks], type=pa.string()))
+            # where each committed part's rows start in index.ids (find_conflicts reads
+            # only the parts holding a known id)
+            index.parts = parts
+            index.offsets = np.cumsum([0, *(len(col) for col in ids)])
+            cache[ds.name] = index
         return cache[ds.name]
 
     def _known(self, ds: Dataset, ids: pa.Array) -> np.ndarray:
@@ -529,9 +538,17 @@ class Store:
         return first, int(len(frame) - first.sum())
 
     def _rows_with_ids(self, ds: Dataset, ids: pa.Array) -> pa.Table:
-        """Stored rows whose record_id is in ``ids`` (only files holding one are read)."""
+        """Stored rows whose record_id is in ``ids`` (only files holding one are read;
+        inside a transaction the id index names them)."""
         out = [arrow_schema(ds).empty_table()]
-        for part in self._parts(ds):
+        parts = self._parts(ds)
+        index = self._id_index(ds)
+        if index is not None:
+            where = index.locate(ids)
+            where = where[(where >= 0) & (where < index.offsets[-1])]
+            holding = np.unique(np.searchsorted(index.offsets, where, side="right") - 1)
+            parts = [index.parts[i] for i in holding]
+        for part in parts:
             rid = layout.read_part(ds, part, pa.schema([("record_id", pa.string())]))
             hit = pc.is_in(rid["record_id"], value_set=ids)
             if pc.any(hit).as_py():

@@ -410,3 +410,28 @@ def test_many_small_appends_are_compacted_after_their_transaction(st: Store,
     assert len(st.part_files("incidents")) == 2
     assert st.read("incidents")["record_id"].tolist() == ["r0", "r1", "r2", "r3", "r4"]
     assert duck_counts(st, "incidents") == {2024: 5}
+
+
+def test_conflict_lookup_in_a_transaction_reads_only_the_files_holding_the_ids(
+        st: Store, monkeypatch) -> None:
+    st.append("incidents", FIRST, "b1")  # 3 files: 2022 (b, e), 2023 (a, c, f), 2024 (d)
+    read: list[str] = []
+    real = layout.read_part
+
+    def spy(ds, part, schema, source=None):
+        read.append(part.path.parent.name)
+        return real(ds, part, schema, source)
+
+    with st.transaction("t"):
+        st.stored_ids("incidents")  # the index: every file's ids once
+        monkeypatch.setattr(layout, "read_part", spy)
+        rows = st._rows_with_ids(DATASETS["incidents"], pa.array(["d", "zz"]))
+        assert rows["record_id"].to_pylist() == ["d"]
+        assert read == ["year=2024", "year=2024"]  # ids, then the row: one file only
+        read.clear()
+        found = st.find_conflicts("incidents", incidents(["e"], ["2022-01-01"]).assign(
+            description="annan text", _line=2))
+        assert set(read) == {"year=2022"}
+    # e is stored with "text e": the other description is a conflict with the store
+    assert found.positions.tolist() == [0] and found.columns == (("description",),)
+    assert found.with_store.tolist() == [0]
