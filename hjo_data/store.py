@@ -617,7 +617,8 @@ class Store:
         ds = get_dataset(dataset)
         with self.lock(), self._writing(f"append-{batch_id}"):
             if claimed is not None and len(claimed):
-                self._write_claims(ds, pd.DataFrame({"record_id": claimed}), batch_id)
+                self._write_claims(ds, pd.DataFrame({"record_id": claimed}), batch_id,
+                                   stored=True)
             if len(rows):
                 self._write_parts(ds, _to_arrow(ds, rows.assign(batch_id=batch_id)),
                                   note=False)
@@ -759,11 +760,13 @@ class Store:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
-    def _write_claims(self, ds: Dataset, accepted: pd.DataFrame, batch_id: str) -> None:
-        """Record which of ``accepted``'s ids are already stored (see module docstring)."""
+    def _write_claims(self, ds: Dataset, accepted: pd.DataFrame, batch_id: str, *,
+                      stored: bool = False) -> None:
+        """Record which of ``accepted``'s ids are already stored (see module docstring);
+        ``stored``: the caller knows they all are (no lookup, no id index built)."""
         ids = pa.array(accepted["record_id"].drop_duplicates(), type=pa.string(),
                        from_pandas=True)
-        claimed = ids.filter(pa.array(self._known(ds, ids)))
+        claimed = ids if stored else ids.filter(pa.array(self._known(ds, ids)))
         if len(claimed) == 0:
             return
         target = self.claims_path(ds, batch_id)
