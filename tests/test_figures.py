@@ -339,3 +339,17 @@ def test_bars_with_line_mark_the_partial_month() -> None:
     assert names.count(_partial_label(until)) == 2  # the bar and the dashed line
     bar = next(t for t in fig.data if t.type == "bar" and t.name == _partial_label(until))
     assert list(bar.y) == [1]
+
+
+def test_tick_labels_are_swedish_numbers_not_si_abbreviations() -> None:
+    # Plotly's default writes 12 000 as "12k" on axes and colour bars; the dashboard's
+    # numbers are Swedish ("12 000"), on every axis and every colour scale.
+    grid = pd.DataFrame(0, index=range(7), columns=range(24))
+    grid.loc[4, 22] = 12_000
+    fig = figures.weekday_hour_heatmap(grid, title="Heat")
+    template = fig.layout.template.layout
+    for axis in (template.xaxis, template.yaxis):
+        assert axis.exponentformat == "none" and axis.separatethousands
+    colorbar = fig.data[0].colorbar
+    assert colorbar.exponentformat == "none" and colorbar.separatethousands
+    assert fig.layout.separators == ", "  # decimal comma, space between thousands

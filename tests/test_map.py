@@ -155,6 +155,9 @@ def test_officials_few_positions_are_points_many_a_density_grid(reference) -> No
     # Per km²: one colour scale for both panels (their cells differ in size).
     assert heat[0].zmax == heat[1].zmax
     assert "km²" in describe_figure(density.figure)
+    # Colour bars in Swedish numbers ("10 000", not plotly's "10k").
+    assert all(t.colorbar.exponentformat == "none" and t.colorbar.separatethousands
+               for t in heat if t.showscale)
 
 
 @pytest.mark.parametrize("audience", ["public", "official"])
