@@ -73,12 +73,9 @@ def _grid_cells(page: object, header: str) -> list[str]:
     return []
 
 
-def test_redaktor_uploads_and_sees_data(page, editor_server, artifacts_dir: Path,
-                                        wait_for_app) -> None:
-    url, store_dir = editor_server
-    data, latest = _csv(date.today())
-    # Start at the root and follow the link: a deep link to a page that the navigation
-    # only lists after the first run can show a "Page not found" dialog on a cold server.
+def open_datahantering_as_editor(page, url: str, wait_for_app) -> None:
+    """Log in as the editor from the start page and follow the link to Datahantering
+    (same browser session, no reload)."""
     page.goto(url, wait_until="domcontentloaded")
     wait_for_app(page, text="Läget just nu")
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Logga in").click()
@@ -87,10 +84,17 @@ def test_redaktor_uploads_and_sees_data(page, editor_server, artifacts_dir: Path
     page.get_by_label("Lösenord").fill(PASSWORD)
     page.get_by_role("button", name="Logga in").click()
     wait_for_app(page, text="Du är inloggad som")
-
-    # Same browser session (no reload): follow the navigation link.
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Datahantering").click()
     wait_for_app(page, text="Fil att läsa in")
+
+
+def test_redaktor_uploads_and_sees_data(page, editor_server, artifacts_dir: Path,
+                                        wait_for_app) -> None:
+    url, store_dir = editor_server
+    data, latest = _csv(date.today())
+    # Start at the root and follow the link: a deep link to a page that the navigation
+    # only lists after the first run can show a "Page not found" dialog on a cold server.
+    open_datahantering_as_editor(page, url, wait_for_app)
     # Streamlit's own uploader texts are English; the page shows Swedish ones (CSS).
     shown = page.evaluate("""() => {
         const after = s => getComputedStyle(document.querySelector(s), '::after').content;

@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 
 from tests.browser.conftest import ROOT
-from tests.browser.test_upload import PASSWORD, USER, editor_server, page  # noqa: F401
+from tests.browser.test_upload import (  # noqa: F401
+    editor_server,
+    open_datahantering_as_editor,
+    page,
+)
 from tests.test_app_wizard import EXPORT, NEXT_EXPORT
 
 PROFILE = "enkatverktyget"
@@ -35,16 +39,7 @@ def test_wizard_maps_saves_profile_and_cli_uses_it(page, editor_server,  # noqa:
                                                    artifacts_dir: Path, wait_for_app,
                                                    tmp_path: Path) -> None:
     url, store_dir = editor_server
-    page.goto(url, wait_until="domcontentloaded")
-    wait_for_app(page, text="Läget just nu")
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Logga in").click()
-    wait_for_app(page, text="Användarnamn")
-    page.get_by_label("Användarnamn").fill(USER)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    wait_for_app(page, text="Du är inloggad som")
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Datahantering").click()
-    wait_for_app(page, text="Fil att läsa in")
+    open_datahantering_as_editor(page, url, wait_for_app)
 
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
         files=[{"name": "enkat_2025.csv", "mimeType": "text/csv", "buffer": EXPORT}])
