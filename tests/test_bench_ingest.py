@@ -4,25 +4,17 @@ ours (same accepted and rejected rows). A correctness test, never a timing one."
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from hjo_data.store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
-pytest.importorskip("duckdb")
-pytest.importorskip("polars")
+from tests.benchmark_modules import load_benchmark
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_ingest",
-                                                  ROOT / "benchmarks" / "bench_ingest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_ingest")
 
 
 @pytest.fixture(scope="module")

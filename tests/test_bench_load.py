@@ -3,16 +3,13 @@ smoke test on a real server: 2 viewers for a few seconds; never a timing asserti
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from urllib.parse import parse_qs
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from tests.benchmark_modules import load_benchmark
 
-import bench_load  # noqa: E402 - benchmarks/ is not a package; path set above
+bench_load = load_benchmark("bench_load")
 
 
 def test_percentile_is_nearest_rank() -> None:

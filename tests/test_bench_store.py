@@ -5,24 +5,18 @@ A correctness test, never a timing one."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-pytest.importorskip("duckdb")
+from tests.benchmark_modules import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_store",
-                                                  ROOT / "benchmarks" / "bench_store.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_store")
 
 
 def test_county_has_49_municipalities(bench) -> None:
